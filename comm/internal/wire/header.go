@@ -1,0 +1,141 @@
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// HeaderSize is the fixed size in bytes of every frame header.
+const HeaderSize = 48
+
+// Magic and Version open every frame header; a mismatch means the peer is not
+// an spmd rank of a compatible version.
+const (
+	Magic   uint16 = 0x5053 // "SP"
+	Version uint8  = 1
+)
+
+// Kind says what a frame does.
+type Kind uint8
+
+// Frame kinds. Only Eager and Data frames carry a payload on the wire.
+const (
+	// Eager carries a whole message: envelope plus Len payload bytes.
+	Eager Kind = iota + 1
+	// RTS (ready to send) announces a message of Len bytes that waits in the
+	// sender until the receiver grants it with CTS; ID names the send.
+	RTS
+	// CTS (clear to send) answers an RTS: ID echoes the sender's ID, Aux
+	// names the receive, and Len is how many bytes the receiver accepts (less
+	// than the message when its buffer is too small).
+	CTS
+	// Data carries the Len bytes granted by a CTS; Aux names the receive.
+	Data
+	// Credit returns eager-buffer credit (the Credit field) and nothing else.
+	Credit
+	// Bye says the sender finalized cleanly: a close after it is not a failure.
+	Bye
+	maxKind = Bye
+)
+
+var kindNames = [...]string{Eager: "eager", RTS: "rts", CTS: "cts", Data: "data", Credit: "credit", Bye: "bye"}
+
+func (k Kind) String() string {
+	if k >= Eager && k <= maxKind {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// HasPayload reports whether Len payload bytes follow a header of this kind.
+func (k Kind) HasPayload() bool { return k == Eager || k == Data }
+
+// ErrMalformed is wrapped by every decoding error.
+var ErrMalformed = errors.New("malformed frame")
+
+// Header is the fixed-size frame header.
+//
+// Layout (offsets in bytes): 0 magic u16, 2 version u8, 3 kind u8, 4 src i32,
+// 8 context u32, 12 tag i32, 16 len u64, 24 id u64, 32 aux u64,
+// 40 credit u32, 44 reserved u32 (zero).
+type Header struct {
+	Kind    Kind
+	Src     int32  // sender's rank in the communicator of Context
+	Context uint32 // communicator context id
+	Tag     int32
+	Len     uint64 // payload bytes (Eager, Data), message bytes (RTS), granted bytes (CTS)
+	ID      uint64 // sender's request id (RTS, CTS)
+	Aux     uint64 // receiver's request id (CTS, Data)
+	Credit  uint32 // eager credit returned to the frame's receiver
+}
+
+// Limits bound what a decoded header may announce.
+type Limits struct {
+	// MaxEager is the largest Eager payload accepted.
+	MaxEager uint64
+	// MaxMessage is the largest message (RTS, CTS, Data) accepted.
+	MaxMessage uint64
+}
+
+// Encode writes h into b, which must hold at least HeaderSize bytes.
+func (h *Header) Encode(b []byte) {
+	_ = b[HeaderSize-1]
+	binary.LittleEndian.PutUint16(b[0:], Magic)
+	b[2] = Version
+	b[3] = uint8(h.Kind)
+	binary.LittleEndian.PutUint32(b[4:], uint32(h.Src))
+	binary.LittleEndian.PutUint32(b[8:], h.Context)
+	binary.LittleEndian.PutUint32(b[12:], uint32(h.Tag))
+	binary.LittleEndian.PutUint64(b[16:], h.Len)
+	binary.LittleEndian.PutUint64(b[24:], h.ID)
+	binary.LittleEndian.PutUint64(b[32:], h.Aux)
+	binary.LittleEndian.PutUint32(b[40:], h.Credit)
+	binary.LittleEndian.PutUint32(b[44:], 0)
+}
+
+// Decode parses b into h and validates it against lim. On error h is
+// unspecified and the stream must be abandoned: framing is lost.
+func (h *Header) Decode(b []byte, lim Limits) error {
+	if len(b) < HeaderSize {
+		return fmt.Errorf("%w: %d header bytes, want %d", ErrMalformed, len(b), HeaderSize)
+	}
+	if m := binary.LittleEndian.Uint16(b[0:]); m != Magic {
+		return fmt.Errorf("%w: bad magic %#04x", ErrMalformed, m)
+	}
+	if b[2] != Version {
+		return fmt.Errorf("%w: version %d, want %d", ErrMalformed, b[2], Version)
+	}
+	h.Kind = Kind(b[3])
+	if h.Kind < Eager || h.Kind > maxKind {
+		return fmt.Errorf("%w: unknown kind %d", ErrMalformed, b[3])
+	}
+	if binary.LittleEndian.Uint32(b[44:]) != 0 {
+		return fmt.Errorf("%w: reserved field set", ErrMalformed)
+	}
+	h.Src = int32(binary.LittleEndian.Uint32(b[4:]))
+	h.Context = binary.LittleEndian.Uint32(b[8:])
+	h.Tag = int32(binary.LittleEndian.Uint32(b[12:]))
+	h.Len = binary.LittleEndian.Uint64(b[16:])
+	h.ID = binary.LittleEndian.Uint64(b[24:])
+	h.Aux = binary.LittleEndian.Uint64(b[32:])
+	h.Credit = binary.LittleEndian.Uint32(b[40:])
+	switch h.Kind {
+	case Eager:
+		if h.Len > lim.MaxEager {
+			return fmt.Errorf("%w: eager payload of %d bytes exceeds the limit %d", ErrMalformed, h.Len, lim.MaxEager)
+		}
+	case RTS, CTS, Data:
+		if h.Len > lim.MaxMessage {
+			return fmt.Errorf("%w: %v of %d bytes exceeds the limit %d", ErrMalformed, h.Kind, h.Len, lim.MaxMessage)
+		}
+	case Credit, Bye:
+		if h.Len != 0 {
+			return fmt.Errorf("%w: %v frame with length %d", ErrMalformed, h.Kind, h.Len)
+		}
+	}
+	if h.Src < 0 && (h.Kind == Eager || h.Kind == RTS) {
+		return fmt.Errorf("%w: negative source rank %d", ErrMalformed, h.Src)
+	}
+	return nil
+}
