@@ -1,0 +1,94 @@
+package comm
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spmd-go/spmd/comm/internal/wire"
+)
+
+// finalizeWait bounds how long Finalize waits for peers to say goodbye.
+const finalizeWait = 10 * time.Second
+
+// Finalize ends this process's part in the job. It is collective over the
+// world: it waits until every rank has called it, so that no message still
+// in flight is lost, then closes every connection and tells the launcher.
+// Complete every request before calling it. Later calls return the first
+// call's result; every other operation then fails with ErrFinalized.
+func (c *Comm) Finalize() error {
+	if c == nil || c.w == nil {
+		return fmt.Errorf("comm: finalize: nil communicator: %w", ErrComm)
+	}
+	w := c.w
+	w.finOnce.Do(func() { w.finErr = w.finalize() })
+	return w.finErr
+}
+
+func (w *world) finalize() error {
+	world := w.worldComm()
+	var errs []error
+	if err := world.coll.barrier(); err != nil {
+		errs = append(errs, fmt.Errorf("comm: finalize: %w", err))
+	}
+	w.finalizing.Store(true)
+	for _, l := range w.links {
+		l.closing.Store(true)
+	}
+	for peer, l := range w.links {
+		if peer == w.rank || l.lost() != nil {
+			continue
+		}
+		_ = l.writeFrame(&wire.Header{Kind: wire.Bye}, nil)
+		_ = l.half()
+	}
+	deadline := time.NewTimer(finalizeWait)
+	defer deadline.Stop()
+	for peer, l := range w.links {
+		if peer == w.rank {
+			continue
+		}
+		select {
+		case <-l.readerDone:
+		case <-deadline.C:
+			errs = append(errs, fmt.Errorf("comm: finalize: rank %d did not close its connection within %v", peer, finalizeWait))
+		}
+	}
+	for _, l := range w.links {
+		l.shutdown()
+	}
+	if w.listener != nil {
+		w.listener.Close()
+	}
+	if err := w.boot.Finalize(); err != nil {
+		errs = append(errs, fmt.Errorf("comm: finalize: bootstrap: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// worldComm returns a communicator over the world's contexts.
+func (w *world) worldComm() *Comm {
+	group := make([]int, w.size)
+	for i := range group {
+		group[i] = i
+	}
+	c := &Comm{w: w, ctx: 0, rank: w.rank, group: group}
+	c.coll = &Comm{w: w, ctx: 1, rank: w.rank, group: group}
+	return c
+}
+
+// Abort ends the whole job with code, like MPI_Abort: the launcher is told
+// (and ends every rank), then this process exits. It does not return.
+func (c *Comm) Abort(code int) {
+	w := c.w
+	w.abortOnce.Do(func() {
+		_ = w.boot.Abort(code, fmt.Sprintf("rank %d called Abort(%d)", w.rank, code))
+		// Drop every connection at once, as the exit would, so peers notice
+		// even if the launcher is slow.
+		for _, l := range w.links {
+			l.closing.Store(true)
+			l.conn.Close()
+		}
+	})
+	w.cfg.Exit(code)
+}

@@ -1,0 +1,268 @@
+package comm
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/spmd-go/spmd/comm/internal/match"
+	"github.com/spmd-go/spmd/comm/internal/tcp"
+	"github.com/spmd-go/spmd/comm/internal/wire"
+)
+
+// maxMessage bounds a single message's length as announced by a peer.
+const maxMessage = 1 << 46
+
+// Init joins the job that the environment describes and returns the world
+// communicator: PMI-1 when launched by spmdrun or MPICH's mpiexec (PMI_FD or
+// PMI_PORT), otherwise a world of one rank. Settings come from SPMD_*
+// variables (see ConfigFromEnv). Call Finalize before exiting.
+func Init() (*Comm, error) {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	boot, err := bootstrapFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	c, err := Join(boot, cfg)
+	if err != nil {
+		// Tell the launcher, so that the other ranks do not wait for us.
+		_ = boot.Abort(1, "comm.Init failed")
+		return nil, err
+	}
+	return c, nil
+}
+
+// Join wires up a job through boot: every rank publishes a business card
+// (how to reach it), fences, and connects to the others. It returns the
+// world communicator.
+func Join(boot Bootstrap, cfg Config) (*Comm, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	rank, size := boot.Rank(), boot.Size()
+	if size < 1 || rank < 0 || rank >= size {
+		return nil, fmt.Errorf("comm: bootstrap gives rank %d of %d: %w", rank, size, ErrRank)
+	}
+	w := &world{
+		rank: rank, size: size, cfg: cfg, boot: boot,
+		eng:    match.New(),
+		links:  make([]*link, size),
+		limits: wire.Limits{MaxEager: uint64(cfg.EagerWindow), MaxMessage: maxMessage},
+		logf:   cfg.Logf,
+	}
+	w.rdv.init()
+	w.ctxs.init()
+	a, b := net.Pipe()
+	w.links[rank] = newLink(w, rank, b, a, closers{a, b}, a.Close)
+	if size > 1 {
+		if err := w.connect(); err != nil {
+			for _, l := range w.links {
+				if l != nil {
+					l.conn.Close()
+				}
+			}
+			return nil, err
+		}
+	}
+	for _, l := range w.links {
+		l.start()
+	}
+	group := make([]int, size)
+	for i := range group {
+		group[i] = i
+	}
+	return w.newComm(0, group, rank), nil
+}
+
+type closers []net.Conn
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// card is a rank's business card in the bootstrap's key-value space:
+// "host|port|addr,addr|pid", all printable and space-free as PMI requires.
+type card struct {
+	host  string
+	port  int
+	addrs []string
+	pid   int
+}
+
+func (c card) String() string {
+	return fmt.Sprintf("%s|%d|%s|%d", c.host, c.port, strings.Join(c.addrs, ","), c.pid)
+}
+
+func parseCard(s string) (card, error) {
+	f := strings.Split(s, "|")
+	if len(f) != 4 {
+		return card{}, fmt.Errorf("malformed business card %q", s)
+	}
+	port, err1 := strconv.Atoi(f[1])
+	pid, err2 := strconv.Atoi(f[3])
+	if err1 != nil || err2 != nil || port <= 0 || port > 65535 {
+		return card{}, fmt.Errorf("malformed business card %q", s)
+	}
+	c := card{host: f[0], port: port, pid: pid}
+	if f[2] != "" {
+		c.addrs = strings.Split(f[2], ",")
+	}
+	return c, nil
+}
+
+func cardKey(rank int) string { return "spmd-card-" + strconv.Itoa(rank) }
+
+// connect exchanges cards and opens one authenticated TCP connection per
+// peer: each rank dials the higher ranks and accepts the lower ones.
+func (w *world) connect() error {
+	cookie, err := w.shareCookie()
+	if err != nil {
+		return err
+	}
+	arrived := make([]chan *net.TCPConn, w.size)
+	for i := range arrived {
+		arrived[i] = make(chan *net.TCPConn, 1)
+	}
+	listenHost := w.cfg.ListenAddr
+	ln, err := tcp.Listen(net.JoinHostPort(listenHost, "0"), cookie, w.rank, w.size, func(peer int, c *net.TCPConn) {
+		select {
+		case arrived[peer] <- c:
+		default:
+			w.logf("comm: rank %d: dropped a second connection from rank %d", w.rank, peer)
+			c.Close()
+		}
+	}, w.logf)
+	if err != nil {
+		return fmt.Errorf("comm: rank %d: %w", w.rank, err)
+	}
+	w.listener = ln
+	host, _ := os.Hostname()
+	me := card{host: host, port: ln.Addr().Port, pid: os.Getpid()}
+	if listenHost != "" {
+		me.addrs = []string{listenHost}
+	} else {
+		me.addrs = hostAddrs()
+	}
+	if err := w.boot.Put(cardKey(w.rank), me.String()); err != nil {
+		return fmt.Errorf("comm: rank %d: publish business card: %w", w.rank, err)
+	}
+	if err := w.boot.Fence(); err != nil {
+		return fmt.Errorf("comm: rank %d: fence: %w", w.rank, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.ConnectTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, w.size)
+	for peer := range w.size {
+		if peer == w.rank {
+			continue
+		}
+		s, err := w.boot.Get(cardKey(peer))
+		if err != nil {
+			return fmt.Errorf("comm: rank %d: business card of rank %d: %w", w.rank, peer, err)
+		}
+		pc, err := parseCard(s)
+		if err != nil {
+			return fmt.Errorf("comm: rank %d: rank %d: %w", w.rank, peer, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := w.reach(ctx, peer, pc, me.host, cookie, arrived[peer])
+			if err != nil {
+				errs[peer] = err
+				cancel()
+				return
+			}
+			w.links[peer] = newLink(w, peer, c, c, c, c.CloseWrite)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		ln.Close()
+		return fmt.Errorf("comm: rank %d: wire-up: %w", w.rank, err)
+	}
+	return nil
+}
+
+// reach dials a higher peer or waits for a lower one to dial.
+func (w *world) reach(ctx context.Context, peer int, pc card, myHost string, cookie []byte, arrived <-chan *net.TCPConn) (*net.TCPConn, error) {
+	if peer < w.rank {
+		select {
+		case c := <-arrived:
+			return c, nil
+		case <-ctx.Done():
+			return nil, fmt.Errorf("rank %d (pid %d on %s) never connected: %w", peer, pc.pid, pc.host, ctx.Err())
+		}
+	}
+	addrs := pc.addrs
+	if pc.host == myHost {
+		addrs = []string{"127.0.0.1"}
+	}
+	var errs []error
+	for _, a := range addrs {
+		c, err := tcp.Dial(ctx, net.JoinHostPort(a, strconv.Itoa(pc.port)), cookie, w.rank, peer)
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("cannot reach rank %d (pid %d on %s): %w", peer, pc.pid, pc.host, errors.Join(errs...))
+}
+
+// shareCookie returns the job's cookie: from the configuration (spmdrun
+// passes one in SPMD_COOKIE), or made by rank 0 and read by the others
+// through the key-value space, which costs one more fence.
+func (w *world) shareCookie() ([]byte, error) {
+	if len(w.cfg.Cookie) > 0 {
+		return w.cfg.Cookie, nil
+	}
+	const key = "spmd-cookie"
+	if w.rank == 0 {
+		cookie := make([]byte, 32)
+		if _, err := rand.Read(cookie); err != nil {
+			return nil, err
+		}
+		if err := w.boot.Put(key, hex.EncodeToString(cookie)); err != nil {
+			return nil, fmt.Errorf("comm: publish job cookie: %w", err)
+		}
+	}
+	if err := w.boot.Fence(); err != nil {
+		return nil, fmt.Errorf("comm: rank %d: fence: %w", w.rank, err)
+	}
+	s, err := w.boot.Get(key)
+	if err != nil {
+		return nil, fmt.Errorf("comm: rank %d: job cookie: %w", w.rank, err)
+	}
+	return hex.DecodeString(s)
+}
+
+// hostAddrs lists this host's non-loopback IP addresses, then loopback.
+func hostAddrs() []string {
+	ifaddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return []string{"127.0.0.1"}
+	}
+	var out []string
+	for _, a := range ifaddrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && !ipn.IP.IsLinkLocalUnicast() {
+			out = append(out, ipn.IP.String())
+		}
+	}
+	return append(out, "127.0.0.1")
+}

@@ -1,0 +1,261 @@
+package comm
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/spmd-go/spmd/comm/internal/wire"
+)
+
+// messageOverhead is charged against the eager credit window for every
+// eager message on top of its payload, so that a flood of empty messages is
+// bounded in number as well as bytes.
+const messageOverhead = 256
+
+// smallWrite is the payload size up to which header and payload are copied
+// into one buffer and written with one write(2); above it they go out with
+// one writev(2) and no copy.
+const smallWrite = 4 << 10
+
+// link is the byte stream to one peer: a TCP connection, or the in-memory
+// pipe to this process itself. User goroutines write frames directly under
+// wmu; the reader goroutine never writes (it could deadlock against a peer
+// whose reader is writing too), it queues control frames and rendezvous
+// data for the link's writer goroutine instead.
+type link struct {
+	w    *world
+	peer int // world rank
+	rd   io.Reader
+	wr   io.Writer
+	conn io.Closer // closes both directions
+	half func() error
+
+	wmu   sync.Mutex
+	hdr   [wire.HeaderSize]byte
+	small []byte
+	iov   [2][]byte
+	bufs  net.Buffers
+
+	credit       atomic.Int64 // eager bytes this rank may still send to peer
+	owed         atomic.Int64 // credit to return to peer
+	creditQueued atomic.Bool
+
+	qmu     sync.Mutex
+	queue   []queuedWrite
+	qwake   chan struct{}
+	quit    chan struct{}
+	lostErr atomic.Pointer[PeerLostError]
+	closing atomic.Bool // Finalize has begun: errors are no longer losses
+
+	byeSeen    bool // reader goroutine only
+	readerDone chan struct{}
+	writerDone chan struct{}
+}
+
+// queuedWrite is a frame for the writer goroutine; done (a rendezvous send)
+// completes once its data is written.
+type queuedWrite struct {
+	h       wire.Header
+	payload []byte
+	done    *Request
+}
+
+func newLink(w *world, peer int, rd io.Reader, wr io.Writer, conn io.Closer, half func() error) *link {
+	l := &link{
+		w: w, peer: peer, rd: rd, wr: wr, conn: conn, half: half,
+		small:      make([]byte, wire.HeaderSize+smallWrite),
+		qwake:      make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	l.credit.Store(int64(w.cfg.EagerWindow))
+	return l
+}
+
+func (l *link) start() {
+	go l.readLoop()
+	go l.writeLoop()
+}
+
+// lost returns the error that ended the link, or nil.
+func (l *link) lost() error {
+	if e := l.lostErr.Load(); e != nil {
+		return e
+	}
+	return nil
+}
+
+// takeCredit reserves n bytes of the eager window, or reports that the
+// window is used up (the message then goes by rendezvous).
+func (l *link) takeCredit(n int64) bool {
+	for {
+		c := l.credit.Load()
+		if c < n {
+			return false
+		}
+		if l.credit.CompareAndSwap(c, c-n) {
+			return true
+		}
+	}
+}
+
+// giveCredit records that n bytes of the peer's eager traffic have left
+// this rank's buffers. The credit rides on the next frame to the peer, or
+// on a credit frame once a quarter of the window is owed.
+func (l *link) giveCredit(n int64) {
+	if l.owed.Add(n) >= int64(l.w.cfg.EagerWindow/4) && l.creditQueued.CompareAndSwap(false, true) {
+		l.enqueue(queuedWrite{h: wire.Header{Kind: wire.Credit}})
+	}
+}
+
+// writeFrame writes one frame, header and payload together.
+func (l *link) writeFrame(h *wire.Header, payload []byte) error {
+	l.wmu.Lock()
+	if err := l.lost(); err != nil {
+		l.wmu.Unlock()
+		return err
+	}
+	if c := l.owed.Swap(0); c > 0 {
+		if c > math.MaxUint32 {
+			l.owed.Add(c - math.MaxUint32)
+			c = math.MaxUint32
+		}
+		h.Credit = uint32(c)
+	}
+	var err error
+	if len(payload) <= smallWrite {
+		h.Encode(l.small)
+		n := copy(l.small[wire.HeaderSize:], payload)
+		_, err = l.wr.Write(l.small[:wire.HeaderSize+n])
+	} else {
+		h.Encode(l.hdr[:])
+		l.iov[0], l.iov[1] = l.hdr[:], payload
+		l.bufs = l.iov[:]
+		_, err = l.bufs.WriteTo(l.wr)
+		l.iov[1] = nil
+	}
+	l.wmu.Unlock()
+	if err != nil {
+		return l.fail(err)
+	}
+	return nil
+}
+
+// fail turns an I/O error into the link's loss (unless it is closing
+// cleanly) and returns the error to report.
+func (l *link) fail(err error) error {
+	if l.closing.Load() {
+		return &PeerLostError{Rank: l.peer, Cause: ErrFinalized}
+	}
+	l.w.peerLost(l.peer, err)
+	return l.lost()
+}
+
+func (l *link) enqueue(q queuedWrite) {
+	l.qmu.Lock()
+	if err := l.lost(); err != nil {
+		l.qmu.Unlock()
+		if q.done != nil {
+			q.done.complete(Status{}, err)
+		}
+		return
+	}
+	l.queue = append(l.queue, q)
+	l.qmu.Unlock()
+	select {
+	case l.qwake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *link) writeLoop() {
+	defer close(l.writerDone)
+	var batch []queuedWrite
+	for {
+		select {
+		case <-l.qwake:
+		case <-l.quit:
+			return
+		}
+		l.qmu.Lock()
+		batch, l.queue = l.queue, batch[:0]
+		l.qmu.Unlock()
+		for i := range batch {
+			q := &batch[i]
+			if q.h.Kind == wire.Credit {
+				l.creditQueued.Store(false)
+				if l.owed.Load() == 0 {
+					continue // a user frame carried it already
+				}
+			}
+			err := l.writeFrame(&q.h, q.payload)
+			if q.done != nil {
+				q.done.complete(Status{}, err)
+			}
+			*q = queuedWrite{}
+		}
+	}
+}
+
+// failQueue completes queued rendezvous sends with err.
+func (l *link) failQueue(err error) {
+	l.qmu.Lock()
+	q := l.queue
+	l.queue = nil
+	l.qmu.Unlock()
+	for _, x := range q {
+		if x.done != nil {
+			x.done.complete(Status{}, err)
+		}
+	}
+}
+
+func (l *link) readLoop() {
+	defer close(l.readerDone)
+	br := bufio.NewReaderSize(l.rd, 64<<10)
+	var hb [wire.HeaderSize]byte
+	var h wire.Header
+	for {
+		if _, err := io.ReadFull(br, hb[:]); err != nil {
+			l.readFailed(err)
+			return
+		}
+		if err := h.Decode(hb[:], l.w.limits); err != nil {
+			l.readFailed(err)
+			return
+		}
+		if err := l.w.handle(l, &h, br); err != nil {
+			l.readFailed(err)
+			return
+		}
+	}
+}
+
+func (l *link) readFailed(err error) {
+	if l.closing.Load() || l.byeSeen && errors.Is(err, io.EOF) {
+		return
+	}
+	if errors.Is(err, io.EOF) {
+		err = errors.New("connection closed without finalize (process exited?)")
+	}
+	l.w.peerLost(l.peer, err)
+}
+
+// shutdown closes the link for good and waits for its goroutines.
+func (l *link) shutdown() {
+	l.closing.Store(true)
+	l.conn.Close()
+	select {
+	case <-l.quit:
+	default:
+		close(l.quit)
+	}
+	<-l.readerDone
+	<-l.writerDone
+}

@@ -1,0 +1,157 @@
+package comm
+
+import (
+	"github.com/spmd-go/spmd/comm/internal/match"
+	"github.com/spmd-go/spmd/comm/internal/wire"
+)
+
+// Send sends buf to rank dest of c with tag (≥ 0). It returns when buf may
+// be reused: at once for messages within the eager limit, after the
+// receiver has matched them for larger ones.
+func Send[T Scalar](c *Comm, buf []T, dest, tag int) error {
+	return c.sendBlocking(bytesOf(buf), dest, tag, false)
+}
+
+// Ssend is Send that returns only once the receiver has matched the message
+// (synchronous mode), whatever its size.
+func Ssend[T Scalar](c *Comm, buf []T, dest, tag int) error {
+	return c.sendBlocking(bytesOf(buf), dest, tag, true)
+}
+
+func (c *Comm) sendBlocking(buf []byte, dest, tag int, sync bool) error {
+	if err := c.checkSend(dest, tag); err != nil {
+		return err
+	}
+	req := getRequest()
+	c.isend(c.ctx, buf, dest, tag, sync, req)
+	_, err := req.Wait()
+	putRequest(req)
+	return err
+}
+
+// Recv receives into buf a message from rank source (or AnySource) with tag
+// (or AnyTag). A message longer than buf fills it and returns an error
+// wrapping ErrTruncate; the status then says how many bytes were stored.
+func Recv[T Scalar](c *Comm, buf []T, source, tag int) (Status, error) {
+	if err := c.checkRecv(source, tag); err != nil {
+		return Status{}, err
+	}
+	req := getRequest()
+	c.irecv(c.ctx, bytesOf(buf), source, tag, req)
+	st, err := req.Wait()
+	putRequest(req)
+	return st, err
+}
+
+// Isend starts a send and returns at once; buf must not change until the
+// request completes.
+func Isend[T Scalar](c *Comm, buf []T, dest, tag int) (*Request, error) {
+	if err := c.checkSend(dest, tag); err != nil {
+		return nil, err
+	}
+	req := new(Request)
+	c.isend(c.ctx, bytesOf(buf), dest, tag, false, req)
+	return req, nil
+}
+
+// Issend starts a synchronous-mode send (see Ssend).
+func Issend[T Scalar](c *Comm, buf []T, dest, tag int) (*Request, error) {
+	if err := c.checkSend(dest, tag); err != nil {
+		return nil, err
+	}
+	req := new(Request)
+	c.isend(c.ctx, bytesOf(buf), dest, tag, true, req)
+	return req, nil
+}
+
+// Irecv starts a receive and returns at once; read buf only after the
+// request completes.
+func Irecv[T Scalar](c *Comm, buf []T, source, tag int) (*Request, error) {
+	if err := c.checkRecv(source, tag); err != nil {
+		return nil, err
+	}
+	req := new(Request)
+	c.irecv(c.ctx, bytesOf(buf), source, tag, req)
+	return req, nil
+}
+
+// Sendrecv sends send to dest and receives into recv from source at once,
+// so that exchanges in a ring or a halo cannot deadlock whatever the sizes.
+func Sendrecv[T, U Scalar](c *Comm, send []T, dest, sendTag int, recv []U, source, recvTag int) (Status, error) {
+	if err := c.checkSend(dest, sendTag); err != nil {
+		return Status{}, err
+	}
+	if err := c.checkRecv(source, recvTag); err != nil {
+		return Status{}, err
+	}
+	return c.sendrecv(c.ctx, bytesOf(send), dest, sendTag, bytesOf(recv), source, recvTag)
+}
+
+// sendrecv posts the receive first, then sends, then waits for both.
+func (c *Comm) sendrecv(ctx uint32, send []byte, dest, sendTag int, recv []byte, source, recvTag int) (Status, error) {
+	rreq, sreq := getRequest(), getRequest()
+	c.irecv(ctx, recv, source, recvTag, rreq)
+	c.isend(ctx, send, dest, sendTag, false, sreq)
+	_, serr := sreq.Wait()
+	st, rerr := rreq.Wait()
+	putRequest(sreq)
+	putRequest(rreq)
+	if serr != nil {
+		return st, serr
+	}
+	return st, rerr
+}
+
+// isend starts a send of buf on context ctx; req completes when buf may be
+// reused. Arguments are already checked.
+func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Request) {
+	w := c.w
+	req.w = w
+	if dest == ProcNull {
+		req.complete(Status{}, nil)
+		return
+	}
+	peer := c.group[dest]
+	req.peer = peer
+	l := w.links[peer]
+	if err := l.lost(); err != nil {
+		req.complete(Status{}, err)
+		return
+	}
+	h := wire.Header{Src: int32(c.rank), Context: ctx, Tag: int32(tag), Len: uint64(len(buf))}
+	if !sync && len(buf) <= w.cfg.EagerLimit && l.takeCredit(int64(len(buf))+messageOverhead) {
+		h.Kind = wire.Eager
+		req.complete(Status{}, l.writeFrame(&h, buf))
+		return
+	}
+	req.buf = buf
+	h.Kind = wire.RTS
+	h.ID = w.rdv.addSend(req)
+	if err := l.writeFrame(&h, nil); err != nil && w.rdv.takeSend(h.ID) != nil {
+		req.complete(Status{}, err)
+	}
+}
+
+// irecv posts a receive into buf on context ctx. Arguments are already checked.
+func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
+	w := c.w
+	req.w, req.isRecv, req.buf = w, true, buf
+	if source == ProcNull {
+		req.complete(Status{Source: ProcNull, Tag: AnyTag}, nil)
+		return
+	}
+	req.recv = match.Recv{Context: ctx, Src: source, Tag: tag, Owner: req}
+	out, m, err := w.eng.Post(&req.recv)
+	if err != nil {
+		req.complete(Status{}, err)
+		return
+	}
+	switch out {
+	case match.MatchedEager:
+		w.deliverBuffered(req, m)
+	case match.MatchedRendezvous:
+		env, peer, id := m.Env, m.Peer, m.SendID
+		w.eng.Release(m)
+		w.grant(w.links[peer], req, &env, id)
+	}
+}

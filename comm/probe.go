@@ -1,0 +1,45 @@
+package comm
+
+import "context"
+
+// Iprobe reports whether a message from source with tag could be received
+// now, and its status (Bytes is its full length), without receiving it.
+func (c *Comm) Iprobe(source, tag int) (bool, Status, error) {
+	if err := c.checkRecv(source, tag); err != nil {
+		return false, Status{}, err
+	}
+	if source == ProcNull {
+		return true, Status{Source: ProcNull, Tag: AnyTag}, nil
+	}
+	env, ok, err := c.w.eng.Probe(c.ctx, source, tag)
+	if !ok {
+		return false, Status{}, err
+	}
+	return true, Status{Source: env.Src, Tag: env.Tag, Bytes: env.Len}, nil
+}
+
+// Probe blocks until a message from source with tag could be received, and
+// returns its status without receiving it. Another goroutine may receive
+// the message first; RecvObj, which needs the length, does not race so.
+func (c *Comm) Probe(source, tag int) (Status, error) {
+	return c.ProbeContext(context.Background(), source, tag)
+}
+
+// ProbeContext is Probe that gives up when ctx ends.
+func (c *Comm) ProbeContext(ctx context.Context, source, tag int) (Status, error) {
+	for {
+		ch := c.w.probes.wait()
+		ok, st, err := c.Iprobe(source, tag)
+		if ok || err != nil {
+			c.w.probes.done()
+			return st, err
+		}
+		select {
+		case <-ch:
+			c.w.probes.done()
+		case <-ctx.Done():
+			c.w.probes.done()
+			return Status{}, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,207 @@
+package comm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/spmd-go/spmd/comm/internal/match"
+)
+
+// Request is a non-blocking operation in progress, returned by Isend, Irecv
+// and their kin. Wait or Test until it completes before touching its buffer.
+type Request struct {
+	w      *world
+	recv   match.Recv // receives: the engine's view
+	buf    []byte
+	isRecv bool
+	alloc  bool // receive into a buffer of the message's size (object receives)
+	peer   int  // world rank: the destination of a send
+
+	done   atomic.Bool
+	mu     sync.Mutex
+	wake   chan struct{} // signalled on completion; made by the first waiter
+	status Status
+	err    error
+}
+
+// complete records the outcome and wakes a waiter. The first completion
+// wins: a request failed by a lost peer stays failed.
+func (r *Request) complete(st Status, err error) {
+	r.mu.Lock()
+	if r.done.Load() {
+		r.mu.Unlock()
+		return
+	}
+	r.status, r.err = st, err
+	r.done.Store(true)
+	ch := r.wake
+	r.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// spinRounds is how often a waiter yields before it sleeps on a channel: a
+// message that is already on its way costs a few scheduler rounds, not a
+// channel wake-up; an oversubscribed run still gives the CPU away each round.
+const spinRounds = 64
+
+// Wait blocks until the request completes and returns its status. A send's
+// status is zero. Waiting again returns the same result.
+func (r *Request) Wait() (Status, error) {
+	return r.WaitContext(context.Background())
+}
+
+// WaitContext is Wait that gives up when ctx ends, returning ctx's error.
+// The request stays in progress: wait for it again or cancel it.
+func (r *Request) WaitContext(ctx context.Context) (Status, error) {
+	if r == nil {
+		return Status{}, fmt.Errorf("comm: wait on a nil request: %w", ErrArg)
+	}
+	for range spinRounds {
+		if r.done.Load() {
+			return r.result()
+		}
+		runtime.Gosched()
+	}
+	ch := r.waitChan()
+	for !r.done.Load() {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Status{}, ctx.Err()
+		}
+	}
+	return r.result()
+}
+
+func (r *Request) waitChan() chan struct{} {
+	r.mu.Lock()
+	if r.wake == nil {
+		r.wake = make(chan struct{}, 1)
+	}
+	ch := r.wake
+	r.mu.Unlock()
+	return ch
+}
+
+func (r *Request) result() (Status, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status, r.err
+}
+
+// Test reports whether the request has completed, with its status if so.
+func (r *Request) Test() (bool, Status, error) {
+	if r == nil {
+		return false, Status{}, fmt.Errorf("comm: test of a nil request: %w", ErrArg)
+	}
+	if !r.done.Load() {
+		return false, Status{}, nil
+	}
+	st, err := r.result()
+	return true, st, err
+}
+
+// Cancel cancels a receive that nothing has matched yet; it then completes
+// with an error wrapping ErrCanceled. Cancelling a receive that has matched,
+// or one already complete, does nothing: Wait reports its real outcome.
+// Sends cannot be cancelled (MPI deprecated it) and return ErrArg.
+func (r *Request) Cancel() error {
+	if r == nil {
+		return fmt.Errorf("comm: cancel of a nil request: %w", ErrArg)
+	}
+	if !r.isRecv {
+		return fmt.Errorf("comm: a send cannot be cancelled: %w", ErrArg)
+	}
+	if r.w.eng.Cancel(&r.recv) {
+		r.complete(Status{}, fmt.Errorf("comm: receive from %d tag %d: %w", r.recv.Src, r.recv.Tag, ErrCanceled))
+	}
+	return nil
+}
+
+// WaitAll waits for every request and returns the errors of those that
+// failed, joined (nil entries are skipped).
+func WaitAll(reqs ...*Request) error {
+	var errs []error
+	for i, r := range reqs {
+		if r == nil {
+			continue
+		}
+		if _, err := r.Wait(); err != nil {
+			errs = append(errs, fmt.Errorf("request %d: %w", i, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// WaitAny waits until one of the requests completes and returns its index
+// and status, setting that entry of reqs to nil (MPI_REQUEST_NULL) so that
+// repeated calls visit each request once. With no non-nil request it returns
+// index -1 at once.
+func WaitAny(reqs ...*Request) (int, Status, error) {
+	ch := make(chan struct{}, 1)
+	for spin := 0; ; spin++ {
+		live := false
+		for i, r := range reqs {
+			if r == nil {
+				continue
+			}
+			live = true
+			if r.done.Load() {
+				reqs[i] = nil
+				st, err := r.result()
+				return i, st, err
+			}
+		}
+		if !live {
+			return -1, Status{}, nil
+		}
+		if spin < spinRounds {
+			runtime.Gosched()
+			continue
+		}
+		if spin == spinRounds {
+			// Subscribe every request to one channel, then look again: a
+			// completion after the look sends on ch.
+			for _, r := range reqs {
+				if r != nil {
+					r.mu.Lock()
+					r.wake = ch
+					r.mu.Unlock()
+				}
+			}
+			continue
+		}
+		<-ch
+	}
+}
+
+// requestPool recycles the requests behind blocking calls, which never
+// escape to the caller, so that Send and Recv allocate nothing.
+var requestPool = sync.Pool{New: func() any { return new(Request) }}
+
+func getRequest() *Request {
+	r := requestPool.Get().(*Request)
+	return r
+}
+
+func putRequest(r *Request) {
+	if r.wake != nil {
+		select { // drop a stale signal
+		case <-r.wake:
+		default:
+		}
+	}
+	r.w, r.recv, r.buf, r.isRecv, r.alloc, r.peer = nil, match.Recv{}, nil, false, false, 0
+	r.status, r.err = Status{}, nil
+	r.done.Store(false)
+	requestPool.Put(r)
+}
