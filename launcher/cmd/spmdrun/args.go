@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spmd-go/spmd/launcher"
+)
+
+// usage is the text of spmdrun --help.
+const usage = `usage: spmdrun [flags] program [args...]
+
+Runs N copies (ranks) of program on this host, wired up through PMI-1 like
+MPICH's mpiexec, and exits with the code of the first rank that fails.
+
+flags:
+  -n N, -np N      number of ranks (default 1; more than the CPU count is allowed)
+  -x VAR[=value]   export VAR to every rank (repeatable); without =value,
+                   spmdrun's own value is exported (nothing if VAR is unset).
+                   The ranks inherit spmdrun's environment in any case.
+  --tag-output     prefix every line of output with "[rank] "
+  --timeout D      end the job after duration D (e.g. 90s, 5m) with exit code 124;
+                   default $SPMD_TIMEOUT, else no limit
+  --grace D        time between SIGTERM and SIGKILL when the job is ended
+                   (default 3s; 0 kills at once)
+  --version        print the version and exit
+  -h, --help       print this help and exit
+
+Flags take one or two dashes, and their value as the next argument or after
+'=' (-n 4, --np=4). Flags end at the program name or at '--'; later
+arguments are the program's. Standard input goes to rank 0; the others read
+/dev/null. SIGINT, SIGTERM and SIGHUP end the job (SIGTERM to the ranks,
+SIGKILL after the grace period); a second signal kills at once.
+
+exit status:
+  0        every rank exited 0
+  1-255    the first failure: the rank's exit code, 128+n for a rank killed by
+           signal n, or the code a rank passed to PMI abort
+  2        bad arguments
+  124      the --timeout expired
+  127      the program cannot be run (not found, not executable)
+  129/130/143  spmdrun was ended by SIGHUP/SIGINT/SIGTERM
+`
+
+// options is the parsed command line.
+type options struct {
+	n         int
+	env       []string // KEY=VALUE, from -x
+	tagOutput bool
+	timeout   time.Duration
+	grace     time.Duration
+	help      bool
+	version   bool
+	program   string
+	args      []string
+}
+
+// parseArgs parses spmdrun's arguments (without the command name). lookupEnv
+// reads spmdrun's environment (os.LookupEnv) for -x VAR and SPMD_TIMEOUT.
+// A returned error is one line, suitable after "spmdrun: ".
+func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, error) {
+	o := &options{n: 1, grace: launcher.DefaultGrace}
+	fs := flag.NewFlagSet("spmdrun", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.IntVar(&o.n, "n", 1, "")
+	fs.IntVar(&o.n, "np", 1, "")
+	fs.Func("x", "", func(s string) error {
+		kv, ok, err := exportVar(s, lookupEnv)
+		if ok {
+			o.env = append(o.env, kv)
+		}
+		return err
+	})
+	fs.BoolVar(&o.tagOutput, "tag-output", false, "")
+	fs.DurationVar(&o.timeout, "timeout", 0, "")
+	fs.DurationVar(&o.grace, "grace", launcher.DefaultGrace, "")
+	fs.BoolVar(&o.version, "version", false, "")
+	fs.BoolVar(&o.help, "h", false, "")
+	fs.BoolVar(&o.help, "help", false, "")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if o.help || o.version {
+		return o, nil
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["timeout"] {
+		if v, ok := lookupEnv("SPMD_TIMEOUT"); ok && v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return nil, fmt.Errorf("invalid SPMD_TIMEOUT %q: want a duration such as 90s or 5m", v)
+			}
+			o.timeout = d
+		}
+	}
+	switch {
+	case o.n < 1:
+		return nil, fmt.Errorf("invalid number of ranks %d: need at least 1", o.n)
+	case o.timeout < 0:
+		return nil, fmt.Errorf("invalid timeout %v: must not be negative", o.timeout)
+	case o.grace < 0:
+		return nil, fmt.Errorf("invalid grace period %v: must not be negative", o.grace)
+	case fs.NArg() == 0:
+		return nil, errors.New("no program given")
+	}
+	o.program, o.args = fs.Arg(0), fs.Args()[1:]
+	return o, nil
+}
+
+// exportVar turns an -x argument into KEY=VALUE. ok is false when VAR names
+// a variable that is not set.
+func exportVar(s string, lookupEnv func(string) (string, bool)) (kv string, ok bool, err error) {
+	name, value, hasValue := strings.Cut(s, "=")
+	if name == "" || strings.ContainsAny(name, " \t\n") {
+		return "", false, fmt.Errorf("want VAR or VAR=value, not %q", s)
+	}
+	if hasValue {
+		return name + "=" + value, true, nil
+	}
+	value, ok = lookupEnv(name)
+	if !ok {
+		return "", false, nil
+	}
+	return name + "=" + value, true, nil
+}
+
+// job builds the launcher job the options describe.
+func (o *options) job() *launcher.Job {
+	grace := o.grace
+	if grace == 0 {
+		grace = -1 // Job's zero means the default; --grace 0 means no grace
+	}
+	return &launcher.Job{
+		Program:   o.program,
+		Args:      o.args,
+		N:         o.n,
+		Env:       o.env,
+		TagOutput: o.tagOutput,
+		Timeout:   o.timeout,
+		Grace:     grace,
+	}
+}

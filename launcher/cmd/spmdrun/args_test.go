@@ -1,0 +1,122 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/spmd-go/spmd/launcher"
+)
+
+// env is a fake environment for parseArgs.
+func env(kv map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := kv[k]
+		return v, ok
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	noEnv := env(nil)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want options
+	}{
+		{"defaults", []string{"./prog"}, nil,
+			options{n: 1, grace: launcher.DefaultGrace, program: "./prog", args: []string{}}},
+		{"-n space", []string{"-n", "4", "./prog"}, nil,
+			options{n: 4, grace: 3 * time.Second, program: "./prog", args: []string{}}},
+		{"-np space", []string{"-np", "3", "prog"}, nil,
+			options{n: 3, grace: 3 * time.Second, program: "prog", args: []string{}}},
+		{"--np=", []string{"--np=4", "prog"}, nil,
+			options{n: 4, grace: 3 * time.Second, program: "prog", args: []string{}}},
+		{"-n=", []string{"-n=2", "prog"}, nil,
+			options{n: 2, grace: 3 * time.Second, program: "prog", args: []string{}}},
+		{"oversubscribe", []string{"-n", "512", "prog"}, nil,
+			options{n: 512, grace: 3 * time.Second, program: "prog", args: []string{}}},
+		{"program flags pass through", []string{"-n", "2", "./prog", "-v", "x", "--np=9", "--"}, nil,
+			options{n: 2, grace: 3 * time.Second, program: "./prog", args: []string{"-v", "x", "--np=9", "--"}}},
+		{"double dash", []string{"-n", "2", "--", "-weird-name", "-n", "1"}, nil,
+			options{n: 2, grace: 3 * time.Second, program: "-weird-name", args: []string{"-n", "1"}}},
+		{"-x forms", []string{"-x", "A=1", "--x=B=two=2", "-x", "HOME", "-x", "UNSET", "-x", "EMPTY=", "p"},
+			map[string]string{"HOME": "/h"},
+			options{n: 1, grace: 3 * time.Second, env: []string{"A=1", "B=two=2", "HOME=/h", "EMPTY="}, program: "p", args: []string{}}},
+		{"tag output", []string{"--tag-output", "-n", "2", "p"}, nil,
+			options{n: 2, tagOutput: true, grace: 3 * time.Second, program: "p", args: []string{}}},
+		{"timeout flag", []string{"--timeout", "1m30s", "p"}, map[string]string{"SPMD_TIMEOUT": "5s"},
+			options{n: 1, timeout: 90 * time.Second, grace: 3 * time.Second, program: "p", args: []string{}}},
+		{"timeout env", []string{"p"}, map[string]string{"SPMD_TIMEOUT": "5s"},
+			options{n: 1, timeout: 5 * time.Second, grace: 3 * time.Second, program: "p", args: []string{}}},
+		{"timeout flag zero beats env", []string{"--timeout=0", "p"}, map[string]string{"SPMD_TIMEOUT": "bad"},
+			options{n: 1, grace: 3 * time.Second, program: "p", args: []string{}}},
+		{"grace", []string{"--grace", "500ms", "p"}, nil,
+			options{n: 1, grace: 500 * time.Millisecond, program: "p", args: []string{}}},
+		{"help", []string{"-h"}, nil, options{n: 1, grace: 3 * time.Second, help: true}},
+		{"--help", []string{"--help", "-n", "2"}, nil, options{n: 2, grace: 3 * time.Second, help: true}},
+		{"version", []string{"--version"}, nil, options{n: 1, grace: 3 * time.Second, version: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lookup := noEnv
+			if tt.env != nil {
+				lookup = env(tt.env)
+			}
+			got, err := parseArgs(tt.args, lookup)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, *got)
+		})
+	}
+}
+
+func TestParseArgsErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{"no program", []string{"-n", "2"}, nil, "no program given"},
+		{"nothing", nil, nil, "no program given"},
+		{"bad n", []string{"-n", "four", "p"}, nil, `invalid value "four" for flag -n`},
+		{"zero n", []string{"-n", "0", "p"}, nil, "invalid number of ranks 0"},
+		{"negative np", []string{"--np=-3", "p"}, nil, "invalid number of ranks -3"},
+		{"missing value", []string{"-n"}, nil, "flag needs an argument: -n"},
+		{"bad timeout", []string{"--timeout", "soon", "p"}, nil, `invalid value "soon" for flag -timeout`},
+		{"negative timeout", []string{"--timeout", "-1s", "p"}, nil, "invalid timeout -1s"},
+		{"bad env timeout", []string{"p"}, map[string]string{"SPMD_TIMEOUT": "10"}, `invalid SPMD_TIMEOUT "10"`},
+		{"negative grace", []string{"--grace=-2s", "p"}, nil, "invalid grace period -2s"},
+		{"bad -x", []string{"-x", "=v", "p"}, nil, `want VAR or VAR=value, not "=v"`},
+		{"unknown flag", []string{"--hostfile", "h", "p"}, nil, "flag provided but not defined: -hostfile"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseArgs(tt.args, env(tt.env))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.NotContains(t, err.Error(), "\n", "errors are one line")
+		})
+	}
+}
+
+func TestOptionsJob(t *testing.T) {
+	o, err := parseArgs([]string{"-n", "3", "-x", "A=1", "--tag-output", "--timeout", "2s", "--grace", "0", "p", "a"}, env(nil))
+	require.NoError(t, err)
+	j := o.job()
+	assert.Equal(t, "p", j.Program)
+	assert.Equal(t, []string{"a"}, j.Args)
+	assert.Equal(t, 3, j.N)
+	assert.Equal(t, []string{"A=1"}, j.Env)
+	assert.True(t, j.TagOutput)
+	assert.Equal(t, 2*time.Second, j.Timeout)
+	assert.Negative(t, j.Grace, "--grace 0 kills at once")
+}
+
+func TestUsageListsEveryFlag(t *testing.T) {
+	for _, f := range []string{"-n N", "-np N", "-x VAR", "--tag-output", "--timeout", "--grace", "--version", "--help", "SPMD_TIMEOUT", "124", "127"} {
+		assert.Contains(t, usage, f)
+	}
+}

@@ -1,0 +1,60 @@
+// Command spmdrun runs an SPMD program as N ranks on this host, like mpirun:
+//
+//	spmdrun -n 4 ./prog args...
+//
+// It serves PMI-1 to the ranks, forwards their output and signals, gives its
+// standard input to rank 0, and exits with the code of the first rank that
+// fails. Run spmdrun --help for the flags and exit codes.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spmd-go/spmd/launcher"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is spmdrun with its arguments and standard streams; it returns the
+// exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	opts, err := parseArgs(args, os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "spmdrun: %v (see spmdrun --help)\n", err)
+		return launcher.ExitUsage
+	}
+	switch {
+	case opts.help:
+		fmt.Fprint(stdout, usage)
+		return 0
+	case opts.version:
+		fmt.Fprintf(stdout, "spmdrun %s %s\n", version(), runtime.Version())
+		return 0
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	job := opts.job()
+	job.Stdin, job.Stdout, job.Stderr = stdin, stdout, stderr
+	job.Signals = sigs
+	code, _ := job.Run(context.Background()) // Run has written the notice
+	return code
+}
+
+// version is the module version spmdrun was built from, or "(devel)".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

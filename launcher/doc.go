@@ -1,0 +1,29 @@
+// Package launcher starts and supervises SPMD jobs: N copies of one program,
+// the ranks, wired up through a PMI-1 server (package launcher/pmi) the way
+// MPICH's Hydra does it.
+//
+// A [Job] describes one run and [Job.Run] executes it on this host. Run
+//
+//   - starts every rank in its own process group, with the PMI socket on
+//     file descriptor 3 and PMI_FD, PMI_RANK, PMI_SIZE, SPMD_LOCAL_RANK,
+//     SPMD_LOCAL_SIZE, MPI_LOCALRANKID, MPI_LOCALNRANKS and SPMD_JOBID in its
+//     environment, and asks the kernel to kill it if the launcher dies;
+//   - forwards the ranks' standard output and error, optionally as whole lines
+//     tagged with the rank ("[2] ..."), and the launcher's standard input to
+//     rank 0;
+//   - ends the job at the first failure: a rank that exits non-zero, is killed
+//     by a signal, calls PMI abort, or exits after closing its PMI connection
+//     without finalize; a time limit; a signal to the launcher. The others get
+//     SIGTERM, then SIGKILL after a grace period, and Run waits for all of
+//     them before it returns.
+//
+// Run reports the first failure in one line on the job's standard error and
+// returns the exit code an mpirun-like command should exit with: the failing
+// rank's code, 128+n for a rank (or the launcher) ended by signal n, the abort
+// code, [ExitTimeout] for a time limit and [ExitCannotRun] when the program
+// cannot be started. The command launcher/cmd/spmdrun is a thin front end.
+//
+// Output forwarding is available on its own: [Sink] serialises writes from
+// many streams onto one writer and [LineWriter] turns a byte stream into whole,
+// optionally prefixed, lines.
+package launcher

@@ -1,0 +1,201 @@
+package launcher
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+
+	"github.com/spmd-go/spmd/launcher/pmi"
+)
+
+// DefaultGrace is the time between SIGTERM and SIGKILL when a job is ended
+// and Job.Grace is zero.
+const DefaultGrace = 3 * time.Second
+
+// DefaultName is the launcher name that starts notice lines when Job.Name is
+// empty.
+const DefaultName = "spmdrun"
+
+// Job describes one SPMD run on this host: N ranks of one program. The zero
+// value is not runnable; set at least Program. Fields must not change while
+// Run is in progress.
+type Job struct {
+	// Program is the executable: a path, or a name looked up in PATH.
+	Program string
+	// Args are the program's arguments, without the program name.
+	Args []string
+	// N is the number of ranks; zero means 1. More ranks than CPU cores is
+	// allowed (oversubscription).
+	N int
+	// Env holds KEY=VALUE entries added to every rank's environment after the
+	// launcher's own environment (os.Environ), which the ranks inherit.
+	Env []string
+	// Dir is the ranks' working directory; empty means the launcher's.
+	Dir string
+	// TagOutput prefixes every line of output with "[rank] ". Lines are
+	// written whole; a final unterminated line is written, with a newline,
+	// when the rank's stream ends. Without TagOutput output is passed through
+	// as it arrives.
+	TagOutput bool
+	// Timeout ends the job after this long, with exit code ExitTimeout; zero
+	// means no limit.
+	Timeout time.Duration
+	// Grace is the time between SIGTERM and SIGKILL when the job is ended.
+	// Zero means DefaultGrace; a negative value means SIGKILL at once.
+	Grace time.Duration
+	// Stdin is given to rank 0; the other ranks read /dev/null. Nil means
+	// /dev/null for rank 0 too.
+	Stdin io.Reader
+	// Stdout and Stderr receive the ranks' standard output and error; nil
+	// means os.Stdout and os.Stderr. Run writes its own notices to Stderr.
+	Stdout, Stderr io.Writer
+	// Signals, if not nil, delivers signals sent to the launcher (see
+	// os/signal.Notify). The first ends the job: SIGTERM to the ranks, SIGKILL
+	// after Grace, exit code 128+n unless a rank failed first. A later one,
+	// or any signal while the job is already ending, kills the ranks at once.
+	Signals <-chan os.Signal
+	// Name starts every notice line ("spmdrun: ..."); empty means DefaultName.
+	Name string
+	// JobID identifies the run to the ranks (SPMD_JOBID); empty means a random
+	// hex string.
+	JobID string
+	// Started, if not nil, is called with each rank's process id as it starts.
+	Started func(rank, pid int)
+	// Logf, if not nil, receives diagnostics from the launcher and its PMI
+	// server.
+	Logf func(format string, args ...any)
+}
+
+// Run starts the job's ranks, forwards their input and output, and waits for
+// all of them to end. It returns the exit code for the job and, when that code
+// is not zero, a *Failure describing the first cause, which Run has also
+// written as one notice line to Stderr.
+//
+// The first failure ends the job: a rank exiting non-zero (code: the rank's),
+// killed by signal n (128+n), calling PMI abort (the abort code, or 1 if it is
+// outside 1..255), or exiting 0 after closing its PMI connection without
+// finalize (1); the Timeout (ExitTimeout); a signal from Signals (128+n); the
+// context's end (ExitInternal). If the program cannot be started Run returns
+// ExitCannotRun with no rank left running. Every wait is bounded: ranks that
+// survive SIGKILL are given up on after a few seconds.
+func (j *Job) Run(ctx context.Context) (int, error) {
+	s := newSupervisor(j)
+	defer s.finish()
+	if f := s.prepare(ctx); f != nil {
+		s.fail(f)
+		return s.result()
+	}
+	s.spawn()
+	s.loop(ctx)
+	s.settle() // every rank ended inside the settle window
+	s.drain()
+	return s.result()
+}
+
+// ranks returns the number of ranks, applying the default.
+func (j *Job) ranks() int {
+	if j.N == 0 {
+		return 1
+	}
+	return j.N
+}
+
+// grace returns the grace period, applying the default.
+func (j *Job) grace() time.Duration {
+	if j.Grace == 0 {
+		return DefaultGrace
+	}
+	return j.Grace
+}
+
+// name returns the notice prefix, applying the default.
+func (j *Job) name() string {
+	if j.Name == "" {
+		return DefaultName
+	}
+	return j.Name
+}
+
+// validate checks the fields that must make sense before anything starts.
+func (j *Job) validate() error {
+	switch {
+	case j.Program == "":
+		return errors.New("no program")
+	case j.N < 0:
+		return fmt.Errorf("%d ranks: need at least 1", j.N)
+	case j.Timeout < 0:
+		return fmt.Errorf("negative timeout %v", j.Timeout)
+	}
+	return nil
+}
+
+// newServer creates the job's PMI server; its callbacks post to s.
+func (j *Job) newServer(s *supervisor, jobID string) (*pmi.Server, error) {
+	n := j.ranks()
+	srv, err := pmi.NewServer(pmi.ServerConfig{
+		Size:           n,
+		KVSName:        fmt.Sprintf("kvs_%d_%s", os.Getpid(), jobID),
+		AppNum:         0,
+		UniverseSize:   n,
+		ProcessMapping: fmt.Sprintf("(vector,(0,1,%d))", n), // one node holding every rank
+		OnAbort:        s.onAbort,
+		OnClose:        s.onClose,
+		OnPut:          s.onPut,
+		Logf:           j.Logf,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("PMI server: %w", err)
+	}
+	return srv, nil
+}
+
+// rankEnv is the environment of one rank: the launcher's, then Env, then the
+// PMI variables, then the local rank variables; later entries win. The job
+// cookie travels in the environment, never on a command line, where ps
+// would show it to every user.
+func (j *Job) rankEnv(rank int, pmiEnv []string, jobID, cookie string) []string {
+	n := strconv.Itoa(j.ranks())
+	r := strconv.Itoa(rank)
+	env := append(os.Environ(), j.Env...)
+	env = append(env, pmiEnv...)
+	return append(env,
+		"SPMD_LOCAL_RANK="+r,
+		"SPMD_LOCAL_SIZE="+n,
+		"MPI_LOCALRANKID="+r,
+		"MPI_LOCALNRANKS="+n,
+		"SPMD_JOBID="+jobID,
+		"SPMD_COOKIE="+cookie,
+	)
+}
+
+// randomHex returns n random bytes as hex digits: job ids and cookies.
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// cannotRun builds the failure for a program that could not be started,
+// naming the program and the innermost reason ("no such file or directory").
+func cannotRun(program string, err error) *Failure {
+	reason := err.Error()
+	var pe *fs.PathError
+	var ee *exec.Error
+	switch {
+	case errors.As(err, &pe):
+		reason = pe.Err.Error()
+	case errors.As(err, &ee):
+		reason = ee.Err.Error()
+	}
+	return &Failure{Kind: CannotRun, Rank: -1, Code: ExitCannotRun, Message: program + ": " + reason, Err: err}
+}

@@ -1,0 +1,552 @@
+package launcher
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spmd-go/spmd/launcher/pmi"
+)
+
+// Bounds on the waits of a job's end.
+const (
+	// closeWait bounds how long a rank's exit is held back for the PMI server
+	// to report the rank's connection closed (normally at once, since the
+	// kernel closes it at exit), so that an abort or a missing finalize is
+	// seen before the exit.
+	closeWait = time.Second
+	// killWait bounds the wait for ranks after SIGKILL.
+	killWait = 5 * time.Second
+	// drainWait bounds the wait for the output of ranks that have exited.
+	drainWait = 2 * time.Second
+	// settleWait is how long the first rank failure is held back while later
+	// events arrive. When one rank dies its peers notice and often exit with
+	// errors of their own within milliseconds; the watchers post those exits
+	// in goroutine-scheduling order, not exit order, so the supervisor
+	// collects the failures for a moment and reports the earliest observed.
+	settleWait = 100 * time.Millisecond
+	// settleMax bounds how long settling waits for a failure that is not a
+	// consequence: when every failure so far comes from ranks that reported a
+	// lost peer, the rank that died is still to be reaped.
+	settleMax = time.Second
+	// lostKeyPrefix starts the key an spmd rank puts when it sees a peer die.
+	lostKeyPrefix = "spmd-lost-"
+)
+
+// eventKind tells the supervisor's events apart.
+type eventKind int
+
+const (
+	evExit  eventKind = iota + 1 // a rank's process ended
+	evAbort                      // a rank sent PMI abort
+)
+
+// event is something that happened to a rank, posted to the supervisor loop.
+type event struct {
+	kind        eventKind
+	rank        int
+	pid         int
+	state       *os.ProcessState // evExit
+	unfinalized bool             // evExit: the rank spoke PMI, then closed the connection without finalize
+	code        int              // evAbort
+	msg         string           // evAbort
+	at          time.Time        // when it was observed: the exit reaped, the abort read
+}
+
+// pmiState is what the PMI server has told about one rank.
+type pmiState struct {
+	closed    chan struct{} // closed when the connection has ended
+	closedAt  time.Time     // when the end was read; valid once closed is
+	active    atomic.Bool   // the rank sent something: it is PMI-active
+	finalized atomic.Bool   // the rank sent finalize
+	sawLoss   atomic.Bool   // the rank reported a lost peer: its failure may be a consequence
+}
+
+// supervisor runs one Job: all its mutable state lives here, and everything
+// but the callbacks and watchers runs on Run's goroutine.
+type supervisor struct {
+	job            *Job
+	n              int
+	grace          time.Duration
+	stdout, stderr *Sink
+	path           string
+	jobID          string
+	cookie         string // the job's secret, proved by every rank connection
+	srv            *pmi.Server
+
+	events chan event
+	done   chan struct{} // closed when Run returns
+	pmi    []pmiState
+	output sync.WaitGroup // output forwarding goroutines
+	ranks  []*localRank   // started ranks, in rank order
+
+	running     int
+	cause       *Failure
+	terminating bool
+	killed      bool
+	timeoutT    *time.Timer
+	graceT      *time.Timer
+	killT       *time.Timer
+	settleT     *time.Timer
+	settleStart time.Time
+	pending     []pendingFailure // rank failures waiting for settleT
+}
+
+// pendingFailure is a rank failure held back until the settle window ends.
+type pendingFailure struct {
+	f  *Failure
+	at time.Time
+}
+
+func newSupervisor(j *Job) *supervisor {
+	n := j.ranks()
+	if n < 1 {
+		n = 1 // validate reports the bad value
+	}
+	s := &supervisor{
+		job:    j,
+		n:      n,
+		grace:  j.grace(),
+		stdout: NewSink(orWriter(j.Stdout, os.Stdout)),
+		stderr: NewSink(orWriter(j.Stderr, os.Stderr)),
+		events: make(chan event, 2*n+4),
+		done:   make(chan struct{}),
+		pmi:    make([]pmiState, n),
+	}
+	for i := range s.pmi {
+		s.pmi[i].closed = make(chan struct{})
+	}
+	return s
+}
+
+// prepare checks the job and creates what the ranks need: the resolved
+// program, a job id and the PMI server.
+func (s *supervisor) prepare(ctx context.Context) *Failure {
+	j := s.job
+	if err := j.validate(); err != nil {
+		return &Failure{Kind: Invalid, Rank: -1, Code: ExitUsage, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return &Failure{Kind: Canceled, Rank: -1, Code: ExitInternal, Err: err}
+	}
+	path, err := exec.LookPath(j.Program)
+	if err != nil {
+		return cannotRun(j.Program, err)
+	}
+	s.path = path
+	s.jobID = j.JobID
+	if s.jobID == "" {
+		if s.jobID, err = randomHex(8); err != nil {
+			return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
+		}
+	}
+	if s.cookie, err = randomHex(32); err != nil {
+		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
+	}
+	if s.srv, err = j.newServer(s, s.jobID); err != nil {
+		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
+	}
+	return nil
+}
+
+// spawn starts the ranks in order and a watcher for each. If one cannot be
+// started the job fails and the ranks already running are ended.
+func (s *supervisor) spawn() {
+	j := s.job
+	if j.Timeout > 0 {
+		s.timeoutT = time.NewTimer(j.Timeout)
+	}
+	for rank := 0; rank < s.n; rank++ {
+		st := &s.pmi[rank]
+		conn, err := servePMI(s.srv, rank, func(active bool, at time.Time) {
+			st.active.Store(active)
+			st.closedAt = at
+			close(st.closed)
+		})
+		if err != nil {
+			s.fail(&Failure{Kind: Internal, Rank: rank, Code: ExitInternal, Err: fmt.Errorf("rank %d: %w", rank, err)})
+			return
+		}
+		var stdin io.Reader
+		if rank == 0 {
+			stdin = j.Stdin
+		}
+		r, err := startLocal(localSpec{
+			rank:    rank,
+			path:    s.path,
+			argv:    append([]string{j.Program}, j.Args...),
+			env:     j.rankEnv(rank, s.srv.Env(rank, pmiChildFD), s.jobID, s.cookie),
+			dir:     j.Dir,
+			pmiConn: conn,
+			stdin:   stdin,
+			stdout:  s.outWriter(s.stdout, rank),
+			stderr:  s.outWriter(s.stderr, rank),
+			output:  &s.output,
+		})
+		_ = conn.Close() // the child has its copy
+		if err != nil {
+			s.fail(cannotRun(j.Program, err))
+			return
+		}
+		s.ranks = append(s.ranks, r)
+		s.running++
+		s.logf("rank %d started, pid %d", rank, r.pid)
+		if j.Started != nil {
+			j.Started(rank, r.pid)
+		}
+		go s.watch(r)
+	}
+}
+
+// outWriter is where one rank's stream goes: the sink itself, or whole
+// tagged lines.
+func (s *supervisor) outWriter(sink *Sink, rank int) io.Writer {
+	if s.job.TagOutput {
+		return sink.LineWriter(fmt.Sprintf("[%d] ", rank))
+	}
+	return sink
+}
+
+// watch waits for a rank to exit and posts the exit, after giving the PMI
+// server a moment to report the connection's end.
+func (s *supervisor) watch(r *localRank) {
+	state := r.wait()
+	at := time.Now()
+	st := &s.pmi[r.rank]
+	t := time.NewTimer(closeWait)
+	select {
+	case <-st.closed:
+	case <-t.C:
+	case <-s.done:
+	}
+	t.Stop()
+	closed := false
+	select {
+	case <-st.closed:
+		closed = true
+		// The rank's files close as it exits, before it can be reaped: a
+		// rank whose peers notice its death and exit quickly may be reaped
+		// after them, but its connection closed first.
+		if st.closedAt.Before(at) {
+			at = st.closedAt
+		}
+	default:
+	}
+	s.post(event{kind: evExit, rank: r.rank, pid: r.pid, state: state, at: at,
+		unfinalized: closed && st.active.Load() && !st.finalized.Load()})
+}
+
+// onAbort is the PMI server's abort callback.
+func (s *supervisor) onAbort(rank, code int, msg string) {
+	s.post(event{kind: evAbort, rank: rank, code: code, msg: msg, at: time.Now()})
+}
+
+// onClose is the PMI server's connection-closed callback; it runs before
+// the connection's ended callback in servePMI.
+func (s *supervisor) onClose(rank int, finalized bool) {
+	if rank >= 0 && rank < len(s.pmi) && finalized {
+		s.pmi[rank].finalized.Store(true)
+	}
+}
+
+// onPut is the PMI server's put callback: it notes ranks that report a
+// lost peer.
+func (s *supervisor) onPut(rank int, key, _ string) {
+	if rank >= 0 && rank < len(s.pmi) && strings.HasPrefix(key, lostKeyPrefix) {
+		s.pmi[rank].sawLoss.Store(true)
+	}
+}
+
+// post hands an event to the loop, or drops it once Run has returned.
+func (s *supervisor) post(e event) {
+	select {
+	case s.events <- e:
+	case <-s.done:
+	}
+}
+
+// loop handles events until every started rank has been waited for, or ranks
+// outlive SIGKILL by killWait.
+func (s *supervisor) loop(ctx context.Context) {
+	ctxDone := ctx.Done()
+	for s.running > 0 {
+		select {
+		case e := <-s.events:
+			s.handle(e)
+		case <-timerC(s.settleT):
+			s.settleT = nil
+			if s.onlyConsequences() && time.Since(s.settleStart) < settleMax {
+				s.settleT = time.NewTimer(settleWait)
+				continue
+			}
+			s.settle()
+		case <-timerC(s.timeoutT):
+			s.timeoutT = nil
+			s.fail(&Failure{Kind: TimedOut, Rank: -1, Code: ExitTimeout, Timeout: s.job.Timeout})
+		case sig := <-s.job.Signals:
+			s.onSignal(sig)
+		case <-timerC(s.graceT):
+			s.graceT = nil
+			s.kill()
+		case <-timerC(s.killT):
+			s.notice(fmt.Sprintf("%d rank(s) still running %v after SIGKILL; giving up", s.running, killWait))
+			return
+		case <-ctxDone:
+			ctxDone = nil
+			s.fail(&Failure{Kind: Canceled, Rank: -1, Code: ExitInternal, Err: ctx.Err()})
+		}
+	}
+}
+
+// handle processes one event.
+func (s *supervisor) handle(e event) {
+	switch e.kind {
+	case evExit:
+		s.running--
+		s.logf("rank %d (pid %d) ended: %v", e.rank, e.pid, e.state)
+		if f := exitFailure(e); f != nil && !s.terminating {
+			s.hold(f, e.at)
+		}
+	case evAbort:
+		if !s.terminating {
+			f := &Failure{Kind: RankAborted, Rank: e.rank, Code: abortExitCode(e.code), Status: e.code, Message: e.msg}
+			if e.rank >= 0 && e.rank < len(s.ranks) {
+				f.Pid = s.ranks[e.rank].pid
+			}
+			s.hold(f, e.at)
+		}
+	}
+}
+
+// hold keeps a rank failure until the settle window, started by the first,
+// ends (see settleWait).
+func (s *supervisor) hold(f *Failure, at time.Time) {
+	s.pending = append(s.pending, pendingFailure{f, at})
+	if s.settleT == nil && s.cause == nil {
+		s.settleT = time.NewTimer(settleWait)
+		s.settleStart = time.Now()
+	}
+}
+
+// consequence reports whether a held failure's rank had seen a peer die.
+func (s *supervisor) consequence(p pendingFailure) bool {
+	r := p.f.Rank
+	return r >= 0 && r < len(s.pmi) && s.pmi[r].sawLoss.Load()
+}
+
+// onlyConsequences reports whether every held failure is a consequence
+// while ranks are still running (one of them may be the cause).
+func (s *supervisor) onlyConsequences() bool {
+	if s.running == 0 {
+		return false
+	}
+	for _, p := range s.pending {
+		if !s.consequence(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// settle fails the job with the held rank failure that best explains the
+// others: a rank that did not report a lost peer before one that did, then
+// the earliest observed; an abort observed at the same moment as an exit is
+// its cause, so it wins ties.
+func (s *supervisor) settle() {
+	if len(s.pending) == 0 {
+		return
+	}
+	better := func(a, b pendingFailure) bool {
+		if ca, cb := s.consequence(a), s.consequence(b); ca != cb {
+			return cb
+		}
+		return a.at.Before(b.at) || a.at.Equal(b.at) && a.f.Kind == RankAborted
+	}
+	first := s.pending[0]
+	for _, p := range s.pending[1:] {
+		if better(p, first) {
+			first = p
+		}
+	}
+	s.pending = nil
+	if s.settleT != nil {
+		s.settleT.Stop()
+		s.settleT = nil
+	}
+	s.fail(first.f)
+}
+
+// exitFailure classifies a rank's exit; nil means success.
+func exitFailure(e event) *Failure {
+	f := &Failure{Rank: e.rank, Pid: e.pid}
+	var ws syscall.WaitStatus
+	ok := false
+	if e.state != nil {
+		ws, ok = e.state.Sys().(syscall.WaitStatus)
+	}
+	switch {
+	case !ok:
+		f.Kind, f.Code, f.Status = RankExited, 1, 1
+	case ws.Signaled():
+		f.Kind, f.Signal, f.Code = RankSignaled, ws.Signal(), signalExitCode(ws.Signal())
+	case ws.ExitStatus() != 0:
+		f.Kind, f.Code, f.Status = RankExited, ws.ExitStatus(), ws.ExitStatus()
+	case e.unfinalized:
+		f.Kind, f.Code = RankNoFinalize, 1
+	default:
+		return nil
+	}
+	return f
+}
+
+// onSignal handles a signal to the launcher: the first ends the job, a later
+// one kills it.
+func (s *supervisor) onSignal(sig os.Signal) {
+	ssig, ok := toSyscallSignal(sig)
+	if !ok {
+		ssig = syscall.SIGTERM
+	}
+	if !s.terminating {
+		s.fail(&Failure{Kind: Interrupted, Rank: -1, Code: signalExitCode(ssig), Signal: ssig})
+		return
+	}
+	if !s.killed {
+		s.notice(fmt.Sprintf("received %s; killing the job", signalName(ssig)))
+		s.kill()
+	}
+}
+
+// fail records f if it is the first cause, writes its notice, and starts
+// ending the job. A rank failure already held takes precedence over f.
+func (s *supervisor) fail(f *Failure) {
+	if len(s.pending) > 0 {
+		s.settle()
+	}
+	if s.cause == nil {
+		s.cause = f
+		msg := f.Error()
+		if s.running > 0 && f.Kind != TimedOut {
+			msg += "; ending the job"
+		}
+		s.notice(msg)
+	}
+	if s.terminating {
+		return
+	}
+	s.terminating = true
+	if s.running == 0 {
+		return
+	}
+	if s.grace < 0 {
+		s.kill()
+		return
+	}
+	if err := terminateGroups(s.pids()); err != nil {
+		s.logf("%v", err)
+	}
+	s.graceT = time.NewTimer(s.grace)
+}
+
+// kill sends SIGKILL to every rank's process group and starts the final wait.
+func (s *supervisor) kill() {
+	if s.killed {
+		return
+	}
+	s.killed = true
+	if err := killGroups(s.pids()); err != nil {
+		s.logf("%v", err)
+	}
+	s.killT = time.NewTimer(killWait)
+}
+
+// pids lists the process ids, and so the process groups, of started ranks,
+// including those that have exited: processes they started may remain.
+func (s *supervisor) pids() []int {
+	pids := make([]int, len(s.ranks))
+	for i, r := range s.ranks {
+		pids[i] = r.pid
+	}
+	return pids
+}
+
+// drain waits for the output of the ranks to be forwarded. Pipes held open by
+// processes the ranks left behind are closed after drainWait.
+func (s *supervisor) drain() {
+	done := make(chan struct{})
+	go func() {
+		s.output.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(drainWait)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+	}
+	s.logf("output still open %v after the ranks ended; closing it", drainWait)
+	for _, r := range s.ranks {
+		r.closeReaders()
+	}
+	t.Reset(drainWait)
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+// result is Run's return value.
+func (s *supervisor) result() (int, error) {
+	if s.cause == nil {
+		return 0, nil
+	}
+	return s.cause.Code, s.cause
+}
+
+// finish releases what the job held.
+func (s *supervisor) finish() {
+	close(s.done)
+	for _, t := range []*time.Timer{s.timeoutT, s.graceT, s.killT, s.settleT} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	if s.srv != nil {
+		if err := s.srv.Close(); err != nil {
+			s.logf("closing PMI server: %v", err)
+		}
+	}
+}
+
+// notice writes one line, "name: msg", to the job's standard error.
+func (s *supervisor) notice(msg string) {
+	_, _ = s.stderr.Write([]byte(s.job.name() + ": " + msg + "\n"))
+}
+
+func (s *supervisor) logf(format string, args ...any) {
+	if s.job.Logf != nil {
+		s.job.Logf(format, args...)
+	}
+}
+
+// timerC is t's channel, or nil (never ready) for no timer.
+func timerC(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
+}
+
+func orWriter(w, def io.Writer) io.Writer {
+	if w == nil {
+		return def
+	}
+	return w
+}

@@ -1,0 +1,164 @@
+// Command pmirank is a test rank for the launcher's tests. It speaks PMI-1
+// through package pmi and behaves as its first argument says:
+//
+//	ok                  put a key, fence, read every rank's key, print, finalize
+//	exit R C            fence; rank R exits with code C, the others hang
+//	abort R C MSG       fence; rank R calls PMI abort, the others hang
+//	kill R              fence; rank R kills itself with SIGKILL, the others hang
+//	hang                fence, then hang until killed
+//	ignoreterm          ignore SIGTERM, fence, print "ready", hang
+//	nofinalize          fence, exit 0 without PMI finalize
+//	nopmi               print a line and exit 0 without using PMI
+//	partial N           print N lines, each in several pieces, and a last unterminated line
+//	stdin               rank 0 copies its standard input to standard output as "got: LINE"
+//	env VAR...          print VAR=value for every VAR
+//
+// With PMIRANK_PIDS=1 every rank first prints "pid=<pid>" on standard error.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spmd-go/spmd/launcher/pmi"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fail("usage: pmirank MODE [ARGS]")
+	}
+	mode, args := os.Args[1], os.Args[2:]
+	if os.Getenv("PMIRANK_PIDS") == "1" {
+		fmt.Fprintf(os.Stderr, "pid=%d\n", os.Getpid())
+	}
+	switch mode {
+	case "nopmi":
+		fmt.Println("no pmi here")
+		return
+	case "env":
+		for _, v := range args {
+			fmt.Printf("%s=%s\n", v, os.Getenv(v))
+		}
+		return
+	case "ignoreterm":
+		signal.Ignore(syscall.SIGTERM)
+	}
+
+	c, err := pmi.NewClientFromEnv()
+	if err != nil {
+		fail("pmi: %v", err)
+	}
+	rank := c.Rank()
+	if mode != "ok" {
+		if err := c.Barrier(); err != nil {
+			fail("barrier: %v", err)
+		}
+	}
+	switch mode {
+	case "ok":
+		ok(c)
+	case "exit", "abort", "kill":
+		if atoi(arg(args, 0)) != rank {
+			hang()
+		}
+		code := 0
+		if mode != "kill" {
+			code = atoi(arg(args, 1))
+		}
+		switch mode {
+		case "exit":
+			os.Exit(code)
+		case "abort":
+			if err := c.Abort(code, arg(args, 2)); err != nil {
+				fail("abort: %v", err)
+			}
+			hang() // the launcher ends the job
+		case "kill":
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			hang()
+		}
+	case "hang":
+		hang()
+	case "ignoreterm":
+		fmt.Println("ready")
+		hang()
+	case "nofinalize":
+		os.Exit(0)
+	case "partial":
+		partial(rank, atoi(arg(args, 0)))
+	case "stdin":
+		if rank == 0 {
+			sc := bufio.NewScanner(os.Stdin)
+			for sc.Scan() {
+				fmt.Printf("got: %s\n", sc.Text())
+			}
+		}
+	default:
+		fail("unknown mode %q", mode)
+	}
+	if err := c.Finalize(); err != nil {
+		fail("finalize: %v", err)
+	}
+}
+
+// ok exchanges one key per rank through the KVS and prints what it read.
+func ok(c *pmi.Client) {
+	rank, size := c.Rank(), c.Size()
+	if err := c.Put(fmt.Sprintf("card-%d", rank), fmt.Sprintf("rank%d", rank)); err != nil {
+		fail("put: %v", err)
+	}
+	if err := c.Barrier(); err != nil {
+		fail("barrier: %v", err)
+	}
+	for r := 0; r < size; r++ {
+		v, err := c.Get(fmt.Sprintf("card-%d", r))
+		if err != nil {
+			fail("get card-%d: %v", r, err)
+		}
+		if v != fmt.Sprintf("rank%d", r) {
+			fail("card-%d = %q", r, v)
+		}
+	}
+	fmt.Printf("rank %d of %d saw %d cards\n", rank, size, size)
+}
+
+// partial writes n lines, each in three writes, then an unterminated line.
+func partial(rank, n int) {
+	for i := 0; i < n; i++ {
+		_, _ = fmt.Fprintf(os.Stdout, "line %d ", i)
+		_, _ = fmt.Fprintf(os.Stdout, "from rank %d", rank)
+		_, _ = fmt.Fprint(os.Stdout, " end\n")
+	}
+	_, _ = fmt.Fprintf(os.Stdout, "last words of rank %d", rank)
+}
+
+func hang() {
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+func arg(args []string, i int) string {
+	if i >= len(args) {
+		fail("missing argument %d", i+1)
+	}
+	return args[i]
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		fail("bad number %q", s)
+	}
+	return n
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "pmirank: "+format+"\n", args...)
+	os.Exit(99)
+}
