@@ -1,0 +1,52 @@
+# spmd — build, demo and test. `make demo` and `make test` set up what they
+# need (scripts/setup.sh) on a Debian machine with Go.
+
+GO      ?= go
+BIN     := bin
+NP      ?= 4
+EXAMPLES := $(patsubst examples/%/main.go,%,$(wildcard examples/*/main.go))
+TEST_TIMEOUT ?= 15m
+FUZZTIME ?= 20s
+
+.PHONY: all setup build demo test vet fmt-check unit bench fuzz clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(GO) build -o $(BIN)/spmdrun ./launcher/cmd/spmdrun
+	@for e in $(EXAMPLES); do echo "$(GO) build -o $(BIN)/$$e ./examples/$$e"; $(GO) build -o $(BIN)/$$e ./examples/$$e || exit 1; done
+
+## demo: build spmdrun and the examples, then compute pi on $(NP) local ranks.
+demo: build
+	$(BIN)/spmdrun -n $(NP) --timeout 60s $(BIN)/pi
+
+## test: everything CI runs: formatting, vet, and every test under the race
+## detector, including the multi-process runs through spmdrun.
+test: setup fmt-check vet unit
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## bench: point-to-point benchmarks over TCP (in-process ranks).
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchmem ./comm/
+
+## fuzz: run every fuzz target for $(FUZZTIME).
+fuzz: setup
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHeader$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHello$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./launcher/pmi/
+	$(GO) test -run '^$$' -fuzz '^FuzzServeLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./launcher/pmi/
+
+clean:
+	rm -rf $(BIN)
