@@ -504,3 +504,17 @@ func TestPeerLost(t *testing.T) {
 	assert.Equal(t, 1, pl.Rank)
 	assert.Contains(t, got.Error(), "rank 1")
 }
+
+func TestNewRequest(t *testing.T) {
+	req, complete := comm.NewRequest()
+	done, _, err := req.Test()
+	require.NoError(t, err)
+	require.False(t, done)
+	go complete(comm.Status{Bytes: 3}, nil)
+	st, err := req.Wait()
+	require.NoError(t, err)
+	assert.Equal(t, 3, st.Bytes)
+	complete(comm.Status{}, errors.New("late")) // the first completion wins
+	_, err = req.Wait()
+	assert.NoError(t, err)
+}

@@ -205,3 +205,13 @@ func putRequest(r *Request) {
 	r.done.Store(false)
 	requestPool.Put(r)
 }
+
+// NewRequest returns a request that completes when complete is first
+// called: a generalized request (MPI_Grequest_start), for operations built
+// on top of comm — non-blocking collectives that progress on a goroutine of
+// their own, for instance. Wait, Test, WaitAll and WaitAny treat it like any
+// other; Cancel returns ErrArg.
+func NewRequest() (req *Request, complete func(Status, error)) {
+	r := new(Request)
+	return r, r.complete
+}
