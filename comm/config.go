@@ -20,9 +20,23 @@ type Config struct {
 	// beyond it senders fall back to rendezvous until credit returns.
 	EagerWindow int
 	// Transport forces how peers are reached (SPMD_TRANSPORT): "auto" (the
-	// default) or "tcp". Shared memory is not built yet, so both mean TCP
-	// between ranks; a rank always reaches itself through memory.
+	// default: shared memory with ranks on this host, TCP with the others),
+	// "shm" (as auto, but failing to set up shared memory with a local peer
+	// is an error rather than a fall-back to TCP) or "tcp" (TCP with every
+	// peer). A rank always reaches itself through memory.
 	Transport string
+	// ShmRingSize is the size of each shared-memory ring in bytes, a power
+	// of two (SPMD_SHM_RING; default 256 KiB).
+	ShmRingSize int
+	// NoCMA turns off cross-memory attach (SPMD_SHM_CMA=off): large
+	// messages between ranks on one host then move in chunks through the
+	// ring, two copies instead of one.
+	NoCMA bool
+	// Host is the host name this rank publishes (SPMD_HOST; default
+	// os.Hostname). Ranks that publish the same name on the same kernel use
+	// shared memory; tests give ranks different names to force TCP between
+	// some of them.
+	Host string
 	// ListenAddr is the host or IP to listen on and publish
 	// (SPMD_TCP_ADDR); default: all interfaces, published as this host's
 	// addresses.
@@ -45,6 +59,7 @@ const (
 	DefaultEagerLimit     = 64 << 10
 	DefaultEagerWindow    = 4 << 20
 	DefaultConnectTimeout = 60 * time.Second
+	DefaultShmRingSize    = 256 << 10
 )
 
 // ConfigFromEnv reads the SPMD_* variables into a Config.
@@ -58,6 +73,17 @@ func ConfigFromEnv() (Config, error) {
 		return c, err
 	}
 	c.Transport = os.Getenv("SPMD_TRANSPORT")
+	c.Host = os.Getenv("SPMD_HOST")
+	switch v := os.Getenv("SPMD_SHM_CMA"); v {
+	case "", "on", "1":
+	case "off", "0":
+		c.NoCMA = true
+	default:
+		return c, fmt.Errorf("comm: SPMD_SHM_CMA=%q: want on or off: %w", v, ErrArg)
+	}
+	if c.ShmRingSize, err = envBytes("SPMD_SHM_RING"); err != nil {
+		return c, err
+	}
 	c.ListenAddr = os.Getenv("SPMD_TCP_ADDR")
 	if s := os.Getenv("SPMD_CONNECT_TIMEOUT"); s != "" {
 		if c.ConnectTimeout, err = time.ParseDuration(s); err != nil {
@@ -99,11 +125,15 @@ func (c Config) withDefaults() (Config, error) {
 	switch c.Transport {
 	case "":
 		c.Transport = "auto"
-	case "auto", "tcp":
-	case "shm":
-		return c, fmt.Errorf("comm: SPMD_TRANSPORT=shm: the shared-memory transport is not built yet (use auto or tcp): %w", ErrArg)
+	case "auto", "tcp", "shm":
 	default:
-		return c, fmt.Errorf("comm: SPMD_TRANSPORT=%q: want auto or tcp: %w", c.Transport, ErrArg)
+		return c, fmt.Errorf("comm: SPMD_TRANSPORT=%q: want auto, shm or tcp: %w", c.Transport, ErrArg)
+	}
+	if c.ShmRingSize == 0 {
+		c.ShmRingSize = DefaultShmRingSize
+	}
+	if c.ShmRingSize < 4096 || c.ShmRingSize&(c.ShmRingSize-1) != 0 {
+		return c, fmt.Errorf("comm: shared-memory ring of %d bytes: want a power of two ≥ 4096: %w", c.ShmRingSize, ErrArg)
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = DefaultConnectTimeout

@@ -9,3 +9,19 @@ func EagerWindow(c *Comm) int { return c.w.cfg.EagerWindow }
 
 // PendingRendezvous exposes open rendezvous operations.
 func PendingRendezvous(c *Comm) (sends, recvs int) { return c.w.rdv.pending() }
+
+// LinkKind tells how c reaches its rank r: "self", "tcp", "shm" or
+// "shm+cma" (large messages copied straight from the sender).
+func LinkKind(c *Comm, r int) string {
+	w, peer := c.w, c.group[r]
+	l := w.links[peer]
+	switch {
+	case peer == w.rank:
+		return "self"
+	case l.shm == nil:
+		return "tcp"
+	case l.shm.pull && l.shm.lets:
+		return "shm+cma"
+	}
+	return "shm"
+}

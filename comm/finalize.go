@@ -57,6 +57,7 @@ func (w *world) finalize() error {
 	for _, l := range w.links {
 		l.shutdown()
 	}
+	w.closeSegments()
 	if w.listener != nil {
 		w.listener.Close()
 	}

@@ -10,11 +10,52 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// run runs f on n in-process ranks with a bound, failing the test on error.
+// transports are the ways ranks of a test job can reach each other; run
+// runs every test under each. "mixed" puts even and odd ranks on two
+// pretend hosts: shared memory within each, TCP between them.
+var transports = []struct {
+	name string
+	cfg  comm.Config
+	host func(rank int) string
+	want func(me, peer int) string
+}{
+	{"tcp", comm.Config{Transport: "tcp"}, nil, func(int, int) string { return "tcp" }},
+	{"shm", comm.Config{Transport: "shm"}, nil, func(int, int) string { return "shm+cma" }},
+	{"shm-nocma", comm.Config{Transport: "shm", NoCMA: true}, nil, func(int, int) string { return "shm" }},
+	{"mixed", comm.Config{}, func(r int) string { return fmt.Sprint("host", r%2) },
+		func(me, peer int) string {
+			if me%2 == peer%2 {
+				return "shm+cma"
+			}
+			return "tcp"
+		}},
+}
+
+// run runs f on n in-process ranks over each transport, with a bound,
+// failing the test on error. Before f it checks that every link is of the
+// transport's kind.
 func run(t *testing.T, n int, f func(c *comm.Comm) error, opts ...commtest.Option) {
 	t.Helper()
-	opts = append([]commtest.Option{commtest.Timeout(60 * time.Second)}, opts...)
-	require.NoError(t, commtest.Run(n, f, opts...))
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			all := append([]commtest.Option{commtest.Timeout(60 * time.Second), commtest.Config(tr.cfg)}, opts...)
+			if tr.host != nil {
+				all = append(all, commtest.Hosts(tr.host))
+			}
+			require.NoError(t, commtest.Run(n, func(c *comm.Comm) error {
+				for r := range c.Size() {
+					want := tr.want(c.Rank(), r)
+					if r == c.Rank() {
+						want = "self"
+					}
+					if got := comm.LinkKind(c, r); got != want {
+						return fmt.Errorf("link to rank %d is %s, want %s", r, got, want)
+					}
+				}
+				return f(c)
+			}, all...))
+		})
+	}
 }
 
 // pattern fills a slice with values that depend on seed and index, so a

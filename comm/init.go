@@ -96,21 +96,27 @@ func (cs closers) Close() error {
 }
 
 // card is a rank's business card in the bootstrap's key-value space:
-// "host|port|addr,addr|pid", all printable and space-free as PMI requires.
+// "host|port|addr,addr|pid|boot", all printable and space-free as PMI
+// requires. Two ranks share a host (and may use shared memory) when host
+// and boot (the kernel's boot id) both match.
 type card struct {
 	host  string
 	port  int
 	addrs []string
 	pid   int
+	boot  string
 }
 
 func (c card) String() string {
-	return fmt.Sprintf("%s|%d|%s|%d", c.host, c.port, strings.Join(c.addrs, ","), c.pid)
+	return fmt.Sprintf("%s|%d|%s|%d|%s", c.host, c.port, strings.Join(c.addrs, ","), c.pid, c.boot)
 }
+
+// sameHost reports whether two cards describe ranks on one machine.
+func (c card) sameHost(o card) bool { return c.host == o.host && c.boot == o.boot }
 
 func parseCard(s string) (card, error) {
 	f := strings.Split(s, "|")
-	if len(f) != 4 {
+	if len(f) != 5 {
 		return card{}, fmt.Errorf("malformed business card %q", s)
 	}
 	port, err1 := strconv.Atoi(f[1])
@@ -118,7 +124,7 @@ func parseCard(s string) (card, error) {
 	if err1 != nil || err2 != nil || port <= 0 || port > 65535 {
 		return card{}, fmt.Errorf("malformed business card %q", s)
 	}
-	c := card{host: f[0], port: port, pid: pid}
+	c := card{host: f[0], port: port, pid: pid, boot: f[4]}
 	if f[2] != "" {
 		c.addrs = strings.Split(f[2], ",")
 	}
@@ -151,8 +157,11 @@ func (w *world) connect() error {
 		return fmt.Errorf("comm: rank %d: %w", w.rank, err)
 	}
 	w.listener = ln
-	host, _ := os.Hostname()
-	me := card{host: host, port: ln.Addr().Port, pid: os.Getpid()}
+	host := w.cfg.Host
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	me := card{host: host, port: ln.Addr().Port, pid: os.Getpid(), boot: bootID()}
 	if listenHost != "" {
 		me.addrs = []string{listenHost}
 	} else {
@@ -164,44 +173,86 @@ func (w *world) connect() error {
 	if err := w.boot.Fence(); err != nil {
 		return fmt.Errorf("comm: rank %d: fence: %w", w.rank, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.ConnectTimeout)
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make([]error, w.size)
+	cards := make([]card, w.size)
 	for peer := range w.size {
 		if peer == w.rank {
+			cards[peer] = me
 			continue
 		}
 		s, err := w.boot.Get(cardKey(peer))
 		if err != nil {
 			return fmt.Errorf("comm: rank %d: business card of rank %d: %w", w.rank, peer, err)
 		}
-		pc, err := parseCard(s)
-		if err != nil {
+		if cards[peer], err = parseCard(s); err != nil {
 			return fmt.Errorf("comm: rank %d: rank %d: %w", w.rank, peer, err)
 		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.ConnectTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, w.size)
+	conns := make([]*net.TCPConn, w.size)
+	for peer := range w.size {
+		if peer == w.rank {
+			continue
+		}
+		pc := cards[peer]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := w.reach(ctx, peer, pc, me.host, cookie, arrived[peer])
+			c, err := w.reach(ctx, peer, pc, me, cookie, arrived[peer])
 			if err != nil {
 				errs[peer] = err
 				cancel()
 				return
 			}
-			w.links[peer] = newLink(w, peer, c, c, c, c.CloseWrite)
+			conns[peer] = c
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		ln.Close()
+		closeAll(conns)
 		return fmt.Errorf("comm: rank %d: wire-up: %w", w.rank, err)
+	}
+	shmPeers, err := w.setupShm(cards, cookie)
+	if err != nil {
+		ln.Close()
+		closeAll(conns)
+		return fmt.Errorf("comm: rank %d: shared memory: %w", w.rank, err)
+	}
+	for peer, c := range conns {
+		switch {
+		case peer == w.rank:
+		case shmPeers[peer] != nil:
+			w.links[peer] = newShmLink(w, peer, shmPeers[peer], c)
+		default:
+			w.links[peer] = newLink(w, peer, c, c, c, c.CloseWrite)
+		}
 	}
 	return nil
 }
 
+func closeAll(conns []*net.TCPConn) {
+	for _, c := range conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+// bootID identifies the running kernel: with the host name it tells
+// whether two ranks share a machine, and so its /dev/shm.
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return "-"
+	}
+	return strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")
+}
+
 // reach dials a higher peer or waits for a lower one to dial.
-func (w *world) reach(ctx context.Context, peer int, pc card, myHost string, cookie []byte, arrived <-chan *net.TCPConn) (*net.TCPConn, error) {
+func (w *world) reach(ctx context.Context, peer int, pc, me card, cookie []byte, arrived <-chan *net.TCPConn) (*net.TCPConn, error) {
 	if peer < w.rank {
 		select {
 		case c := <-arrived:
@@ -211,7 +262,7 @@ func (w *world) reach(ctx context.Context, peer int, pc card, myHost string, coo
 		}
 	}
 	addrs := pc.addrs
-	if pc.host == myHost {
+	if pc.sameHost(me) {
 		addrs = []string{"127.0.0.1"}
 	}
 	var errs []error

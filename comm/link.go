@@ -52,9 +52,25 @@ type link struct {
 	lostErr atomic.Pointer[PeerLostError]
 	closing atomic.Bool // Finalize has begun: errors are no longer losses
 
+	shm   *shmEnds     // set for a shared-memory link
+	watch *net.TCPConn // a shared-memory link's liveness connection
+
 	byeSeen    bool // reader goroutine only
 	readerDone chan struct{}
 	writerDone chan struct{}
+}
+
+// frameSource is what a link reads frames from: a buffered TCP stream, or a
+// shared-memory ring (which needs no buffer: it is one).
+type frameSource interface {
+	io.Reader
+	Discard(n int) (int, error)
+}
+
+// vectorWriter writes a header and a payload as one publication: the
+// shared-memory ring, which copies both in without an intermediate buffer.
+type vectorWriter interface {
+	WriteV(a, b []byte) error
 }
 
 // queuedWrite is a frame for the writer goroutine; done (a rendezvous send)
@@ -81,6 +97,9 @@ func newLink(w *world, peer int, rd io.Reader, wr io.Writer, conn io.Closer, hal
 func (l *link) start() {
 	go l.readLoop()
 	go l.writeLoop()
+	if l.watch != nil {
+		go l.watchPeer()
+	}
 }
 
 // lost returns the error that ended the link, or nil.
@@ -129,7 +148,10 @@ func (l *link) writeFrame(h *wire.Header, payload []byte) error {
 		h.Credit = uint32(c)
 	}
 	var err error
-	if len(payload) <= smallWrite {
+	if vw, ok := l.wr.(vectorWriter); ok {
+		h.Encode(l.hdr[:])
+		err = vw.WriteV(l.hdr[:], payload)
+	} else if len(payload) <= smallWrite {
 		h.Encode(l.small)
 		n := copy(l.small[wire.HeaderSize:], payload)
 		_, err = l.wr.Write(l.small[:wire.HeaderSize+n])
@@ -218,7 +240,10 @@ func (l *link) failQueue(err error) {
 
 func (l *link) readLoop() {
 	defer close(l.readerDone)
-	br := bufio.NewReaderSize(l.rd, 64<<10)
+	br, ok := l.rd.(frameSource)
+	if !ok {
+		br = bufio.NewReaderSize(l.rd, 64<<10)
+	}
 	var hb [wire.HeaderSize]byte
 	var h wire.Header
 	for {

@@ -2,6 +2,7 @@ package comm
 
 import (
 	"github.com/spmd-go/spmd/comm/internal/match"
+	"github.com/spmd-go/spmd/comm/internal/shm"
 	"github.com/spmd-go/spmd/comm/internal/wire"
 )
 
@@ -126,6 +127,9 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 	}
 	req.buf = buf
 	h.Kind = wire.RTS
+	if l.shm != nil && l.shm.lets {
+		h.Aux = uint64(shm.Addr(buf)) // the receiver may copy it straight from here
+	}
 	h.ID = w.rdv.addSend(req)
 	if err := l.writeFrame(&h, nil); err != nil && w.rdv.takeSend(h.ID) != nil {
 		req.complete(Status{}, err)
@@ -150,8 +154,8 @@ func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
 	case match.MatchedEager:
 		w.deliverBuffered(req, m)
 	case match.MatchedRendezvous:
-		env, peer, id := m.Env, m.Peer, m.SendID
+		env, peer, id, addr := m.Env, m.Peer, m.SendID, m.Addr
 		w.eng.Release(m)
-		w.grant(w.links[peer], req, &env, id)
+		w.grant(w.links[peer], req, &env, id, addr)
 	}
 }

@@ -1,7 +1,6 @@
 package comm
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/spmd-go/spmd/comm/internal/match"
+	"github.com/spmd-go/spmd/comm/internal/shm"
 	"github.com/spmd-go/spmd/comm/internal/tcp"
 	"github.com/spmd-go/spmd/comm/internal/wire"
 )
@@ -25,6 +25,7 @@ type world struct {
 	ctxs       contextTable
 	probes     notifier
 	listener   *tcp.Listener
+	segments   []*shm.Segment // mapped shared-memory segments, unmapped at Finalize
 	logf       func(format string, args ...any)
 
 	finalizing atomic.Bool
@@ -39,14 +40,14 @@ var errProtocol = errors.New("protocol violation")
 
 // handle processes one frame read from l; payload bytes, if any, are next
 // on br. An error means the stream can no longer be trusted.
-func (w *world) handle(l *link, h *wire.Header, br *bufio.Reader) error {
+func (w *world) handle(l *link, h *wire.Header, br frameSource) error {
 	if h.Credit > 0 {
 		l.credit.Add(int64(h.Credit))
 	}
 	switch h.Kind {
 	case wire.Eager:
 		env := match.Envelope{Context: h.Context, Src: int(h.Src), Tag: int(h.Tag), Len: int(h.Len)}
-		r, m := w.eng.Arrive(l.peer, env, false, 0)
+		r, m := w.eng.Arrive(l.peer, env, false, 0, 0)
 		if r != nil {
 			req := r.Owner.(*Request)
 			st, terr := receiveInto(req, &env)
@@ -79,8 +80,8 @@ func (w *world) handle(l *link, h *wire.Header, br *bufio.Reader) error {
 		w.probes.broadcast()
 	case wire.RTS:
 		env := match.Envelope{Context: h.Context, Src: int(h.Src), Tag: int(h.Tag), Len: int(h.Len)}
-		if r, _ := w.eng.Arrive(l.peer, env, true, h.ID); r != nil {
-			w.grant(l, r.Owner.(*Request), &env, h.ID)
+		if r, _ := w.eng.Arrive(l.peer, env, true, h.ID, h.Aux); r != nil {
+			w.grant(l, r.Owner.(*Request), &env, h.ID, h.Aux)
 			return nil
 		}
 		w.probes.broadcast()
@@ -94,6 +95,12 @@ func (w *world) handle(l *link, h *wire.Header, br *bufio.Reader) error {
 			return nil
 		}
 		l.enqueue(queuedWrite{h: wire.Header{Kind: wire.Data, Aux: h.Aux, Len: h.Len}, payload: req.buf[:h.Len], done: req})
+	case wire.Pulled:
+		req := w.rdv.takeSend(h.ID)
+		if req == nil || req.peer != l.peer || h.Len > uint64(len(req.buf)) {
+			return fmt.Errorf("%w: pulled for unknown send %d", errProtocol, h.ID)
+		}
+		req.complete(Status{}, nil)
 	case wire.Data:
 		g := w.rdv.takeRecv(h.Aux)
 		if g == nil || g.peer != l.peer || h.Len != uint64(g.st.Bytes) {
@@ -143,10 +150,23 @@ func (w *world) deliverBuffered(req *Request, m *match.Message) {
 	req.complete(st, err)
 }
 
-// grant answers a matched RTS with a CTS for as many bytes as req can take.
-func (w *world) grant(l *link, req *Request, env *match.Envelope, sendID uint64) {
+// grant answers a matched RTS: on shared memory, when the sender offered
+// its buffer's address and this rank may read its memory, by copying the
+// message straight out of it and answering Pulled; otherwise with a CTS for
+// as many bytes as req can take, and the data follows.
+func (w *world) grant(l *link, req *Request, env *match.Envelope, sendID, addr uint64) {
 	st, err := receiveInto(req, env)
 	h := wire.Header{Kind: wire.CTS, ID: sendID, Len: uint64(st.Bytes)}
+	if addr != 0 && st.Bytes > 0 && l.shm != nil && l.shm.pull {
+		if shm.ReadRemote(l.shm.pid, uintptr(addr), req.buf[:st.Bytes]) == nil {
+			h.Kind = wire.Pulled
+			req.complete(st, err)
+			l.enqueue(queuedWrite{h: h})
+			return
+		}
+		// Refused after all (the peer died, or policy changed): fall back
+		// to data through the ring, which overwrites what was read.
+	}
 	if st.Bytes == 0 {
 		req.complete(st, err)
 	} else {

@@ -34,6 +34,7 @@ type options struct {
 	cfg     comm.Config
 	timeout time.Duration
 	logf    func(string, ...any)
+	hosts   func(rank int) string
 }
 
 // Config sets the runtime configuration of every rank (Exit is replaced).
@@ -42,6 +43,11 @@ func Config(cfg comm.Config) Option { return func(o *options) { o.cfg = cfg } }
 // Timeout bounds the whole run: past it Run returns an error naming the
 // ranks that had not finished (their goroutines are left behind).
 func Timeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// Hosts gives each rank the host name it publishes (comm.Config.Host):
+// ranks with different names talk over TCP, ranks with the same name over
+// shared memory, so one process can run a "multi-host" job.
+func Hosts(f func(rank int) string) Option { return func(o *options) { o.hosts = f } }
 
 // Logf receives the runtime's log lines (default: dropped).
 func Logf(f func(string, ...any)) Option { return func(o *options) { o.logf = f } }
@@ -81,6 +87,9 @@ func Run(n int, f func(c *comm.Comm) error, opts ...Option) error {
 			}()
 			cfg := o.cfg
 			cfg.Logf = o.logf
+			if o.hosts != nil {
+				cfg.Host = o.hosts(r)
+			}
 			cfg.Exit = func(code int) {
 				if errs[r] == nil {
 					errs[r] = &AbortError{Rank: r, Code: code}

@@ -47,6 +47,9 @@ type Message struct {
 	// Rendezvous messages wait in the sender; SendID names them in the CTS.
 	Rendezvous bool
 	SendID     uint64
+	// Addr is where the sender's buffer lies in its address space, when it
+	// offers a same-host receiver to copy it directly (0 otherwise).
+	Addr uint64
 	// Payload holds an eager message's bytes once Ready has been called.
 	Payload []byte
 
@@ -175,7 +178,7 @@ func (e *Engine) dependsOnLost(cs *contextState, src int) error {
 // payload into the receive's buffer, or grants a rendezvous. Otherwise the
 // message is queued as unexpected and returned: for an eager message the
 // caller reads the payload and then calls Ready.
-func (e *Engine) Arrive(peer int, env Envelope, rendezvous bool, sendID uint64) (*Recv, *Message) {
+func (e *Engine) Arrive(peer int, env Envelope, rendezvous bool, sendID, addr uint64) (*Recv, *Message) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	cs := e.context(env.Context)
@@ -193,7 +196,7 @@ func (e *Engine) Arrive(peer int, env Envelope, rendezvous bool, sendID uint64) 
 	} else {
 		m = new(Message)
 	}
-	*m = Message{Env: env, Peer: peer, Rendezvous: rendezvous, SendID: sendID, ready: rendezvous}
+	*m = Message{Env: env, Peer: peer, Rendezvous: rendezvous, SendID: sendID, Addr: addr, ready: rendezvous}
 	cs.unexpected.pushBack(m, msgLink)
 	return nil, m
 }

@@ -15,7 +15,7 @@ func env(ctx uint32, src, tag, n int) Envelope {
 // arriveEager delivers an eager message and, if nothing took it, makes its
 // payload ready as a transport would.
 func arriveEager(e *Engine, peer int, ev Envelope, payload string) *Recv {
-	r, m := e.Arrive(peer, ev, false, 0)
+	r, m := e.Arrive(peer, ev, false, 0, 0)
 	if r != nil {
 		return r
 	}
@@ -46,10 +46,10 @@ func TestPostedOrderWins(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, Queued, out)
 	}
-	got, m := e.Arrive(2, env(0, 2, 9, 0), false, 0)
+	got, m := e.Arrive(2, env(0, 2, 9, 0), false, 0, 0)
 	assert.Nil(t, m)
 	assert.Same(t, first, got, "the earlier-posted matching receive takes the message")
-	got, _ = e.Arrive(2, env(0, 2, 9, 0), false, 0)
+	got, _ = e.Arrive(2, env(0, 2, 9, 0), false, 0, 0)
 	assert.Same(t, second, got)
 }
 
@@ -91,7 +91,7 @@ func TestContextsNeverMatch(t *testing.T) {
 
 func TestBoundWhilePayloadArrives(t *testing.T) {
 	e := New()
-	r0, m := e.Arrive(1, env(0, 1, 0, 3), false, 0)
+	r0, m := e.Arrive(1, env(0, 1, 0, 3), false, 0, 0)
 	require.Nil(t, r0)
 	r := &Recv{Src: 1, Tag: 0}
 	out, got, err := e.Post(r)
@@ -104,10 +104,10 @@ func TestBoundWhilePayloadArrives(t *testing.T) {
 
 func TestAbandon(t *testing.T) {
 	e := New()
-	_, m := e.Arrive(1, env(0, 1, 0, 3), false, 0)
+	_, m := e.Arrive(1, env(0, 1, 0, 3), false, 0, 0)
 	assert.Nil(t, e.Abandon(m))
 	assert.Equal(t, 0, e.Stats().Unexpected)
-	_, m = e.Arrive(1, env(0, 1, 0, 3), false, 0)
+	_, m = e.Arrive(1, env(0, 1, 0, 3), false, 0, 0)
 	r := &Recv{Src: 1}
 	_, _, _ = e.Post(r)
 	assert.Same(t, r, e.Abandon(m))
@@ -115,7 +115,7 @@ func TestAbandon(t *testing.T) {
 
 func TestRendezvousMatch(t *testing.T) {
 	e := New()
-	_, m := e.Arrive(1, env(0, 1, 3, 1<<20), true, 77)
+	_, m := e.Arrive(1, env(0, 1, 3, 1<<20), true, 77, 0)
 	out, got, err := e.Post(&Recv{Src: 1, Tag: 3})
 	require.NoError(t, err)
 	assert.Equal(t, MatchedRendezvous, out)
@@ -141,7 +141,7 @@ func TestPeerLost(t *testing.T) {
 	e.RegisterContext(0, []int{0, 1, 2})
 	e.RegisterContext(8, []int{0, 2}) // a split without world rank 1
 	arriveEager(e, 1, env(0, 1, 0, 1), "kept")
-	e.Arrive(1, env(0, 1, 1, 1<<20), true, 5) // rendezvous from the dying peer
+	e.Arrive(1, env(0, 1, 1, 1<<20), true, 5, 0) // rendezvous from the dying peer
 	fromPeer := &Recv{Src: 1, Tag: 2}
 	anySrc := &Recv{Src: AnySource, Tag: 2}
 	other := &Recv{Src: 2, Tag: 2}
@@ -169,13 +169,13 @@ func TestPeerLost(t *testing.T) {
 
 func TestReleaseReusesMessages(t *testing.T) {
 	e := New()
-	_, m := e.Arrive(0, env(0, 0, 0, 0), false, 0)
+	_, m := e.Arrive(0, env(0, 0, 0, 0), false, 0, 0)
 	e.Ready(m, nil)
 	_, got, _ := e.Post(&Recv{Src: 0, Tag: 0})
 	e.Release(got)
 	r := &Recv{Src: 0, Tag: 0}
 	allocs := testing.AllocsPerRun(100, func() {
-		_, m := e.Arrive(0, env(0, 0, 0, 0), false, 0)
+		_, m := e.Arrive(0, env(0, 0, 0, 0), false, 0, 0)
 		e.Ready(m, nil)
 		_, got, _ := e.Post(r)
 		e.Release(got)
@@ -189,6 +189,6 @@ func BenchmarkArrivePosted(b *testing.B) {
 	ev := env(0, 1, 0, 8)
 	for b.Loop() {
 		_, _, _ = e.Post(r)
-		e.Arrive(1, ev, false, 0)
+		e.Arrive(1, ev, false, 0, 0)
 	}
 }

@@ -36,10 +36,15 @@ const (
 	Credit
 	// Bye says the sender finalized cleanly: a close after it is not a failure.
 	Bye
-	maxKind = Bye
+	// Pulled answers an RTS whose sender is on the same host: the receiver
+	// copied Len bytes straight out of the sender's buffer (cross-memory
+	// attach), so the send is complete and no Data follows. ID echoes the
+	// sender's ID.
+	Pulled
+	maxKind = Pulled
 )
 
-var kindNames = [...]string{Eager: "eager", RTS: "rts", CTS: "cts", Data: "data", Credit: "credit", Bye: "bye"}
+var kindNames = [...]string{Eager: "eager", RTS: "rts", CTS: "cts", Data: "data", Credit: "credit", Bye: "bye", Pulled: "pulled"}
 
 func (k Kind) String() string {
 	if k >= Eager && k <= maxKind {
@@ -65,8 +70,8 @@ type Header struct {
 	Context uint32 // communicator context id
 	Tag     int32
 	Len     uint64 // payload bytes (Eager, Data), message bytes (RTS), granted bytes (CTS)
-	ID      uint64 // sender's request id (RTS, CTS)
-	Aux     uint64 // receiver's request id (CTS, Data)
+	ID      uint64 // sender's request id (RTS, CTS, Pulled)
+	Aux     uint64 // receiver's request id (CTS, Data); sender's buffer address (RTS on shared memory)
 	Credit  uint32 // eager credit returned to the frame's receiver
 }
 
@@ -125,7 +130,7 @@ func (h *Header) Decode(b []byte, lim Limits) error {
 		if h.Len > lim.MaxEager {
 			return fmt.Errorf("%w: eager payload of %d bytes exceeds the limit %d", ErrMalformed, h.Len, lim.MaxEager)
 		}
-	case RTS, CTS, Data:
+	case RTS, CTS, Data, Pulled:
 		if h.Len > lim.MaxMessage {
 			return fmt.Errorf("%w: %v of %d bytes exceeds the limit %d", ErrMalformed, h.Kind, h.Len, lim.MaxMessage)
 		}

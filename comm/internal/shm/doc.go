@@ -1,0 +1,22 @@
+// Package shm is spmd's shared-memory transport between ranks on one host.
+//
+// Each rank creates one segment in /dev/shm holding a ring for every local
+// sender (mode 0600, unlinked as soon as every local peer has mapped it, so
+// a crash leaves nothing behind). A ring is a single-producer,
+// single-consumer byte stream: the producer copies bytes in and then
+// publishes its head; the consumer copies them out and publishes its tail.
+// Head and tail sit on cache lines of their own so the two sides do not
+// fight over one line. Rings carry spmd's ordinary frames, so everything
+// above the transport (matching, eager and rendezvous, credits) is the same
+// over shared memory and TCP.
+//
+// A side that finds the ring empty (or full) spins briefly, then yields,
+// then sleeps on a futex in the shared segment that the other side wakes:
+// latency stays low while messages flow, and an oversubscribed host (more
+// ranks than cores) is not burned by spinning ranks.
+//
+// Large messages can skip the ring altogether: with Linux cross-memory
+// attach (process_vm_readv) the receiver copies straight out of the
+// sender's buffer, one copy instead of two. Whether the kernel allows it
+// (ptrace policy, seccomp in containers) is probed per peer at start-up.
+package shm

@@ -1,0 +1,190 @@
+package shm
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Dir is where segments live.
+const Dir = "/dev/shm"
+
+// Segment header layout.
+const (
+	magic        = 0x31_6d_68_73_64_6d_70_73 // "spmdshm1"
+	offMagic     = 0
+	offRings     = 8  // u32 number of rings
+	offRingSize  = 12 // u32 data bytes per ring
+	offProbe     = 16 // u64: a random value peers read with process_vm_readv
+	offProbeAddr = 24 // u64: where offProbe lies in the creator's address space
+	headerBytes  = 4096
+	maxRingBytes = 1 << 30
+)
+
+// ErrSegment is wrapped by errors about a segment's contents.
+var ErrSegment = errors.New("shm: bad segment")
+
+// Segment is a mapped shared-memory segment holding rings.
+type Segment struct {
+	name     string
+	mem      []byte
+	rings    int
+	ringSize int
+}
+
+// Name returns the segment's name in Dir.
+func (s *Segment) Name() string { return s.name }
+
+// Create makes and maps a new segment with n rings of ringSize data bytes
+// (a power of two), readable and writable by this user only.
+func Create(name string, n, ringSize int) (*Segment, error) {
+	if n < 1 || ringSize < 1024 || ringSize > maxRingBytes || bits.OnesCount(uint(ringSize)) != 1 {
+		return nil, fmt.Errorf("shm: %d rings of %d bytes: %w", n, ringSize, ErrSegment)
+	}
+	path := filepath.Join(Dir, name)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("shm: create segment: %w", err)
+	}
+	defer f.Close()
+	size := headerBytes + n*(controlBytes+ringSize)
+	if err := f.Truncate(int64(size)); err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("shm: size segment %s: %w", name, err)
+	}
+	mem, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("shm: map segment %s: %w", name, err)
+	}
+	binary.LittleEndian.PutUint32(mem[offRings:], uint32(n))
+	binary.LittleEndian.PutUint32(mem[offRingSize:], uint32(ringSize))
+	var probe [8]byte
+	_, _ = rand.Read(probe[:])
+	copy(mem[offProbe:], probe[:])
+	binary.LittleEndian.PutUint64(mem[offProbeAddr:], uint64(uintptr(unsafe.Pointer(&mem[offProbe]))))
+	atomic.StoreUint64(u64At(mem, offMagic), magic) // written last: the segment is ready
+	return &Segment{name: name, mem: mem, rings: n, ringSize: ringSize}, nil
+}
+
+// Open maps an existing segment made by Create and checks its header.
+func Open(name string) (*Segment, error) {
+	f, err := os.OpenFile(filepath.Join(Dir, name), os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("shm: open segment: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("shm: open segment: %w", err)
+	}
+	size := int(fi.Size())
+	if size < headerBytes {
+		return nil, fmt.Errorf("shm: segment %s of %d bytes: %w", name, size, ErrSegment)
+	}
+	mem, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("shm: map segment %s: %w", name, err)
+	}
+	n := int(binary.LittleEndian.Uint32(mem[offRings:]))
+	rs := int(binary.LittleEndian.Uint32(mem[offRingSize:]))
+	if atomic.LoadUint64(u64At(mem, offMagic)) != magic || rs < 1024 || rs > maxRingBytes ||
+		bits.OnesCount(uint(rs)) != 1 || n < 1 || size != headerBytes+n*(controlBytes+rs) {
+		unix.Munmap(mem)
+		return nil, fmt.Errorf("shm: segment %s: header does not match its size: %w", name, ErrSegment)
+	}
+	return &Segment{name: name, mem: mem, rings: n, ringSize: rs}, nil
+}
+
+func (s *Segment) ring(i int) (*ring, error) {
+	if i < 0 || i >= s.rings {
+		return nil, fmt.Errorf("shm: ring %d of %d in %s: %w", i, s.rings, s.name, ErrSegment)
+	}
+	off := headerBytes + i*(controlBytes+s.ringSize)
+	return newRing(s.mem[off : off+controlBytes+s.ringSize]), nil
+}
+
+// Reader returns the consumer end of ring i. Only one process may read a ring.
+func (s *Segment) Reader(i int) (*Reader, error) {
+	r, err := s.ring(i)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{r: r, tail: atomic.LoadUint64(r.tail)}, nil
+}
+
+// Writer returns the producer end of ring i. Only one process may write a ring.
+func (s *Segment) Writer(i int) (*Writer, error) {
+	r, err := s.ring(i)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{r: r, head: atomic.LoadUint64(r.head)}, nil
+}
+
+// ProbeAddr returns the address, in this process, of the segment's probe
+// value, and the value: a peer that reads the same value at that address
+// with process_vm_readv shows that cross-memory attach works.
+func (s *Segment) ProbeAddr() (uintptr, uint64) {
+	return uintptr(unsafe.Pointer(&s.mem[offProbe])), binary.LittleEndian.Uint64(s.mem[offProbe:])
+}
+
+// RemoteProbe returns, for a segment opened from its creator, the probe's
+// address in the creator's process and its value: what CanReadRemote needs
+// to test cross-memory attach to the creator.
+func (s *Segment) RemoteProbe() (uintptr, uint64) {
+	return uintptr(binary.LittleEndian.Uint64(s.mem[offProbeAddr:])), binary.LittleEndian.Uint64(s.mem[offProbe:])
+}
+
+// JobPrefix is the name prefix of a job's segments, derived from the job's
+// secret cookie so that every rank, and the launcher cleaning up after a
+// crash, computes the same one without being told.
+func JobPrefix(cookie []byte) string {
+	sum := sha256.Sum256(append([]byte("spmd-shm:"), cookie...))
+	return "spmd-" + hex.EncodeToString(sum[:8]) + "-"
+}
+
+// Unlink removes the segment's name; mappings stay valid.
+func (s *Segment) Unlink() error {
+	err := os.Remove(filepath.Join(Dir, s.name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// Close unmaps the segment. Rings taken from it must no longer be used.
+func (s *Segment) Close() error {
+	if s.mem == nil {
+		return nil
+	}
+	err := unix.Munmap(s.mem)
+	s.mem = nil
+	return err
+}
+
+// RemoveJob removes every segment of a job (names starting with prefix),
+// for a launcher cleaning up after ranks that died before unlinking theirs.
+func RemoveJob(prefix string) error {
+	matches, err := filepath.Glob(filepath.Join(Dir, prefix+"*"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,184 @@
+package shm
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func newSegment(t *testing.T, rings, size int) (*Segment, *Segment) {
+	t.Helper()
+	name := fmt.Sprintf("spmd-test-%d-%s", os.Getpid(), t.Name())
+	name = filepath.Base(name)
+	s, err := Create(name, rings, size)
+	require.NoError(t, err)
+	peer, err := Open(name) // a second mapping, as another process would have
+	require.NoError(t, err)
+	require.NoError(t, s.Unlink())
+	t.Cleanup(func() { s.Close(); peer.Close() })
+	return s, peer
+}
+
+func TestSegmentCreateOpen(t *testing.T) {
+	s, peer := newSegment(t, 3, 4096)
+	assert.Equal(t, 3, peer.rings)
+	assert.Equal(t, 4096, peer.ringSize)
+	_, err := os.Stat(filepath.Join(Dir, s.Name()))
+	assert.ErrorIs(t, err, os.ErrNotExist, "unlinked after mapping")
+	_, err = s.Reader(3)
+	assert.ErrorIs(t, err, ErrSegment)
+	_, err = Create("spmd-test-bad", 1, 1000)
+	assert.ErrorIs(t, err, ErrSegment, "ring size must be a power of two")
+}
+
+func TestOpenRejectsGarbage(t *testing.T) {
+	name := fmt.Sprintf("spmd-test-garbage-%d", os.Getpid())
+	path := filepath.Join(Dir, name)
+	require.NoError(t, os.WriteFile(path, bytes.Repeat([]byte{0xff}, 8192), 0o600))
+	defer os.Remove(path)
+	_, err := Open(name)
+	assert.ErrorIs(t, err, ErrSegment)
+}
+
+// TestRingStream pushes 8 MiB through a 4 KiB ring in odd-sized writes and
+// reads, so every wrap-around case occurs, and checks every byte.
+func TestRingStream(t *testing.T) {
+	s, peer := newSegment(t, 1, 4096)
+	w, err := peer.Writer(0)
+	require.NoError(t, err)
+	r, err := s.Reader(0)
+	require.NoError(t, err)
+	data := make([]byte, 8<<20)
+	_, _ = rand.Read(data)
+	go func() {
+		rest := data
+		for i := 1; len(rest) > 0; i++ {
+			n := min(len(rest), (i*977)%9000+1)
+			hdr := rest[:min(n, 48)]
+			if err := w.WriteV(hdr, rest[len(hdr):n]); err != nil {
+				panic(err)
+			}
+			rest = rest[n:]
+		}
+		w.Close()
+	}()
+	got := make([]byte, 0, len(data))
+	buf := make([]byte, 3001)
+	for {
+		n, err := r.Read(buf[:1+len(got)%3000])
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+	}
+	assert.True(t, bytes.Equal(data, got), "stream corrupted")
+}
+
+func TestRingDiscard(t *testing.T) {
+	s, peer := newSegment(t, 1, 1024)
+	w, _ := peer.Writer(0)
+	r, _ := s.Reader(0)
+	go func() { _, _ = w.Write(bytes.Repeat([]byte("x"), 5000)); _, _ = w.Write([]byte("end")); w.Close() }()
+	n, err := r.Discard(5000)
+	require.NoError(t, err)
+	assert.Equal(t, 5000, n)
+	rest, err := io.ReadAll(r)
+	require.NoError(t, err)
+	assert.Equal(t, "end", string(rest))
+}
+
+// TestKillWakesSleepers: a reader asleep on an empty ring and a writer
+// asleep on a full one both return ErrClosed promptly when killed.
+func TestKillWakesSleepers(t *testing.T) {
+	s, peer := newSegment(t, 2, 1024)
+	r, _ := s.Reader(0)
+	w, _ := peer.Writer(1)
+	_, _ = w.Write(make([]byte, 1024)) // ring 1 is now full and nobody reads it
+	errs := make(chan error, 2)
+	go func() { _, err := r.Read(make([]byte, 1)); errs <- err }()
+	go func() { _, err := w.Write([]byte{1}); errs <- err }()
+	time.Sleep(2 * sleepSlice) // let both reach the futex (the result does not depend on it)
+	start := time.Now()
+	r.Kill()
+	w.Kill()
+	for range 2 {
+		select {
+		case err := <-errs:
+			assert.ErrorIs(t, err, ErrClosed)
+		case <-time.After(5 * time.Second):
+			t.Fatal("a killed ring end did not return")
+		}
+	}
+	assert.Less(t, time.Since(start), 2*sleepSlice)
+}
+
+func TestReadRemoteSelf(t *testing.T) {
+	s, _ := newSegment(t, 1, 1024)
+	addr, want := s.ProbeAddr()
+	assert.True(t, CanReadRemote(os.Getpid(), addr, want))
+	raddr, rwant := s.RemoteProbe()
+	assert.Equal(t, addr, raddr)
+	assert.Equal(t, want, rwant)
+	assert.False(t, CanReadRemote(os.Getpid(), addr, want+1))
+	src := make([]byte, 3<<20)
+	_, _ = rand.Read(src)
+	dst := make([]byte, len(src))
+	require.NoError(t, ReadRemote(os.Getpid(), Addr(src), dst))
+	assert.True(t, bytes.Equal(src, dst))
+	assert.Error(t, ReadRemote(1<<30, Addr(src), dst[:8]), "no such process")
+}
+
+func TestRemoveJob(t *testing.T) {
+	prefix := fmt.Sprintf("spmd-test-job-%d-", os.Getpid())
+	for i := range 3 {
+		s, err := Create(fmt.Sprint(prefix, i), 1, 1024)
+		require.NoError(t, err)
+		s.Close()
+	}
+	require.NoError(t, RemoveJob(prefix))
+	left, _ := filepath.Glob(filepath.Join(Dir, prefix+"*"))
+	assert.Empty(t, left)
+}
+
+func BenchmarkRingPingPong(b *testing.B) {
+	name := fmt.Sprintf("spmd-bench-%d-%d", os.Getpid(), b.N)
+	s, err := Create(name, 2, 64<<10)
+	require.NoError(b, err)
+	peer, err := Open(name)
+	require.NoError(b, err)
+	require.NoError(b, s.Unlink())
+	done := make(chan struct{})
+	defer func() { <-done; s.Close(); peer.Close() }()
+	aw, _ := s.Writer(0)
+	ar, _ := s.Reader(1)
+	bw, _ := peer.Writer(1)
+	br, _ := peer.Reader(0)
+	msg := make([]byte, 56)
+	go func() {
+		defer close(done)
+		buf := make([]byte, 56)
+		for {
+			if _, err := io.ReadFull(br, buf); err != nil {
+				return
+			}
+			if _, err := bw.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	buf := make([]byte, 56)
+	for b.Loop() {
+		_, _ = aw.Write(msg)
+		_, _ = io.ReadFull(ar, buf)
+	}
+	aw.Close()
+}

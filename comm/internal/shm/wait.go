@@ -1,0 +1,60 @@
+package shm
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// Backoff of a side that waits for its ring: spin, then yield, then sleep.
+// Spinning costs nothing when the other side answers within a microsecond
+// or two (a ping-pong); yielding lets the other goroutines of this process
+// run; sleeping on the futex gives the core away when ranks outnumber
+// cores. sleepSlice bounds a sleep, so that a dead peer or a closed link is
+// noticed even if nobody wakes us.
+const (
+	spinChecks  = 200
+	yieldChecks = 50
+	sleepSlice  = 50 * time.Millisecond
+)
+
+// condition is what a waiting ring end checks. An interface (implemented by
+// pointer types) rather than closures, so that waiting allocates nothing.
+type condition interface {
+	ready() bool
+	stopped() error
+}
+
+// await returns when c is ready or stopped, sleeping on self's futex between
+// checks. The other side rings self after making progress.
+func await(self waiter, c condition) error {
+	for range spinChecks {
+		if c.ready() {
+			return nil
+		}
+	}
+	for range yieldChecks {
+		runtime.Gosched()
+		if c.ready() {
+			return nil
+		}
+	}
+	for {
+		if err := c.stopped(); err != nil {
+			return err
+		}
+		seq := atomic.LoadUint32(self.word)
+		atomic.StoreUint32(self.sleeping, 1)
+		// Re-check after announcing the sleep: the other side publishes
+		// first and reads the flag after, so one of us sees the other.
+		if c.ready() {
+			atomic.StoreUint32(self.sleeping, 0)
+			return nil
+		}
+		futexSleep(self.word, seq, sleepSlice)
+		atomic.StoreUint32(self.sleeping, 0)
+		if c.ready() {
+			return nil
+		}
+	}
+}
