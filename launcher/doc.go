@@ -2,15 +2,19 @@
 // the ranks, wired up through a PMI-1 server (package launcher/pmi) the way
 // MPICH's Hydra does it.
 //
-// A [Job] describes one run and [Job.Run] executes it on this host. Run
+// A [Job] describes one run and [Job.Run] executes it on this host. Its
+// Mapping (package launcher/sched reads hostfiles and batch allocations and
+// places ranks on hosts) decides which ranks share a node: what the ranks
+// read in PMI_process_mapping and their local-rank variables. Ranks on
+// other hosts need per-node proxies, which do not exist yet. Run
 //
 //   - starts every rank in its own process group, with the PMI socket on
 //     file descriptor 3 and PMI_FD, PMI_RANK, PMI_SIZE, SPMD_LOCAL_RANK,
 //     SPMD_LOCAL_SIZE, MPI_LOCALRANKID, MPI_LOCALNRANKS and SPMD_JOBID in its
 //     environment, and asks the kernel to kill it if the launcher dies;
 //   - forwards the ranks' standard output and error, optionally as whole lines
-//     tagged with the rank ("[2] ..."), and the launcher's standard input to
-//     rank 0;
+//     tagged with the rank ("[2] ..."), or into one directory per rank
+//     (Job.OutputDir), and the launcher's standard input to rank 0;
 //   - ends the job at the first failure: a rank that exits non-zero, is killed
 //     by a signal, calls PMI abort, or exits after closing its PMI connection
 //     without finalize; a time limit; a signal to the launcher. The others get

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/launcher/sched"
 )
 
 // DefaultGrace is the time between SIGTERM and SIGKILL when a job is ended
@@ -32,9 +33,17 @@ type Job struct {
 	Program string
 	// Args are the program's arguments, without the program name.
 	Args []string
-	// N is the number of ranks; zero means 1. More ranks than CPU cores is
-	// allowed (oversubscription).
+	// N is the number of ranks; zero means 1, or Mapping's size. More
+	// ranks than CPU cores is allowed (oversubscription).
 	N int
+	// Mapping, if not nil, places the ranks on hosts (see package
+	// launcher/sched): it sets the ranks' node-local rank variables and the
+	// PMI_process_mapping they read. N must be zero or Mapping.Size(). Run
+	// starts ranks on this machine only, so every host must be this one
+	// (see IsLocalHost); distinct names for this machine make distinct
+	// nodes, which is how tests pretend to be a cluster. Nil means every
+	// rank on one node.
+	Mapping *sched.Mapping
 	// Env holds KEY=VALUE entries added to every rank's environment after the
 	// launcher's own environment (os.Environ), which the ranks inherit.
 	Env []string
@@ -51,6 +60,12 @@ type Job struct {
 	// Grace is the time between SIGTERM and SIGKILL when the job is ended.
 	// Zero means DefaultGrace; a negative value means SIGKILL at once.
 	Grace time.Duration
+	// OutputDir, if not empty, sends each rank's standard output and error
+	// to the files OutputDir/rank.N/stdout and OutputDir/rank.N/stderr
+	// (see OutputPath), created before the ranks start, instead of Stdout
+	// and Stderr; TagOutput does not apply to them. The launcher's notices
+	// still go to Stderr.
+	OutputDir string
 	// Stdin is given to rank 0; the other ranks read /dev/null. Nil means
 	// /dev/null for rank 0 too.
 	Stdin io.Reader
@@ -102,7 +117,10 @@ func (j *Job) Run(ctx context.Context) (int, error) {
 
 // ranks returns the number of ranks, applying the default.
 func (j *Job) ranks() int {
-	if j.N == 0 {
+	switch {
+	case j.N == 0 && j.Mapping != nil:
+		return j.Mapping.Size()
+	case j.N == 0:
 		return 1
 	}
 	return j.N
@@ -134,22 +152,24 @@ func (j *Job) validate() error {
 	case j.Timeout < 0:
 		return fmt.Errorf("negative timeout %v", j.Timeout)
 	}
-	return nil
+	return j.checkPlacement()
 }
 
 // newServer creates the job's PMI server; its callbacks post to s.
 func (j *Job) newServer(s *supervisor, jobID string) (*pmi.Server, error) {
 	n := j.ranks()
+	mapping, omit := j.processMapping()
 	srv, err := pmi.NewServer(pmi.ServerConfig{
-		Size:           n,
-		KVSName:        fmt.Sprintf("kvs_%d_%s", os.Getpid(), jobID),
-		AppNum:         0,
-		UniverseSize:   n,
-		ProcessMapping: fmt.Sprintf("(vector,(0,1,%d))", n), // one node holding every rank
-		OnAbort:        s.onAbort,
-		OnClose:        s.onClose,
-		OnPut:          s.onPut,
-		Logf:           j.Logf,
+		Size:               n,
+		KVSName:            fmt.Sprintf("kvs_%d_%s", os.Getpid(), jobID),
+		AppNum:             0,
+		UniverseSize:       n,
+		ProcessMapping:     mapping,
+		OmitProcessMapping: omit,
+		OnAbort:            s.onAbort,
+		OnClose:            s.onClose,
+		OnPut:              s.onPut,
+		Logf:               j.Logf,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("PMI server: %w", err)
@@ -158,12 +178,13 @@ func (j *Job) newServer(s *supervisor, jobID string) (*pmi.Server, error) {
 }
 
 // rankEnv is the environment of one rank: the launcher's, then Env, then the
-// PMI variables, then the local rank variables; later entries win. The job
-// cookie travels in the environment, never on a command line, where ps
-// would show it to every user.
-func (j *Job) rankEnv(rank int, pmiEnv []string, jobID, cookie string) []string {
-	n := strconv.Itoa(j.ranks())
-	r := strconv.Itoa(rank)
+// PMI variables, then the node-local rank variables (the rank's index on its
+// node, and the ranks there); later entries win. The job cookie travels in
+// the environment, never on a command line, where ps would show it to every
+// user.
+func (j *Job) rankEnv(local, localSize int, pmiEnv []string, jobID, cookie string) []string {
+	n := strconv.Itoa(localSize)
+	r := strconv.Itoa(local)
 	env := append(os.Environ(), j.Env...)
 	env = append(env, pmiEnv...)
 	return append(env,

@@ -165,6 +165,18 @@ func TestAbort(t *testing.T) {
 	assert.Equal(t, RankAborted, f.Kind)
 }
 
+// TestAbortExplainsOwnExit: a rank that aborts and then exits at once (as
+// MPICH's MPI_Abort does when the launcher closes its PMI connection) is
+// reported for its abort, not its exit.
+func TestAbortExplainsOwnExit(t *testing.T) {
+	for range 3 {
+		j, _, _ := newJob(2, "abortexit", "1", "7")
+		r := run(t, j)
+		assert.Equal(t, 7, r.code)
+		assert.Equal(t, []string{"spmdrun: rank 1 called abort with code 7; ending the job"}, noticeLines(r.stderr))
+	}
+}
+
 func TestAbortCodeOutOfRange(t *testing.T) {
 	j, _, _ := newJob(1, "abort", "0", "0", "")
 	r := run(t, j)
@@ -372,4 +384,36 @@ func TestContextCancelEndsJob(t *testing.T) {
 	code, err := j.Run(ctx)
 	assert.Equal(t, ExitInternal, code)
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestOutputDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	j, _, _ := newJob(3, "partial", "2")
+	j.OutputDir = dir
+	j.TagOutput = true // does not apply to the files
+	j.Env = []string{"PMIRANK_PIDS=1"}
+	r := run(t, j)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stdout)
+	assert.Empty(t, r.stderr)
+	for rank := range 3 {
+		out, err := os.ReadFile(OutputPath(dir, rank, "stdout"))
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("line 0 from rank %d end\nline 1 from rank %d end\nlast words of rank %d", rank, rank, rank), string(out))
+		errb, err := os.ReadFile(OutputPath(dir, rank, "stderr"))
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("pid=%d\n", r.pids[rank]), string(errb))
+	}
+	assert.Equal(t, filepath.Join(dir, "rank.2", "stderr"), OutputPath(dir, 2, "stderr"))
+}
+
+func TestOutputDirUnwritable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	j, _, _ := newJob(2, "ok")
+	j.OutputDir = filepath.Join(file, "sub") // a file where a directory should be
+	r := run(t, j)
+	assert.Equal(t, ExitInternal, r.code)
+	assert.Empty(t, r.pids, "no rank starts")
+	assert.Contains(t, r.stderr, "spmdrun: launcher failure: output directory: mkdir "+file+": not a directory")
 }

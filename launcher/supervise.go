@@ -86,6 +86,9 @@ type supervisor struct {
 	pmi    []pmiState
 	output sync.WaitGroup // output forwarding goroutines
 	ranks  []*localRank   // started ranks, in rank order
+	files  []rankFiles    // with Job.OutputDir: each rank's output files
+	local  []int          // each rank's index on its node
+	nlocal []int          // the number of ranks on each rank's node
 
 	running     int
 	cause       *Failure
@@ -150,6 +153,12 @@ func (s *supervisor) prepare(ctx context.Context) *Failure {
 	if s.cookie, err = randomHex(32); err != nil {
 		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
 	}
+	s.local, s.nlocal = j.placement().LocalRanks()
+	if j.OutputDir != "" {
+		if s.files, err = openOutputFiles(j.OutputDir, s.n); err != nil {
+			return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
+		}
+	}
 	if s.srv, err = j.newServer(s, s.jobID); err != nil {
 		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
 	}
@@ -182,12 +191,12 @@ func (s *supervisor) spawn() {
 			rank:    rank,
 			path:    s.path,
 			argv:    append([]string{j.Program}, j.Args...),
-			env:     j.rankEnv(rank, s.srv.Env(rank, pmiChildFD), s.jobID, s.cookie),
+			env:     j.rankEnv(s.local[rank], s.nlocal[rank], s.srv.Env(rank, pmiChildFD), s.jobID, s.cookie),
 			dir:     j.Dir,
 			pmiConn: conn,
 			stdin:   stdin,
-			stdout:  s.outWriter(s.stdout, rank),
-			stderr:  s.outWriter(s.stderr, rank),
+			stdout:  s.outWriter(s.stdout, rank, 0),
+			stderr:  s.outWriter(s.stderr, rank, 1),
 			output:  &s.output,
 		})
 		_ = conn.Close() // the child has its copy
@@ -205,9 +214,15 @@ func (s *supervisor) spawn() {
 	}
 }
 
-// outWriter is where one rank's stream goes: the sink itself, or whole
-// tagged lines.
-func (s *supervisor) outWriter(sink *Sink, rank int) io.Writer {
+// outWriter is where one rank's stream (0 stdout, 1 stderr) goes: its
+// output file, the sink itself, or whole tagged lines.
+func (s *supervisor) outWriter(sink *Sink, rank, stream int) io.Writer {
+	if s.files != nil {
+		if stream == 0 {
+			return s.files[rank].stdout
+		}
+		return s.files[rank].stderr
+	}
 	if s.job.TagOutput {
 		return sink.LineWriter(fmt.Sprintf("[%d] ", rank))
 	}
@@ -364,6 +379,13 @@ func (s *supervisor) settle() {
 		return
 	}
 	better := func(a, b pendingFailure) bool {
+		// A rank's abort explains its own exit, whatever the clocks say:
+		// the server closes an aborting rank's connection before it
+		// reports the abort, and MPICH's MPI_Abort, finding the connection
+		// closed, carries on and dies of SIGPIPE at its next PMI write.
+		if a.f.Rank == b.f.Rank && a.f.Kind != b.f.Kind && (a.f.Kind == RankAborted || b.f.Kind == RankAborted) {
+			return a.f.Kind == RankAborted
+		}
 		if ca, cb := s.consequence(a), s.consequence(b); ca != cb {
 			return cb
 		}
@@ -518,6 +540,7 @@ func (s *supervisor) finish() {
 			t.Stop()
 		}
 	}
+	closeOutputFiles(s.files)
 	if s.srv != nil {
 		if err := s.srv.Close(); err != nil {
 			s.logf("closing PMI server: %v", err)

@@ -29,6 +29,10 @@ type ServerConfig struct {
 	// e.g. "(vector,(0,2,2))" for two nodes with two ranks each. If empty,
 	// the Server serves "(vector,(0,1,Size))": all ranks on one node.
 	ProcessMapping string
+	// OmitProcessMapping makes get PMI_process_mapping answer "key not
+	// found", as Hydra does for a placement too irregular to describe in
+	// one value; MPICH then works out which ranks share a node by itself.
+	OmitProcessMapping bool
 	// OnAbort is called when a rank sends cmd=abort. The Server then
 	// closes that rank's connection, and OnClose follows with finalized
 	// false.
@@ -486,7 +490,9 @@ func (ss *session) get(m *message) (string, *replyError) {
 	case "":
 		return "", &replyError{-1, "missing_key"}
 	case "PMI_process_mapping":
-		return ss.s.mapping, nil
+		if !ss.s.cfg.OmitProcessMapping {
+			return ss.s.mapping, nil
+		}
 	case "universeSize":
 		return strconv.Itoa(ss.s.universe), nil
 	}

@@ -363,3 +363,13 @@ func TestServerOnPut(t *testing.T) {
 	default:
 	}
 }
+
+func TestServerOmitProcessMapping(t *testing.T) {
+	s := newTestServer(t, ServerConfig{Size: 1, OmitProcessMapping: true})
+	c := pipeClient(t, s, 0, 1)
+	_, err := c.Get("PMI_process_mapping")
+	assert.ErrorIs(t, err, ErrKeyNotFound)
+	v, err := c.Get("universeSize")
+	require.NoError(t, err)
+	assert.Equal(t, "1", v)
+}

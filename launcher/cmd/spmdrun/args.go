@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spmd-go/spmd/launcher"
+	"github.com/spmd-go/spmd/launcher/sched"
 )
 
 // usage is the text of spmdrun --help.
@@ -18,17 +19,40 @@ Runs N copies (ranks) of program on this host, wired up through PMI-1 like
 MPICH's mpiexec, and exits with the code of the first rank that fails.
 
 flags:
-  -n N, -np N      number of ranks (default 1; more than the CPU count is allowed)
+  -n N, -np N      number of ranks (default: one per slot of the hosts, else 1;
+                   more ranks than slots or CPUs is allowed: placement wraps around)
+  --host LIST      hosts to run on: host[:slots],... (e.g. a:2,b:2); a host
+                   named twice gets the slots of both
+  --hostfile F     hosts to run on, one per line: "host slots=N [max_slots=M]"
+                   (Open MPI) or "host:N" (MPICH); '#' starts a comment.
+                   Also -f, --machinefile. Without --host or --hostfile, the
+                   allocation of a PBS, Slurm or HTCondor job is used, else
+                   this host alone
+  --map-by P       slot: fill each host's slots in turn (default);
+                   node: one rank per host in turn (round robin)
+  -ppn N           N ranks per host, whatever its slots (also --npernode)
+  --print-allocation  print the hosts and slots found, and where the ranks
+                   would run, then exit without starting anything
   -x VAR[=value]   export VAR to every rank (repeatable); without =value,
                    spmdrun's own value is exported (nothing if VAR is unset).
                    The ranks inherit spmdrun's environment in any case.
   --tag-output     prefix every line of output with "[rank] "
+  --output-filename DIR
+                   write each rank's output to DIR/rank.N/stdout and
+                   DIR/rank.N/stderr instead of the terminal
   --timeout D      end the job after duration D (e.g. 90s, 5m) with exit code 124;
                    default $SPMD_TIMEOUT, else no limit
   --grace D        time between SIGTERM and SIGKILL when the job is ended
                    (default 3s; 0 kills at once)
   --version        print the version and exit
   -h, --help       print this help and exit
+
+Inside a batch job spmdrun finds the hosts with no flags: PBS/Torque
+(PBS_NODEFILE), Slurm (SLURM_JOB_NODELIST, SLURM_TASKS_PER_NODE) or an
+HTCondor parallel job (_CONDOR_PROCNO, _CONDOR_NPROCS; node 0 meets the
+others through contact files in SPMD_CONTACT_DIR, else the job's initial
+working directory). SPMD_SCHEDULER=pbs|slurm|condor|none overrides the
+detection. Write submit scripts with spmdsubmit.
 
 Flags take one or two dashes, and their value as the next argument or after
 '=' (-n 4, --np=4). Flags end at the program name or at '--'; later
@@ -48,27 +72,46 @@ exit status:
 
 // options is the parsed command line.
 type options struct {
-	n         int
-	env       []string // KEY=VALUE, from -x
-	tagOutput bool
-	timeout   time.Duration
-	grace     time.Duration
-	help      bool
-	version   bool
-	program   string
-	args      []string
+	n          int // 0: from the allocation
+	hosts      string
+	hostfile   string
+	mapBy      sched.Policy
+	ppn        int
+	printAlloc bool
+	outputDir  string
+	env        []string // KEY=VALUE, from -x
+	tagOutput  bool
+	timeout    time.Duration
+	grace      time.Duration
+	help       bool
+	version    bool
+	program    string
+	args       []string
 }
 
 // parseArgs parses spmdrun's arguments (without the command name). lookupEnv
 // reads spmdrun's environment (os.LookupEnv) for -x VAR and SPMD_TIMEOUT.
 // A returned error is one line, suitable after "spmdrun: ".
 func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, error) {
-	o := &options{n: 1, grace: launcher.DefaultGrace}
+	o := &options{grace: launcher.DefaultGrace}
 	fs := flag.NewFlagSet("spmdrun", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	fs.IntVar(&o.n, "n", 1, "")
-	fs.IntVar(&o.n, "np", 1, "")
+	fs.IntVar(&o.n, "n", 0, "")
+	fs.IntVar(&o.n, "np", 0, "")
+	for _, name := range []string{"host", "hosts"} {
+		fs.StringVar(&o.hosts, name, "", "")
+	}
+	for _, name := range []string{"hostfile", "f", "machinefile"} {
+		fs.StringVar(&o.hostfile, name, "", "")
+	}
+	fs.Func("map-by", "", func(s string) (err error) {
+		o.mapBy, err = sched.ParsePolicy(s)
+		return err
+	})
+	fs.IntVar(&o.ppn, "ppn", 0, "")
+	fs.IntVar(&o.ppn, "npernode", 0, "")
+	fs.BoolVar(&o.printAlloc, "print-allocation", false, "")
 	fs.Func("x", "", func(s string) error {
 		kv, ok, err := exportVar(s, lookupEnv)
 		if ok {
@@ -77,6 +120,7 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, 
 		return err
 	})
 	fs.BoolVar(&o.tagOutput, "tag-output", false, "")
+	fs.StringVar(&o.outputDir, "output-filename", "", "")
 	fs.DurationVar(&o.timeout, "timeout", 0, "")
 	fs.DurationVar(&o.grace, "grace", launcher.DefaultGrace, "")
 	fs.BoolVar(&o.version, "version", false, "")
@@ -100,16 +144,22 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, 
 		}
 	}
 	switch {
-	case o.n < 1:
+	case (set["n"] || set["np"]) && o.n < 1:
 		return nil, fmt.Errorf("invalid number of ranks %d: need at least 1", o.n)
+	case (set["ppn"] || set["npernode"]) && o.ppn < 1:
+		return nil, fmt.Errorf("invalid ranks per node %d: need at least 1", o.ppn)
+	case o.hosts != "" && o.hostfile != "":
+		return nil, errors.New("give --host or --hostfile, not both")
 	case o.timeout < 0:
 		return nil, fmt.Errorf("invalid timeout %v: must not be negative", o.timeout)
 	case o.grace < 0:
 		return nil, fmt.Errorf("invalid grace period %v: must not be negative", o.grace)
-	case fs.NArg() == 0:
+	case fs.NArg() == 0 && !o.printAlloc:
 		return nil, errors.New("no program given")
 	}
-	o.program, o.args = fs.Arg(0), fs.Args()[1:]
+	if fs.NArg() > 0 {
+		o.program, o.args = fs.Arg(0), fs.Args()[1:]
+	}
 	return o, nil
 }
 
@@ -130,8 +180,9 @@ func exportVar(s string, lookupEnv func(string) (string, bool)) (kv string, ok b
 	return name + "=" + value, true, nil
 }
 
-// job builds the launcher job the options describe.
-func (o *options) job() *launcher.Job {
+// job builds the launcher job the options describe, placed by m (nil:
+// every rank on this host).
+func (o *options) job(m *sched.Mapping) *launcher.Job {
 	grace := o.grace
 	if grace == 0 {
 		grace = -1 // Job's zero means the default; --grace 0 means no grace
@@ -140,8 +191,10 @@ func (o *options) job() *launcher.Job {
 		Program:   o.program,
 		Args:      o.args,
 		N:         o.n,
+		Mapping:   m,
 		Env:       o.env,
 		TagOutput: o.tagOutput,
+		OutputDir: o.outputDir,
 		Timeout:   o.timeout,
 		Grace:     grace,
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spmd-go/spmd/launcher"
+	"github.com/spmd-go/spmd/launcher/sched"
 )
 
 // env is a fake environment for parseArgs.
@@ -27,7 +28,7 @@ func TestParseArgs(t *testing.T) {
 		want options
 	}{
 		{"defaults", []string{"./prog"}, nil,
-			options{n: 1, grace: launcher.DefaultGrace, program: "./prog", args: []string{}}},
+			options{grace: launcher.DefaultGrace, program: "./prog", args: []string{}}},
 		{"-n space", []string{"-n", "4", "./prog"}, nil,
 			options{n: 4, grace: 3 * time.Second, program: "./prog", args: []string{}}},
 		{"-np space", []string{"-np", "3", "prog"}, nil,
@@ -44,20 +45,26 @@ func TestParseArgs(t *testing.T) {
 			options{n: 2, grace: 3 * time.Second, program: "-weird-name", args: []string{"-n", "1"}}},
 		{"-x forms", []string{"-x", "A=1", "--x=B=two=2", "-x", "HOME", "-x", "UNSET", "-x", "EMPTY=", "p"},
 			map[string]string{"HOME": "/h"},
-			options{n: 1, grace: 3 * time.Second, env: []string{"A=1", "B=two=2", "HOME=/h", "EMPTY="}, program: "p", args: []string{}}},
+			options{grace: 3 * time.Second, env: []string{"A=1", "B=two=2", "HOME=/h", "EMPTY="}, program: "p", args: []string{}}},
 		{"tag output", []string{"--tag-output", "-n", "2", "p"}, nil,
 			options{n: 2, tagOutput: true, grace: 3 * time.Second, program: "p", args: []string{}}},
 		{"timeout flag", []string{"--timeout", "1m30s", "p"}, map[string]string{"SPMD_TIMEOUT": "5s"},
-			options{n: 1, timeout: 90 * time.Second, grace: 3 * time.Second, program: "p", args: []string{}}},
+			options{timeout: 90 * time.Second, grace: 3 * time.Second, program: "p", args: []string{}}},
 		{"timeout env", []string{"p"}, map[string]string{"SPMD_TIMEOUT": "5s"},
-			options{n: 1, timeout: 5 * time.Second, grace: 3 * time.Second, program: "p", args: []string{}}},
+			options{timeout: 5 * time.Second, grace: 3 * time.Second, program: "p", args: []string{}}},
 		{"timeout flag zero beats env", []string{"--timeout=0", "p"}, map[string]string{"SPMD_TIMEOUT": "bad"},
-			options{n: 1, grace: 3 * time.Second, program: "p", args: []string{}}},
+			options{grace: 3 * time.Second, program: "p", args: []string{}}},
 		{"grace", []string{"--grace", "500ms", "p"}, nil,
-			options{n: 1, grace: 500 * time.Millisecond, program: "p", args: []string{}}},
-		{"help", []string{"-h"}, nil, options{n: 1, grace: 3 * time.Second, help: true}},
+			options{grace: 500 * time.Millisecond, program: "p", args: []string{}}},
+		{"help", []string{"-h"}, nil, options{grace: 3 * time.Second, help: true}},
 		{"--help", []string{"--help", "-n", "2"}, nil, options{n: 2, grace: 3 * time.Second, help: true}},
-		{"version", []string{"--version"}, nil, options{n: 1, grace: 3 * time.Second, version: true}},
+		{"version", []string{"--version"}, nil, options{grace: 3 * time.Second, version: true}},
+		{"hosts", []string{"--host", "a:2,b:2", "--map-by", "node", "-ppn", "3", "p"}, nil,
+			options{hosts: "a:2,b:2", mapBy: sched.ByNode, ppn: 3, grace: 3 * time.Second, program: "p", args: []string{}}},
+		{"hostfile aliases", []string{"-f", "x", "--machinefile=y", "--npernode", "2", "p"}, nil,
+			options{hostfile: "y", ppn: 2, grace: 3 * time.Second, program: "p", args: []string{}}},
+		{"print allocation needs no program", []string{"--print-allocation", "-hosts", "a"}, nil,
+			options{hosts: "a", printAlloc: true, grace: 3 * time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +97,10 @@ func TestParseArgsErrors(t *testing.T) {
 		{"bad env timeout", []string{"p"}, map[string]string{"SPMD_TIMEOUT": "10"}, `invalid SPMD_TIMEOUT "10"`},
 		{"negative grace", []string{"--grace=-2s", "p"}, nil, "invalid grace period -2s"},
 		{"bad -x", []string{"-x", "=v", "p"}, nil, `want VAR or VAR=value, not "=v"`},
-		{"unknown flag", []string{"--hostfile", "h", "p"}, nil, "flag provided but not defined: -hostfile"},
+		{"unknown flag", []string{"--bogus", "h", "p"}, nil, "flag provided but not defined: -bogus"},
+		{"zero ppn", []string{"-ppn", "0", "p"}, nil, "invalid ranks per node 0"},
+		{"bad map-by", []string{"--map-by", "socket", "p"}, nil, `invalid mapping "socket": want slot or node`},
+		{"host and hostfile", []string{"--host", "a", "--hostfile", "f", "p"}, nil, "give --host or --hostfile, not both"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +115,7 @@ func TestParseArgsErrors(t *testing.T) {
 func TestOptionsJob(t *testing.T) {
 	o, err := parseArgs([]string{"-n", "3", "-x", "A=1", "--tag-output", "--timeout", "2s", "--grace", "0", "p", "a"}, env(nil))
 	require.NoError(t, err)
-	j := o.job()
+	j := o.job(nil)
 	assert.Equal(t, "p", j.Program)
 	assert.Equal(t, []string{"a"}, j.Args)
 	assert.Equal(t, 3, j.N)
@@ -116,7 +126,7 @@ func TestOptionsJob(t *testing.T) {
 }
 
 func TestUsageListsEveryFlag(t *testing.T) {
-	for _, f := range []string{"-n N", "-np N", "-x VAR", "--tag-output", "--timeout", "--grace", "--version", "--help", "SPMD_TIMEOUT", "124", "127"} {
+	for _, f := range []string{"-n N", "-np N", "--host", "--hostfile", "--map-by", "-ppn", "--print-allocation", "--output-filename", "-x VAR", "--tag-output", "--timeout", "--grace", "--version", "--help", "SPMD_TIMEOUT", "124", "127"} {
 		assert.Contains(t, usage, f)
 	}
 }

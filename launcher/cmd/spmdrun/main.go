@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/spmd-go/spmd/launcher"
+	"github.com/spmd-go/spmd/launcher/sched"
 )
 
 func main() {
@@ -40,11 +41,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "spmdrun %s %s\n", version(), runtime.Version())
 		return 0
 	}
+	alloc, err := opts.allocation(os.LookupEnv)
+	if err == nil {
+		var m *sched.Mapping
+		if m, err = opts.mapping(alloc); err == nil {
+			if opts.printAlloc {
+				printAllocation(stdout, alloc, m, opts.n)
+				return 0
+			}
+			return runJob(opts.job(m), stdin, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "spmdrun: %v\n", err)
+	return launcher.ExitUsage
+}
+
+// runJob runs job with the standard streams, forwarding signals, and
+// returns its exit code.
+func runJob(job *launcher.Job, stdin io.Reader, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	job := opts.job()
 	job.Stdin, job.Stdout, job.Stderr = stdin, stdout, stderr
 	job.Signals = sigs
 	code, _ := job.Run(context.Background()) // Run has written the notice

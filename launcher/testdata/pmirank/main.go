@@ -4,6 +4,7 @@
 //	ok                  put a key, fence, read every rank's key, print, finalize
 //	exit R C            fence; rank R exits with code C, the others hang
 //	abort R C MSG       fence; rank R calls PMI abort, the others hang
+//	abortexit R C       fence; rank R calls PMI abort with code C, then exits 5 at once; the others hang
 //	kill R              fence; rank R kills itself with SIGKILL, the others hang
 //	hang                fence, then hang until killed
 //	ignoreterm          ignore SIGTERM, fence, print "ready", hang
@@ -12,6 +13,7 @@
 //	partial N           print N lines, each in several pieces, and a last unterminated line
 //	stdin               rank 0 copies its standard input to standard output as "got: LINE"
 //	env VAR...          print VAR=value for every VAR
+//	where               fence; print "rank R local L/S mapping M" (SPMD_LOCAL_RANK/SIZE, PMI_process_mapping)
 //
 // With PMIRANK_PIDS=1 every rank first prints "pid=<pid>" on standard error.
 package main
@@ -62,6 +64,12 @@ func main() {
 	switch mode {
 	case "ok":
 		ok(c)
+	case "abortexit":
+		if atoi(arg(args, 0)) != rank {
+			hang()
+		}
+		_ = c.Abort(atoi(arg(args, 1)), "")
+		os.Exit(5)
 	case "exit", "abort", "kill":
 		if atoi(arg(args, 0)) != rank {
 			hang()
@@ -91,6 +99,12 @@ func main() {
 		os.Exit(0)
 	case "partial":
 		partial(rank, atoi(arg(args, 0)))
+	case "where":
+		m, err := c.Get("PMI_process_mapping")
+		if err != nil {
+			m = "none"
+		}
+		fmt.Printf("rank %d local %s/%s mapping %s\n", rank, os.Getenv("SPMD_LOCAL_RANK"), os.Getenv("SPMD_LOCAL_SIZE"), m)
 	case "stdin":
 		if rank == 0 {
 			sc := bufio.NewScanner(os.Stdin)

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spmd-go/spmd/launcher/sched"
+)
+
+// contactWait bounds how long node 0 of an HTCondor parallel job waits for
+// the other nodes' contacts: they start at about the same time, but a
+// shared file system may be slow to show new files.
+const contactWait = 5 * time.Minute
+
+// allocation returns the hosts the options name (--host, --hostfile), else
+// those of the batch job spmdrun runs in, else nil: this host alone.
+func (o *options) allocation(lookupEnv func(string) (string, bool)) (*sched.Allocation, error) {
+	a, err := o.givenHosts()
+	if a != nil || err != nil {
+		return a, err
+	}
+	d, err := sched.Detect(lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	if d.Condor != nil {
+		return condorAllocation(d.Condor)
+	}
+	return d.Allocation, nil
+}
+
+// condorAllocation meets the other nodes of an HTCondor parallel job. Only
+// node 0, the root, runs spmdrun with a program; the other nodes run the
+// per-node proxy.
+func condorAllocation(c *sched.CondorJob) (*sched.Allocation, error) {
+	if c.ProcNo != 0 {
+		return nil, fmt.Errorf("HTCondor node %d of %d: only node 0 runs the job; the other nodes run spmdrun --join", c.ProcNo, c.NProcs)
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		return nil, fmt.Errorf("HTCondor rendezvous: %w", err)
+	}
+	r := c.Rendezvous
+	if err := r.Publish(sched.Contact{ProcNo: 0, Host: host, Slots: c.Slots}); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), contactWait)
+	defer cancel()
+	contacts, err := r.Collect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Allocation(contacts)
+}
+
+// givenHosts returns the hosts the options name (--host, --hostfile), or
+// nil when they name none.
+func (o *options) givenHosts() (*sched.Allocation, error) {
+	switch {
+	case o.hosts != "":
+		hosts, err := sched.ParseHosts(o.hosts)
+		if err != nil {
+			return nil, err
+		}
+		return &sched.Allocation{Hosts: hosts, Source: "--host " + o.hosts}, nil
+	case o.hostfile != "":
+		f, err := os.Open(o.hostfile)
+		if err != nil {
+			return nil, fmt.Errorf("hostfile: %w", err)
+		}
+		defer f.Close()
+		hosts, err := sched.ParseHostfile(o.hostfile, f)
+		if err != nil {
+			return nil, fmt.Errorf("hostfile %w", err)
+		}
+		return &sched.Allocation{Hosts: hosts, Source: "hostfile " + o.hostfile}, nil
+	}
+	return nil, nil
+}
+
+// mapping places the ranks on a's hosts; with no allocation it returns nil
+// (every rank on this host) and the number of ranks.
+func (o *options) mapping(a *sched.Allocation) (*sched.Mapping, error) {
+	if a == nil {
+		return nil, nil
+	}
+	m, err := sched.Map(a.Hosts, o.n, o.mapBy, o.ppn)
+	if err != nil {
+		return nil, fmt.Errorf("placing ranks (%s): %w", a.Source, err)
+	}
+	return m, nil
+}
+
+// printAllocation writes what --print-allocation shows: the allocation and
+// how many ranks, which ones, each host would get.
+func printAllocation(w io.Writer, a *sched.Allocation, m *sched.Mapping, n int) {
+	if a == nil {
+		fmt.Fprintf(w, "source: this host (no --host, --hostfile or batch allocation)\nranks: %d, all on this host\n", max(n, 1))
+		return
+	}
+	fmt.Fprint(w, a.String())
+	fmt.Fprintf(w, "ranks: %d\n", m.Size())
+	for id, h := range m.Hosts {
+		fmt.Fprintf(w, "  %s: %s\n", h, rankRanges(m.Local(id)))
+	}
+}
+
+// rankRanges writes sorted ranks compactly: "0-3,8,10-11".
+func rankRanges(ranks []int) string {
+	s := ""
+	for i := 0; i < len(ranks); {
+		j := i
+		for j+1 < len(ranks) && ranks[j+1] == ranks[j]+1 {
+			j++
+		}
+		if s != "" {
+			s += ","
+		}
+		if j == i {
+			s += fmt.Sprint(ranks[i])
+		} else {
+			s += fmt.Sprintf("%d-%d", ranks[i], ranks[j])
+		}
+		i = j + 1
+	}
+	return s
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// noScheduler clears the batch-system variables that the machine running
+// the tests might have set.
+var noScheduler = []string{"PBS_NODEFILE=", "PBS_JOBID=", "SLURM_JOB_ID=", "SLURM_JOBID=", "_CONDOR_PROCNO=", "_CONDOR_NPROCS=", "SPMD_SCHEDULER="}
+
+func TestSpmdrunPBSAllocation(t *testing.T) {
+	nf := writeFile(t, "nodefile", "localhost\nlocalhost\nlocalhost\n")
+	env := append(noScheduler, "PBS_NODEFILE="+nf, "PBS_JOBID=9.pbs")
+	r := runSpmdrun(t, nil, env, "--print-allocation")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "source: PBS job 9.pbs (PBS_NODEFILE="+nf+")\nhosts: 1\nslots: 3\n  localhost slots=3\nranks: 3\n  localhost: 0-2\n", r.stdout)
+
+	r = runSpmdrun(t, nil, env, pmirank, "ok")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 3, strings.Count(r.stdout, "of 3 saw 3 cards\n"), "one rank per line of the node file")
+}
+
+func TestSpmdrunSlurmAllocation(t *testing.T) {
+	env := append(noScheduler, "SLURM_JOB_ID=5", "SLURM_JOB_NODELIST=n[01-02],gpu7", "SLURM_TASKS_PER_NODE=2(x2),1")
+	r := runSpmdrun(t, nil, env, "--print-allocation", "-n", "4")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "source: Slurm job 5 (SLURM_JOB_NODELIST, SLURM_TASKS_PER_NODE)\nhosts: 3\nslots: 5\n"+
+		"  n01 slots=2\n  n02 slots=2\n  gpu7 slots=1\nranks: 4\n  n01: 0-1\n  n02: 2-3\n", r.stdout)
+
+	env = append(noScheduler, "SLURM_JOB_ID=5", "SLURM_JOB_NODELIST=n[1-2]", "SLURM_TASKS_PER_NODE=2")
+	r = runSpmdrun(t, nil, env, pmirank, "ok")
+	assert.Equal(t, 2, r.code)
+	assert.Equal(t, `spmdrun: inconsistent Slurm variables: SLURM_JOB_NODELIST="n[1-2]" lists 2 nodes but SLURM_TASKS_PER_NODE="2" gives counts for 1`+"\n", r.stderr)
+}
+
+func TestSpmdrunCondorAllocation(t *testing.T) {
+	dir := t.TempDir()
+	ad := filepath.Join(t.TempDir(), "job.ad")
+	require.NoError(t, os.WriteFile(ad, []byte("ClusterId = 3\nProcId = 0\nEnteredCurrentStatus = 1700000000\nRequestCpus = 2\n"), 0o644))
+	env := append(noScheduler, "_CONDOR_PROCNO=0", "_CONDOR_NPROCS=1", "_CONDOR_JOB_AD="+ad, "_CONDOR_JOB_IWD="+dir)
+	r := runSpmdrun(t, nil, env, pmirank, "ok")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 2, strings.Count(r.stdout, "of 2 saw 2 cards\n"), "RequestCpus ranks on the one node")
+
+	env = append(noScheduler, "_CONDOR_PROCNO=1", "_CONDOR_NPROCS=2", "_CONDOR_JOB_AD="+ad, "_CONDOR_JOB_IWD="+dir)
+	r = runSpmdrun(t, nil, env, pmirank, "ok")
+	assert.Equal(t, 2, r.code)
+	assert.Equal(t, "spmdrun: HTCondor node 1 of 2: only node 0 runs the job; the other nodes run spmdrun --join\n", r.stderr)
+}
