@@ -8,7 +8,7 @@ EXAMPLES := $(patsubst examples/%/main.go,%,$(wildcard examples/*/main.go))
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 20s
 
-.PHONY: all setup build demo test vet fmt-check unit bench fuzz clean
+.PHONY: all setup build demo test vet fmt-check unit bench compare fuzz clean
 
 all: build
 
@@ -17,6 +17,8 @@ setup:
 
 build: setup
 	$(GO) build -o $(BIN)/spmdrun ./launcher/cmd/spmdrun
+	$(GO) build -o $(BIN)/spmdsubmit ./launcher/cmd/spmdsubmit
+	$(GO) build -o $(BIN)/spmdbench ./bench/cmd/spmdbench
 	@for e in $(EXAMPLES); do echo "$(GO) build -o $(BIN)/$$e ./examples/$$e"; $(GO) build -o $(BIN)/$$e ./examples/$$e || exit 1; done
 
 ## demo: build spmdrun and the examples, then compute pi on $(NP) local ranks.
@@ -41,12 +43,19 @@ unit:
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem ./comm/
 
+## compare: spmd against Open MPI and MPICH on this machine, OSU method
+## (installs both MPIs from Debian when missing; QUICK=1 for a short run).
+compare: build
+	bash scripts/compare-pt2pt.sh
+
 ## fuzz: run every fuzz target for $(FUZZTIME).
 fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHeader$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHello$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./launcher/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzServeLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./launcher/pmi/
+	for f in FuzzParseHostfile FuzzExpandHostlist FuzzParseTasksPerNode FuzzParseNodefile; do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./launcher/sched/ || exit 1; done
 
 clean:
 	rm -rf $(BIN)

@@ -30,3 +30,7 @@ if ((${#need[@]})); then
 fi
 
 go mod download
+
+# MPICH, for the interoperability tests (spmd under mpiexec, MPICH programs
+# under spmdrun); they skip when it is missing.
+bash scripts/install-mpich.sh

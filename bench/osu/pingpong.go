@@ -1,0 +1,19 @@
+package osu
+
+import "github.com/spmd-go/spmd/comm"
+
+// pingPong is one round trip: rank 0 sends then receives, rank 1 receives
+// then sends.
+func (p *pair) pingPong(send, recv []byte) error {
+	if p.leader() {
+		if err := comm.Send(p.c, send, p.peer, tagData); err != nil {
+			return err
+		}
+		_, err := comm.Recv(p.c, recv, p.peer, tagData)
+		return err
+	}
+	if _, err := comm.Recv(p.c, recv, p.peer, tagData); err != nil {
+		return err
+	}
+	return comm.Send(p.c, send, p.peer, tagData)
+}
