@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/spmd-go/spmd/comm/internal/match"
+	"github.com/spmd-go/spmd/comm/internal/shm"
 	"github.com/spmd-go/spmd/comm/internal/tcp"
 	"github.com/spmd-go/spmd/comm/internal/wire"
 )
@@ -63,8 +64,8 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	}
 	w.rdv.init()
 	w.ctxs.init()
-	a, b := net.Pipe()
-	w.links[rank] = newLink(w, rank, b, a, closers{a, b}, a.Close)
+	sr, sw := shm.Pipe(cfg.ShmRingSize)
+	w.links[rank] = newLink(w, rank, sr, sw, pipeCloser{sr, sw}, sw.Close)
 	if size > 1 {
 		if err := w.connect(); err != nil {
 			for _, l := range w.links {
@@ -85,14 +86,16 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	return w.newComm(0, group, rank), nil
 }
 
-type closers []net.Conn
+// pipeCloser ends the link of a rank to itself.
+type pipeCloser struct {
+	r *shm.Reader
+	w *shm.Writer
+}
 
-func (cs closers) Close() error {
-	var errs []error
-	for _, c := range cs {
-		errs = append(errs, c.Close())
-	}
-	return errors.Join(errs...)
+func (p pipeCloser) Close() error {
+	p.r.Kill()
+	p.w.Kill()
+	return nil
 }
 
 // card is a rank's business card in the bootstrap's key-value space:
@@ -227,7 +230,12 @@ func (w *world) connect() error {
 		case shmPeers[peer] != nil:
 			w.links[peer] = newShmLink(w, peer, shmPeers[peer], c)
 		default:
-			w.links[peer] = newLink(w, peer, c, c, c, c.CloseWrite)
+			src, err := newTCPSource(c)
+			if err != nil {
+				closeAll(conns)
+				return err
+			}
+			w.links[peer] = newLink(w, peer, src, c, c, c.CloseWrite)
 		}
 	}
 	return nil

@@ -1,8 +1,6 @@
 package comm
 
 import (
-	"bufio"
-	"errors"
 	"io"
 	"math"
 	"net"
@@ -22,15 +20,18 @@ const messageOverhead = 256
 // one writev(2) and no copy.
 const smallWrite = 4 << 10
 
-// link is the byte stream to one peer: a TCP connection, or the in-memory
-// pipe to this process itself. User goroutines write frames directly under
-// wmu; the reader goroutine never writes (it could deadlock against a peer
-// whose reader is writing too), it queues control frames and rendezvous
-// data for the link's writer goroutine instead.
+// link is the byte stream to one peer: a TCP connection, a shared-memory
+// ring pair, or the in-process ring to this rank itself. User goroutines
+// write frames directly under wmu. Frames are read by whoever holds rmu: a
+// goroutine waiting for a request polls its link itself (no hand-off, no
+// wake-up), and the link's reader goroutine covers for times when nobody
+// does. Readers never write (a reader blocked on a write could deadlock
+// against a peer whose reader is writing too): they queue control frames
+// and rendezvous data for the link's writer goroutine instead.
 type link struct {
 	w    *world
 	peer int // world rank
-	rd   io.Reader
+	src  source
 	wr   io.Writer
 	conn io.Closer // closes both directions
 	half func() error
@@ -55,16 +56,35 @@ type link struct {
 	shm   *shmEnds     // set for a shared-memory link
 	watch *net.TCPConn // a shared-memory link's liveness connection
 
-	byeSeen    bool // reader goroutine only
+	rmu      sync.Mutex   // held while reading frames
+	pollers  atomic.Int32 // goroutines polling this link while they wait
+	idle     chan struct{}
+	handover atomic.Bool // a poller gave up: the reader goroutine reads now
+	readDead atomic.Bool // the stream ended or broke: nothing more to read
+	byeSeen  bool        // under rmu
+
 	readerDone chan struct{}
 	writerDone chan struct{}
 }
 
-// frameSource is what a link reads frames from: a buffered TCP stream, or a
-// shared-memory ring (which needs no buffer: it is one).
+// frameSource is what a frame's payload is read from.
 type frameSource interface {
 	io.Reader
 	Discard(n int) (int, error)
+}
+
+// source is a link's read side: a shared-memory ring, or a TCP stream read
+// without blocking (tcpSource).
+type source interface {
+	frameSource
+	// Ready reports without blocking whether a frame, or the end of the
+	// stream, is waiting. Call it holding the link's read lock.
+	Ready() bool
+	// Hint is a lock-free guess that Ready may be true.
+	Hint() bool
+	// WaitReady blocks until Ready may be true, the stream fails, or
+	// *yield is positive; it is called without the read lock.
+	WaitReady(yield *atomic.Int32) error
 }
 
 // vectorWriter writes a header and a payload as one publication: the
@@ -81,9 +101,10 @@ type queuedWrite struct {
 	done    *Request
 }
 
-func newLink(w *world, peer int, rd io.Reader, wr io.Writer, conn io.Closer, half func() error) *link {
+func newLink(w *world, peer int, src source, wr io.Writer, conn io.Closer, half func() error) *link {
 	l := &link{
-		w: w, peer: peer, rd: rd, wr: wr, conn: conn, half: half,
+		w: w, peer: peer, src: src, wr: wr, conn: conn, half: half,
+		idle:       make(chan struct{}, 1),
 		small:      make([]byte, wire.HeaderSize+smallWrite),
 		qwake:      make(chan struct{}, 1),
 		quit:       make(chan struct{}),
@@ -236,40 +257,6 @@ func (l *link) failQueue(err error) {
 			x.done.complete(Status{}, err)
 		}
 	}
-}
-
-func (l *link) readLoop() {
-	defer close(l.readerDone)
-	br, ok := l.rd.(frameSource)
-	if !ok {
-		br = bufio.NewReaderSize(l.rd, 64<<10)
-	}
-	var hb [wire.HeaderSize]byte
-	var h wire.Header
-	for {
-		if _, err := io.ReadFull(br, hb[:]); err != nil {
-			l.readFailed(err)
-			return
-		}
-		if err := h.Decode(hb[:], l.w.limits); err != nil {
-			l.readFailed(err)
-			return
-		}
-		if err := l.w.handle(l, &h, br); err != nil {
-			l.readFailed(err)
-			return
-		}
-	}
-}
-
-func (l *link) readFailed(err error) {
-	if l.closing.Load() || l.byeSeen && errors.Is(err, io.EOF) {
-		return
-	}
-	if errors.Is(err, io.EOF) {
-		err = errors.New("connection closed without finalize (process exited?)")
-	}
-	l.w.peerLost(l.peer, err)
 }
 
 // shutdown closes the link for good and waits for its goroutines.

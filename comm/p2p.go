@@ -113,7 +113,7 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 		return
 	}
 	peer := c.group[dest]
-	req.peer = peer
+	req.peer, req.pollPeer = peer, peer
 	l := w.links[peer]
 	if err := l.lost(); err != nil {
 		req.complete(Status{}, err)
@@ -143,6 +143,10 @@ func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
 	if source == ProcNull {
 		req.complete(Status{Source: ProcNull, Tag: AnyTag}, nil)
 		return
+	}
+	req.pollPeer = -1
+	if source != AnySource {
+		req.pollPeer = c.group[source]
 	}
 	req.recv = match.Recv{Context: ctx, Src: source, Tag: tag, Owner: req}
 	out, m, err := w.eng.Post(&req.recv)

@@ -20,6 +20,9 @@ type Request struct {
 	isRecv bool
 	alloc  bool // receive into a buffer of the message's size (object receives)
 	peer   int  // world rank: the destination of a send
+	// pollPeer is the world rank whose link a waiter polls for this
+	// request's progress, or -1 for every link (AnySource).
+	pollPeer int
 
 	done   atomic.Bool
 	mu     sync.Mutex
@@ -48,9 +51,7 @@ func (r *Request) complete(st Status, err error) {
 	}
 }
 
-// spinRounds is how often a waiter yields before it sleeps on a channel: a
-// message that is already on its way costs a few scheduler rounds, not a
-// channel wake-up; an oversubscribed run still gives the CPU away each round.
+// spinRounds is how often WaitAny yields before it sleeps on a channel.
 const spinRounds = 64
 
 // Wait blocks until the request completes and returns its status. A send's
@@ -65,11 +66,8 @@ func (r *Request) WaitContext(ctx context.Context) (Status, error) {
 	if r == nil {
 		return Status{}, fmt.Errorf("comm: wait on a nil request: %w", ErrArg)
 	}
-	for range spinRounds {
-		if r.done.Load() {
-			return r.result()
-		}
-		runtime.Gosched()
+	if r.poll() {
+		return r.result()
 	}
 	ch := r.waitChan()
 	for !r.done.Load() {
@@ -200,7 +198,7 @@ func putRequest(r *Request) {
 		default:
 		}
 	}
-	r.w, r.recv, r.buf, r.isRecv, r.alloc, r.peer = nil, match.Recv{}, nil, false, false, 0
+	r.w, r.recv, r.buf, r.isRecv, r.alloc, r.peer, r.pollPeer = nil, match.Recv{}, nil, false, false, 0, 0
 	r.status, r.err = Status{}, nil
 	r.done.Store(false)
 	requestPool.Put(r)

@@ -61,7 +61,7 @@ func (r *ring) kill() {
 // ring was killed (ErrClosed).
 type Reader struct {
 	r    *ring
-	tail uint64 // our copy; only we write the shared tail
+	tail atomic.Uint64 // our copy; only we write the shared tail
 }
 
 // Read copies available bytes into p.
@@ -71,13 +71,13 @@ func (rd *Reader) Read(p []byte) (int, error) {
 	}
 	for {
 		head := atomic.LoadUint64(rd.r.head)
-		if avail := head - rd.tail; avail > 0 {
+		if avail := head - rd.tail.Load(); avail > 0 {
 			n := min(uint64(len(p)), avail)
 			rd.copyOut(p[:n])
 			return int(n), nil
 		}
 		if atomic.LoadUint32(rd.r.eof) != 0 {
-			if atomic.LoadUint64(rd.r.head) == rd.tail {
+			if atomic.LoadUint64(rd.r.head) == rd.tail.Load() {
 				return 0, io.EOF
 			}
 			continue
@@ -103,17 +103,44 @@ func (rd *Reader) Discard(n int) (int, error) {
 }
 
 func (rd *Reader) copyOut(p []byte) {
-	pos := rd.tail & rd.r.mask
+	tail := rd.tail.Load()
+	pos := tail & rd.r.mask
 	first := copy(p, rd.r.data[pos:])
 	copy(p[first:], rd.r.data)
-	rd.tail += uint64(len(p))
-	atomic.StoreUint64(rd.r.tail, rd.tail)
+	tail += uint64(len(p))
+	rd.tail.Store(tail)
+	atomic.StoreUint64(rd.r.tail, tail)
 	rd.r.writer.ring()
 }
 
 func (rd *Reader) ready() bool {
-	return atomic.LoadUint64(rd.r.head) != rd.tail || atomic.LoadUint32(rd.r.eof) != 0
+	return atomic.LoadUint64(rd.r.head) != rd.tail.Load() || atomic.LoadUint32(rd.r.eof) != 0
 }
+
+// Ready reports, without blocking, whether Read would return at once:
+// bytes are waiting, or the ring is closed.
+func (rd *Reader) Ready() bool { return rd.ready() || rd.r.killed.Load() }
+
+// Hint is Ready: for a ring the check is lock-free and cheap.
+func (rd *Reader) Hint() bool { return rd.Ready() }
+
+// WaitReady blocks until Ready or until *yield becomes positive (someone
+// else is polling this ring, so this waiter should step aside). Unlike Read
+// it does not spin: it is for a background goroutine that only covers for
+// waiters that stopped polling.
+func (rd *Reader) WaitReady(yield *atomic.Int32) error {
+	c := yieldCond{rd, yield}
+	return sleepUntil(rd.r.reader, &c)
+}
+
+// yieldCond is ready when the reader is, or when it should step aside.
+type yieldCond struct {
+	rd    *Reader
+	yield *atomic.Int32
+}
+
+func (c *yieldCond) ready() bool    { return c.rd.ready() || c.yield.Load() > 0 }
+func (c *yieldCond) stopped() error { return c.rd.stopped() }
 
 func (rd *Reader) stopped() error {
 	if rd.r.killed.Load() {

@@ -120,7 +120,19 @@ func (s *Segment) Reader(i int) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{r: r, tail: atomic.LoadUint64(r.tail)}, nil
+	rd := &Reader{r: r}
+	rd.tail.Store(atomic.LoadUint64(r.tail))
+	return rd, nil
+}
+
+// Pipe returns the two ends of a ring in this process's own memory: the
+// in-process link of a rank to itself, with the same code path as a
+// shared-memory link. size is a power of two.
+func Pipe(size int) (*Reader, *Writer) {
+	words := make([]uint64, (controlBytes+size)/8) // 8-byte aligned for the atomics
+	mem := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), controlBytes+size)
+	r := newRing(mem)
+	return &Reader{r: r}, &Writer{r: r}
 }
 
 // Writer returns the producer end of ring i. Only one process may write a ring.

@@ -39,6 +39,11 @@ func await(self waiter, c condition) error {
 			return nil
 		}
 	}
+	return sleepUntil(self, c)
+}
+
+// sleepUntil sleeps on self's futex until c is ready or stopped.
+func sleepUntil(self waiter, c condition) error {
 	for {
 		if err := c.stopped(); err != nil {
 			return err

@@ -1,0 +1,170 @@
+package comm
+
+import (
+	"errors"
+	"io"
+	"runtime"
+	"time"
+
+	"github.com/spmd-go/spmd/comm/internal/wire"
+)
+
+// resumeDelay is how long the reader goroutine stays aside after the last
+// polling goroutine leaves a link. Programs that wait again within it (a
+// ping-pong, a halo exchange loop) keep the link to themselves and never
+// pay for a background wake-up; a message that arrives while nobody waits
+// is read at most this much later, by the reader goroutine.
+const resumeDelay = 200 * time.Microsecond
+
+// readFrame reads and handles one frame. The caller holds rmu.
+func (l *link) readFrame() error {
+	var hb [wire.HeaderSize]byte
+	if _, err := io.ReadFull(l.src, hb[:]); err != nil {
+		return err
+	}
+	var h wire.Header
+	if err := h.Decode(hb[:], l.w.limits); err != nil {
+		return err
+	}
+	return l.w.handle(l, &h, l.src)
+}
+
+// drain handles every frame that is waiting. The caller holds rmu.
+func (l *link) drain() error {
+	for !l.readDead.Load() && l.src.Ready() {
+		if err := l.readFrame(); err != nil {
+			l.readFailed(err)
+			return err
+		}
+	}
+	return nil
+}
+
+// tryProgress handles the frames waiting on l, unless another goroutine is
+// reading it already. It never blocks for a frame to start.
+func (l *link) tryProgress() {
+	if l.readDead.Load() || !l.src.Hint() || !l.rmu.TryLock() {
+		return
+	}
+	_ = l.drain()
+	l.rmu.Unlock()
+}
+
+// startPolling and stopPolling bracket a goroutine's polling of l. A
+// poller that stops without its request done is about to sleep: the reader
+// goroutine must take over at once (handover), not after resumeDelay.
+func (l *link) startPolling() { l.pollers.Add(1) }
+
+func (l *link) stopPolling(handover bool) {
+	if handover {
+		l.handover.Store(true)
+	}
+	if l.pollers.Add(-1) == 0 || handover {
+		select {
+		case l.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// readLoop is the link's reader goroutine: it reads whenever no waiting
+// goroutine polls the link, so that messages progress while the program
+// computes.
+func (l *link) readLoop() {
+	defer close(l.readerDone)
+	resume := time.NewTimer(resumeDelay)
+	defer resume.Stop()
+	for !l.readDead.Load() {
+		if l.handover.Swap(false) {
+			// A waiter went to sleep: read for it now.
+		} else if l.pollers.Load() > 0 {
+			<-l.idle
+			if l.handover.Swap(false) {
+				continue
+			}
+			resume.Reset(resumeDelay)
+			select {
+			case <-resume.C:
+			case <-l.idle:
+			}
+			continue
+		}
+		if err := l.src.WaitReady(&l.pollers); err != nil {
+			l.rmu.Lock()
+			l.readFailed(err)
+			l.rmu.Unlock()
+			return
+		}
+		if l.pollers.Load() > 0 {
+			continue
+		}
+		l.rmu.Lock()
+		_ = l.drain()
+		l.rmu.Unlock()
+	}
+}
+
+// readFailed ends the read side: quietly after the peer's goodbye or while
+// finalizing, as the peer's loss otherwise. The caller holds rmu.
+func (l *link) readFailed(err error) {
+	if l.readDead.Swap(true) {
+		return
+	}
+	if l.closing.Load() || l.byeSeen && errors.Is(err, io.EOF) {
+		return
+	}
+	if errors.Is(err, io.EOF) {
+		err = errors.New("connection closed without finalize (process exited?)")
+	}
+	l.w.peerLost(l.peer, err)
+}
+
+// pollBudget bounds how long a waiting goroutine polls before it sleeps.
+// Polling answers a message within a microsecond; sleeping costs a wake-up
+// (several microseconds) but gives the core away, which matters when ranks
+// outnumber cores.
+const pollBudget = 100 * time.Microsecond
+
+// poll makes progress on the link(s) r depends on until r completes or the
+// budget runs out, and reports whether r completed.
+func (r *Request) poll() bool {
+	w := r.w
+	if w == nil || r.done.Load() {
+		return r.done.Load()
+	}
+	if r.pollPeer >= 0 {
+		l := w.links[r.pollPeer]
+		l.startPolling()
+		done := r.pollLinks(w.links[r.pollPeer : r.pollPeer+1])
+		l.stopPolling(!done)
+		return done
+	}
+	for _, l := range w.links {
+		l.startPolling()
+	}
+	done := r.pollLinks(w.links)
+	for _, l := range w.links {
+		l.stopPolling(!done)
+	}
+	return done
+}
+
+func (r *Request) pollLinks(links []*link) bool {
+	var start time.Time
+	for i := 0; ; i++ {
+		for _, l := range links {
+			l.tryProgress()
+		}
+		if r.done.Load() {
+			return true
+		}
+		if i%32 == 31 {
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > pollBudget {
+				return false
+			}
+			runtime.Gosched()
+		}
+	}
+}
