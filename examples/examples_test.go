@@ -492,26 +492,35 @@ type timedLine struct {
 	at   time.Time
 }
 
-// TestStrangersOnRankPortsAreIgnored runs two ranks that exchange checked
-// messages for two seconds over TCP while the test connects to each rank's
-// listening port and writes garbage: the job must not notice beyond a log
-// line, and every message must still arrive intact.
-func TestStrangersOnRankPortsAreIgnored(t *testing.T) {
-	const n = 2
+// readyJob is a job started by startReady.
+type readyJob struct {
+	cmd    *exec.Cmd
+	ctx    context.Context
+	out    <-chan timedLine // the rest of stdout, line by line
+	stderr *bytes.Buffer    // complete once cmd.Wait has returned
+	pids   []int
+	seen   []timedLine
+}
+
+// startReady starts prog on n ranks under spmdrun and returns once every
+// rank has printed its pid and finished comm.Init ("rank R ready"). If the
+// test ends before the job, the context's cancel kills spmdrun, and its
+// ranks die with it.
+func startReady(t *testing.T, n int, extraEnv []string, prog string, args ...string) *readyJob {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "spmdrun"), "-n", strconv.Itoa(n),
-		"--timeout", jobTimeout.String(), filepath.Join(binDir, "exchange"), "-duration", "2s")
-	cmd.Env = env("SPMD_TRANSPORT=tcp")
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "spmdrun"), append([]string{"-n", strconv.Itoa(n),
+		"--timeout", jobTimeout.String(), filepath.Join(binDir, prog)}, args...)...)
+	cmd.Env = env(extraEnv...)
 	cmd.WaitDelay = 5 * time.Second
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	j := &readyJob{cmd: cmd, ctx: ctx, stderr: &bytes.Buffer{}}
+	cmd.Stderr = j.stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	// If the test fails before Wait, do not leave the job behind: the
-	// context's cancel kills spmdrun, and its ranks die with it.
 	out := make(chan timedLine, 16)
+	j.out = out
 	go func() {
 		defer close(out)
 		sc := bufio.NewScanner(stdout)
@@ -519,29 +528,85 @@ func TestStrangersOnRankPortsAreIgnored(t *testing.T) {
 			out <- timedLine{sc.Text(), time.Now()}
 		}
 	}()
-
-	// Wait until both ranks have printed their pids and finished comm.Init,
-	// so that their listeners exist.
-	var seen []timedLine
-	var rankPids []int
-	ready := 0
-	for ready < n {
+	for ready := 0; ready < n; {
 		select {
 		case l, ok := <-out:
 			if !ok {
 				_ = cmd.Wait() // stderr is complete only after Wait
-				t.Fatalf("output ended before the ranks were ready: %v\n%s", seen, stderr.String())
+				t.Fatalf("output ended before the ranks were ready: %v\n%s", j.seen, j.stderr.String())
 			}
-			seen = append(seen, l)
+			j.seen = append(j.seen, l)
 			if m := pidLine.FindStringSubmatch(l.text); m != nil {
-				rankPids = append(rankPids, atoi(t, m[1]))
+				j.pids = append(j.pids, atoi(t, m[1]))
 			} else if strings.HasSuffix(l.text, " ready") {
 				ready++
 			}
 		case <-ctx.Done():
-			t.Fatalf("ranks not ready within %v: %v", cmdTimeout, seen)
+			t.Fatalf("ranks not ready within %v: %v", cmdTimeout, j.seen)
 		}
 	}
+	return j
+}
+
+// shmSegments lists the spmd segments in /dev/shm.
+func shmSegments(t *testing.T) []string {
+	t.Helper()
+	m, err := filepath.Glob("/dev/shm/spmd-*")
+	require.NoError(t, err)
+	return m
+}
+
+// TestKillDuringShmTransfer kills a rank with SIGKILL while it exchanges
+// messages with its peer over shared memory — eager ones through the ring,
+// and 8 MiB ones copied by cross-memory attach or in chunks through the
+// ring: the job ends within 5 s with the killed rank named and code 137,
+// and nothing is left in /dev/shm.
+func TestKillDuringShmTransfer(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		words string
+		env   []string
+	}{
+		{"eager", "1024", nil},
+		{"cma", "1048576", nil},
+		{"ring", "1048576", []string{"SPMD_SHM_CMA=off"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := shmSegments(t)
+			job := startReady(t, 2, append([]string{"SPMD_TRANSPORT=shm"}, tc.env...), "exchange", "-duration", "20s", "-words", tc.words)
+			require.Len(t, job.pids, 2)
+			time.Sleep(100 * time.Millisecond) // let transfers run (the test holds without it, but tests less)
+			killed := time.Now()
+			victim := job.pids[1]
+			require.NoError(t, syscall.Kill(victim, syscall.SIGKILL))
+			for range job.out {
+			}
+			err := job.cmd.Wait()
+			require.NoError(t, job.ctx.Err())
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			assert.Equal(t, 137, ee.ExitCode(), job.stderr.String())
+			assert.Less(t, time.Since(killed), 5*time.Second)
+			ns := notices(job.stderr.String())
+			require.Len(t, ns, 1, job.stderr.String())
+			assert.Contains(t, ns[0], fmt.Sprintf("(pid %d) killed by signal SIGKILL", victim))
+			assert.ElementsMatch(t, before, shmSegments(t), "segments left in /dev/shm")
+			for _, pid := range job.pids {
+				assert.True(t, gone(pid), "rank process %d is still running", pid)
+			}
+		})
+	}
+}
+
+// TestStrangersOnRankPortsAreIgnored runs two ranks that exchange checked
+// messages for two seconds over TCP while the test connects to each rank's
+// listening port and writes garbage: the job must not notice beyond a log
+// line, and every message must still arrive intact.
+func TestStrangersOnRankPortsAreIgnored(t *testing.T) {
+	const n = 2
+	job := startReady(t, n, []string{"SPMD_TRANSPORT=tcp"}, "exchange", "-duration", "2s")
+	cmd, ctx, out, stderr, rankPids, seen := job.cmd, job.ctx, job.out, job.stderr, job.pids, job.seen
+	var err error
 	require.Len(t, rankPids, n)
 
 	connections := 0

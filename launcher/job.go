@@ -82,6 +82,10 @@ type Job struct {
 	// JobID identifies the run to the ranks (SPMD_JOBID); empty means a random
 	// hex string.
 	JobID string
+	// Cookie is the job's secret as hex (SPMD_COOKIE), which every rank
+	// connection proves; empty means 32 random bytes. It also names the
+	// job's shared-memory segments, which Run removes when the job ends.
+	Cookie string
 	// Started, if not nil, is called with each rank's process id as it starts.
 	Started func(rank, pid int)
 	// Logf, if not nil, receives diagnostics from the launcher and its PMI

@@ -150,7 +150,11 @@ func (s *supervisor) prepare(ctx context.Context) *Failure {
 			return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
 		}
 	}
-	if s.cookie, err = randomHex(32); err != nil {
+	s.cookie = j.Cookie
+	if s.cookie == "" {
+		s.cookie, err = randomHex(32)
+	}
+	if err != nil {
 		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
 	}
 	s.local, s.nlocal = j.placement().LocalRanks()
@@ -541,6 +545,9 @@ func (s *supervisor) finish() {
 		}
 	}
 	closeOutputFiles(s.files)
+	if err := removeShm(s.cookie); err != nil {
+		s.logf("removing shared-memory segments: %v", err)
+	}
 	if s.srv != nil {
 		if err := s.srv.Close(); err != nil {
 			s.logf("closing PMI server: %v", err)

@@ -1,0 +1,47 @@
+package launcher
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testCookie and testPrefix pin the segment naming shared with the ranks:
+// comm/internal/shm's TestJobPrefixMatchesLauncher checks the same pair.
+const (
+	testCookie = "000102030405060708090a0b0c0d0e0f"
+	testPrefix = "spmd-be9ac4697c11c02a-"
+)
+
+func TestShmPrefixMatchesRanks(t *testing.T) {
+	p, ok := shmPrefix(testCookie)
+	require.True(t, ok)
+	assert.Equal(t, testPrefix, p)
+	_, ok = shmPrefix("not hex")
+	assert.False(t, ok)
+}
+
+// TestJobRemovesLeftSegments: segments a failed job's ranks left behind
+// are gone when Run returns; other jobs' segments are untouched.
+func TestJobRemovesLeftSegments(t *testing.T) {
+	dir := t.TempDir()
+	old := shmDir
+	shmDir = dir
+	t.Cleanup(func() { shmDir = old })
+	mine := filepath.Join(dir, testPrefix+"3")
+	other := filepath.Join(dir, "spmd-ffffffffffffffff-0")
+	for _, f := range []string{mine, other} {
+		require.NoError(t, os.WriteFile(f, []byte("x"), 0o600))
+	}
+	j, _, _ := newJob(2, "exit", "1", "4")
+	j.Cookie = testCookie
+	r := run(t, j)
+	assert.Equal(t, 4, r.code)
+	assert.NoFileExists(t, mine)
+	assert.FileExists(t, other)
+	assert.False(t, strings.Contains(r.stderr, "removing"), r.stderr)
+}
