@@ -32,6 +32,7 @@ func (w *world) finalize() error {
 		errs = append(errs, fmt.Errorf("comm: finalize: %w", err))
 	}
 	w.finalizing.Store(true)
+	w.stopDiagnostics()
 	for _, l := range w.links {
 		l.closing.Store(true)
 	}

@@ -79,6 +79,7 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	for _, l := range w.links {
 		l.start()
 	}
+	w.serveDiagnostics()
 	group := make([]int, size)
 	for i := range group {
 		group[i] = i

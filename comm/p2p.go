@@ -114,6 +114,7 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 	}
 	peer := c.group[dest]
 	req.peer, req.pollPeer = peer, peer
+	req.tag, req.ctx, req.sync = tag, ctx, sync
 	l := w.links[peer]
 	if err := l.lost(); err != nil {
 		req.complete(Status{}, err)

@@ -1,6 +1,9 @@
 package comm
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Iprobe reports whether a message from source with tag could be received
 // now, and its status (Bytes is its full length), without receiving it.
@@ -27,6 +30,16 @@ func (c *Comm) Probe(source, tag int) (Status, error) {
 
 // ProbeContext is Probe that gives up when ctx ends.
 func (c *Comm) ProbeContext(ctx context.Context, source, tag int) (Status, error) {
+	if err := c.checkRecv(source, tag); err != nil {
+		return Status{}, err
+	}
+	peer := -1
+	if source >= 0 {
+		peer = c.group[source]
+	}
+	op := &blockedOp{op: "probe", peer: peer, tag: tag, ctx: c.ctx, since: time.Now()}
+	c.w.diag.enter(op)
+	defer c.w.diag.leave(op)
 	for {
 		ch := c.w.probes.wait()
 		ok, st, err := c.Iprobe(source, tag)

@@ -20,6 +20,9 @@ type Request struct {
 	isRecv bool
 	alloc  bool // receive into a buffer of the message's size (object receives)
 	peer   int  // world rank: the destination of a send
+	tag    int  // a send's tag and context, for diagnostics
+	ctx    uint32
+	sync   bool // a synchronous-mode send
 	// pollPeer is the world rank whose link a waiter polls for this
 	// request's progress, or -1 for every link (AnySource).
 	pollPeer int
@@ -68,6 +71,11 @@ func (r *Request) WaitContext(ctx context.Context) (Status, error) {
 	}
 	if r.poll() {
 		return r.result()
+	}
+	if r.w != nil {
+		op := r.describe()
+		r.w.diag.enter(op)
+		defer r.w.diag.leave(op)
 	}
 	ch := r.waitChan()
 	for !r.done.Load() {
@@ -199,6 +207,7 @@ func putRequest(r *Request) {
 		}
 	}
 	r.w, r.recv, r.buf, r.isRecv, r.alloc, r.peer, r.pollPeer = nil, match.Recv{}, nil, false, false, 0, 0
+	r.tag, r.ctx, r.sync = 0, 0, false
 	r.status, r.err = Status{}, nil
 	r.done.Store(false)
 	requestPool.Put(r)

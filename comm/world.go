@@ -24,6 +24,7 @@ type world struct {
 	limits     wire.Limits
 	ctxs       contextTable
 	probes     notifier
+	diag       diagnostics
 	listener   *tcp.Listener
 	segments   []*shm.Segment // mapped shared-memory segments, unmapped at Finalize
 	logf       func(format string, args ...any)
