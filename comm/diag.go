@@ -102,7 +102,7 @@ func (op *blockedOp) entry(now time.Time) string {
 
 // describe says what r waits for.
 func (r *Request) describe() *blockedOp {
-	op := &blockedOp{op: "wait", peer: -1, tag: AnyTag, since: time.Now(), bytes: len(r.buf)}
+	op := &blockedOp{op: "wait", peer: -1, tag: AnyTag, since: time.Now(), bytes: r.nbytes}
 	switch {
 	case r.isRecv:
 		op.op, op.peer, op.tag, op.ctx = "recv", r.pollPeer, r.recv.Tag, r.recv.Context

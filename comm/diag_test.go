@@ -34,10 +34,10 @@ func TestDiagnosticsReport(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	r := &Request{isRecv: true, pollPeer: -1, buf: make([]byte, 16)}
+	r := &Request{isRecv: true, pollPeer: -1, nbytes: 16}
 	r.recv.Tag, r.recv.Context = 5, 2
 	assert.Equal(t, "recv,any,5,2,16,0", r.describe().entry(r.describe().since))
-	s := &Request{w: &world{}, peer: 4, tag: 9, ctx: 1, sync: true, buf: make([]byte, 3)}
+	s := &Request{w: &world{}, peer: 4, tag: 9, ctx: 1, sync: true, nbytes: 3}
 	e := s.describe()
 	assert.True(t, strings.HasPrefix(e.entry(e.since), "ssend,4,9,1,3,"), fmt.Sprint(e))
 }

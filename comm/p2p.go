@@ -114,7 +114,7 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 	}
 	peer := c.group[dest]
 	req.peer, req.pollPeer = peer, peer
-	req.tag, req.ctx, req.sync = tag, ctx, sync
+	req.tag, req.ctx, req.sync, req.nbytes = tag, ctx, sync, len(buf)
 	l := w.links[peer]
 	if err := l.lost(); err != nil {
 		req.complete(Status{}, err)
@@ -140,7 +140,7 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 // irecv posts a receive into buf on context ctx. Arguments are already checked.
 func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
 	w := c.w
-	req.w, req.isRecv, req.buf = w, true, buf
+	req.w, req.isRecv, req.buf, req.nbytes = w, true, buf, len(buf)
 	if source == ProcNull {
 		req.complete(Status{Source: ProcNull, Tag: AnyTag}, nil)
 		return

@@ -23,6 +23,7 @@ type Request struct {
 	tag    int  // a send's tag and context, for diagnostics
 	ctx    uint32
 	sync   bool // a synchronous-mode send
+	nbytes int  // the buffer's size when posted, for diagnostics
 	// pollPeer is the world rank whose link a waiter polls for this
 	// request's progress, or -1 for every link (AnySource).
 	pollPeer int
@@ -207,7 +208,7 @@ func putRequest(r *Request) {
 		}
 	}
 	r.w, r.recv, r.buf, r.isRecv, r.alloc, r.peer, r.pollPeer = nil, match.Recv{}, nil, false, false, 0, 0
-	r.tag, r.ctx, r.sync = 0, 0, false
+	r.tag, r.ctx, r.sync, r.nbytes = 0, 0, false, 0
 	r.status, r.err = Status{}, nil
 	r.done.Store(false)
 	requestPool.Put(r)
