@@ -62,6 +62,8 @@ type link struct {
 	handover atomic.Bool // a poller gave up: the reader goroutine reads now
 	readDead atomic.Bool // the stream ended or broke: nothing more to read
 	byeSeen  bool        // under rmu
+	rbuf     [wire.HeaderSize]byte
+	rh       wire.Header // the frame being handled, under rmu
 
 	readerDone chan struct{}
 	writerDone chan struct{}

@@ -5,8 +5,6 @@ import (
 	"io"
 	"runtime"
 	"time"
-
-	"github.com/spmd-go/spmd/comm/internal/wire"
 )
 
 // resumeDelay is how long the reader goroutine stays aside after the last
@@ -18,15 +16,13 @@ const resumeDelay = 200 * time.Microsecond
 
 // readFrame reads and handles one frame. The caller holds rmu.
 func (l *link) readFrame() error {
-	var hb [wire.HeaderSize]byte
-	if _, err := io.ReadFull(l.src, hb[:]); err != nil {
+	if _, err := io.ReadFull(l.src, l.rbuf[:]); err != nil {
 		return err
 	}
-	var h wire.Header
-	if err := h.Decode(hb[:], l.w.limits); err != nil {
+	if err := l.rh.Decode(l.rbuf[:], l.w.limits); err != nil {
 		return err
 	}
-	return l.w.handle(l, &h, l.src)
+	return l.w.handle(l, &l.rh, l.src)
 }
 
 // drain handles every frame that is waiting. The caller holds rmu.

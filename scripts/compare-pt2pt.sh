@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# compare-pt2pt.sh: spmd against Open MPI and MPICH, point-to-point over TCP
-# loopback, by the OSU Micro-Benchmarks method (latency and windowed bandwidth).
+# compare-pt2pt.sh: spmd against Open MPI and MPICH, point-to-point between
+# two ranks on this host, by the OSU Micro-Benchmarks method (latency and
+# windowed bandwidth), over shared memory or forced over TCP loopback.
 #
 # It installs the MPIs when missing (apt-get), builds spmdrun, spmdbench,
 # benchtable and our C peer bench/peers/osu_pt2pt.c for both MPIs, then runs
@@ -22,6 +23,9 @@
 #   RUN_TIMEOUT=600     seconds per run (QUICK: 120); spmdrun's own --timeout
 #                       fires 5 s earlier, to report where the ranks are blocked
 #   IMPLS="spmd openmpi mpich"
+#   TRANSPORT=tcp       tcp: every implementation forced over TCP loopback;
+#                       shm: each one's default on one host (spmd: shared
+#                       memory; Open MPI: btl vader/sm; MPICH: ch4 shm)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,6 +35,8 @@ ROUNDS=${ROUNDS:-3}
 QUICK=${QUICK:-0}
 BENCHES=${BENCHES:-latency bandwidth}
 IMPLS=${IMPLS:-spmd openmpi mpich}
+TRANSPORT=${TRANSPORT:-tcp}
+[[ $TRANSPORT == tcp || $TRANSPORT == shm ]] || { echo "TRANSPORT must be tcp or shm" >&2; exit 2; }
 MIN_LAT=${MIN_LAT:-0}
 MIN_BW=${MIN_BW:-1}
 if [[ $QUICK == 1 ]]; then
@@ -49,7 +55,7 @@ else
 	suffix=
 fi
 
-OUT=${1:-bench/results/$(date +%Y-%m-%d)-pt2pt-tcp$suffix}
+OUT=${1:-bench/results/$(date +%Y-%m-%d)-pt2pt-$TRANSPORT$suffix}
 if [[ -e $OUT ]]; then # never mix rounds of two sessions
 	i=2
 	while [[ -e $OUT-$i ]]; do i=$((i + 1)); done
@@ -93,9 +99,14 @@ mpicc.openmpi -O2 -Wall -o bin/osu_pt2pt.openmpi bench/peers/osu_pt2pt.c
 mpicc.mpich -O2 -Wall -o bin/osu_pt2pt.mpich bench/peers/osu_pt2pt.c
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-OMPI_RUN=(mpirun.openmpi --allow-run-as-root --oversubscribe -np 2
-	--mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include lo)
-MPICH_RUN=(mpirun.mpich -genv UCX_TLS tcp,self -genv UCX_NET_DEVICES lo -genv MPIR_CVAR_NOLOCAL 1 -np 2)
+if [[ $TRANSPORT == tcp ]]; then
+	OMPI_RUN=(mpirun.openmpi --allow-run-as-root --oversubscribe -np 2
+		--mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include lo)
+	MPICH_RUN=(mpirun.mpich -genv UCX_TLS tcp,self -genv UCX_NET_DEVICES lo -genv MPIR_CVAR_NOLOCAL 1 -np 2)
+else
+	OMPI_RUN=(mpirun.openmpi --allow-run-as-root --oversubscribe -np 2)
+	MPICH_RUN=(mpirun.mpich -np 2)
+fi
 
 # command IMPL BENCH: the command line of one run, as words, in CMD.
 command_for() {
@@ -111,9 +122,9 @@ command_for() {
 	read -r -a extra <<<"$args"
 	common+=("${extra[@]}")
 	case $impl in
-	spmd) CMD=(env SPMD_TRANSPORT=tcp bin/spmdrun -n 2 --timeout "$((RUN_TIMEOUT > 10 ? RUN_TIMEOUT - 5 : RUN_TIMEOUT))s" bin/spmdbench "${common[@]}") ;;
-	openmpi) CMD=("${OMPI_RUN[@]}" bin/osu_pt2pt.openmpi "${common[@]}" --transport tcp) ;;
-	mpich) CMD=("${MPICH_RUN[@]}" bin/osu_pt2pt.mpich "${common[@]}" --transport tcp) ;;
+	spmd) CMD=(env SPMD_TRANSPORT="$TRANSPORT" bin/spmdrun -n 2 --timeout "$((RUN_TIMEOUT > 10 ? RUN_TIMEOUT - 5 : RUN_TIMEOUT))s" bin/spmdbench "${common[@]}") ;;
+	openmpi) CMD=("${OMPI_RUN[@]}" bin/osu_pt2pt.openmpi "${common[@]}" --transport "$TRANSPORT") ;;
+	mpich) CMD=("${MPICH_RUN[@]}" bin/osu_pt2pt.mpich "${common[@]}" --transport "$TRANSPORT") ;;
 	*) die "unknown implementation $impl" ;;
 	esac
 }
@@ -123,7 +134,7 @@ lo_bytes() { cat /sys/class/net/lo/statistics/tx_bytes 2>/dev/null || echo 0; }
 # ---- 3. check that MPICH really goes over TCP ---------------------------------
 ucx_check=$RAW/mpich-ucx-check.txt
 mpich_tcp="NOT VERIFIED"
-if [[ " $IMPLS " == *" mpich "* ]]; then
+if [[ $TRANSPORT == tcp && " $IMPLS " == *" mpich "* ]]; then
 	timeout -k 10 60 "${MPICH_RUN[@]}" -genv UCX_LOG_LEVEL info bin/osu_pt2pt.mpich latency --max 8 --iters 10 \
 		>"$ucx_check" 2>&1 || true
 	# UCX logs one ep_cfg line per endpoint; the one to the peer must be tcp only.
@@ -137,14 +148,18 @@ fi
 # ---- 4. header ------------------------------------------------------------------
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo "none (uncommitted tree)")
 {
-	echo "# Point-to-point over TCP loopback: spmd vs Open MPI vs MPICH (OSU method)"
+	if [[ $TRANSPORT == tcp ]]; then
+		echo "# Point-to-point over TCP loopback: spmd vs Open MPI vs MPICH (OSU method)"
+	else
+		echo "# Point-to-point over shared memory, np = 2 on one host: spmd vs Open MPI vs MPICH (OSU method)"
+	fi
 	echo
 	echo "- date: $(date -Is)"
 	echo "- host: $(hostname); kernel $(uname -r); $(nproc) CPUs; CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 	echo "- memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- Go: $(go version | cut -d' ' -f3-); gcc: $(gcc -dumpfullversion 2>/dev/null || echo '?'); spmd commit: $commit"
 	echo "- Open MPI $(mpirun.openmpi --version 2>/dev/null | head -1 | awk '{print $NF}'); MPICH $(mpirun.mpich --version 2>/dev/null | awk '$1 == "Version:" {print $2; exit}') (Debian packages)"
-	echo "- MPICH over TCP: $mpich_tcp"
+	[[ $TRANSPORT == tcp ]] && echo "- MPICH over TCP: $mpich_tcp"
 	echo "- rounds: $ROUNDS (interleaved: each round runs every benchmark on each implementation in turn); QUICK=$QUICK; sizes $MIN_LAT (latency) / $MIN_BW (bandwidth) .. $MAX"
 	echo "- each run under: timeout -k 10 $RUN_TIMEOUT"
 	echo "- exact commands, run from the repository root (outputs in raw/IMPL-BENCH-rROUND.txt, stderr in .err, failed runs renamed .failed; raw/runs.log has each run's exit code, seconds and bytes through lo):"

@@ -60,8 +60,9 @@ func (r *ring) kill() {
 // until bytes are available, the producer closed the ring (io.EOF), or the
 // ring was killed (ErrClosed).
 type Reader struct {
-	r    *ring
-	tail atomic.Uint64 // our copy; only we write the shared tail
+	r     *ring
+	tail  atomic.Uint64 // our copy; only we write the shared tail
+	yield yieldCond     // WaitReady's condition, kept here so waiting allocates nothing
 }
 
 // Read copies available bytes into p.
@@ -129,8 +130,8 @@ func (rd *Reader) Hint() bool { return rd.Ready() }
 // it does not spin: it is for a background goroutine that only covers for
 // waiters that stopped polling.
 func (rd *Reader) WaitReady(yield *atomic.Int32) error {
-	c := yieldCond{rd, yield}
-	return sleepUntil(rd.r.reader, &c)
+	rd.yield = yieldCond{rd, yield}
+	return sleepUntil(rd.r.reader, &rd.yield)
 }
 
 // yieldCond is ready when the reader is, or when it should step aside.
