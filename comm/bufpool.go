@@ -12,7 +12,14 @@ const (
 	maxClassBits = 24 // 16 MiB: larger eager limits fall back to make
 )
 
-var payloadPools [maxClassBits + 1]sync.Pool
+// payloadBox carries a slice through a sync.Pool (which takes pointers);
+// the boxes are pooled too, so recycling a slice allocates nothing.
+type payloadBox struct{ b []byte }
+
+var (
+	payloadPools [maxClassBits + 1]sync.Pool
+	boxPool      = sync.Pool{New: func() any { return new(payloadBox) }}
+)
 
 func classOf(n int) int {
 	if n <= 1<<minClassBits {
@@ -27,8 +34,11 @@ func getPayload(n int) []byte {
 	if c > maxClassBits {
 		return make([]byte, n)
 	}
-	if p, ok := payloadPools[c].Get().(*[]byte); ok {
-		return (*p)[:n]
+	if box, ok := payloadPools[c].Get().(*payloadBox); ok {
+		b := box.b
+		box.b = nil
+		boxPool.Put(box)
+		return b[:n]
 	}
 	return make([]byte, n, 1<<c)
 }
@@ -39,6 +49,7 @@ func putPayload(b []byte) {
 	if cap(b) != 1<<c || c > maxClassBits {
 		return
 	}
-	b = b[:0]
-	payloadPools[c].Put(&b)
+	box := boxPool.Get().(*payloadBox)
+	box.b = b[:0]
+	payloadPools[c].Put(box)
 }

@@ -25,3 +25,6 @@ func LinkKind(c *Comm, r int) string {
 	}
 	return "shm"
 }
+
+// GetPayload and PutPayload expose the unexpected-payload pool.
+var GetPayload, PutPayload = getPayload, putPayload

@@ -518,3 +518,9 @@ func TestNewRequest(t *testing.T) {
 	_, err = req.Wait()
 	assert.NoError(t, err)
 }
+
+func TestPayloadPoolAllocatesNothing(t *testing.T) {
+	comm.PutPayload(comm.GetPayload(100))
+	allocs := testing.AllocsPerRun(100, func() { comm.PutPayload(comm.GetPayload(100)) })
+	assert.Zero(t, allocs)
+}
