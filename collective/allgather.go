@@ -1,0 +1,153 @@
+package collective
+
+import (
+	"fmt"
+
+	"github.com/spmd-go/spmd/comm"
+)
+
+// Allgather algorithms, the values of SPMD_COLL_ALLGATHER; Allgatherv
+// shares them.
+func init() {
+	register("allgather", "recursive_doubling", "bruck", "ring", "linear")
+}
+
+// Selection thresholds for Allgather(v), on the total gathered: MPICH's
+// defaults (ALLGATHER_SHORT_MSG_SIZE, ALLGATHER_LONG_MSG_SIZE). Recursive
+// doubling and Bruck take ⌈lg p⌉ steps, the ring p−1, all with the same
+// n(p−1)/p·β; so the logarithmic ones win while latency matters: recursive
+// doubling (power-of-two p, no extra copies) below allgatherLongBytes,
+// Bruck (any p, two local copies of n) below allgatherShortBytes. Above,
+// the ring, which only ever talks to neighbours and keeps every link busy,
+// wins. To be tuned with spmd's benchmarks.
+const (
+	allgatherShortBytes = 81920
+	allgatherLongBytes  = 524288
+)
+
+// allgatherDecide picks the algorithm for p ranks and a total of bytes.
+func allgatherDecide(p, bytes int) string {
+	switch {
+	case moveIsPow2(p) && bytes < allgatherLongBytes:
+		return "recursive_doubling"
+	case !moveIsPow2(p) && bytes < allgatherShortBytes:
+		return "bruck"
+	default:
+		return "ring"
+	}
+}
+
+// Allgather collects send from every rank into every rank's recv, rank i's
+// block at recv[i*n:(i+1)*n] with n = len(send) (MPI_Allgather). Every
+// rank sends the same n and passes a recv at least p*n long.
+//
+// In place: a rank that passes a nil send has its own block already in
+// recv, and n = len(recv)/p.
+//
+// Algorithms as in MPICH: recursive doubling (power-of-two p, under
+// 512 KiB in all), Bruck (other p, under 80 KiB), ring (larger), and a
+// linear reference (gather, then broadcast);
+// SPMD_COLL_ALLGATHER=recursive_doubling|bruck|ring|linear forces one
+// (recursive doubling folds odd ranks in when p is not a power of two).
+//
+// Errors: nil c (comm.ErrComm), a recv too short or (in place) not a
+// multiple of p (comm.ErrArg), before any message; lengths that differ
+// between ranks, as comm.ErrTruncate or ErrMismatch where noticed;
+// point-to-point errors.
+func Allgather[T comm.Scalar](c *comm.Comm, send, recv []T) error {
+	return allgather(c, send, recv, "")
+}
+
+func allgather[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
+	cc, tag, err := moveStart("allgather", c)
+	if err != nil {
+		return err
+	}
+	p, me := cc.Size(), cc.Rank()
+	n := len(send)
+	if send == nil {
+		if len(recv)%p != 0 {
+			return fmt.Errorf("collective: allgather: in place, len(recv) = %d is not a multiple of %d ranks: %w", len(recv), p, comm.ErrArg)
+		}
+		n = len(recv) / p
+	}
+	if len(recv) < p*n {
+		return fmt.Errorf("collective: allgather: len(recv) = %d < %d ranks × %d: %w", len(recv), p, n, comm.ErrArg)
+	}
+	alg, err = moveChoose("allgather", alg, func() string { return allgatherDecide(p, p*n*comm.SizeOf[T]()) })
+	if err != nil {
+		return err
+	}
+	if send != nil {
+		copy(recv[me*n:], send)
+	}
+	var errs moveErrs
+	allgatherRun(cc, recv, moveEqualOffsets(p, n), tag, alg, &errs)
+	return moveWrap("allgather", errs.err)
+}
+
+// Allgatherv is Allgather with blocks of different lengths
+// (MPI_Allgatherv): rank i sends counts[i] elements, which land in every
+// rank's recv at displacement counts[0]+…+counts[i-1] (blocks back to back
+// in rank order; there are no explicit displacements). Every rank passes
+// the same counts. A rank that passes a nil send has its block already in
+// place in recv.
+//
+// Algorithms and their choice as for Allgather, on the total
+// (SPMD_COLL_ALLGATHER forces one).
+//
+// Errors as Allgather's; also counts of the wrong length or negative, or
+// a recv shorter than their sum (comm.ErrArg, before any message), and a
+// send whose length is not counts[rank] (comm.ErrArg, reported after the
+// call has run so that the others are not left waiting).
+func Allgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int) error {
+	return allgatherv(c, send, recv, counts, "")
+}
+
+func allgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, alg string) error {
+	cc, tag, err := moveStart("allgatherv", c)
+	if err != nil {
+		return err
+	}
+	p, me := cc.Size(), cc.Rank()
+	sum, err := moveCheckCounts("allgatherv", "counts", counts, p)
+	if err != nil {
+		return err
+	}
+	if len(recv) < sum {
+		return fmt.Errorf("collective: allgatherv: len(recv) = %d < %d counted: %w", len(recv), sum, comm.ErrArg)
+	}
+	alg, err = moveChoose("allgather", alg, func() string { return allgatherDecide(p, sum*comm.SizeOf[T]()) })
+	if err != nil {
+		return err
+	}
+	var errs moveErrs
+	off := moveOffsets(counts)
+	if send != nil {
+		if len(send) != counts[me] {
+			errs.keep(fmt.Errorf("rank %d sends %d elements, counts[%d] = %d: %w", me, len(send), me, counts[me], comm.ErrArg))
+		}
+		copy(recv[off[me]:off[me+1]], send)
+	}
+	allgatherRun(cc, recv, off, tag, alg, &errs)
+	return moveWrap("allgatherv", errs.err)
+}
+
+// allgatherRun runs allgather algorithm alg on buf laid out by off, this
+// rank's block in place; it uses tags tag…tag+2.
+func allgatherRun[T comm.Scalar](cc *comm.Comm, buf []T, off []int, tag int, alg string, errs *moveErrs) {
+	if cc.Size() == 1 {
+		return
+	}
+	me := cc.Rank()
+	switch alg {
+	case "recursive_doubling":
+		allgatherDoubling(cc, buf, off, me, 0, tag, errs)
+	case "bruck":
+		allgatherBruck(cc, buf, off, me, 0, tag, errs)
+	case "ring":
+		allgatherRing(cc, buf, off, me, 0, tag, errs)
+	case "linear":
+		allgatherLinear(cc, buf, off, me, 0, tag, errs)
+	}
+}

@@ -1,0 +1,152 @@
+package collective
+
+import (
+	"fmt"
+
+	"github.com/spmd-go/spmd/comm"
+)
+
+// Allreduce algorithms (SPMD_COLL_ALLREDUCE values).
+const (
+	allreduceRecursiveDoubling = "recursive_doubling"
+	allreduceRabenseifner      = "rabenseifner"
+	allreduceRing              = "ring"
+	allreduceLinear            = "linear"
+)
+
+func init() {
+	register("allreduce", allreduceRecursiveDoubling, allreduceRabenseifner, allreduceRing, allreduceLinear)
+}
+
+// Selection thresholds for Allreduce, from MPICH's defaults and the α-β
+// costs (see the algorithm files); to be tuned with spmdbench.
+const (
+	// allreduceShortBytes: up to this many bytes, recursive doubling's
+	// lg p rounds of whole vectors beat the 2 lg p rounds of Rabenseifner
+	// (MPICH's ALLREDUCE_SHORT_MSG_SIZE). Below p' elements the blocks of
+	// Rabenseifner would be empty, so recursive doubling too.
+	allreduceShortBytes = 2048
+	// allreduceRingBytes: on a non-power-of-two group Rabenseifner pays
+	// 2nβ for the fold while the ring pays 2(p−1)α − (2 lg p + 2)α more
+	// latency; with TCP's α ≈ 20 µs and β ≈ 0.2 ns/B the ring wins from
+	// a few hundred KiB.
+	allreduceRingBytes = 256 << 10
+)
+
+// chooseAllreduce is the decision function: the algorithm for a vector of
+// count elements of bytes bytes on p ranks.
+func chooseAllreduce(bytes, count, p int, commutative bool) string {
+	pof := floorPow2(p)
+	switch {
+	case bytes <= allreduceShortBytes || count < pof:
+		return allreduceRecursiveDoubling
+	case !commutative || p == pof || bytes < allreduceRingBytes:
+		return allreduceRabenseifner
+	}
+	return allreduceRing
+}
+
+// Allreduce combines send from every rank with op and leaves the result in
+// recv on every rank: recv[i] = send₀[i] ∘ send₁[i] ∘ … ∘ send_{p−1}[i], in
+// rank order, so non-commutative operations work too. Every rank gets the
+// same bits, floating point included.
+//
+// send and recv have the same length on every rank. In place (MPI_IN_PLACE):
+// pass a nil send, or equivalently the same slice as send and recv (slices
+// that start at the same element); the input is read from recv and the
+// result replaces it. Otherwise send and recv must not overlap.
+//
+// The algorithm follows the vector's size and the rank count (see
+// chooseAllreduce): recursive doubling for short vectors, Rabenseifner's
+// reduce-scatter + allgather and a pipelined ring for long ones.
+// SPMD_COLL_ALLREDUCE forces one, except that a forced ring with a
+// non-commutative op gives way to the default choice (the ring combines
+// each block in a cyclic rank order).
+//
+// Errors wrap comm.ErrComm (nil c), comm.ErrArg (lengths, overlap), ErrOp
+// (op undefined on T), ErrAlgorithm (bad SPMD_COLL_ALLREDUCE) or
+// comm.ErrPeerLost. Argument errors come before any message and the call
+// still counts in the sequence of collectives, so ranks that all see the
+// error stay in step. Ranks that pass different lengths are erroneous (as in
+// MPI): where a message's length then disagrees with what its receiver
+// expects, that rank carries on with the algorithm and returns an error
+// wrapping ErrMismatch (shorter) or comm.ErrTruncate (longer), so that its
+// peers are not left waiting; lengths far enough apart to make ranks choose
+// different algorithms (or ring segment counts) can still hang.
+func Allreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
+	x, alg, err := start[T](c, op, "allreduce", "SPMD_COLL_ALLREDUCE")
+	if err != nil {
+		return err
+	}
+	send = inPlace(send, recv)
+	if err := checkLengths(send, recv, "allreduce"); err != nil {
+		return err
+	}
+	return x.allreduce(alg, send, recv)
+}
+
+// Iallreduce starts an Allreduce and returns at once; the reduction
+// progresses on a goroutine of its own while the caller computes. Do not
+// touch send or recv until the request completes. Like every collective it
+// must be called in the same order on every rank; several may be
+// outstanding at once.
+func Iallreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) (*comm.Request, error) {
+	x, alg, err := start[T](c, op, "allreduce", "SPMD_COLL_ALLREDUCE")
+	if err != nil {
+		return nil, err
+	}
+	send = inPlace(send, recv)
+	if err := checkLengths(send, recv, "iallreduce"); err != nil {
+		return nil, err
+	}
+	req, complete := comm.NewRequest()
+	go func() { complete(comm.Status{}, x.allreduce(alg, send, recv)) }()
+	return req, nil
+}
+
+// inPlace returns the send buffer of a call: recv when send is nil (the
+// package's in-place idiom, MPI_IN_PLACE), else send.
+func inPlace[T comm.Scalar](send, recv []T) []T {
+	if send == nil {
+		return recv
+	}
+	return send
+}
+
+// checkLengths requires len(send) == len(recv) and no overlap but the
+// in-place one.
+func checkLengths[T comm.Scalar](send, recv []T, name string) error {
+	if len(send) != len(recv) {
+		return fmt.Errorf("collective: %s: len(send) = %d but len(recv) = %d: %w", name, len(send), len(recv), comm.ErrArg)
+	}
+	if _, overlap := aliasing(send, recv); overlap {
+		return errOverlap(name)
+	}
+	return nil
+}
+
+// allreduce runs the call: recv starts as a copy of send and is reduced in
+// place.
+func (x *rcall[T]) allreduce(alg string, send, recv []T) error {
+	n := len(recv)
+	if alg == "" || (alg == allreduceRing && !x.op.Commutative()) {
+		alg = chooseAllreduce(n*comm.SizeOf[T](), n, x.size, x.op.Commutative())
+	}
+	if same, _ := aliasing(send, recv); !same {
+		copy(recv, send)
+	}
+	var err error
+	if x.size > 1 {
+		switch alg {
+		case allreduceRecursiveDoubling:
+			err = x.allreduceRecursiveDoubling(recv)
+		case allreduceRabenseifner:
+			err = x.allreduceRabenseifner(recv)
+		case allreduceRing:
+			err = x.allreduceRing(recv)
+		default:
+			err = x.allreduceLinear(recv)
+		}
+	}
+	return x.done("allreduce", alg, err)
+}

@@ -1,0 +1,92 @@
+package collective
+
+import (
+	"fmt"
+
+	"github.com/spmd-go/spmd/comm"
+)
+
+// AllreduceObj combines v from every rank with f and returns the result on
+// every rank: f(…f(f(v₀, v₁), v₂)…, v_{p−1}) up to associativity, the
+// values in rank order (f is treated as non-commutative; it must be
+// associative). Values travel gob-encoded (comm.SendObj), the convenient,
+// slow path for values that are not numeric slices: T must survive a gob
+// round trip (exported fields, registered interface types). A nil f is an
+// error wrapping comm.ErrArg.
+//
+// The algorithm is recursive doubling with MPICH's non-power-of-two fold
+// (allreduce_recdbl.go): ⌈lg p⌉ + 2 rounds, each partner computing
+// f(lower, higher) on the same values, so every rank gets the same result
+// for a deterministic f.
+func AllreduceObj[T any](c *comm.Comm, v T, f func(a, b T) T) (T, error) {
+	if err := checkComm(c); err != nil {
+		return v, err
+	}
+	if f == nil {
+		return v, fmt.Errorf("collective: allreduce_obj: nil function: %w", comm.ErrArg)
+	}
+	cc, tag := call(c)
+	acc, err := allreduceObj(cc, tag, v, f)
+	if err != nil {
+		return acc, fmt.Errorf("collective: allreduce_obj: %w", err)
+	}
+	return acc, nil
+}
+
+func allreduceObj[T any](cc *comm.Comm, tag int, acc T, f func(a, b T) T) (T, error) {
+	p, r := cc.Size(), cc.Rank()
+	pof := floorPow2(p)
+	rem := p - pof
+	nr := newRank(r, rem)
+	switch {
+	case r >= 2*rem:
+	case nr < 0:
+		if err := comm.SendObj(cc, acc, r+1, tag+kFold); err != nil {
+			return acc, err
+		}
+	default:
+		var in T
+		if _, err := comm.RecvObj(cc, &in, r-1, tag+kFold); err != nil {
+			return acc, err
+		}
+		acc = f(in, acc)
+	}
+	if nr >= 0 {
+		for mask := 1; mask < pof; mask <<= 1 {
+			pn := nr ^ mask
+			partner := oldRank(pn, rem)
+			var in T
+			if nr < pn { // send first, then receive: no crossed rendezvous
+				if err := comm.SendObj(cc, acc, partner, tag+kCore); err != nil {
+					return acc, err
+				}
+				if _, err := comm.RecvObj(cc, &in, partner, tag+kCore); err != nil {
+					return acc, err
+				}
+				acc = f(acc, in)
+			} else {
+				if _, err := comm.RecvObj(cc, &in, partner, tag+kCore); err != nil {
+					return acc, err
+				}
+				if err := comm.SendObj(cc, acc, partner, tag+kCore); err != nil {
+					return acc, err
+				}
+				acc = f(in, acc)
+			}
+		}
+	}
+	switch {
+	case r >= 2*rem:
+	case nr < 0:
+		var out T
+		if _, err := comm.RecvObj(cc, &out, r+1, tag+kUnfold); err != nil {
+			return acc, err
+		}
+		acc = out
+	default:
+		if err := comm.SendObj(cc, acc, r-1, tag+kUnfold); err != nil {
+			return acc, err
+		}
+	}
+	return acc, nil
+}

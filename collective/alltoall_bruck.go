@@ -1,0 +1,47 @@
+package collective
+
+import "github.com/spmd-go/spmd/comm"
+
+// alltoallBruck is Bruck's all-to-all for small equal blocks of n elements
+// (as in MPICH's alltoall_intra_brucks.c), ⌈lg p⌉ steps for any p:
+//
+//  1. rotate: tmp block i = send block (r+i) mod p, the data for r+i;
+//  2. for d = 1, 2, 4, … < p: send to r+d every tmp block i whose index
+//     has bit d set, packed into one message, and receive the same blocks
+//     from r−d into the same places; a block with index i has then moved i
+//     ranks on in all, so tmp block i at rank r comes from rank r−i;
+//  3. recv block (r−i) mod p = tmp block i.
+//
+// Cost: ⌈lg p⌉α + (np/2)⌈lg p⌉β per rank: each block travels up to lg p
+// times, which is why it suits only small blocks. One tag.
+func alltoallBruck[T comm.Scalar](cc *comm.Comm, send, recv []T, n, tag int, errs *moveErrs) {
+	p, me := cc.Size(), cc.Rank()
+	tmp, releaseTmp := scratchFor[T](cc, p*n)
+	defer releaseTmp()
+	half := (p/2 + 1) * n // room for the blocks of one step
+	pack, releasePack := scratchFor[T](cc, 2*half)
+	defer releasePack()
+	out, in := pack[:half], pack[half:]
+	moveToVirtual(tmp, send, moveEqualOffsets(p, n), me)
+	for d := 1; d < p; d <<= 1 {
+		k := 0
+		for i := d; i < p; i++ {
+			if i&d != 0 {
+				copy(out[k*n:(k+1)*n], tmp[i*n:(i+1)*n])
+				k++
+			}
+		}
+		errs.keep(moveSendrecv(cc, out[:k*n], (me+d)%p, in[:k*n], (me-d+p)%p, tag))
+		k = 0
+		for i := d; i < p; i++ {
+			if i&d != 0 {
+				copy(tmp[i*n:(i+1)*n], in[k*n:(k+1)*n])
+				k++
+			}
+		}
+	}
+	for i := range p {
+		j := (me - i + p) % p
+		copy(recv[j*n:(j+1)*n], tmp[i*n:(i+1)*n])
+	}
+}

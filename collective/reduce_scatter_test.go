@@ -1,0 +1,167 @@
+package collective
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/spmd-go/spmd/comm"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rdReduceScatter checks ReduceScatter (uneven counts, some zero) or
+// ReduceScatterBlock (n elements per rank) on []T.
+type rdReduceScatter[T comm.Scalar] struct {
+	alg     string
+	block   bool
+	inPlace bool
+	only    string
+	nilSend bool // in place by a nil send, the whole vector in recv
+}
+
+// rdCounts cuts n into p counts, some of them zero, the same on every rank.
+func rdCounts(n, p int, seed uint64) []int {
+	rng := rand.New(rand.NewPCG(seed, 77))
+	counts := make([]int, p)
+	for range n {
+		counts[rng.IntN(p)]++
+	}
+	if p > 2 && n > 0 { // make sure some rank gets nothing
+		counts[0] += counts[p/2]
+		counts[p/2] = 0
+	}
+	return counts
+}
+
+func (k rdReduceScatter[T]) run(c *comm.Comm, n int, seed uint64) error {
+	p, r := c.Size(), c.Rank()
+	counts := rdCounts(n, p, seed)
+	if k.block {
+		for i := range counts {
+			counts[i] = n
+		}
+	}
+	total, off := 0, 0
+	for i, k := range counts {
+		if i < r {
+			off += k
+		}
+		total += k
+	}
+	for _, o := range rdOpsFor[T]() {
+		if k.only != "" && o.name != k.only {
+			continue
+		}
+		what := fmt.Sprintf("reduce_scatter[%s] block=%v %s []%T counts=%v p=%d rank %d in-place=%v", k.alg, k.block, o.name, *new(T), counts, p, r, k.inPlace)
+		send := rdInput[T](seed, r, total, o.name)
+		recv := make([]T, counts[r])
+		arg := send
+		switch {
+		case k.nilSend:
+			arg, recv = nil, send
+		case k.inPlace:
+			recv = send[:counts[r]]
+		}
+		var err error
+		if k.block {
+			err = ReduceScatterBlock(c, arg, recv, o.op)
+		} else {
+			err = ReduceScatter(c, arg, recv, counts, o.op)
+		}
+		recv = recv[:counts[r]]
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		want, tol := rdReference[T](seed, total, o.name, 0, p)
+		if err := rdNear(what, recv, want[off:off+counts[r]], tol[off:off+counts[r]]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func rdReduceScatterTypes(alg string, block, inPlace bool) []rdTyped {
+	return []rdTyped{
+		rdReduceScatter[int32]{alg: alg, block: block, inPlace: inPlace},
+		rdReduceScatter[int64]{alg: alg, block: block, inPlace: inPlace},
+		rdReduceScatter[uint8]{alg: alg, block: block, inPlace: inPlace},
+		rdReduceScatter[uint64]{alg: alg, block: block, inPlace: inPlace},
+		rdReduceScatter[float32]{alg: alg, block: block, inPlace: inPlace},
+		rdReduceScatter[float64]{alg: alg, block: block, inPlace: inPlace},
+		rdReduceScatter[complex128]{alg: alg, block: block, inPlace: inPlace},
+	}
+}
+
+// TestReduceScatter covers ReduceScatter and ReduceScatterBlock with every
+// algorithm, 1–8 ranks, every tested type and operation, in place too.
+func TestReduceScatter(t *testing.T) {
+	rdEachRanks(t, rdRanks, func(c *comm.Comm) error {
+		for _, block := range []bool{false, true} {
+			op := "reduce_scatter"
+			if block {
+				op = "reduce_scatter_block"
+			}
+			for _, alg := range append([]string{""}, rdAlgs(t, op)...) {
+				setOverride(c, op, alg)
+				for i, n := range rdSizes {
+					if err := rdEach(c, n, uint64(400+i), rdReduceScatterTypes(alg, block, false)...); err != nil {
+						return err
+					}
+				}
+				if err := rdEach(c, 7, 8, rdReduceScatterTypes(alg, block, true)...); err != nil {
+					return err
+				}
+				if err := rdEach(c, 100, 9, rdReduceScatter[float64]{alg: alg, block: block, inPlace: true, nilSend: true}, rdReduceScatter[uint64]{alg: alg, block: block, inPlace: true, nilSend: true}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// TestReduceScatterLarge: a million elements on 6 ranks (skipped with
+// -short).
+func TestReduceScatterLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large vectors")
+	}
+	rdRun(t, 6, func(c *comm.Comm) error {
+		for _, alg := range rdAlgs(t, "reduce_scatter") {
+			setOverride(c, "reduce_scatter", alg)
+			if err := rdEach(c, 1_000_000, 13, rdReduceScatter[float32]{alg: alg, only: "sum"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func TestChooseReduceScatter(t *testing.T) {
+	assert.Equal(t, reduceScatterHalving, chooseReduceScatter(1000, true))
+	assert.Equal(t, reduceScatterPairwise, chooseReduceScatter(1<<20, true))
+	assert.Equal(t, reduceScatterHalving, chooseReduceScatter(1<<20, false))
+}
+
+func TestReduceScatterArgErrors(t *testing.T) {
+	require.ErrorIs(t, ReduceScatterBlock(nil, []int{1}, []int{0}, Sum), comm.ErrComm)
+	rdRun(t, 3, func(c *comm.Comm) error {
+		buf := make([]int, 9)
+		checks := []error{
+			ReduceScatter(c, make([]int, 6), make([]int, 2), []int{2, 2}, Sum),
+			ReduceScatter(c, make([]int, 6), make([]int, 2), []int{2, 2, 3}, Sum),
+			ReduceScatter(c, make([]int, 6), make([]int, 1), []int{2, 2, 2}, Sum),
+			ReduceScatter(c, make([]int, 6), make([]int, 2), []int{4, -1, 3}, Sum),
+			ReduceScatterBlock(c, make([]int, 7), make([]int, 2), Sum),
+			ReduceScatterBlock(c, buf, buf[1:4], Sum),
+		}
+		for i, err := range checks {
+			if !errors.Is(err, comm.ErrArg) {
+				return fmt.Errorf("check %d: got %v", i, err)
+			}
+		}
+		return nil
+	})
+}

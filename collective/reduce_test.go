@@ -1,0 +1,148 @@
+package collective
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/spmd-go/spmd/comm"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rdReduce checks Reduce on []T to root with every tested operation.
+type rdReduce[T comm.Scalar] struct {
+	alg     string
+	root    int
+	inPlace bool
+	only    string
+	nilSend bool // in place by a nil send at the root
+}
+
+func (k rdReduce[T]) run(c *comm.Comm, n int, seed uint64) error {
+	p, r := c.Size(), c.Rank()
+	for _, o := range rdOpsFor[T]() {
+		if k.only != "" && o.name != k.only {
+			continue
+		}
+		what := fmt.Sprintf("reduce[%s] %s []%T n=%d p=%d root=%d in-place=%v", k.alg, o.name, *new(T), n, p, k.root, k.inPlace)
+		send := rdInput[T](seed, r, n, o.name)
+		orig := append([]T(nil), send...)
+		var recv []T // nil off the root
+		if r == k.root {
+			recv = make([]T, n)
+			if k.inPlace {
+				recv = send
+			}
+		}
+		arg := send
+		if k.nilSend && r == k.root {
+			arg = nil
+		}
+		if err := Reduce(c, arg, recv, o.op, k.root); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if r == k.root {
+			want, tol := rdReference[T](seed, n, o.name, 0, p)
+			if err := rdNear(what, recv, want, tol); err != nil {
+				return err
+			}
+		}
+		if r != k.root || !k.inPlace {
+			if err := rdNear(what+": send changed", send, orig, make([]float64, n)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func rdReduceTypes(alg string, root int, inPlace bool) []rdTyped {
+	return []rdTyped{
+		rdReduce[int32]{alg: alg, root: root, inPlace: inPlace},
+		rdReduce[int64]{alg: alg, root: root, inPlace: inPlace},
+		rdReduce[uint8]{alg: alg, root: root, inPlace: inPlace},
+		rdReduce[uint64]{alg: alg, root: root, inPlace: inPlace},
+		rdReduce[float32]{alg: alg, root: root, inPlace: inPlace},
+		rdReduce[float64]{alg: alg, root: root, inPlace: inPlace},
+		rdReduce[complex128]{alg: alg, root: root, inPlace: inPlace},
+	}
+}
+
+// TestReduce covers every algorithm and the default choice on 1–8 ranks:
+// every type at roots 0 and p−1, and every root with a commutative and a
+// non-commutative operation; in place too.
+func TestReduce(t *testing.T) {
+	algs := append([]string{""}, rdAlgs(t, "reduce")...)
+	rdEachRanks(t, rdRanks, func(c *comm.Comm) error {
+		p := c.Size()
+		for _, alg := range algs {
+			setOverride(c, "reduce", alg)
+			for i, n := range rdSizes {
+				seed := uint64(200 + i)
+				for _, root := range []int{0, p - 1} {
+					if err := rdEach(c, n, seed, rdReduceTypes(alg, root, false)...); err != nil {
+						return err
+					}
+				}
+				for root := 1; root < p-1; root++ {
+					if err := rdEach(c, n, seed, rdReduce[float64]{alg: alg, root: root, only: "sum"}, rdReduce[uint64]{alg: alg, root: root}); err != nil {
+						return err
+					}
+				}
+			}
+			for root := range p {
+				if err := rdEach(c, 7, 5, rdReduce[float64]{alg: alg, root: root, inPlace: true, only: "sum"}, rdReduce[uint64]{alg: alg, root: root, inPlace: true, nilSend: true}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// TestReduceLarge: a million elements, rank counts 4 and 5 (skipped with
+// -short).
+func TestReduceLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large vectors")
+	}
+	rdEachRanks(t, []int{5}, func(c *comm.Comm) error {
+		for _, alg := range []string{reduceBinomial, reduceRabenseifner} {
+			setOverride(c, "reduce", alg)
+			if err := rdEach(c, 1_000_000, 12, rdReduce[float64]{alg: alg, root: 2, only: "sum"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func TestChooseReduce(t *testing.T) {
+	assert.Equal(t, reduceBinomial, chooseReduce(2048, 256, 4))
+	assert.Equal(t, reduceBinomial, chooseReduce(1<<20, 3, 4))
+	assert.Equal(t, reduceRabenseifner, chooseReduce(4096, 512, 4))
+}
+
+// TestReduceRootErrors: a root out of range fails on every rank with
+// comm.ErrRank before any message; a wrong recv length at the root fails
+// there.
+func TestReduceRootErrors(t *testing.T) {
+	require.ErrorIs(t, Reduce(nil, []int{1}, nil, Sum, 0), comm.ErrComm)
+	rdRun(t, 3, func(c *comm.Comm) error {
+		for _, root := range []int{-1, 3, 100} {
+			if err := Reduce(c, []int{1}, []int{0}, Sum, root); !errors.Is(err, comm.ErrRank) {
+				return fmt.Errorf("root %d: got %v", root, err)
+			}
+		}
+		// The root fails before any message; the others' sends to it are
+		// eager and complete; the call still counts on every rank, so the
+		// collectives after it line up.
+		if err := Reduce(c, []int{1}, nil, Sum, 0); c.Rank() == 0 && !errors.Is(err, comm.ErrArg) {
+			return fmt.Errorf("short recv at root: got %v", err)
+		} else if c.Rank() != 0 && err != nil {
+			return fmt.Errorf("rank %d: %v", c.Rank(), err)
+		}
+		return rdAllreduce[float64]{only: "sum"}.run(c, 7, 1)
+	})
+}

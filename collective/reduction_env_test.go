@@ -1,0 +1,62 @@
+package collective
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/spmd-go/spmd/comm"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReductionForcedByEnv: SPMD_COLL_<OP> forces an algorithm; an unknown
+// name fails on every rank with ErrAlgorithm (t.Setenv: not parallel).
+func TestReductionForcedByEnv(t *testing.T) {
+	t.Setenv("SPMD_COLL_ALLREDUCE", allreduceRing)
+	t.Setenv("SPMD_COLL_REDUCE_SCATTER_BLOCK", reduceScatterPairwise)
+	rdRun(t, 3, func(c *comm.Comm) error {
+		return rdEach(c, 1000, 21, rdAllreduce[float64]{only: "sum"}, rdAllreduce[uint64]{}, rdReduceScatter[int32]{block: true})
+	})
+	t.Setenv("SPMD_COLL_SCAN", "bogus")
+	rdRun(t, 2, func(c *comm.Comm) error {
+		err := Scan(c, []int{1}, []int{0}, Sum)
+		if !errors.Is(err, ErrAlgorithm) {
+			return fmt.Errorf("got %v", err)
+		}
+		return rdEach(c, 7, 1, rdAllreduce[float64]{only: "sum"}) // the call still counted
+	})
+}
+
+func TestReductionsRegistered(t *testing.T) {
+	algs := Algorithms()
+	assert.Equal(t, []string{"recursive_doubling", "rabenseifner", "ring", "linear"}, algs["allreduce"])
+	assert.Equal(t, []string{"binomial", "rabenseifner", "linear"}, algs["reduce"])
+	assert.Equal(t, []string{"recursive_halving", "pairwise"}, algs["reduce_scatter"])
+	assert.Equal(t, []string{"recursive_halving", "pairwise"}, algs["reduce_scatter_block"])
+	assert.Equal(t, []string{"recursive_doubling", "linear"}, algs["scan"])
+	assert.Equal(t, []string{"recursive_doubling", "linear"}, algs["exscan"])
+	assert.Equal(t, []string{"dissemination"}, algs["barrier"])
+}
+
+// TestScratchReuse: buffers come back from the per-communicator list,
+// the smallest that fits, and oversized ones are not kept.
+func TestScratchReuse(t *testing.T) {
+	var s reductionState
+	a := s.get(100)
+	s.put(a)
+	b := s.get(50)
+	require.Equal(t, &a[:1][0], &b[:1][0], "reused")
+	require.Len(t, b, 50)
+	s.put(b)
+	big := s.get(maxKeptScratchWords + 1)
+	s.put(big)
+	require.Len(t, s.free, 1, "the oversized buffer was dropped")
+	for range 2 * maxFreeScratch {
+		s.put(make([]uint64, 8))
+	}
+	require.Len(t, s.free, maxFreeScratch)
+	assert.Empty(t, typed[float64](nil, 0))
+	assert.Equal(t, 2, wordsFor[complex128](1))
+	assert.Equal(t, 1, wordsFor[uint8](3))
+}

@@ -1,0 +1,164 @@
+package collective
+
+import (
+	"fmt"
+
+	"github.com/spmd-go/spmd/comm"
+)
+
+// Scatter algorithms, the values of SPMD_COLL_SCATTER; Scatterv shares
+// them.
+func init() {
+	register("scatter", "binomial", "linear")
+}
+
+// scatterLongBytes: Scatter uses the binomial tree up to this many bytes
+// scattered in all, the linear algorithm above; the rationale is
+// Gather's (gatherLongBytes). A first guess, to be tuned with spmd's
+// benchmarks.
+const scatterLongBytes = 512 << 10
+
+// scatterDecide picks Scatter's algorithm for p ranks and a total of bytes.
+func scatterDecide(p, bytes int) string {
+	if p > 2 && bytes <= scatterLongBytes {
+		return "binomial"
+	}
+	return "linear"
+}
+
+// Scatter sends block i of root's send, send[i*n:(i+1)*n] with
+// n = len(recv), to rank i's recv (MPI_Scatter). Every rank receives the
+// same n; send (at least p*n long) matters only at the root and may be nil
+// elsewhere.
+//
+// In place: a root that passes a nil recv keeps its own block in send, and
+// n = len(send)/p.
+//
+// Algorithms: binomial tree for totals up to 512 KiB on 3 ranks or more,
+// linear otherwise;
+// SPMD_COLL_SCATTER=binomial|linear forces one.
+//
+// Errors: nil c (comm.ErrComm), root outside c (comm.ErrRank), a root's
+// send too short or (in place) not a multiple of p (comm.ErrArg), all
+// before any message; lengths that differ between ranks, as comm.ErrTruncate
+// or ErrMismatch where noticed; point-to-point errors.
+func Scatter[T comm.Scalar](c *comm.Comm, send, recv []T, root int) error {
+	return scatter(c, send, recv, root, "")
+}
+
+func scatter[T comm.Scalar](c *comm.Comm, send, recv []T, root int, alg string) error {
+	cc, tag, err := moveStart("scatter", c)
+	if err != nil {
+		return err
+	}
+	if err := moveCheckRoot("scatter", cc, root); err != nil {
+		return err
+	}
+	p, me := cc.Size(), cc.Rank()
+	inPlace := me == root && recv == nil
+	n := len(recv)
+	if inPlace {
+		if len(send)%p != 0 {
+			return fmt.Errorf("collective: scatter: in place, len(send) = %d is not a multiple of %d ranks: %w", len(send), p, comm.ErrArg)
+		}
+		n = len(send) / p
+	}
+	if me == root && len(send) < p*n {
+		return fmt.Errorf("collective: scatter: len(send) = %d < %d ranks × %d: %w", len(send), p, n, comm.ErrArg)
+	}
+	alg, err = moveChoose("scatter", alg, func() string { return scatterDecide(p, p*n*comm.SizeOf[T]()) })
+	if err != nil {
+		return err
+	}
+	var errs moveErrs
+	off := moveEqualOffsets(p, n)
+	switch {
+	case p == 1:
+		if !inPlace {
+			copy(recv, send)
+		}
+	case alg == "binomial":
+		scatterBinomial(cc, send, recv, off, off, root, tag, inPlace, &errs)
+	default:
+		scatterLinearRoot(cc, send, recv, off, root, tag, inPlace, &errs)
+	}
+	return moveWrap("scatter", errs.err)
+}
+
+// Scatterv is Scatter with blocks of different lengths (MPI_Scatterv): rank
+// i receives counts[i] elements, taken from root's send at displacement
+// counts[0]+…+counts[i-1] (blocks back to back in rank order; there are no
+// explicit displacements), into its recv, whose length must be counts[i].
+// send and counts matter only at the root and may be nil elsewhere. A root
+// that passes a nil recv keeps its block in send.
+//
+// Algorithm: linear by default, as in MPICH and Open MPI (only the root
+// knows the sizes); SPMD_COLL_SCATTER=binomial forces a binomial tree that
+// first scatters the counts.
+//
+// Errors as Scatter's; at the root also counts of the wrong length or
+// negative or a send shorter than their sum (comm.ErrArg, before any
+// message), and a recv whose length is not counts[root] (comm.ErrArg,
+// reported after the call has run so that the others are not left
+// waiting).
+func Scatterv[T comm.Scalar](c *comm.Comm, send []T, counts []int, recv []T, root int) error {
+	return scatterv(c, send, counts, recv, root, "")
+}
+
+func scatterv[T comm.Scalar](c *comm.Comm, send []T, counts []int, recv []T, root int, alg string) error {
+	cc, tag, err := moveStart("scatterv", c)
+	if err != nil {
+		return err
+	}
+	if err := moveCheckRoot("scatterv", cc, root); err != nil {
+		return err
+	}
+	p, me := cc.Size(), cc.Rank()
+	inPlace := me == root && recv == nil
+	if me == root {
+		sum, err := moveCheckCounts("scatterv", "counts", counts, p)
+		if err != nil {
+			return err
+		}
+		if len(send) < sum {
+			return fmt.Errorf("collective: scatterv: len(send) = %d < %d counted: %w", len(send), sum, comm.ErrArg)
+		}
+	}
+	alg, err = moveChoose("scatter", alg, func() string { return "linear" })
+	if err != nil {
+		return err
+	}
+	var errs moveErrs
+	if me == root && !inPlace && len(recv) != counts[root] {
+		// Reported after the call has run, so that no rank waits for ever.
+		errs.keep(fmt.Errorf("root receives %d elements, counts[%d] = %d: %w", len(recv), root, counts[root], comm.ErrArg))
+	}
+	switch {
+	case p == 1:
+		if !inPlace {
+			copy(recv, send)
+		}
+	case alg == "binomial":
+		scattervBinomial(cc, send, recv, counts, root, tag, inPlace, &errs)
+	default:
+		var off []int
+		if me == root {
+			off = moveOffsets(counts)
+		}
+		scatterLinearRoot(cc, send, recv, off, root, tag, inPlace, &errs)
+	}
+	return moveWrap("scatterv", errs.err)
+}
+
+// scatterLinearRoot runs scatterLinear on real ranks, the root keeping its
+// own block (unless in place).
+func scatterLinearRoot[T comm.Scalar](cc *comm.Comm, send, recv []T, off []int, root, tag int, inPlace bool, errs *moveErrs) {
+	if cc.Rank() != root {
+		scatterLinear(cc, recv, nil, root, tag, errs)
+		return
+	}
+	scatterLinear(cc, send, off, root, tag, errs)
+	if !inPlace {
+		copy(recv, send[off[root]:off[root+1]])
+	}
+}

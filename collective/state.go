@@ -1,0 +1,49 @@
+package collective
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/spmd-go/spmd/comm"
+)
+
+// Errors of this package, to be tested with errors.Is (besides comm's).
+var (
+	// ErrAlgorithm: SPMD_COLL_<OP> names an algorithm the operation lacks.
+	ErrAlgorithm = errors.New("unknown collective algorithm")
+	// ErrMismatch: ranks passed arguments that disagree where MPI requires
+	// agreement (counts, roots, lengths), detected before data moved.
+	ErrMismatch = errors.New("mismatched collective arguments")
+)
+
+// state is what the package keeps per communicator.
+type state struct {
+	seq atomic.Uint32 // collective calls made on the communicator so far
+}
+
+var states sync.Map // *comm.Comm (the collective view) → *state
+
+func stateOf(cc *comm.Comm) *state {
+	if s, ok := states.Load(cc); ok {
+		return s.(*state)
+	}
+	s, _ := states.LoadOrStore(cc, new(state))
+	return s.(*state)
+}
+
+// callTagBits is how many low bits of a tag name the message's role within
+// one call; the bits above count calls. Each call's messages therefore carry
+// tags of their own, so that non-blocking collectives outstanding at once on
+// one communicator (started in the same order on every rank, as MPI
+// requires) never take each other's messages.
+const callTagBits = 4
+
+// call begins a collective call on c: it returns the collective view of c
+// and the base tag for this call's messages (add a role number below
+// 1<<callTagBits).
+func call(c *comm.Comm) (*comm.Comm, int) {
+	cc := c.Collective()
+	n := stateOf(cc).seq.Add(1)
+	return cc, int(n%(1<<(31-callTagBits))) << callTagBits
+}
