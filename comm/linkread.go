@@ -2,6 +2,8 @@ package comm
 
 import (
 	"errors"
+
+	"golang.org/x/sys/unix"
 	"io"
 	"runtime"
 	"time"
@@ -145,6 +147,17 @@ func (r *Request) poll() bool {
 	return done
 }
 
+// yield lets others run between polls: the other goroutines of this
+// process, and, when this host has more ranks than cores, the other
+// processes too (sched_yield, as Open MPI's mpi_yield_when_idle), or a
+// polling rank would keep the core from the very peer it waits for.
+func (w *world) yield() {
+	if w.oversubscribed {
+		_, _, _ = unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	}
+	runtime.Gosched()
+}
+
 func (r *Request) pollLinks(links []*link) bool {
 	var start time.Time
 	for i := 0; ; i++ {
@@ -160,7 +173,7 @@ func (r *Request) pollLinks(links []*link) bool {
 			} else if time.Since(start) > pollBudget {
 				return false
 			}
-			runtime.Gosched()
+			r.w.yield()
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 			local = append(local, r)
 		}
 	}
+	w.oversubscribed = len(local) > runtime.NumCPU()
 	if w.cfg.Transport == "tcp" || len(local) < 2 {
 		local = []int{w.rank}
 	}

@@ -29,11 +29,14 @@ type world struct {
 	segments   []*shm.Segment // mapped shared-memory segments, unmapped at Finalize
 	logf       func(format string, args ...any)
 
-	finalizing atomic.Bool
-	reportOnce sync.Once // the first lost peer is reported to the launcher
-	finOnce    sync.Once
-	finErr     error
-	abortOnce  sync.Once
+	// oversubscribed: this host runs more ranks of the job than it has
+	// cores, so waiting ranks must give their core away (see yield).
+	oversubscribed bool
+	finalizing     atomic.Bool
+	reportOnce     sync.Once // the first lost peer is reported to the launcher
+	finOnce        sync.Once
+	finErr         error
+	abortOnce      sync.Once
 }
 
 // errProtocol marks a peer that broke the protocol; the link is dropped.
