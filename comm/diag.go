@@ -122,22 +122,34 @@ type putter interface {
 
 // serveDiagnostics answers SIGUSR1 with a report, until Finalize. Only for
 // ranks launched through PMI: the launcher reads the reports, and knows
-// such ranks by their business cards (other programs die of SIGUSR1).
+// such ranks by their business cards (other programs die of SIGUSR1), so
+// it runs before the card is published: a rank with a card must never die
+// of SIGUSR1. With SPMD_DIAG=off the signal is ignored instead.
 func (w *world) serveDiagnostics() {
 	p, ok := w.boot.(pmiBootstrap)
-	if !ok || os.Getenv("SPMD_DIAG") == "off" {
+	if !ok {
+		return
+	}
+	if os.Getenv("SPMD_DIAG") == "off" {
+		signal.Ignore(syscall.SIGUSR1)
 		return
 	}
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGUSR1)
-	w.diag.stop = make(chan struct{})
+	stop := make(chan struct{})
+	w.diag.stop = stop
 	go func() {
-		defer signal.Stop(ch)
+		defer func() {
+			// Ignore rather than restore the default action, which would
+			// kill a rank the launcher may still ask for a report.
+			signal.Ignore(syscall.SIGUSR1)
+			signal.Stop(ch)
+		}()
 		for {
 			select {
 			case <-ch:
 				w.publishDiagnostics(p)
-			case <-w.diag.stop:
+			case <-stop:
 				return
 			}
 		}
@@ -155,10 +167,9 @@ func (w *world) publishDiagnostics(p putter) {
 	}
 }
 
-// stopDiagnostics ends serveDiagnostics.
+// stopDiagnostics ends serveDiagnostics. Finalize calls it once.
 func (w *world) stopDiagnostics() {
 	if w.diag.stop != nil {
 		close(w.diag.stop)
-		w.diag.stop = nil
 	}
 }

@@ -66,6 +66,7 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	w.ctxs.init()
 	sr, sw := shm.Pipe(cfg.ShmRingSize)
 	w.links[rank] = newLink(w, rank, sr, sw, pipeCloser{sr, sw}, sw.Close)
+	w.serveDiagnostics()
 	if size > 1 {
 		if err := w.connect(); err != nil {
 			for _, l := range w.links {
@@ -79,7 +80,6 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	for _, l := range w.links {
 		l.start()
 	}
-	w.serveDiagnostics()
 	group := make([]int, size)
 	for i := range group {
 		group[i] = i
