@@ -27,6 +27,14 @@
 // code, [ExitTimeout] for a time limit and [ExitCannotRun] when the program
 // cannot be started. The command launcher/cmd/spmdrun is a thin front end.
 //
+// Ranks that use package comm put a business card ("spmd-card-<rank>")
+// into the PMI key-value space and answer SIGUSR1 by putting a report of the
+// operations they are blocked in ("spmd-blocked-<rank>-<seq>"). When the
+// time limit expires, Run asks them, waits up to 2 s for the answers, and
+// writes a table of them, one row per blocked operation and at least one
+// per rank, after its notice line; Job.Status asks for the same table
+// without ending the job. Only ranks with a card are ever sent SIGUSR1.
+//
 // Output forwarding is available on its own: [Sink] serialises writes from
 // many streams onto one writer and [LineWriter] turns a byte stream into whole,
 // optionally prefixed, lines.

@@ -61,6 +61,11 @@ type Failure struct {
 	Message string         // the abort message, for RankAborted; program and reason, for CannotRun
 	Timeout time.Duration  // the time limit, for TimedOut
 	Err     error          // the underlying error, for CannotRun, Canceled, Invalid and Internal
+	// Blocked is, for TimedOut, the table of the operations the ranks
+	// reported themselves blocked in, which followed the notice line: one
+	// line per operation, each ending in a newline. It is empty when no
+	// rank was an spmd rank.
+	Blocked string
 }
 
 // Error describes the failure in the words of the launcher's notice line.

@@ -55,7 +55,12 @@ type Job struct {
 	// as it arrives.
 	TagOutput bool
 	// Timeout ends the job after this long, with exit code ExitTimeout; zero
-	// means no limit.
+	// means no limit. If any rank is an spmd rank (it put its business card,
+	// "spmd-card-<rank>", into the PMI key-value space), Run first sends
+	// SIGUSR1 to the spmd ranks that still run, waits up to 2 s for each to
+	// report the operations it is blocked in (see package comm), and writes
+	// the reports as a table after the notice line "job timed out after D;
+	// blocked operations:" (also in Failure.Blocked).
 	Timeout time.Duration
 	// Grace is the time between SIGTERM and SIGKILL when the job is ended.
 	// Zero means DefaultGrace; a negative value means SIGKILL at once.
@@ -77,6 +82,12 @@ type Job struct {
 	// after Grace, exit code 128+n unless a rank failed first. A later one,
 	// or any signal while the job is already ending, kills the ranks at once.
 	Signals <-chan os.Signal
+	// Status, if not nil, delivers requests for a status report (spmdrun
+	// passes SIGUSR1 sent to it). Each makes Run ask the spmd ranks for
+	// their blocked operations, as Timeout does, and write the notice line
+	// "status at T (job running for D):" and the table to Stderr; the job
+	// goes on. A request while a report is being made is ignored.
+	Status <-chan os.Signal
 	// Name starts every notice line ("spmdrun: ..."); empty means DefaultName.
 	Name string
 	// JobID identifies the run to the ranks (SPMD_JOBID); empty means a random
@@ -114,7 +125,8 @@ func (j *Job) Run(ctx context.Context) (int, error) {
 	}
 	s.spawn()
 	s.loop(ctx)
-	s.settle() // every rank ended inside the settle window
+	s.endDiagnosis() // every rank ended while a report was being made
+	s.settle()       // every rank ended inside the settle window
 	s.drain()
 	return s.result()
 }

@@ -44,8 +44,10 @@ const (
 type eventKind int
 
 const (
-	evExit  eventKind = iota + 1 // a rank's process ended
-	evAbort                      // a rank sent PMI abort
+	evExit   eventKind = iota + 1 // a rank's process ended
+	evAbort                       // a rank sent PMI abort
+	evReport                      // a rank put a report of its blocked operations
+	evClosed                      // a rank's PMI connection ended
 )
 
 // event is something that happened to a rank, posted to the supervisor loop.
@@ -56,7 +58,7 @@ type event struct {
 	state       *os.ProcessState // evExit
 	unfinalized bool             // evExit: the rank spoke PMI, then closed the connection without finalize
 	code        int              // evAbort
-	msg         string           // evAbort
+	msg         string           // evAbort: the message; evReport: the report
 	at          time.Time        // when it was observed: the exit reaped, the abort read
 }
 
@@ -67,6 +69,7 @@ type pmiState struct {
 	active    atomic.Bool   // the rank sent something: it is PMI-active
 	finalized atomic.Bool   // the rank sent finalize
 	sawLoss   atomic.Bool   // the rank reported a lost peer: its failure may be a consequence
+	spmd      atomic.Bool   // the rank put a business card: it answers SIGUSR1
 }
 
 // supervisor runs one Job: all its mutable state lives here, and everything
@@ -90,8 +93,13 @@ type supervisor struct {
 	local  []int          // each rank's index on its node
 	nlocal []int          // the number of ranks on each rank's node
 
+	started     time.Time // when the first rank was started
+	exited      []bool    // each rank's exit has been handled
 	running     int
 	cause       *Failure
+	timedOut    bool       // the Timeout expired: later rank failures are not the cause
+	diag        *diagnosis // the report being made, or nil
+	diagT       *time.Timer
 	terminating bool
 	killed      bool
 	timeoutT    *time.Timer
@@ -122,6 +130,7 @@ func newSupervisor(j *Job) *supervisor {
 		events: make(chan event, 2*n+4),
 		done:   make(chan struct{}),
 		pmi:    make([]pmiState, n),
+		exited: make([]bool, n),
 	}
 	for i := range s.pmi {
 		s.pmi[i].closed = make(chan struct{})
@@ -173,6 +182,7 @@ func (s *supervisor) prepare(ctx context.Context) *Failure {
 // started the job fails and the ranks already running are ended.
 func (s *supervisor) spawn() {
 	j := s.job
+	s.started = time.Now()
 	if j.Timeout > 0 {
 		s.timeoutT = time.NewTimer(j.Timeout)
 	}
@@ -182,6 +192,7 @@ func (s *supervisor) spawn() {
 			st.active.Store(active)
 			st.closedAt = at
 			close(st.closed)
+			s.post(event{kind: evClosed, rank: rank})
 		})
 		if err != nil {
 			s.fail(&Failure{Kind: Internal, Rank: rank, Code: ExitInternal, Err: fmt.Errorf("rank %d: %w", rank, err)})
@@ -276,10 +287,23 @@ func (s *supervisor) onClose(rank int, finalized bool) {
 }
 
 // onPut is the PMI server's put callback: it notes ranks that report a
-// lost peer.
-func (s *supervisor) onPut(rank int, key, _ string) {
-	if rank >= 0 && rank < len(s.pmi) && strings.HasPrefix(key, lostKeyPrefix) {
+// lost peer and spmd ranks (by their business cards), and posts the reports
+// of blocked operations that ranks put under their own rank.
+func (s *supervisor) onPut(rank int, key, value string) {
+	if rank < 0 || rank >= len(s.pmi) {
+		return
+	}
+	switch {
+	case strings.HasPrefix(key, lostKeyPrefix):
 		s.pmi[rank].sawLoss.Store(true)
+	case strings.HasPrefix(key, cardKeyPrefix):
+		s.pmi[rank].spmd.Store(true)
+	case strings.HasPrefix(key, blockedKeyPrefix):
+		if r, _, ok := parseBlockedKey(key); ok && r == rank {
+			s.post(event{kind: evReport, rank: rank, msg: value})
+		} else {
+			s.logf("rank %d put %q: not its own blocked-operations key; ignored", rank, key)
+		}
 	}
 }
 
@@ -308,7 +332,12 @@ func (s *supervisor) loop(ctx context.Context) {
 			s.settle()
 		case <-timerC(s.timeoutT):
 			s.timeoutT = nil
-			s.fail(&Failure{Kind: TimedOut, Rank: -1, Code: ExitTimeout, Timeout: s.job.Timeout})
+			s.onTimeout()
+		case <-timerC(s.diagT):
+			s.diagT = nil
+			s.endDiagnosis()
+		case <-s.job.Status:
+			s.onStatus()
 		case sig := <-s.job.Signals:
 			s.onSignal(sig)
 		case <-timerC(s.graceT):
@@ -329,12 +358,18 @@ func (s *supervisor) handle(e event) {
 	switch e.kind {
 	case evExit:
 		s.running--
+		s.exited[e.rank] = true
 		s.logf("rank %d (pid %d) ended: %v", e.rank, e.pid, e.state)
-		if f := exitFailure(e); f != nil && !s.terminating {
+		s.diagExit(e.rank)
+		if f := exitFailure(e); f != nil && !s.terminating && !s.timedOut {
 			s.hold(f, e.at)
 		}
+	case evReport:
+		s.onReport(e.rank, e.msg)
+	case evClosed:
+		s.diagClosed(e.rank)
 	case evAbort:
-		if !s.terminating {
+		if !s.terminating && !s.timedOut {
 			f := &Failure{Kind: RankAborted, Rank: e.rank, Code: abortExitCode(e.code), Status: e.code, Message: e.msg}
 			if e.rank >= 0 && e.rank < len(s.ranks) {
 				f.Pid = s.ranks[e.rank].pid
@@ -433,8 +468,10 @@ func exitFailure(e event) *Failure {
 }
 
 // onSignal handles a signal to the launcher: the first ends the job, a later
-// one kills it.
+// one kills it. A report under way is finished with the answers it has; the
+// report of a Timeout ends the job, so the signal then kills it.
 func (s *supervisor) onSignal(sig os.Signal) {
+	s.endDiagnosis()
 	ssig, ok := toSyscallSignal(sig)
 	if !ok {
 		ssig = syscall.SIGTERM
@@ -450,15 +487,21 @@ func (s *supervisor) onSignal(sig os.Signal) {
 }
 
 // fail records f if it is the first cause, writes its notice, and starts
-// ending the job. A rank failure already held takes precedence over f.
+// ending the job. A rank failure already held takes precedence over f, and
+// a report under way is finished first (the Timeout's report then is the
+// cause).
 func (s *supervisor) fail(f *Failure) {
+	s.endDiagnosis()
 	if len(s.pending) > 0 {
 		s.settle()
 	}
 	if s.cause == nil {
 		s.cause = f
 		msg := f.Error()
-		if s.running > 0 && f.Kind != TimedOut {
+		switch {
+		case f.Kind == TimedOut && f.Blocked != "":
+			msg += "; blocked operations:\n" + strings.TrimSuffix(f.Blocked, "\n")
+		case s.running > 0 && f.Kind != TimedOut:
 			msg += "; ending the job"
 		}
 		s.notice(msg)
@@ -539,7 +582,7 @@ func (s *supervisor) result() (int, error) {
 // finish releases what the job held.
 func (s *supervisor) finish() {
 	close(s.done)
-	for _, t := range []*time.Timer{s.timeoutT, s.graceT, s.killT, s.settleT} {
+	for _, t := range []*time.Timer{s.timeoutT, s.graceT, s.killT, s.settleT, s.diagT} {
 		if t != nil {
 			t.Stop()
 		}

@@ -41,9 +41,14 @@ flags:
                    write each rank's output to DIR/rank.N/stdout and
                    DIR/rank.N/stderr instead of the terminal
   --timeout D      end the job after duration D (e.g. 90s, 5m) with exit code 124;
-                   default $SPMD_TIMEOUT, else no limit
+                   default $SPMD_TIMEOUT, else no limit. First the ranks that
+                   use spmd's comm are asked what they are blocked in (see
+                   below), and the answers are printed after the notice.
   --grace D        time between SIGTERM and SIGKILL when the job is ended
                    (default 3s; 0 kills at once)
+  --status PID     ask the spmdrun with process id PID for a status report,
+                   which that spmdrun prints on its own standard error (not
+                   here), and exit; the job goes on. The same as kill -USR1 PID
   --version        print the version and exit
   -h, --help       print this help and exit
 
@@ -59,6 +64,24 @@ Flags take one or two dashes, and their value as the next argument or after
 arguments are the program's. Standard input goes to rank 0; the others read
 /dev/null. SIGINT, SIGTERM and SIGHUP end the job (SIGTERM to the ranks,
 SIGKILL after the grace period); a second signal kills at once.
+
+Hang diagnostics: when --timeout expires, spmdrun sends SIGUSR1 to every
+rank that uses spmd's comm package (those ranks announce themselves through
+PMI; other programs are never sent it) and waits up to 2s for each to
+report the operations it has been blocked in for over 0.1s, then prints
+
+  spmdrun: job timed out after 5s; blocked operations:
+    rank  op    peer  tag  comm   bytes  blocked
+    0     -     -     -    -      -      (not blocked in spmd)
+    2     recv  1     7    world  8      4.90s
+    3     ?     -     -    -      -      (no report)
+
+with a row per blocked operation (op: recv, send, ssend, probe or wait;
+comm: world, or "ctx N" for other communicators, "/coll" inside
+collectives) and ranks that did not answer marked. SIGUSR1 sent to spmdrun
+itself (or spmdrun --status PID) prints the same table on spmdrun's
+standard error under "spmdrun: status at T (job running for D):" and the
+job goes on.
 
 exit status:
   0        every rank exited 0
@@ -83,6 +106,7 @@ type options struct {
 	tagOutput  bool
 	timeout    time.Duration
 	grace      time.Duration
+	statusPID  int // --status: the spmdrun to ask for a report
 	help       bool
 	version    bool
 	program    string
@@ -123,6 +147,7 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, 
 	fs.StringVar(&o.outputDir, "output-filename", "", "")
 	fs.DurationVar(&o.timeout, "timeout", 0, "")
 	fs.DurationVar(&o.grace, "grace", launcher.DefaultGrace, "")
+	fs.IntVar(&o.statusPID, "status", 0, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
@@ -134,6 +159,15 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, 
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["status"] {
+		switch {
+		case o.statusPID < 1:
+			return nil, fmt.Errorf("invalid process id %d for --status", o.statusPID)
+		case fs.NArg() > 0:
+			return nil, errors.New("--status takes no program")
+		}
+		return o, nil
+	}
 	if !set["timeout"] {
 		if v, ok := lookupEnv("SPMD_TIMEOUT"); ok && v != "" {
 			d, err := time.ParseDuration(v)

@@ -65,6 +65,8 @@ func TestParseArgs(t *testing.T) {
 			options{hostfile: "y", ppn: 2, grace: 3 * time.Second, program: "p", args: []string{}}},
 		{"print allocation needs no program", []string{"--print-allocation", "-hosts", "a"}, nil,
 			options{hosts: "a", printAlloc: true, grace: 3 * time.Second}},
+		{"status needs no program", []string{"--status", "123"}, nil,
+			options{statusPID: 123, grace: 3 * time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +103,9 @@ func TestParseArgsErrors(t *testing.T) {
 		{"zero ppn", []string{"-ppn", "0", "p"}, nil, "invalid ranks per node 0"},
 		{"bad map-by", []string{"--map-by", "socket", "p"}, nil, `invalid mapping "socket": want slot or node`},
 		{"host and hostfile", []string{"--host", "a", "--hostfile", "f", "p"}, nil, "give --host or --hostfile, not both"},
+		{"status zero", []string{"--status", "0"}, nil, "invalid process id 0 for --status"},
+		{"status not a pid", []string{"--status", "me"}, nil, `invalid value "me" for flag -status`},
+		{"status and program", []string{"--status", "12", "p"}, nil, "--status takes no program"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +131,7 @@ func TestOptionsJob(t *testing.T) {
 }
 
 func TestUsageListsEveryFlag(t *testing.T) {
-	for _, f := range []string{"-n N", "-np N", "--host", "--hostfile", "--map-by", "-ppn", "--print-allocation", "--output-filename", "-x VAR", "--tag-output", "--timeout", "--grace", "--version", "--help", "SPMD_TIMEOUT", "124", "127"} {
+	for _, f := range []string{"-n N", "-np N", "--host", "--hostfile", "--map-by", "-ppn", "--print-allocation", "--output-filename", "-x VAR", "--tag-output", "--timeout", "--grace", "--status PID", "SIGUSR1", "--version", "--help", "SPMD_TIMEOUT", "124", "127"} {
 		assert.Contains(t, usage, f)
 	}
 }

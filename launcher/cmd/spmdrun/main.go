@@ -4,7 +4,9 @@
 //
 // It serves PMI-1 to the ranks, forwards their output and signals, gives its
 // standard input to rank 0, and exits with the code of the first rank that
-// fails. Run spmdrun --help for the flags and exit codes.
+// fails. When --timeout expires, or spmdrun receives SIGUSR1 (spmdrun
+// --status PID sends it), it prints what each rank is blocked in. Run
+// spmdrun --help for the flags and exit codes.
 package main
 
 import (
@@ -40,6 +42,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case opts.version:
 		fmt.Fprintf(stdout, "spmdrun %s %s\n", version(), runtime.Version())
 		return 0
+	case opts.statusPID != 0:
+		if err := requestStatus(opts.statusPID); err != nil {
+			fmt.Fprintf(stderr, "spmdrun: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	alloc, err := opts.allocation(os.LookupEnv)
 	if err == nil {
@@ -57,14 +65,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // runJob runs job with the standard streams, forwarding signals, and
-// returns its exit code.
+// returns its exit code. SIGUSR1 asks for a status report instead; it is
+// not forwarded.
 func runJob(job *launcher.Job, stdin io.Reader, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	status := make(chan os.Signal, 1)
+	signal.Notify(status, syscall.SIGUSR1)
+	defer signal.Stop(status)
 
 	job.Stdin, job.Stdout, job.Stderr = stdin, stdout, stderr
-	job.Signals = sigs
+	job.Signals, job.Status = sigs, status
 	code, _ := job.Run(context.Background()) // Run has written the notice
 	return code
 }

@@ -14,6 +14,11 @@
 //	stdin               rank 0 copies its standard input to standard output as "got: LINE"
 //	env VAR...          print VAR=value for every VAR
 //	where               fence; print "rank R local L/S mapping M" (SPMD_LOCAL_RANK/SIZE, PMI_process_mapping)
+//	spmd REPORT...      act as an spmd rank: put "spmd-card-R", fence, print "ready", hang; on
+//	                    SIGUSR1 put "spmd-blocked-R-SEQ" with REPORT number R (default "none").
+//	                    REPORT "silent" never answers; "nocard" puts no card (and dies of
+//	                    SIGUSR1); "finalized" finalizes after the fence, then ignores SIGUSR1;
+//	                    "quit" exits 3 on SIGUSR1
 //
 // With PMIRANK_PIDS=1 every rank first prints "pid=<pid>" on standard error.
 package main
@@ -49,6 +54,9 @@ func main() {
 		return
 	case "ignoreterm":
 		signal.Ignore(syscall.SIGTERM)
+	case "spmd":
+		spmd(args)
+		return
 	}
 
 	c, err := pmi.NewClientFromEnv()
@@ -117,6 +125,54 @@ func main() {
 	}
 	if err := c.Finalize(); err != nil {
 		fail("finalize: %v", err)
+	}
+}
+
+// spmd plays an spmd rank that reports blocked operations by hand, in the
+// protocol of package comm, so that the launcher's tests do not depend on
+// comm.
+func spmd(reports []string) {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1) // before the card: a rank with a card must survive SIGUSR1
+	c, err := pmi.NewClientFromEnv()
+	if err != nil {
+		fail("pmi: %v", err)
+	}
+	rank := c.Rank()
+	report := "none"
+	if rank < len(reports) {
+		report = reports[rank]
+	}
+	if report == "nocard" {
+		signal.Reset(syscall.SIGUSR1)
+	} else if err := c.Put(fmt.Sprintf("spmd-card-%d", rank), "card"); err != nil {
+		fail("put card: %v", err)
+	}
+	if err := c.Barrier(); err != nil {
+		fail("barrier: %v", err)
+	}
+	if report == "finalized" {
+		if err := c.Finalize(); err != nil {
+			fail("finalize: %v", err)
+		}
+		// Like package comm: SIGUSR1 stays harmless, since the launcher
+		// may signal a rank just before it sees the finalize.
+		signal.Ignore(syscall.SIGUSR1)
+		fmt.Println("ready")
+		hang()
+	}
+	fmt.Println("ready")
+	for seq := 0; ; seq++ {
+		<-usr1
+		switch report {
+		case "silent":
+			continue
+		case "quit":
+			os.Exit(3)
+		}
+		if err := c.Put(fmt.Sprintf("spmd-blocked-%d-%d", rank, seq), report); err != nil {
+			fail("put report: %v", err)
+		}
 	}
 }
 
