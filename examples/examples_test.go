@@ -44,6 +44,8 @@ var programs = []string{
 	"github.com/spmd-go/spmd/examples/hello",
 	"github.com/spmd-go/spmd/examples/ring",
 	"github.com/spmd-go/spmd/examples/pi",
+	"github.com/spmd-go/spmd/examples/matmul",
+	"github.com/spmd-go/spmd/examples/samplesort",
 	"github.com/spmd-go/spmd/examples/internal/testprogs/crash",
 	"github.com/spmd-go/spmd/examples/internal/testprogs/exchange",
 }
@@ -315,6 +317,12 @@ func TestDirectRun(t *testing.T) {
 	t.Run("pi", func(t *testing.T) {
 		checkPi(t, run(t, nil, "pi"), 1)
 	})
+	t.Run("matmul", func(t *testing.T) {
+		checkMatmul(t, run(t, nil, "matmul", "-m", "9", "-k", "5", "-n", "7"), 1, 9, 5, 7)
+	})
+	t.Run("samplesort", func(t *testing.T) {
+		checkSamplesort(t, run(t, nil, "samplesort", "-n", "1000"), 1, 1000)
+	})
 }
 
 func TestBadFlags(t *testing.T) {
@@ -325,6 +333,11 @@ func TestBadFlags(t *testing.T) {
 		{"ring", "-laps", "many"},
 		{"pi", "-n", "0"},
 		{"pi", "-tol", "NaN"},
+		{"matmul", "-m", "0"},
+		{"matmul", "-k", "-3"},
+		{"matmul", "extra"},
+		{"samplesort", "-n", "0"},
+		{"samplesort", "-seed", "x"},
 	} {
 		t.Run(strings.Join(c, " "), func(t *testing.T) {
 			r := run(t, nil, c[0], c[1:]...)

@@ -5,28 +5,66 @@ import (
 	"strings"
 )
 
-// Kind names one benchmark.
+// Kind names one benchmark: a point-to-point one (two ranks) or a
+// collective one (any number of ranks).
 type Kind string
 
-// The benchmarks.
+// The point-to-point benchmarks.
 const (
 	Latency     Kind = "latency"   // one-way latency of a blocking ping-pong, µs
 	Bandwidth   Kind = "bandwidth" // unidirectional windowed bandwidth, MB/s
 	BiBandwidth Kind = "bibw"      // bidirectional windowed bandwidth, MB/s
 )
 
-// Kinds lists every benchmark, in the order they are documented.
+// The collective benchmarks (osu_allreduce, osu_bcast, …): average latency
+// of one call, µs. The names are those of collective.Algorithms' operations.
+const (
+	Allreduce     Kind = "allreduce"      // Allreduce of size/8 float64, Sum
+	Reduce        Kind = "reduce"         // Reduce of size/8 float64 to rank 0, Sum
+	Bcast         Kind = "bcast"          // Bcast of size bytes from rank 0
+	Barrier       Kind = "barrier"        // Barrier (one row, size 0)
+	Gather        Kind = "gather"         // Gather of size bytes per rank to rank 0
+	Scatter       Kind = "scatter"        // Scatter of size bytes per rank from rank 0
+	Allgather     Kind = "allgather"      // Allgather of size bytes per rank
+	Alltoall      Kind = "alltoall"       // Alltoall of size bytes per pair of ranks
+	ReduceScatter Kind = "reduce_scatter" // ReduceScatter of size/8 float64 in all, Sum
+)
+
+// Kinds lists the point-to-point benchmarks, in the order they are
+// documented.
 var Kinds = []Kind{Latency, Bandwidth, BiBandwidth}
 
-// ParseKind returns the Kind named s ("bw" is accepted for Bandwidth).
+// CollectiveKinds lists the collective benchmarks, in the order they are
+// documented.
+var CollectiveKinds = []Kind{Allreduce, Reduce, Bcast, Barrier, Gather, Scatter, Allgather, Alltoall, ReduceScatter}
+
+// ParseKind returns the Kind named s ("bw" is accepted for Bandwidth,
+// "reduce-scatter" for ReduceScatter).
 func ParseKind(s string) (Kind, error) {
-	switch k := Kind(strings.ToLower(s)); k {
-	case Latency, Bandwidth, BiBandwidth:
+	k := Kind(strings.ReplaceAll(strings.ToLower(s), "-", "_"))
+	switch k {
+	case Latency, Bandwidth, BiBandwidth,
+		Allreduce, Reduce, Bcast, Barrier, Gather, Scatter, Allgather, Alltoall, ReduceScatter:
 		return k, nil
 	case "bw":
 		return Bandwidth, nil
 	}
-	return "", fmt.Errorf("unknown benchmark %q (want latency, bandwidth or bibw): %w", s, ErrOptions)
+	return "", fmt.Errorf("unknown benchmark %q (want one of %v or %v): %w", s, Kinds, CollectiveKinds, ErrOptions)
+}
+
+// Collective reports whether k is a collective benchmark.
+func (k Kind) Collective() bool {
+	switch k {
+	case Allreduce, Reduce, Bcast, Barrier, Gather, Scatter, Allgather, Alltoall, ReduceScatter:
+		return true
+	}
+	return false
+}
+
+// reduction reports whether k's data are float64 elements combined with Sum
+// (size/8 of them), rather than bytes moved.
+func (k Kind) reduction() bool {
+	return k == Allreduce || k == Reduce || k == ReduceScatter
 }
 
 // Title is the benchmark's one-line description, as the first line of its
@@ -40,24 +78,41 @@ func (k Kind) Title() string {
 	case BiBandwidth:
 		return "OSU-method Bi-Directional Bandwidth Test"
 	}
+	if k.Collective() {
+		return "OSU-method " + k.mpiName() + " Latency Test"
+	}
 	return string(k)
 }
 
-// Column is the heading of the value column, e.g. "Latency (us)".
+// mpiName is the MPI function a collective benchmark measures.
+func (k Kind) mpiName() string {
+	names := map[Kind]string{
+		Allreduce: "MPI_Allreduce", Reduce: "MPI_Reduce", Bcast: "MPI_Bcast", Barrier: "MPI_Barrier",
+		Gather: "MPI_Gather", Scatter: "MPI_Scatter", Allgather: "MPI_Allgather",
+		Alltoall: "MPI_Alltoall", ReduceScatter: "MPI_Reduce_scatter",
+	}
+	return names[k]
+}
+
+// Column is the heading of the value column, e.g. "Latency (us)"; for
+// collectives "Avg Latency(us)", as OSU writes it.
 func (k Kind) Column() string {
-	if k == Latency {
+	switch {
+	case k == Latency:
 		return "Latency (us)"
+	case k.Collective():
+		return "Avg Latency(us)"
 	}
 	return "Bandwidth (MB/s)"
 }
 
 // Unit is the unit of the values: "us" or "MB/s".
 func (k Kind) Unit() string {
-	if k == Latency {
+	if k.LowerIsBetter() {
 		return "us"
 	}
 	return "MB/s"
 }
 
 // LowerIsBetter reports whether a smaller value is a better result.
-func (k Kind) LowerIsBetter() bool { return k == Latency }
+func (k Kind) LowerIsBetter() bool { return k == Latency || k.Collective() }

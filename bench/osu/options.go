@@ -32,6 +32,9 @@ type Options struct {
 // to 16 MiB; latency 1000 timed + 100 warm-up iterations up to 8 KiB and
 // 100 + 10 above (OSU 7 uses ten times the timed counts, which only
 // lengthens the run); bandwidth OSU's 100 + 10 and 20 + 2 with a window of 64.
+// Collectives have OSU's defaults: sizes 1 B (8 B, one float64, for the
+// reductions; 0 B only for barrier) to 1 MiB, 1000 + 200 iterations up to
+// 8 KiB and 100 + 10 above.
 func DefaultOptions(k Kind) Options {
 	o := Options{
 		MinSize: 0, MaxSize: 16 << 20,
@@ -39,7 +42,15 @@ func DefaultOptions(k Kind) Options {
 		LargeSize: 8 << 10, Window: 64,
 		MinIters: 3, MaxIters: 1_000_000,
 	}
-	if k != Latency {
+	switch {
+	case k == Barrier:
+		o.MaxSize, o.Warmup = 0, 200
+	case k.Collective():
+		o.MinSize, o.MaxSize, o.Warmup = 1, 1<<20, 200
+		if k.reduction() {
+			o.MinSize = 8
+		}
+	case k != Latency:
 		o.MinSize = 1
 		o.Warmup, o.Iters, o.WarmupLarge, o.ItersLarge = 10, 100, 2, 20
 	}

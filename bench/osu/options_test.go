@@ -49,3 +49,17 @@ func TestCalibrate(t *testing.T) {
 	assert.Equal(t, o.MaxIters, o.calibrate(8, 10, time.Nanosecond), "clamped above")
 	assert.Equal(t, o.MinIters, o.calibrate(8, 0, 0), "no warm-up to go by")
 }
+
+func TestDefaultOptionsCollective(t *testing.T) {
+	for _, k := range CollectiveKinds {
+		o := DefaultOptions(k)
+		assert.NoError(t, o.Check(), k)
+		w, n := o.counts(8)
+		assert.Equal(t, [2]int{200, 1000}, [2]int{w, n}, k)
+		w, n = o.counts(1 << 20)
+		assert.Equal(t, [2]int{10, 100}, [2]int{w, n}, k)
+	}
+	assert.Equal(t, [2]int{8, 1 << 20}, [2]int{DefaultOptions(Allreduce).MinSize, DefaultOptions(Allreduce).MaxSize})
+	assert.Equal(t, [2]int{1, 1 << 20}, [2]int{DefaultOptions(Gather).MinSize, DefaultOptions(Gather).MaxSize})
+	assert.Equal(t, [2]int{0, 0}, [2]int{DefaultOptions(Barrier).MinSize, DefaultOptions(Barrier).MaxSize})
+}

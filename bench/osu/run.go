@@ -7,13 +7,18 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-// Run runs benchmark k on c, which must have exactly two ranks, and returns
-// one Result per size. Both ranks must call it with the same options. The
-// values of rank 0 are the ones to report (rank 1 measures its own view of
-// the same loop). Errors of the communication name the size.
+// Run runs benchmark k on c and returns one Result per size. Every rank
+// must call it with the same options. A point-to-point benchmark needs
+// exactly two ranks, and the values of rank 0 are the ones to report (rank 1
+// measures its own view of the same loop). A collective benchmark runs on
+// all the ranks of c and returns the same values on every rank (see
+// runCollective). Errors of the communication name the size.
 func Run(c *comm.Comm, k Kind, o Options) ([]Result, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
+	}
+	if k.Collective() {
+		return runCollective(c, k, o)
 	}
 	p, err := newPair(c)
 	if err != nil {

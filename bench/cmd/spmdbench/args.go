@@ -8,13 +8,16 @@ import (
 	"strings"
 
 	"github.com/spmd-go/spmd/bench/osu"
+	"github.com/spmd-go/spmd/collective"
 )
 
 // args is the parsed command line.
 type args struct {
-	kind   osu.Kind
-	opts   osu.Options
-	format string
+	kind      osu.Kind
+	opts      osu.Options
+	format    string
+	algorithm string // collective algorithm to force ("" for the default choice)
+	list      bool   // --list-algorithms: print them and run nothing
 }
 
 // sizeFlag is a flag.Value holding a byte count such as 4K or 16M.
@@ -36,8 +39,10 @@ func (f sizeFlag) Set(s string) error {
 	return nil
 }
 
-// parseArgs reads "BENCHMARK [flags]"; flags default to OSU's values for
-// the benchmark. Help goes to out and yields flag.ErrHelp.
+// parseArgs reads "BENCHMARK [flags]" or "--list-algorithms"; flags
+// default to OSU's values for the benchmark. Help goes to out and yields
+// flag.ErrHelp. An --algorithm is checked against the collective's
+// algorithms but not yet forced (see osu.ForceAlgorithm).
 func parseArgs(argv []string, out io.Writer) (args, error) {
 	var a args
 	if len(argv) == 0 || strings.HasPrefix(argv[0], "-") {
@@ -45,7 +50,11 @@ func parseArgs(argv []string, out io.Writer) (args, error) {
 			fmt.Fprint(out, usage)
 			return a, flag.ErrHelp
 		}
-		return a, fmt.Errorf("no benchmark named (want one of %v): %w", osu.Kinds, osu.ErrOptions)
+		if len(argv) == 1 && (argv[0] == "--list-algorithms" || argv[0] == "-list-algorithms") {
+			a.list = true
+			return a, nil
+		}
+		return a, fmt.Errorf("no benchmark named (want one of %v or %v): %w", osu.Kinds, osu.CollectiveKinds, osu.ErrOptions)
 	}
 	k, err := osu.ParseKind(argv[0])
 	if err != nil {
@@ -68,6 +77,7 @@ func parseArgs(argv []string, out io.Writer) (args, error) {
 	fs.IntVar(&o.MinIters, "min-iters", o.MinIters, "fewest timed iterations with --target")
 	fs.IntVar(&o.MaxIters, "max-iters", o.MaxIters, "most timed iterations with --target")
 	fs.StringVar(&a.format, "format", "table", "output format: table, csv or json")
+	fs.StringVar(&a.algorithm, "algorithm", "", "collective algorithm to force (see --list-algorithms)")
 	if err := fs.Parse(argv[1:]); err != nil {
 		return a, err
 	}
@@ -77,25 +87,47 @@ func parseArgs(argv []string, out io.Writer) (args, error) {
 	if !slices.Contains(osu.Formats, a.format) {
 		return a, fmt.Errorf("format %q (want one of %v): %w", a.format, osu.Formats, osu.ErrOptions)
 	}
+	if a.algorithm != "" {
+		if !k.Collective() {
+			return a, fmt.Errorf("--algorithm applies to collective benchmarks only, not %s: %w", k, osu.ErrOptions)
+		}
+		if names := collective.Algorithms()[string(k)]; !slices.Contains(names, a.algorithm) {
+			return a, fmt.Errorf("%s has no algorithm %q (want one of %v): %w", k, a.algorithm, names, osu.ErrOptions)
+		}
+	}
 	return a, o.Check()
 }
 
-const usage = `usage: spmdrun -n 2 spmdbench BENCHMARK [flags]
+const usage = `usage: spmdrun -n N spmdbench BENCHMARK [flags]
+       spmdbench --list-algorithms
 
-Benchmarks (OSU Micro-Benchmarks method, exactly 2 ranks):
+Point-to-point benchmarks (OSU Micro-Benchmarks method, exactly 2 ranks):
   latency     one-way latency of a blocking ping-pong, us (sizes 0..16M)
   bandwidth   unidirectional bandwidth, window of 64 Isend/Irecv + ack, MB/s (1..16M)
   bibw        bidirectional bandwidth, MB/s (1..16M)
 
+Collective benchmarks (osu_allreduce etc., any number of ranks): average
+latency per call over the ranks, with min and max, us; each timed call is
+followed by an untimed barrier. Sizes 1..1M (8..1M for the reductions):
+  allreduce, reduce, reduce_scatter   size/8 float64 in all, Sum (root 0)
+  bcast                               size bytes from rank 0
+  gather, scatter, allgather          size bytes per rank (root 0)
+  alltoall                            size bytes per pair of ranks
+  barrier                             one row, size 0
+
 Flags:
   --min N, --max N        message sizes, doubling from min (K, M, G suffixes)
   --iters N, --warmup N   timed and warm-up iterations up to --large (8K)
-                          (latency 1000/100, bandwidth 100/10)
+                          (latency 1000/100, bandwidth 100/10, collectives 1000/200)
   --iters-large N, --warmup-large N
-                          the same above --large (latency 100/10, bandwidth 20/2)
+                          the same above --large (latency and collectives 100/10,
+                          bandwidth 20/2)
   --window N              bandwidth window (64)
   --target D              instead of fixed counts, time each size for about D
                           (e.g. 250ms), within --min-iters..--max-iters (3..1000000)
+  --algorithm NAME        collectives: force this algorithm (SPMD_COLL_<OP>=NAME);
+                          spmdbench --list-algorithms lists them
   --format F              table (OSU layout), csv or json
+
 Rank 0 writes the results with a header describing the machine.
 `

@@ -34,7 +34,8 @@ func TestParseArgsFlags(t *testing.T) {
 
 func TestParseArgsErrors(t *testing.T) {
 	for _, argv := range [][]string{
-		{}, {"--max", "4"}, {"allreduce"}, {"latency", "--max", "x"},
+		{}, {"--max", "4"}, {"allreduce_ring"}, {"latency", "--max", "x"},
+		{"latency", "--algorithm", "ring"}, {"allreduce", "--algorithm", "nope"}, {"--list-algorithms", "x"},
 		{"latency", "--format", "xml"}, {"latency", "extra"}, {"latency", "--min", "8", "--max", "4"},
 	} {
 		_, err := parseArgs(argv, &bytes.Buffer{})
@@ -46,7 +47,28 @@ func TestParseArgsHelp(t *testing.T) {
 	var out bytes.Buffer
 	_, err := parseArgs([]string{"--help"}, &out)
 	assert.ErrorIs(t, err, flag.ErrHelp)
-	assert.Contains(t, out.String(), "usage: spmdrun -n 2 spmdbench")
+	assert.Contains(t, out.String(), "usage: spmdrun -n N spmdbench")
 	assert.Equal(t, 0, run([]string{"-h"}, &out, &out))
 	assert.Equal(t, 2, run([]string{"nope"}, &out, &out))
+}
+
+func TestParseArgsCollective(t *testing.T) {
+	a, err := parseArgs([]string{"reduce-scatter", "--algorithm", "pairwise", "--max", "64K"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, osu.ReduceScatter, a.kind)
+	assert.Equal(t, "pairwise", a.algorithm)
+	assert.Equal(t, 8, a.opts.MinSize)
+	assert.Equal(t, 64<<10, a.opts.MaxSize)
+	assert.Equal(t, 1000, a.opts.Iters)
+
+	a, err = parseArgs([]string{"--list-algorithms"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.True(t, a.list)
+}
+
+func TestListAlgorithms(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, run([]string{"--list-algorithms"}, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "allreduce: recursive_doubling rabenseifner ring linear\n")
+	assert.Contains(t, out.String(), "bcast: ")
 }

@@ -1,9 +1,12 @@
-// Command spmdbench runs spmd's OSU-method point-to-point benchmarks on a
-// job of two ranks:
+// Command spmdbench runs spmd's OSU-method benchmarks: point-to-point ones
+// on a job of two ranks, collective ones on any number:
 //
 //	spmdrun -n 2 spmdbench latency
 //	spmdrun -n 2 spmdbench bandwidth --max 4M --format csv
 //	spmdrun -n 2 spmdbench bibw --target 250ms
+//	spmdrun -n 4 spmdbench allreduce --max 1M
+//	spmdrun -n 4 spmdbench bcast --algorithm scatter_ring
+//	spmdbench --list-algorithms
 //
 // Rank 0 prints an OSU-like table (or CSV, or JSON) under a header that
 // describes the machine. Run spmdbench --help for the flags.
@@ -36,6 +39,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "spmdbench: %v\n", err)
 		return 2
 	}
+	if a.list {
+		for _, l := range osu.ListAlgorithms() {
+			fmt.Fprintln(stdout, l)
+		}
+		return 0
+	}
+	if a.algorithm != "" {
+		// Before comm.Init and any collective, on every rank alike.
+		if err := osu.ForceAlgorithm(a.kind, a.algorithm); err != nil {
+			fmt.Fprintf(stderr, "spmdbench: %v\n", err)
+			return 2
+		}
+	}
 	c, err := comm.Init()
 	if err != nil {
 		fmt.Fprintf(stderr, "spmdbench: %v\n", err)
@@ -67,6 +83,10 @@ func bench(c *comm.Comm, a args, w io.Writer) error {
 	r := osu.Report{
 		Benchmark: a.kind, Title: a.kind.Title(), Unit: a.kind.Unit(), Impl: "spmd",
 		Machine: osu.ThisMachine(start), Options: a.opts, Results: res,
+	}
+	if a.kind.Collective() {
+		// --algorithm set the variable, or the caller did.
+		r.Ranks, r.Algorithm = c.Size(), os.Getenv(osu.AlgorithmVar(a.kind))
 	}
 	return r.Write(w, a.format)
 }
