@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ func Init() (*Comm, error) {
 	if err != nil {
 		return nil, err
 	}
+	shareCores()
 	boot, err := bootstrapFromEnv()
 	if err != nil {
 		return nil, err
@@ -41,6 +43,24 @@ func Init() (*Comm, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// shareCores gives this rank its share of the host's cores, as an MPI
+// launcher binds ranks: GOMAXPROCS = cores / ranks on this host (at least
+// 1), unless the user set GOMAXPROCS. Otherwise every rank of a full host
+// runs as many busy threads as there are cores, and ranks that wait for
+// each other fight over them. The launcher says how many ranks share the
+// host (SPMD_LOCAL_SIZE, or MPICH's MPI_LOCALNRANKS).
+func shareCores() {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	for _, v := range []string{"SPMD_LOCAL_SIZE", "MPI_LOCALNRANKS"} {
+		if n, err := strconv.Atoi(os.Getenv(v)); err == nil && n > 1 {
+			runtime.GOMAXPROCS(max(1, runtime.NumCPU()/n))
+			return
+		}
+	}
 }
 
 // Join wires up a job through boot: every rank publishes a business card

@@ -53,6 +53,7 @@ type link struct {
 	lostErr atomic.Pointer[PeerLostError]
 	closing atomic.Bool // Finalize has begun: errors are no longer losses
 
+	eager int          // largest message sent eagerly on this link
 	shm   *shmEnds     // set for a shared-memory link
 	watch *net.TCPConn // a shared-memory link's liveness connection
 
@@ -114,6 +115,7 @@ func newLink(w *world, peer int, src source, wr io.Writer, conn io.Closer, half 
 		writerDone: make(chan struct{}),
 	}
 	l.credit.Store(int64(w.cfg.EagerWindow))
+	l.eager = w.cfg.EagerLimit
 	return l
 }
 
@@ -202,7 +204,45 @@ func (l *link) fail(err error) error {
 	return l.lost()
 }
 
+// tryWriter is a writer that can write a frame without waiting, or decline:
+// the shared-memory ring.
+type tryWriter interface {
+	TryWriteV(a, b []byte) bool
+}
+
+// tryWriteNow writes a control frame at once if that cannot block: the link
+// writes to a ring with room, nobody else is writing, and nothing is queued
+// ahead. A reader answering an RTS then saves the hand-off to the writer
+// goroutine, which on a busy core can cost more than the whole message.
+func (l *link) tryWriteNow(h *wire.Header) bool {
+	tw, ok := l.wr.(tryWriter)
+	if !ok || !l.wmu.TryLock() {
+		return false
+	}
+	defer l.wmu.Unlock()
+	l.qmu.Lock()
+	queued := len(l.queue) > 0
+	l.qmu.Unlock()
+	if queued || l.lost() != nil {
+		return false
+	}
+	c := l.owed.Swap(0)
+	h.Credit = uint32(min(c, math.MaxUint32))
+	h.Encode(l.hdr[:])
+	if !tw.TryWriteV(l.hdr[:], nil) {
+		l.owed.Add(int64(h.Credit))
+		return false
+	}
+	if c > math.MaxUint32 {
+		l.owed.Add(c - math.MaxUint32)
+	}
+	return true
+}
+
 func (l *link) enqueue(q queuedWrite) {
+	if q.done == nil && q.payload == nil && q.h.Kind != wire.Credit && l.tryWriteNow(&q.h) {
+		return
+	}
 	l.qmu.Lock()
 	if err := l.lost(); err != nil {
 		l.qmu.Unlock()

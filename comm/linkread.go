@@ -99,6 +99,34 @@ func (l *link) readLoop() {
 		l.rmu.Lock()
 		_ = l.drain()
 		l.rmu.Unlock()
+		l.linger()
+	}
+}
+
+// lingerTime is how long the reader goroutine keeps polling after a frame
+// before it sleeps again: messages come in bursts (a window of Isends, a
+// collective's rounds), and sleeping after each would make every sender
+// pay a futex wake-up and every frame a thread wake-up.
+const lingerTime = 20 * time.Microsecond
+
+func (l *link) linger() {
+	start := time.Now()
+	for i := 0; l.pollers.Load() == 0 && !l.readDead.Load(); i++ {
+		if l.src.Hint() && l.rmu.TryLock() {
+			progressed := l.src.Ready()
+			_ = l.drain()
+			l.rmu.Unlock()
+			if progressed {
+				start = time.Now()
+				continue
+			}
+		}
+		if i%16 == 15 {
+			if time.Since(start) > lingerTime {
+				return
+			}
+			l.w.yield()
+		}
 	}
 }
 
@@ -121,7 +149,7 @@ func (l *link) readFailed(err error) {
 // Polling answers a message within a microsecond; sleeping costs a wake-up
 // (several microseconds) but gives the core away, which matters when ranks
 // outnumber cores.
-const pollBudget = 100 * time.Microsecond
+const pollBudget = 300 * time.Microsecond
 
 // poll makes progress on the link(s) r depends on until r completes or the
 // budget runs out, and reports whether r completed.
@@ -130,7 +158,10 @@ func (r *Request) poll() bool {
 	if w == nil || r.done.Load() {
 		return r.done.Load()
 	}
-	if r.pollPeer >= 0 {
+	// When ranks outnumber cores, a waiter reads every link: a frame on a
+	// link nobody polls wakes that link's sleeping reader thread, and on an
+	// oversubscribed host each such wake-up costs a context switch.
+	if r.pollPeer >= 0 && !w.oversubscribed {
 		l := w.links[r.pollPeer]
 		l.startPolling()
 		done := r.pollLinks(w.links[r.pollPeer : r.pollPeer+1])

@@ -121,7 +121,7 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 		return
 	}
 	h := wire.Header{Src: int32(c.rank), Context: ctx, Tag: int32(tag), Len: uint64(len(buf))}
-	if !sync && len(buf) <= w.cfg.EagerLimit && l.takeCredit(int64(len(buf))+messageOverhead) {
+	if !sync && len(buf) <= l.eager && l.takeCredit(int64(len(buf))+messageOverhead) {
 		h.Kind = wire.Eager
 		req.complete(Status{}, l.writeFrame(&h, buf))
 		return

@@ -147,6 +147,9 @@ func newShmLink(w *world, peer int, e *shmEnds, watch *net.TCPConn) *link {
 	l := newLink(w, peer, e.rd, e.wr, shmCloser{e, watch}, e.wr.Close)
 	l.shm = e
 	l.watch = watch
+	if e.lets {
+		l.eager = w.cfg.ShmEagerLimit // the receiver copies larger ones straight from us
+	}
 	return l
 }
 

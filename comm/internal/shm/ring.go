@@ -193,6 +193,21 @@ func (w *Writer) WriteV(a, b []byte) error {
 	return nil
 }
 
+// TryWriteV writes a and b only if both fit in the ring now, and reports
+// whether it did: it never waits, so a reader may call it without risking
+// a deadlock against a peer that is not reading.
+func (w *Writer) TryWriteV(a, b []byte) bool {
+	free := uint64(len(w.r.data)) - (w.head - atomic.LoadUint64(w.r.tail))
+	if uint64(len(a)+len(b)) > free || w.r.killed.Load() {
+		return false
+	}
+	w.copyIn(a)
+	w.copyIn(b)
+	atomic.StoreUint64(w.r.head, w.head)
+	w.r.reader.ring()
+	return true
+}
+
 func (w *Writer) copyIn(p []byte) {
 	pos := w.head & w.r.mask
 	first := copy(w.r.data[pos:], p)
