@@ -11,6 +11,9 @@ import (
 
 var benchSizes = []int{8, 1 << 10, 64 << 10, 256 << 10, 1 << 20, 16 << 20}
 
+// benchTransports are the transports the benchmarks run over.
+var benchTransports = []string{"tcp", "shm"}
+
 func sizeName(n int) string {
 	switch {
 	case n >= 1<<20:
@@ -21,42 +24,47 @@ func sizeName(n int) string {
 	return fmt.Sprintf("%dB", n)
 }
 
-// BenchmarkPingPong measures one-way latency between two ranks over TCP
-// loopback, OSU style: rank 0 sends, rank 1 returns the message, and the
-// one-way time is half the round trip. Both ranks run in this process
-// (commtest), each with its own runtime and sockets.
+// BenchmarkPingPong measures one-way latency between two ranks, OSU style:
+// rank 0 sends, rank 1 returns the message, and the one-way time is half
+// the round trip. Both ranks run in this process (commtest), each with its
+// own runtime, over TCP loopback or shared memory; spmdbench measures ranks
+// in separate processes, as users run them.
 func BenchmarkPingPong(b *testing.B) {
-	for _, size := range benchSizes {
-		b.Run(sizeName(size), func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(size))
-			err := commtest.Run(2, func(c *comm.Comm) error {
-				buf := make([]byte, size)
-				other := 1 - c.Rank()
-				for range 10 { // warm-up: connections, pools, TCP windows
-					if err := pingPong(c, buf, other); err != nil {
-						return err
-					}
-				}
-				if c.Rank() == 0 {
-					b.ResetTimer()
-				}
-				start := time.Now()
-				for range b.N {
-					if err := pingPong(c, buf, other); err != nil {
-						return err
-					}
-				}
-				if c.Rank() == 0 {
-					b.StopTimer()
-					b.ReportMetric(float64(time.Since(start).Microseconds())/float64(2*b.N), "µs/one-way")
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
+	for _, tr := range benchTransports {
+		for _, size := range benchSizes {
+			b.Run(tr+"/"+sizeName(size), func(b *testing.B) { benchPingPong(b, tr, size) })
+		}
+	}
+}
+
+func benchPingPong(b *testing.B, transport string, size int) {
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	err := commtest.Run(2, func(c *comm.Comm) error {
+		buf := make([]byte, size)
+		other := 1 - c.Rank()
+		for range 10 { // warm-up: connections, pools, TCP windows
+			if err := pingPong(c, buf, other); err != nil {
+				return err
 			}
-		})
+		}
+		if c.Rank() == 0 {
+			b.ResetTimer()
+		}
+		start := time.Now()
+		for range b.N {
+			if err := pingPong(c, buf, other); err != nil {
+				return err
+			}
+		}
+		if c.Rank() == 0 {
+			b.StopTimer()
+			b.ReportMetric(float64(time.Since(start).Nanoseconds())/1e3/float64(2*b.N), "µs/one-way")
+		}
+		return nil
+	}, commtest.Config(comm.Config{Transport: transport}))
+	if err != nil {
+		b.Fatal(err)
 	}
 }
 
@@ -77,55 +85,59 @@ func pingPong(c *comm.Comm, buf []byte, other int) error {
 // BenchmarkBandwidth measures unidirectional bandwidth OSU style: a window
 // of 64 non-blocking sends, then a one-byte acknowledgement.
 func BenchmarkBandwidth(b *testing.B) {
+	for _, tr := range benchTransports {
+		for _, size := range benchSizes[2:] {
+			b.Run(tr+"/"+sizeName(size), func(b *testing.B) { benchBandwidth(b, tr, size) })
+		}
+	}
+}
+
+func benchBandwidth(b *testing.B, transport string, size int) {
 	const window = 64
-	for _, size := range benchSizes[2:] {
-		b.Run(sizeName(size), func(b *testing.B) {
-			b.SetBytes(int64(size) * window)
-			err := commtest.Run(2, func(c *comm.Comm) error {
-				bufs := make([][]byte, window)
-				for i := range bufs {
-					bufs[i] = make([]byte, size)
-				}
-				reqs := make([]*comm.Request, window)
-				ack := make([]byte, 1)
-				round := func() error {
-					var err error
-					for i := range window {
-						if c.Rank() == 0 {
-							reqs[i], err = comm.Isend(c, bufs[i], 1, 0)
-						} else {
-							reqs[i], err = comm.Irecv(c, bufs[i], 0, 0)
-						}
-						if err != nil {
-							return err
-						}
-					}
-					if err := comm.WaitAll(reqs...); err != nil {
-						return err
-					}
-					if c.Rank() == 0 {
-						_, err = comm.Recv(c, ack, 1, 1)
-					} else {
-						err = comm.Send(c, ack, 0, 1)
-					}
-					return err
-				}
-				if err := round(); err != nil {
-					return err
-				}
+	b.SetBytes(int64(size) * window)
+	err := commtest.Run(2, func(c *comm.Comm) error {
+		bufs := make([][]byte, window)
+		for i := range bufs {
+			bufs[i] = make([]byte, size)
+		}
+		reqs := make([]*comm.Request, window)
+		ack := make([]byte, 1)
+		round := func() error {
+			var err error
+			for i := range window {
 				if c.Rank() == 0 {
-					b.ResetTimer()
+					reqs[i], err = comm.Isend(c, bufs[i], 1, 0)
+				} else {
+					reqs[i], err = comm.Irecv(c, bufs[i], 0, 0)
 				}
-				for range b.N {
-					if err := round(); err != nil {
-						return err
-					}
+				if err != nil {
+					return err
 				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
 			}
-		})
+			if err := comm.WaitAll(reqs...); err != nil {
+				return err
+			}
+			if c.Rank() == 0 {
+				_, err = comm.Recv(c, ack, 1, 1)
+			} else {
+				err = comm.Send(c, ack, 0, 1)
+			}
+			return err
+		}
+		if err := round(); err != nil {
+			return err
+		}
+		if c.Rank() == 0 {
+			b.ResetTimer()
+		}
+		for range b.N {
+			if err := round(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, commtest.Config(comm.Config{Transport: transport}))
+	if err != nil {
+		b.Fatal(err)
 	}
 }

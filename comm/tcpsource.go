@@ -22,6 +22,20 @@ type tcpSource struct {
 	buf  []byte
 	r, w int
 	err  error // sticky: the stream has ended
+
+	// The RawConn callbacks are built once, with their arguments and
+	// results in fields, so that polling allocates nothing. io* serve the
+	// reads (under the link's read lock); peek* serve WaitReady, which runs
+	// without it.
+	ioP      []byte
+	ioN      int
+	ioErr    error
+	ioNow    func(fd uintptr)
+	ioWait   func(fd uintptr) bool
+	peekByte [1]byte
+	peekErr  error
+	peekFn   func(fd uintptr) bool
+	yield    *atomic.Int32
 }
 
 func newTCPSource(c *net.TCPConn) (*tcpSource, error) {
@@ -29,7 +43,33 @@ func newTCPSource(c *net.TCPConn) (*tcpSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("comm: raw connection: %w", err)
 	}
-	return &tcpSource{rc: rc, buf: make([]byte, 64<<10)}, nil
+	s := &tcpSource{rc: rc, buf: make([]byte, 64<<10)}
+	s.ioNow, s.ioWait, s.peekFn = s.readNow, s.readWait, s.peek
+	return s, nil
+}
+
+// readNow reads once without waiting (a Control callback).
+func (s *tcpSource) readNow(fd uintptr) {
+	s.ioN, s.ioErr = unix.Read(int(fd), s.ioP)
+	if s.ioErr == unix.EAGAIN {
+		s.ioN, s.ioErr = 0, nil
+	} else if s.ioErr == nil && s.ioN == 0 {
+		s.ioErr = io.EOF
+	}
+}
+
+// readWait reads, asking the poller to wait while there is nothing (a
+// Read callback).
+func (s *tcpSource) readWait(fd uintptr) bool {
+	s.ioN, s.ioErr = unix.Read(int(fd), s.ioP)
+	if s.ioErr == unix.EAGAIN {
+		s.ioN, s.ioErr = 0, nil
+		return false
+	}
+	if s.ioErr == nil && s.ioN == 0 {
+		s.ioErr = io.EOF
+	}
+	return true
 }
 
 // read reads from the socket into p: without waiting (0, nil when nothing
@@ -40,37 +80,18 @@ func newTCPSource(c *net.TCPConn) (*tcpSource, error) {
 // reader goroutine's WaitReady does, and a polling goroutine must never
 // queue behind that.
 func (s *tcpSource) read(p []byte, wait bool) (int, error) {
-	var n int
-	var rerr error
-	if !wait {
-		err := s.rc.Control(func(fd uintptr) {
-			n, rerr = unix.Read(int(fd), p)
-			if rerr == unix.EAGAIN {
-				n, rerr = 0, nil
-			} else if rerr == nil && n == 0 {
-				rerr = io.EOF
-			}
-		})
-		if err != nil {
-			return 0, err
-		}
-		return n, rerr
+	s.ioP, s.ioN, s.ioErr = p, 0, nil
+	var err error
+	if wait {
+		err = s.rc.Read(s.ioWait)
+	} else {
+		err = s.rc.Control(s.ioNow)
 	}
-	err := s.rc.Read(func(fd uintptr) bool {
-		n, rerr = unix.Read(int(fd), p)
-		if rerr == unix.EAGAIN {
-			n, rerr = 0, nil
-			return !wait
-		}
-		if rerr == nil && n == 0 {
-			rerr = io.EOF
-		}
-		return true
-	})
+	s.ioP = nil
 	if err != nil {
 		return 0, err
 	}
-	return n, rerr
+	return s.ioN, s.ioErr
 }
 
 // fill reads what the socket has into the buffer, waiting if asked.
@@ -150,26 +171,26 @@ func (s *tcpSource) Hint() bool { return true }
 // without the read lock). yield is not watched: the poller wakes the
 // goroutine when data comes, and it then steps aside if others poll.
 func (s *tcpSource) WaitReady(yield *atomic.Int32) error {
-	var one [1]byte
-	var perr error
-	err := s.rc.Read(func(fd uintptr) bool {
-		if yield.Load() > 0 {
-			return true
-		}
-		n, _, e := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&one[0])), 1,
-			unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
-		switch {
-		case e == unix.EAGAIN:
-			return false
-		case e != 0:
-			perr = e
-		case n == 0:
-			perr = nil // end of stream: Ready will report it
-		}
-		return true
-	})
-	if err != nil {
+	s.yield, s.peekErr = yield, nil
+	if err := s.rc.Read(s.peekFn); err != nil {
 		return err
 	}
-	return perr
+	return s.peekErr
+}
+
+// peek is WaitReady's Read callback: ready when a byte (or the end of the
+// stream) can be read, without consuming it.
+func (s *tcpSource) peek(fd uintptr) bool {
+	if s.yield.Load() > 0 {
+		return true
+	}
+	_, _, e := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&s.peekByte[0])), 1,
+		unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+	switch {
+	case e == unix.EAGAIN:
+		return false
+	case e != 0:
+		s.peekErr = e
+	}
+	return true // a byte, or the end of the stream, which Ready reports
 }
