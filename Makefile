@@ -8,7 +8,7 @@ EXAMPLES := $(patsubst examples/%/main.go,%,$(wildcard examples/*/main.go))
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 20s
 
-.PHONY: all setup build demo test vet fmt-check unit bench compare fuzz clean
+.PHONY: all setup build demo test vet fmt-check unit bench compare compare-coll fuzz clean
 
 all: build
 
@@ -45,8 +45,13 @@ bench: setup
 
 ## compare: spmd against Open MPI and MPICH on this machine, OSU method
 ## (installs both MPIs from Debian when missing; QUICK=1 for a short run).
+## TRANSPORT=shm (default: each one's shared memory) or tcp (forced TCP loopback).
 compare: build
-	bash scripts/compare-pt2pt.sh
+	TRANSPORT=$${TRANSPORT:-shm} bash scripts/compare-pt2pt.sh
+
+## compare-coll: collectives at np = 2 and 4 against Open MPI and MPICH.
+compare-coll: build
+	bash scripts/compare-coll.sh
 
 ## fuzz: run every fuzz target for $(FUZZTIME).
 fuzz: setup
@@ -54,6 +59,7 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHello$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./launcher/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzServeLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./launcher/pmi/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseBlocked$$' -fuzztime $(FUZZTIME) ./launcher/
 	for f in FuzzParseHostfile FuzzExpandHostlist FuzzParseTasksPerNode FuzzParseNodefile; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./launcher/sched/ || exit 1; done
 
