@@ -8,6 +8,13 @@
 // even AnySource/AnyTag receives. Every rank of the communicator must call
 // the same collectives in the same order.
 //
+// Buffers follow one convention: a nil send buffer means "in place" (the
+// root's or every rank's own block, or the reduction's input, is already in
+// recv), and the v-variants (Scatterv, Gatherv, Allgatherv, Alltoallv) lay
+// blocks back to back in rank order: a block's displacement is the sum of
+// the counts before it. Arguments significant only at the root may be nil
+// elsewhere.
+//
 // Forcing an algorithm: SPMD_COLL_<OP>=<algorithm> (for example
 // SPMD_COLL_ALLREDUCE=ring) makes every call of that operation use the
 // named algorithm; Algorithms lists them. Benchmarks and tests use it to
