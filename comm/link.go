@@ -57,8 +57,9 @@ type link struct {
 	shm   *shmEnds     // set for a shared-memory link
 	watch *net.TCPConn // a shared-memory link's liveness connection
 
-	rmu      sync.Mutex   // held while reading frames
-	pollers  atomic.Int32 // goroutines polling this link while they wait
+	rmu      sync.Mutex    // held while reading frames
+	pollers  atomic.Int32  // goroutines polling this link while they wait
+	pollGen  atomic.Uint64 // counts polling sessions: the reader sees recent ones
 	idle     chan struct{}
 	handover atomic.Bool // a poller gave up: the reader goroutine reads now
 	readDead atomic.Bool // the stream ended or broke: nothing more to read

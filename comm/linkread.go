@@ -48,16 +48,20 @@ func (l *link) tryProgress() {
 	l.rmu.Unlock()
 }
 
-// startPolling and stopPolling bracket a goroutine's polling of l. A
-// poller that stops without its request done is about to sleep: the reader
-// goroutine must take over at once (handover), not after resumeDelay.
-func (l *link) startPolling() { l.pollers.Add(1) }
+// startPolling and stopPolling bracket a goroutine's polling of l. The
+// reader goroutine notices on its own (pollGen) that polling has stopped
+// for a while; only a poller that stops without its request done, about
+// to sleep, signals it to take over at once (handover). Signalling every
+// stop would cost a goroutine wake-up per message.
+func (l *link) startPolling() {
+	l.pollers.Add(1)
+	l.pollGen.Add(1)
+}
 
 func (l *link) stopPolling(handover bool) {
+	l.pollers.Add(-1)
 	if handover {
 		l.handover.Store(true)
-	}
-	if l.pollers.Add(-1) == 0 || handover {
 		select {
 		case l.idle <- struct{}{}:
 		default:
@@ -72,14 +76,13 @@ func (l *link) readLoop() {
 	defer close(l.readerDone)
 	resume := time.NewTimer(resumeDelay)
 	defer resume.Stop()
+	var seen uint64
 	for !l.readDead.Load() {
 		if l.handover.Swap(false) {
 			// A waiter went to sleep: read for it now.
-		} else if l.pollers.Load() > 0 {
-			<-l.idle
-			if l.handover.Swap(false) {
-				continue
-			}
+		} else if gen := l.pollGen.Load(); l.pollers.Load() > 0 || gen != seen {
+			// Someone polls, or did within the last resumeDelay.
+			seen = gen
 			resume.Reset(resumeDelay)
 			select {
 			case <-resume.C:
