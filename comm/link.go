@@ -25,9 +25,11 @@ const smallWrite = 4 << 10
 // write frames directly under wmu. Frames are read by whoever holds rmu: a
 // goroutine waiting for a request polls its link itself (no hand-off, no
 // wake-up), and the link's reader goroutine covers for times when nobody
-// does. Readers never write (a reader blocked on a write could deadlock
-// against a peer whose reader is writing too): they queue control frames
-// and rendezvous data for the link's writer goroutine instead.
+// does. Readers never block on a write (a reader blocked on a write could
+// deadlock against a peer whose reader is writing too): they write a
+// control frame themselves only when that cannot wait (tryWriteNow: a ring
+// with room, nobody else writing), and otherwise queue it, and rendezvous
+// data always, for the link's writer goroutine.
 type link struct {
 	w    *world
 	peer int // world rank
