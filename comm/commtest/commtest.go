@@ -14,6 +14,7 @@
 package commtest
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/spmd-go/spmd/comm"
+	"github.com/spmd-go/spmd/comm/internal/shm"
 )
 
 // DefaultTimeout bounds a Run unless Timeout says otherwise.
@@ -111,6 +113,9 @@ func Run(n int, f func(c *comm.Comm) error, opts ...Option) error {
 			}
 		}()
 	}
+	// Ranks unlink their shared-memory segments once mapped; a run killed
+	// during wire-up has no launcher to remove them, so the cluster does.
+	defer k.removeSegments()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	timer := time.NewTimer(o.timeout)
@@ -155,6 +160,17 @@ func (k *kvs) abort(err error) {
 	}
 	k.cond.Broadcast()
 	k.mu.Unlock()
+}
+
+// removeSegments removes whatever shared-memory segments the job left in
+// /dev/shm; their names derive from the cookie rank 0 published.
+func (k *kvs) removeSegments() {
+	k.mu.Lock()
+	hexCookie, ok := k.data["spmd-cookie"]
+	k.mu.Unlock()
+	if cookie, err := hex.DecodeString(hexCookie); ok && err == nil {
+		_ = shm.RemoveJob(shm.JobPrefix(cookie))
+	}
 }
 
 // boot is one rank's view of the shared kvs; it implements comm.Bootstrap.
