@@ -133,6 +133,9 @@ func write(s *sched.Script, format sched.Format, dir string, stdout io.Writer) e
 		_, err := io.WriteString(stdout, files[0].Content)
 		return err
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	for _, f := range files {
 		p := filepath.Join(dir, f.Name)
 		if err := os.WriteFile(p, []byte(f.Content), f.Mode); err != nil {

@@ -22,6 +22,7 @@ func TestSpmdsubmitSlurmToStdout(t *testing.T) {
 func TestSpmdsubmitCondorFiles(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
+	dir = filepath.Join(dir, "new", "job") // created when missing
 	code := run([]string{"-N", "3", "-J", "ring", "-o", dir, "condor", "./ring"}, &out, &errb)
 	require.Equal(t, 0, code, errb.String())
 	assert.Equal(t, filepath.Join(dir, "ring.sub")+"\n"+filepath.Join(dir, "ring.sh")+"\n", out.String())
