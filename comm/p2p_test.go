@@ -82,6 +82,9 @@ func TestExchange64MiBBeforeReceiving(t *testing.T) {
 		if err := comm.WaitAll(sreq, rreq); err != nil {
 			return err
 		}
+		if sends, recvs := comm.PendingRendezvous(c); sends+recvs != 0 {
+			return fmt.Errorf("%d sends and %d receives still in rendezvous", sends, recvs)
+		}
 		return checkPattern(in, other)
 	})
 }
@@ -291,6 +294,31 @@ func TestSsendCompletesOnlyWhenMatched(t *testing.T) {
 		buf := make([]byte, 2)
 		_, err := comm.Recv(c, buf, 0, 1)
 		return errors.Join(err, check(string(buf) == "hi", "got %q", buf))
+	})
+}
+
+// TestSsendBlocking: a blocking Ssend returns once the receiver has taken
+// the message, also for a message within the eager limit.
+func TestSsendBlocking(t *testing.T) {
+	run(t, 2, func(c *comm.Comm) error {
+		if c.Rank() == 0 {
+			for i := range 3 {
+				if err := comm.Ssend(c, []int{i}, 1, 4); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		buf := []int{-1}
+		for i := range 3 {
+			if _, err := comm.Recv(c, buf, 0, 4); err != nil {
+				return err
+			}
+			if err := check(buf[0] == i, "message %d arrived as %d", i, buf[0]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -231,15 +230,4 @@ func (b *boot) Finalize() error { return nil }
 func (b *boot) Abort(code int, msg string) error {
 	b.k.abort(fmt.Errorf("rank %d: %s (code %d)", b.rank, msg, code))
 	return nil
-}
-
-// Ranks returns 0…n-1, for table tests over rank counts.
-func Ranks(n int) []int {
-	return slices.Collect(func(yield func(int) bool) {
-		for i := range n {
-			if !yield(i) {
-				return
-			}
-		}
-	})
 }
