@@ -55,48 +55,20 @@ else
 	suffix=
 fi
 
-OUT=${1:-bench/results/$(date +%Y-%m-%d)-pt2pt-$TRANSPORT$suffix}
-if [[ -e $OUT ]]; then # never mix rounds of two sessions
-	i=2
-	while [[ -e $OUT-$i ]]; do i=$((i + 1)); done
-	OUT=$OUT-$i
-fi
+PROG=compare-pt2pt
+# shellcheck source=compare-lib.sh
+source scripts/compare-lib.sh
+OUT=$(new_results_dir "${1:-bench/results/$(date +%Y-%m-%d)-pt2pt-$TRANSPORT$suffix}")
 RAW=$OUT/raw
-mkdir -p "$RAW"
 LOG=$RAW/runs.log
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "compare-pt2pt: $*"; exit 1; }
 
 # ---- 1. MPIs -----------------------------------------------------------------
-install_mpis() {
-	local need=()
-	command -v mpicc.openmpi >/dev/null && command -v mpirun.openmpi >/dev/null || need+=(openmpi-bin libopenmpi-dev)
-	command -v mpicc.mpich >/dev/null && command -v mpirun.mpich >/dev/null || need+=(mpich)
-	((${#need[@]})) || return 0
-	local sudo=
-	[[ $(id -u) == 0 ]] || sudo=sudo
-	export DEBIAN_FRONTEND=noninteractive
-	say "installing ${need[*]}"
-	if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
-		timeout 600 $sudo apt-get update -q
-	fi
-	if ! timeout 900 $sudo apt-get install -y -q "${need[@]}"; then
-		timeout 600 $sudo apt-get update -q
-		timeout 900 $sudo apt-get install -y -q "${need[@]}"
-	fi
-}
 install_mpis || die "could not install the MPIs"
 command -v timeout >/dev/null || die "timeout (coreutils) is missing"
 
 # ---- 2. builds ---------------------------------------------------------------
-mkdir -p bin
-say "building into $ROOT/bin"
-go build -o bin/spmdrun ./launcher/cmd/spmdrun
-go build -o bin/spmdbench ./bench/cmd/spmdbench
-go build -o bin/benchtable ./bench/cmd/benchtable
-mpicc.openmpi -O2 -Wall -o bin/osu_pt2pt.openmpi bench/peers/osu_pt2pt.c
-mpicc.mpich -O2 -Wall -o bin/osu_pt2pt.mpich bench/peers/osu_pt2pt.c
+build_tools osu_pt2pt
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 if [[ $TRANSPORT == tcp ]]; then
