@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,17 +26,9 @@ func TestCollPeerMatchesSpmdbench(t *testing.T) {
 	}
 	for name, tools := range mpis {
 		t.Run(name, func(t *testing.T) {
-			cc, run := tools[0], tools[1]
-			for _, bin := range []string{cc[0], run[0]} {
-				if _, err := exec.LookPath(bin); err != nil {
-					t.Skipf("%s not installed", bin)
-				}
-			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			exe := filepath.Join(t.TempDir(), "osu_coll")
-			out, err := exec.CommandContext(ctx, cc[0], "-O2", "-Wall", "-Werror", "-o", exe, filepath.Join("..", "peers", "osu_coll.c")).CombinedOutput()
-			require.NoError(t, err, "%s", out)
+			run, exe := buildPeer(ctx, t, tools, "osu_coll")
 			for _, k := range []osu.Kind{osu.Allreduce, osu.Gather, osu.ReduceScatter, osu.Barrier} {
 				args := append(append([]string{}, run[1:]...), exe, string(k), "--max", "64", "--iters", "3", "--warmup", "1")
 				cmd := exec.CommandContext(ctx, run[0], args...)

@@ -22,6 +22,23 @@ var mpis = map[string][2][]string{
 	"mpich":   {{"mpicc.mpich"}, {"mpirun.mpich", "-np", "2"}},
 }
 
+// buildPeer skips the test unless the MPI of tools is installed, then
+// builds bench/peers/NAME.c with it (warnings are errors) and returns the
+// mpirun command (as words) and the executable.
+func buildPeer(ctx context.Context, t *testing.T, tools [2][]string, name string) ([]string, string) {
+	t.Helper()
+	cc, run := tools[0], tools[1]
+	for _, bin := range []string{cc[0], run[0]} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("%s not installed", bin)
+		}
+	}
+	exe := filepath.Join(t.TempDir(), name)
+	out, err := exec.CommandContext(ctx, cc[0], "-O2", "-Wall", "-Werror", "-o", exe, filepath.Join("..", "peers", name+".c")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return run, exe
+}
+
 // TestPeerMatchesSpmdbench checks that the MPI peer bench/peers/osu_pt2pt.c
 // builds with each installed MPI and prints the same table as spmdbench, so
 // that compare-pt2pt.sh compares like with like. It skips an MPI that is
@@ -32,17 +49,9 @@ func TestPeerMatchesSpmdbench(t *testing.T) {
 	}
 	for name, tools := range mpis {
 		t.Run(name, func(t *testing.T) {
-			cc, run := tools[0], tools[1]
-			for _, bin := range []string{cc[0], run[0]} {
-				if _, err := exec.LookPath(bin); err != nil {
-					t.Skipf("%s not installed", bin)
-				}
-			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			exe := filepath.Join(t.TempDir(), "osu_pt2pt")
-			out, err := exec.CommandContext(ctx, cc[0], "-O2", "-Wall", "-Werror", "-o", exe, filepath.Join("..", "peers", "osu_pt2pt.c")).CombinedOutput()
-			require.NoError(t, err, "%s", out)
+			run, exe := buildPeer(ctx, t, tools, "osu_pt2pt")
 			for _, k := range []osu.Kind{osu.Latency, osu.Bandwidth, osu.BiBandwidth} {
 				args := append(append([]string{}, run[1:]...), exe, string(k), "--max", "4K", "--iters", "3", "--warmup", "1", "--window", "4")
 				cmd := exec.CommandContext(ctx, run[0], args...)
