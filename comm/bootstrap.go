@@ -3,6 +3,7 @@ package comm
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -10,9 +11,11 @@ import (
 )
 
 // Bootstrap is how the ranks of a job find each other before they can talk:
-// a key-value space with a fence, as PMI provides. Init uses PMI-1 (from
-// spmdrun or MPICH's mpiexec) or, with no launcher, a world of one; Join
-// takes any implementation (package commtest has an in-process one).
+// a key-value space with a fence, as PMI provides. Init uses PMI (PMI-1
+// from spmdrun or MPICH's mpiexec; PMI-1 or PMI-2 from srun --mpi=pmi2), a
+// key-value server of its own in a Slurm step without PMI, or, with no
+// launcher, a world of one; Join takes any implementation (package
+// commtest has an in-process one).
 type Bootstrap interface {
 	Rank() int
 	Size() int
@@ -28,20 +31,48 @@ type Bootstrap interface {
 	Abort(code int, msg string) error
 }
 
-// bootstrapFromEnv picks PMI-1 when the environment offers it, else a
-// singleton world.
+// envPMI selects the PMI wire protocol: "1", "2", or "auto" (the default,
+// also when empty). See bootstrapFromEnv.
+const envPMI = "SPMD_PMI"
+
+// bootstrapFromEnv picks the first bootstrap the environment offers:
+//
+//  1. PMI, when PMI_FD or PMI_PORT is set (spmdrun, MPICH's mpiexec,
+//     srun --mpi=pmi2). SPMD_PMI chooses the wire: 1 for PMI-1 only, 2
+//     for PMI-2 only (over PMI_FD), auto (the default) for PMI-1 unless
+//     the server answers that it speaks PMI-2, in which case the same
+//     connection goes on in PMI-2 (see pmi.ConnectFromEnv). PMI-1 is the
+//     default because every known server speaks it, Slurm's pmi2 plugin
+//     included.
+//  2. A Slurm step without PMI (srun --mpi=none or --mpi=pmix: SLURM_JOB_ID,
+//     SLURM_STEP_ID and SLURM_PROCID set): rank 0 serves the key-value
+//     space itself (see slurmBootstrapFromEnv).
+//  3. Else a world of one rank.
+//
+// A variable that is set but malformed is an error, not a fall-through:
+// running as a singleton by mistake would be worse.
 func bootstrapFromEnv() (Bootstrap, error) {
-	c, err := pmi.NewClientFromEnv()
-	if errors.Is(err, pmi.ErrNoPMI) {
-		return singleton{}, nil
-	}
+	v, err := pmi.ParseVersion(os.Getenv(envPMI))
 	if err != nil {
+		return nil, fmt.Errorf("comm: %s: %w: %w", envPMI, ErrArg, err)
+	}
+	e, err := pmi.ConnectFromEnv(v)
+	switch {
+	case err == nil:
+		return pmiBootstrap{e}, nil
+	case !errors.Is(err, pmi.ErrNoPMI):
 		return nil, fmt.Errorf("comm: PMI bootstrap: %w", err)
 	}
-	return pmiBootstrap{c}, nil
+	b, err := slurmBootstrapFromEnv(os.Getenv)
+	if err != nil || b != nil {
+		return b, err
+	}
+	return singleton{}, nil
 }
 
-type pmiBootstrap struct{ *pmi.Client }
+// pmiBootstrap is the bootstrap of a rank launched through PMI, over
+// either wire (a *pmi.Client or a *pmi.Client2).
+type pmiBootstrap struct{ pmi.Endpoint }
 
 func (b pmiBootstrap) Fence() error { return b.Barrier() }
 

@@ -2,10 +2,13 @@ package pmi
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,13 +24,66 @@ const (
 	EnvPort = "PMI_PORT"
 	// EnvID is the identifier a PMI_PORT client sends in its initack.
 	EnvID = "PMI_ID"
+	// EnvJobID is the job id Slurm gives a task (with PMI_FD), which a
+	// PMI-2 client sends as pmijobid in fullinit.
+	EnvJobID = "PMI_JOBID"
 )
+
+// Endpoint is one rank's connection to its process manager, over either
+// wire: a *Client (PMI-1) or a *Client2 (PMI-2). Barrier is PMI-1's name
+// for PMI-2's kvs-fence. See Client and Client2 for the methods' contracts,
+// which the two share.
+type Endpoint interface {
+	Rank() int
+	Size() int
+	Put(key, value string) error
+	Get(key string) (string, error)
+	Barrier() error
+	Finalize() error
+	Abort(code int, msg string) error
+	Close() error
+}
+
+// Version selects the wire protocol ConnectFromEnv speaks.
+type Version int
+
+// The wire protocols.
+const (
+	// VersionAuto speaks PMI-1 unless the server answers the PMI-1 init
+	// saying that it speaks PMI-2 (see ConnectFromEnv).
+	VersionAuto Version = 0
+	// Version1 speaks PMI-1 only.
+	Version1 Version = 1
+	// Version2 speaks PMI-2 only; it needs PMI_FD.
+	Version2 Version = 2
+)
+
+// ParseVersion parses a wire protocol choice: "" or "auto", "1", "2".
+func ParseVersion(s string) (Version, error) {
+	switch s {
+	case "", "auto":
+		return VersionAuto, nil
+	case "1":
+		return Version1, nil
+	case "2":
+		return Version2, nil
+	}
+	return 0, fmt.Errorf("%w: PMI version %q: want auto, 1 or 2", ErrInvalid, s)
+}
+
+// String returns "auto", "1" or "2".
+func (v Version) String() string {
+	if v == VersionAuto {
+		return "auto"
+	}
+	return strconv.Itoa(int(v))
+}
 
 // dialTimeout bounds connecting to PMI_PORT and reading the initack answer.
 var dialTimeout = 60 * time.Second
 
 // NewClientFromEnv connects to the process manager the environment names
-// and runs the init exchange (see NewClient):
+// and runs the PMI-1 init exchange (see NewClient):
 //
 //   - PMI_FD: an inherited connected socket; PMI_RANK and PMI_SIZE give the
 //     rank and size. The client takes ownership of the descriptor and
@@ -40,12 +96,50 @@ var dialTimeout = 60 * time.Second
 //
 // An empty variable counts as unset. A set but malformed variable is an
 // error, not ErrNoPMI: running as a singleton by mistake would be worse.
+// NewClientFromEnv is ConnectFromEnv(Version1).
 func NewClientFromEnv() (*Client, error) {
+	e, err := ConnectFromEnv(Version1)
+	if err != nil {
+		return nil, err
+	}
+	return e.(*Client), nil
+}
+
+// ConnectFromEnv connects to the process manager the environment names, as
+// NewClientFromEnv does, speaking the wire protocol v selects:
+//
+//   - Version1: PMI-1, over PMI_FD or PMI_PORT.
+//   - Version2: PMI-2 over PMI_FD (a *Client2). PMI_RANK gives the rank
+//     and PMI_JOBID, if set, the pmijobid; PMI_SIZE, if set, must match
+//     the size the server gives. With only PMI_PORT set it is an error:
+//     PMI_PORT's handshake belongs to PMI-1.
+//   - VersionAuto: PMI-1 first, because every server this package knows
+//     speaks it: Hydra, spmdrun, and Slurm's pmi2 plugin, which despite
+//     its name serves both wires on the PMI_FD it gives
+//     (srun --mpi=pmi2 exports PMI_FD, PMI_JOBID, PMI_RANK and PMI_SIZE).
+//     If the server answers the PMI-1 init with pmi_version=2, whether it
+//     accepts (rc=0) or refuses version 1 (rc!=0; Slurm does so once
+//     another task of the step has started PMI-2, and from then on reads
+//     only PMI-2 messages on that socket), the client goes on in PMI-2 on
+//     the same connection, from fullinit; it does not send init again,
+//     which such a server would not read. Any other failure is returned.
+//
+// The result is a *Client for PMI-1 and a *Client2 for PMI-2. Without
+// PMI_FD or PMI_PORT, ConnectFromEnv returns ErrNoPMI whatever v is.
+func ConnectFromEnv(v Version) (Endpoint, error) {
+	switch v {
+	case VersionAuto, Version1, Version2:
+	default:
+		return nil, fmt.Errorf("%w: PMI version %d", ErrInvalid, int(v))
+	}
 	if fdStr := os.Getenv(EnvFD); fdStr != "" {
-		return clientFromFD(fdStr)
+		return endpointFromFD(fdStr, v)
 	}
 	if hostport := os.Getenv(EnvPort); hostport != "" {
-		return clientFromPort(hostport)
+		if v == Version2 {
+			return nil, fmt.Errorf("%w: PMI-2 is spoken over %s only, and only %s is set", ErrInvalid, EnvFD, EnvPort)
+		}
+		return endpointFromPort(hostport, v)
 	}
 	return nil, ErrNoPMI
 }
@@ -62,7 +156,7 @@ func envInt(name string) (int, error) {
 	return n, nil
 }
 
-func clientFromFD(fdStr string) (*Client, error) {
+func endpointFromFD(fdStr string, v Version) (Endpoint, error) {
 	fd, err := strconv.Atoi(fdStr)
 	if err != nil || fd < 0 {
 		return nil, fmt.Errorf("pmi: %s=%q is not a file descriptor", EnvFD, fdStr)
@@ -71,9 +165,12 @@ func clientFromFD(fdStr string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	size, err := envInt(EnvSize)
-	if err != nil {
-		return nil, err
+	// PMI-2 learns the size from fullinit; PMI-1 needs it from here.
+	size := 0
+	if v != Version2 || os.Getenv(EnvSize) != "" {
+		if size, err = envInt(EnvSize); err != nil {
+			return nil, err
+		}
 	}
 	f := os.NewFile(uintptr(fd), EnvFD)
 	if f == nil {
@@ -86,10 +183,21 @@ func clientFromFD(fdStr string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pmi: %s=%d: %w", EnvFD, fd, err)
 	}
-	return NewClient(conn, rank, size)
+	jobID := os.Getenv(EnvJobID)
+	switch v {
+	case Version1:
+		return endpoint(NewClient(conn, rank, size))
+	case Version2:
+		c, err := NewClient2(conn, jobID, rank)
+		if err != nil {
+			return nil, err
+		}
+		return checkSize2(c, size)
+	}
+	return negotiate(conn, conn, rank, size, jobID)
 }
 
-func clientFromPort(hostport string) (*Client, error) {
+func endpointFromPort(hostport string, v Version) (Endpoint, error) {
 	id, err := envInt(EnvID)
 	if err != nil {
 		return nil, fmt.Errorf("pmi: %s is set: %w", EnvPort, err)
@@ -104,7 +212,93 @@ func clientFromPort(hostport string) (*Client, error) {
 		conn.Close()
 		return nil, err
 	}
-	return newClient(conn, br, rank, size)
+	if v == Version1 {
+		return endpoint(newClient(conn, br, rank, size))
+	}
+	return negotiate(conn, br, rank, size, "")
+}
+
+// endpoint returns a PMI-1 client as an Endpoint, and a failure as a nil
+// Endpoint rather than one that holds a nil *Client.
+func endpoint(c *Client, err error) (Endpoint, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// negotiate runs the PMI-1 init exchange over conn, reading through src
+// (conn itself, or a reader that holds bytes already read from it). If the
+// server's response_to_init says pmi_version=2, it goes on as a PMI-2
+// client on the same connection, from fullinit (see ConnectFromEnv).
+// Otherwise it returns the PMI-1 client, or its error. On error conn is
+// closed.
+func negotiate(conn io.ReadWriteCloser, src io.Reader, rank, size int, jobID string) (Endpoint, error) {
+	p := &probeConn{src: src, conn: conn}
+	p.probing.Store(true)
+	c, err := NewClient(p, rank, size)
+	p.probing.Store(false)
+	if err == nil {
+		p.rec = nil
+		return c, nil
+	}
+	first, rest, ok := bytes.Cut(p.rec, []byte{'\n'})
+	m, perr := parseLine(first)
+	if !ok || perr != nil || m.cmd != "response_to_init" {
+		conn.Close()
+		return nil, err
+	}
+	if v, _ := m.get("pmi_version"); v != "2" {
+		conn.Close()
+		return nil, err
+	}
+	// The PMI-1 client read the init reply and perhaps more; hand what it
+	// read past that line to the PMI-2 client.
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), src), maxReplyLen)
+	c2, err := newClient2(conn, br, jobID, rank, true)
+	if err != nil {
+		return nil, fmt.Errorf("pmi: server answered the PMI-1 init with pmi_version=2; PMI-2: %w", err)
+	}
+	return checkSize2(c2, size)
+}
+
+// checkSize2 checks a PMI-2 client's size, which the server gave, against
+// the size the environment announced (0: none).
+func checkSize2(c *Client2, size int) (Endpoint, error) {
+	if size != 0 && c.Size() != size {
+		c.Close()
+		return nil, fmt.Errorf("%w: %s=%d but the PMI-2 server says the job has %d ranks", ErrProtocol, EnvSize, size, c.Size())
+	}
+	return c, nil
+}
+
+// probeConn lets negotiate try PMI-1 on a connection and, if the server
+// answers in PMI-2, take the connection back: while probing it records the
+// bytes read (at most what a failed PMI-1 init reads: a few replies of at
+// most maxReplyLen bytes) and ignores Close. Afterwards it passes reads,
+// writes and Close through.
+type probeConn struct {
+	src     io.Reader
+	conn    io.ReadWriteCloser
+	probing atomic.Bool
+	rec     []byte // touched only while probing, by the one reading goroutine
+}
+
+func (p *probeConn) Read(b []byte) (int, error) {
+	n, err := p.src.Read(b)
+	if p.probing.Load() {
+		p.rec = append(p.rec, b[:n]...)
+	}
+	return n, err
+}
+
+func (p *probeConn) Write(b []byte) (int, error) { return p.conn.Write(b) }
+
+func (p *probeConn) Close() error {
+	if p.probing.Load() {
+		return nil
+	}
+	return p.conn.Close()
 }
 
 // portHandshake sends initack and reads the server's answer: `cmd=initack`
