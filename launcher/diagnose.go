@@ -1,10 +1,7 @@
 package launcher
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"syscall"
 	"time"
 )
 
@@ -79,7 +76,7 @@ func (s *supervisor) startDiagnosis(timeout bool) {
 func (s *supervisor) askRank(rank int) (state rankState, asked bool) {
 	st := &s.pmi[rank]
 	switch {
-	case rank >= len(s.ranks):
+	case s.procs[rank] == nil:
 		return stateNotStarted, false
 	case s.exited[rank]:
 		return stateExited, false
@@ -88,11 +85,9 @@ func (s *supervisor) askRank(rank int) (state rankState, asked bool) {
 	case isClosed(st.closed):
 		return stateFinalized, false
 	}
-	// Process.Signal, unlike kill(2) on the pid, cannot reach another
-	// process once the rank has been reaped.
-	err := s.ranks[rank].cmd.Process.Signal(syscall.SIGUSR1)
+	done, err := s.procs[rank].askReport()
 	switch {
-	case errors.Is(err, os.ErrProcessDone):
+	case done:
 		return stateExited, false
 	case err != nil:
 		s.logf("rank %d: SIGUSR1: %v", rank, err)

@@ -47,6 +47,9 @@ const (
 	Invalid
 	// Internal: the launcher itself failed.
 	Internal
+	// HostLost: a remote host's proxy went away, or never came, before
+	// its ranks ended.
+	HostLost
 )
 
 // Failure is the first cause that ended a job early. [Job.Run] returns it as
@@ -55,10 +58,11 @@ type Failure struct {
 	Kind    Kind
 	Rank    int            // the rank concerned, or -1
 	Pid     int            // the rank's process id, or 0
+	Host    string         // the rank's host, in a job that spans hosts
 	Code    int            // the exit code for the job
 	Status  int            // the rank's own exit or abort code, for RankExited and RankAborted
 	Signal  syscall.Signal // the signal, for RankSignaled and Interrupted
-	Message string         // the abort message, for RankAborted; program and reason, for CannotRun
+	Message string         // the abort message, for RankAborted; program and reason, for CannotRun; what happened, for HostLost
 	Timeout time.Duration  // the time limit, for TimedOut
 	Err     error          // the underlying error, for CannotRun, Canceled, Invalid and Internal
 	// Blocked is, for TimedOut, the table of the operations the ranks
@@ -70,19 +74,26 @@ type Failure struct {
 
 // Error describes the failure in the words of the launcher's notice line.
 func (f *Failure) Error() string {
+	who := fmt.Sprintf("rank %d (pid %d)", f.Rank, f.Pid)
+	if f.Host != "" {
+		who = fmt.Sprintf("rank %d (pid %d on %s)", f.Rank, f.Pid, f.Host)
+	}
 	switch f.Kind {
 	case RankExited:
-		return fmt.Sprintf("rank %d (pid %d) exited with code %d", f.Rank, f.Pid, f.Status)
+		return fmt.Sprintf("%s exited with code %d", who, f.Status)
 	case RankSignaled:
-		return fmt.Sprintf("rank %d (pid %d) killed by signal %s", f.Rank, f.Pid, signalName(f.Signal))
+		return fmt.Sprintf("%s killed by signal %s", who, signalName(f.Signal))
 	case RankAborted:
 		s := fmt.Sprintf("rank %d called abort with code %d", f.Rank, f.Status)
+		if f.Host != "" {
+			s = fmt.Sprintf("rank %d (on %s) called abort with code %d", f.Rank, f.Host, f.Status)
+		}
 		if f.Message != "" {
 			s += ": " + f.Message
 		}
 		return s
 	case RankNoFinalize:
-		return fmt.Sprintf("rank %d (pid %d) exited with code 0 without calling PMI finalize", f.Rank, f.Pid)
+		return fmt.Sprintf("%s exited with code 0 without calling PMI finalize", who)
 	case TimedOut:
 		return fmt.Sprintf("job timed out after %v", f.Timeout)
 	case Interrupted:
@@ -90,9 +101,14 @@ func (f *Failure) Error() string {
 	case Canceled:
 		return fmt.Sprintf("job canceled: %v", f.Err)
 	case CannotRun:
+		if f.Host != "" {
+			return "cannot run " + f.Message + " on " + f.Host
+		}
 		return "cannot run " + f.Message
 	case Invalid:
 		return fmt.Sprintf("invalid job: %v", f.Err)
+	case HostLost:
+		return fmt.Sprintf("lost host %s: %s", f.Host, f.Message)
 	default:
 		return fmt.Sprintf("launcher failure: %v", f.Err)
 	}

@@ -39,10 +39,11 @@ type Job struct {
 	// Mapping, if not nil, places the ranks on hosts (see package
 	// launcher/sched): it sets the ranks' node-local rank variables and the
 	// PMI_process_mapping they read. N must be zero or Mapping.Size(). Run
-	// starts ranks on this machine only, so every host must be this one
-	// (see IsLocalHost); distinct names for this machine make distinct
-	// nodes, which is how tests pretend to be a cluster. Nil means every
-	// rank on one node.
+	// starts the ranks of hosts that are this machine (see IsLocalHost)
+	// itself, and those of every other host through a proxy on that host
+	// (see Proxy and Launcher). Distinct names for this machine make
+	// distinct nodes, which is how tests pretend to be a cluster. Nil means
+	// every rank on this host.
 	Mapping *sched.Mapping
 	// Env holds KEY=VALUE entries added to every rank's environment after the
 	// launcher's own environment (os.Environ), which the ranks inherit.
@@ -97,6 +98,15 @@ type Job struct {
 	// connection proves; empty means 32 random bytes. It also names the
 	// job's shared-memory segments, which Run removes when the job ends.
 	Cookie string
+	// Launcher says how proxies are started on remote hosts; nil means
+	// SSH.
+	Launcher *RemoteLauncher
+	// ConnectTimeout bounds how long remote hosts' proxies may take to
+	// connect; zero means DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// RootAddr is the address the launcher listens on for its proxies;
+	// empty means every interface, on a port the system picks.
+	RootAddr string
 	// Started, if not nil, is called with each rank's process id as it starts.
 	Started func(rank, pid int)
 	// Logf, if not nil, receives diagnostics from the launcher and its PMI

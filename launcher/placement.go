@@ -23,8 +23,7 @@ func (j *Job) placement() *sched.Mapping {
 	return &sched.Mapping{Hosts: []string{"localhost"}, Node: make([]int, n)}
 }
 
-// checkPlacement refuses a Mapping that disagrees with N or names a host
-// that is not this one: ranks on other hosts need per-node proxies.
+// checkPlacement refuses a Mapping that disagrees with N.
 func (j *Job) checkPlacement() error {
 	m := j.Mapping
 	if m == nil {
@@ -35,11 +34,6 @@ func (j *Job) checkPlacement() error {
 	}
 	if j.N != 0 && j.N != m.Size() {
 		return fmt.Errorf("%d ranks but the mapping places %d", j.N, m.Size())
-	}
-	for _, h := range m.Hosts {
-		if !IsLocalHost(h) {
-			return fmt.Errorf("host %s is not this host, and starting ranks on other hosts is not implemented", h)
-		}
 	}
 	return nil
 }

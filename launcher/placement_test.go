@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,14 +35,16 @@ func TestMappingReachesRanks(t *testing.T) {
 	}, lines)
 }
 
-func TestMappingRefusesRemoteHosts(t *testing.T) {
+func TestMappingWithAnUnreachableHost(t *testing.T) {
 	m, err := sched.Map([]sched.Host{{Name: "localhost", Slots: 1}, {Name: "elsewhere.invalid", Slots: 1}}, 2, sched.BySlot, 0)
 	require.NoError(t, err)
 	j, _, _ := newJob(0, "ok")
 	j.Mapping = m
+	j.Launcher = &RemoteLauncher{Command: []string{"false"}, PerHost: true, Cookie: "stdin"}
 	r := run(t, j)
-	assert.Equal(t, ExitUsage, r.code)
-	assert.Contains(t, r.stderr, "host elsewhere.invalid is not this host")
+	assert.Equal(t, ExitHostLost, r.code)
+	assert.Contains(t, r.stderr, "lost host elsewhere.invalid: the command starting its proxy exited with code 1 before the proxy connected; ranks 1")
+	assert.Less(t, r.elapsed, 5*time.Second)
 
 	j, _, _ = newJob(3, "ok")
 	j.Mapping = &sched.Mapping{Hosts: []string{"localhost"}, Node: []int{0, 0}}

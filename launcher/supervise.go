@@ -44,10 +44,14 @@ const (
 type eventKind int
 
 const (
-	evExit   eventKind = iota + 1 // a rank's process ended
-	evAbort                       // a rank sent PMI abort
-	evReport                      // a rank put a report of its blocked operations
-	evClosed                      // a rank's PMI connection ended
+	evExit          eventKind = iota + 1 // a rank's process ended
+	evAbort                              // a rank sent PMI abort
+	evReport                             // a rank put a report of its blocked operations
+	evClosed                             // a rank's PMI connection ended
+	evStarted                            // a proxy started a rank
+	evHostConnected                      // a proxy connected (rank: the host's index)
+	evHostLost                           // a proxy's connection ended (rank: the host's index)
+	evLauncherExit                       // a process that starts proxies ended (msg: its host, or "")
 )
 
 // event is something that happened to a rank, posted to the supervisor loop.
@@ -55,21 +59,31 @@ type event struct {
 	kind        eventKind
 	rank        int
 	pid         int
-	state       *os.ProcessState // evExit
-	unfinalized bool             // evExit: the rank spoke PMI, then closed the connection without finalize
-	code        int              // evAbort
-	msg         string           // evAbort: the message; evReport: the report
-	at          time.Time        // when it was observed: the exit reaped, the abort read
+	status      exitStatus // evExit
+	never       bool       // evExit: the rank could not be started (msg: why)
+	unfinalized bool       // evExit: the rank spoke PMI, then closed the connection without finalize
+	code        int        // evAbort; evLauncherExit: its exit code
+	msg         string     // evAbort: the message; evReport: the report; evHostLost: the reason
+	at          time.Time  // when it was observed: the exit reaped, the abort read
 }
 
 // pmiState is what the PMI server has told about one rank.
 type pmiState struct {
+	closeOnce sync.Once
 	closed    chan struct{} // closed when the connection has ended
 	closedAt  time.Time     // when the end was read; valid once closed is
 	active    atomic.Bool   // the rank sent something: it is PMI-active
 	finalized atomic.Bool   // the rank sent finalize
 	sawLoss   atomic.Bool   // the rank reported a lost peer: its failure may be a consequence
 	spmd      atomic.Bool   // the rank put a business card: it answers SIGUSR1
+}
+
+// markClosed records the end of the rank's connection, once.
+func (st *pmiState) markClosed(at time.Time) {
+	st.closeOnce.Do(func() {
+		st.closedAt = at
+		close(st.closed)
+	})
 }
 
 // supervisor runs one Job: all its mutable state lives here, and everything
@@ -83,12 +97,15 @@ type supervisor struct {
 	jobID          string
 	cookie         string // the job's secret, proved by every rank connection
 	srv            *pmi.Server
+	ctx            context.Context // Run's
+	remote         *remote         // the proxies, or nil when every rank is local
 
 	events chan event
 	done   chan struct{} // closed when Run returns
 	pmi    []pmiState
 	output sync.WaitGroup // output forwarding goroutines
-	ranks  []*localRank   // started ranks, in rank order
+	locals []*localRank   // ranks started on this host
+	procs  []rankProc     // each started rank, by rank; nil until started
 	files  []rankFiles    // with Job.OutputDir: each rank's output files
 	local  []int          // each rank's index on its node
 	nlocal []int          // the number of ranks on each rank's node
@@ -100,6 +117,7 @@ type supervisor struct {
 	timedOut    bool       // the Timeout expired: later rank failures are not the cause
 	diag        *diagnosis // the report being made, or nil
 	diagT       *time.Timer
+	connectT    *time.Timer // until every proxy has connected
 	terminating bool
 	killed      bool
 	timeoutT    *time.Timer
@@ -131,6 +149,7 @@ func newSupervisor(j *Job) *supervisor {
 		done:   make(chan struct{}),
 		pmi:    make([]pmiState, n),
 		exited: make([]bool, n),
+		procs:  make([]rankProc, n),
 	}
 	for i := range s.pmi {
 		s.pmi[i].closed = make(chan struct{})
@@ -175,6 +194,10 @@ func (s *supervisor) prepare(ctx context.Context) *Failure {
 	if s.srv, err = j.newServer(s, s.jobID); err != nil {
 		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
 	}
+	s.ctx = ctx
+	if s.remote, err = s.newRemote(); err != nil {
+		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
+	}
 	return nil
 }
 
@@ -186,12 +209,21 @@ func (s *supervisor) spawn() {
 	if j.Timeout > 0 {
 		s.timeoutT = time.NewTimer(j.Timeout)
 	}
+	if s.remote != nil {
+		s.spawnRemote()
+		if s.terminating {
+			return
+		}
+	}
+	m := j.placement()
 	for rank := 0; rank < s.n; rank++ {
+		if s.remote != nil && s.remote.hosts[m.Node[rank]] != nil {
+			continue
+		}
 		st := &s.pmi[rank]
 		conn, err := servePMI(s.srv, rank, func(active bool, at time.Time) {
 			st.active.Store(active)
-			st.closedAt = at
-			close(st.closed)
+			st.markClosed(at)
 			s.post(event{kind: evClosed, rank: rank})
 		})
 		if err != nil {
@@ -219,7 +251,8 @@ func (s *supervisor) spawn() {
 			s.fail(cannotRun(j.Program, err))
 			return
 		}
-		s.ranks = append(s.ranks, r)
+		s.locals = append(s.locals, r)
+		s.procs[rank] = r
 		s.running++
 		s.logf("rank %d started, pid %d", rank, r.pid)
 		if j.Started != nil {
@@ -269,7 +302,7 @@ func (s *supervisor) watch(r *localRank) {
 		}
 	default:
 	}
-	s.post(event{kind: evExit, rank: r.rank, pid: r.pid, state: state, at: at,
+	s.post(event{kind: evExit, rank: r.rank, pid: r.pid, status: statusOf(state), at: at,
 		unfinalized: closed && st.active.Load() && !st.finalized.Load()})
 }
 
@@ -343,6 +376,9 @@ func (s *supervisor) loop(ctx context.Context) {
 		case <-timerC(s.graceT):
 			s.graceT = nil
 			s.kill()
+		case <-timerC(s.connectT):
+			s.connectT = nil
+			s.onConnectTimeout()
 		case <-timerC(s.killT):
 			s.notice(fmt.Sprintf("%d rank(s) still running %v after SIGKILL; giving up", s.running, killWait))
 			return
@@ -357,22 +393,32 @@ func (s *supervisor) loop(ctx context.Context) {
 func (s *supervisor) handle(e event) {
 	switch e.kind {
 	case evExit:
+		if s.exited[e.rank] {
+			return // its host was lost first
+		}
 		s.running--
 		s.exited[e.rank] = true
-		s.logf("rank %d (pid %d) ended: %v", e.rank, e.pid, e.state)
+		s.logf("rank %d (pid %d) ended: %v", e.rank, e.pid, e.status)
 		s.diagExit(e.rank)
 		if f := exitFailure(e); f != nil && !s.terminating && !s.timedOut {
-			s.hold(f, e.at)
+			f.Host = s.hostOf(e.rank)
+			if e.never {
+				s.fail(f)
+			} else {
+				s.hold(f, e.at)
+			}
 		}
+	case evStarted, evHostConnected, evHostLost, evLauncherExit:
+		s.handleRemote(e)
 	case evReport:
 		s.onReport(e.rank, e.msg)
 	case evClosed:
 		s.diagClosed(e.rank)
 	case evAbort:
 		if !s.terminating && !s.timedOut {
-			f := &Failure{Kind: RankAborted, Rank: e.rank, Code: abortExitCode(e.code), Status: e.code, Message: e.msg}
-			if e.rank >= 0 && e.rank < len(s.ranks) {
-				f.Pid = s.ranks[e.rank].pid
+			f := &Failure{Kind: RankAborted, Rank: e.rank, Code: abortExitCode(e.code), Status: e.code, Message: e.msg, Host: s.hostOf(e.rank)}
+			if e.rank >= 0 && e.rank < len(s.procs) && s.procs[e.rank] != nil {
+				f.Pid = s.procs[e.rank].processID()
 			}
 			s.hold(f, e.at)
 		}
@@ -447,18 +493,16 @@ func (s *supervisor) settle() {
 // exitFailure classifies a rank's exit; nil means success.
 func exitFailure(e event) *Failure {
 	f := &Failure{Rank: e.rank, Pid: e.pid}
-	var ws syscall.WaitStatus
-	ok := false
-	if e.state != nil {
-		ws, ok = e.state.Sys().(syscall.WaitStatus)
-	}
+	st := e.status
 	switch {
-	case !ok:
+	case e.never:
+		f.Kind, f.Code, f.Message = CannotRun, ExitCannotRun, e.msg
+	case !st.known:
 		f.Kind, f.Code, f.Status = RankExited, 1, 1
-	case ws.Signaled():
-		f.Kind, f.Signal, f.Code = RankSignaled, ws.Signal(), signalExitCode(ws.Signal())
-	case ws.ExitStatus() != 0:
-		f.Kind, f.Code, f.Status = RankExited, ws.ExitStatus(), ws.ExitStatus()
+	case st.signal != 0:
+		f.Kind, f.Signal, f.Code = RankSignaled, st.signal, signalExitCode(st.signal)
+	case st.code != 0:
+		f.Kind, f.Code, f.Status = RankExited, st.code, st.code
 	case e.unfinalized:
 		f.Kind, f.Code = RankNoFinalize, 1
 	default:
@@ -520,6 +564,7 @@ func (s *supervisor) fail(f *Failure) {
 	if err := terminateGroups(s.pids()); err != nil {
 		s.logf("%v", err)
 	}
+	s.signalRemote(syscall.SIGTERM)
 	s.graceT = time.NewTimer(s.grace)
 }
 
@@ -532,14 +577,16 @@ func (s *supervisor) kill() {
 	if err := killGroups(s.pids()); err != nil {
 		s.logf("%v", err)
 	}
+	s.signalRemote(syscall.SIGKILL)
 	s.killT = time.NewTimer(killWait)
 }
 
-// pids lists the process ids, and so the process groups, of started ranks,
-// including those that have exited: processes they started may remain.
+// pids lists the process ids, and so the process groups, of the ranks
+// started on this host, including those that have exited: processes they
+// started may remain.
 func (s *supervisor) pids() []int {
-	pids := make([]int, len(s.ranks))
-	for i, r := range s.ranks {
+	pids := make([]int, len(s.locals))
+	for i, r := range s.locals {
 		pids[i] = r.pid
 	}
 	return pids
@@ -561,7 +608,7 @@ func (s *supervisor) drain() {
 	case <-t.C:
 	}
 	s.logf("output still open %v after the ranks ended; closing it", drainWait)
-	for _, r := range s.ranks {
+	for _, r := range s.locals {
 		r.closeReaders()
 	}
 	t.Reset(drainWait)
@@ -582,7 +629,10 @@ func (s *supervisor) result() (int, error) {
 // finish releases what the job held.
 func (s *supervisor) finish() {
 	close(s.done)
-	for _, t := range []*time.Timer{s.timeoutT, s.graceT, s.killT, s.settleT, s.diagT} {
+	if s.remote != nil {
+		s.remote.stop()
+	}
+	for _, t := range []*time.Timer{s.timeoutT, s.graceT, s.killT, s.settleT, s.diagT, s.connectT} {
 		if t != nil {
 			t.Stop()
 		}

@@ -34,7 +34,9 @@ var (
 // program that forgets the barrier fails under spmdrun as it would there,
 // rather than working by luck.
 type job struct {
-	size int
+	size    int
+	members int                      // ranks that enter each barrier here: size, or a node's share
+	relay   func([]KV) ([]KV, error) // with a node's share: completes the barrier job-wide
 
 	mu        sync.Mutex
 	committed map[string]string   // visible to every rank
@@ -53,6 +55,13 @@ type barrier struct {
 	entered int
 	done    chan struct{}
 	err     *replyError
+	puts    []KV // on success: every put the barrier made visible
+}
+
+// KV is one put: the rank that made it, the key and the value.
+type KV struct {
+	Rank       int
+	Key, Value string
 }
 
 func newBarrier(size int) *barrier {
@@ -62,6 +71,7 @@ func newBarrier(size int) *barrier {
 func newJob(size int) *job {
 	j := &job{
 		size:      size,
+		members:   size,
 		committed: make(map[string]string),
 		pending:   make([]map[string]string, size),
 		gone:      make([]bool, size),
@@ -78,11 +88,20 @@ func newJob(size int) *job {
 // job (RFC 13: a key SHALL NOT be put twice), so a key already committed or
 // pending from any rank is refused, as is the reserved PMI_ prefix.
 func (j *job) put(rank int, key, val string) *replyError {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if rerr := j.checkPutLocked(key); rerr != nil {
+		return rerr
+	}
+	j.pending[rank][key] = val
+	return nil
+}
+
+// checkPutLocked refuses a key that is reserved or already put.
+func (j *job) checkPutLocked(key string) *replyError {
 	if strings.HasPrefix(key, "PMI_") {
 		return errReservedKey
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	if _, ok := j.committed[key]; ok {
 		return errDuplicateKey
 	}
@@ -91,7 +110,6 @@ func (j *job) put(rank int, key, val string) *replyError {
 			return errDuplicateKey
 		}
 	}
-	j.pending[rank][key] = val
 	return nil
 }
 
@@ -132,17 +150,93 @@ func (j *job) enterBarrier(rank int) (*barrier, *replyError) {
 	}
 	b.in[rank] = true
 	b.entered++
-	if b.entered == j.size {
-		for _, p := range j.pending {
-			for k, v := range p {
-				j.committed[k] = v
-			}
-			clear(p)
-		}
-		j.bar = newBarrier(j.size)
-		close(b.done)
+	if b.entered == j.members {
+		j.completeLocked(b)
 	}
 	return b, nil
+}
+
+// enterMany enters ranks into the current barrier on behalf of another
+// node's server, with the puts its ranks made since the last barrier. The
+// puts are checked as single puts are; a refused one fails the call and
+// enters no rank.
+func (j *job) enterMany(ranks []int, puts []KV) (*barrier, *replyError) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	switch {
+	case j.closed:
+		return nil, errServerClosed
+	case j.firstGone >= 0:
+		return nil, goneError(j.firstGone)
+	}
+	b := j.bar
+	seen := make(map[string]bool, len(puts))
+	for _, kv := range puts {
+		if kv.Rank < 0 || kv.Rank >= j.size {
+			return nil, &replyError{-1, "put_from_rank_out_of_range"}
+		}
+		if rerr := j.checkPutLocked(kv.Key); rerr != nil {
+			return nil, rerr
+		}
+		if seen[kv.Key] {
+			return nil, errDuplicateKey
+		}
+		seen[kv.Key] = true
+	}
+	for _, r := range ranks {
+		if r < 0 || r >= j.size || b.in[r] {
+			return nil, &replyError{-1, "barrier_rank_invalid_or_repeated"}
+		}
+	}
+	for _, kv := range puts {
+		j.pending[kv.Rank][kv.Key] = kv.Value
+	}
+	for _, r := range ranks {
+		b.in[r] = true
+	}
+	b.entered += len(ranks)
+	if b.entered == j.members {
+		j.completeLocked(b)
+	}
+	return b, nil
+}
+
+// completeLocked ends barrier b, which every member has entered: the
+// pending puts become visible, or, on a node's server, go to the relay,
+// whose answer (the whole job's puts) becomes visible when it returns.
+func (j *job) completeLocked(b *barrier) {
+	var puts []KV
+	for r, p := range j.pending {
+		for k, v := range p {
+			puts = append(puts, KV{Rank: r, Key: k, Value: v})
+		}
+		clear(p)
+	}
+	j.bar = newBarrier(j.size)
+	if j.relay == nil {
+		j.commitLocked(b, puts)
+		return
+	}
+	go func() {
+		all, err := j.relay(puts)
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		if err != nil {
+			b.err = &replyError{-1, "barrier_failed_upstream"}
+			close(b.done)
+			return
+		}
+		j.commitLocked(b, all)
+	}()
+}
+
+// commitLocked makes puts visible and completes b.
+func (j *job) commitLocked(b *barrier, puts []KV) {
+	for _, kv := range puts {
+		j.committed[kv.Key] = kv.Value
+	}
+	b.puts = puts
+	close(b.done)
 }
 
 // leave records that rank's connection has ended. A barrier that is filling

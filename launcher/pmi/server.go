@@ -46,6 +46,17 @@ type ServerConfig struct {
 	// reply: a launcher can watch for keys that carry news (spmd ranks put
 	// "spmd-lost-<rank>" when they see a peer die).
 	OnPut func(rank int, key, value string)
+	// Ranks, if not empty, makes the Server one node's part of a job that
+	// spans nodes (a per-node proxy): it serves only these ranks, and its
+	// barrier completes when all of them have entered it and Relay has
+	// returned. Size is still the whole job's.
+	Ranks []int
+	// Relay is called, with Ranks, when all of them have entered a
+	// barrier, with the puts they made since the last one. It returns every
+	// put of the job-wide barrier (its own included), which then become
+	// visible; an error fails the barrier. Required with Ranks. It runs on
+	// a goroutine of its own and may block.
+	Relay func(puts []KV) ([]KV, error)
 	// Logf receives protocol errors and similar diagnostics, from the
 	// serving goroutines, possibly concurrently. Nil discards them.
 	Logf func(format string, args ...any)
@@ -69,6 +80,7 @@ type Server struct {
 	closed    bool
 	done      chan struct{} // closed by Close
 	claimed   []bool        // claimed[r]: rank r has (had) a connection
+	foreign   []bool        // with ServerConfig.Ranks: foreign[r] when rank r is served elsewhere
 	conns     map[io.Closer]struct{}
 	listeners []net.Listener
 	wg        sync.WaitGroup // serving goroutines started by the Server
@@ -91,6 +103,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		done:     make(chan struct{}),
 		claimed:  make([]bool, cfg.Size),
 		conns:    make(map[io.Closer]struct{}),
+	}
+	if err := s.serveShare(cfg.Ranks, cfg.Relay); err != nil {
+		return nil, err
 	}
 	if s.kvsName == "" {
 		var b [6]byte
@@ -218,6 +233,9 @@ func (s *Server) claim(rank int) error {
 	}
 	if s.claimed[rank] {
 		return fmt.Errorf("%w: rank %d already has a PMI connection", ErrInvalid, rank)
+	}
+	if s.foreign != nil && s.foreign[rank] {
+		return fmt.Errorf("%w: rank %d is not served here", ErrInvalid, rank)
 	}
 	s.claimed[rank] = true
 	return nil

@@ -26,6 +26,7 @@ func (o *options) allocation(lookupEnv func(string) (string, bool)) (*sched.Allo
 	if err != nil {
 		return nil, err
 	}
+	o.scheduler = d.Scheduler
 	if d.Condor != nil {
 		return condorAllocation(d.Condor)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -31,6 +32,16 @@ flags:
   --map-by P       slot: fill each host's slots in turn (default);
                    node: one rank per host in turn (round robin)
   -ppn N           N ranks per host, whatever its slots (also --npernode)
+  --launcher CMD   how to start spmdrun's proxy on each other host: run as
+                   CMD host command..., like ssh (default "ssh -o BatchMode=yes";
+                   inside Slurm "srun" and inside PBS "pbs_tmrsh" or "pbsdsh -u"
+                   are used instead). The job's cookie goes to the proxy on
+                   its standard input (--launcher-cookie env: in SPMD_COOKIE;
+                   file: in a 0600 file under ~/.spmd, for launchers that pass
+                   neither)
+  --root-addr A    address the proxies connect back to (default: listen on
+                   every interface; the proxies try each address)
+  --connect-timeout D  how long proxies may take to connect (default 30s)
   --print-allocation  print the hosts and slots found, and where the ranks
                    would run, then exit without starting anything
   -x VAR[=value]   export VAR to every rank (repeatable); without =value,
@@ -107,6 +118,11 @@ type options struct {
 	timeout    time.Duration
 	grace      time.Duration
 	statusPID  int // --status: the spmdrun to ask for a report
+	launcher   string
+	cookieVia  string
+	rootAddr   string
+	connect    time.Duration
+	scheduler  sched.Scheduler // the batch system whose allocation is used
 	help       bool
 	version    bool
 	program    string
@@ -148,6 +164,10 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, 
 	fs.DurationVar(&o.timeout, "timeout", 0, "")
 	fs.DurationVar(&o.grace, "grace", launcher.DefaultGrace, "")
 	fs.IntVar(&o.statusPID, "status", 0, "")
+	fs.StringVar(&o.launcher, "launcher", "", "")
+	fs.StringVar(&o.cookieVia, "launcher-cookie", "", "")
+	fs.StringVar(&o.rootAddr, "root-addr", "", "")
+	fs.DurationVar(&o.connect, "connect-timeout", 0, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
@@ -186,6 +206,12 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, 
 		return nil, errors.New("give --host or --hostfile, not both")
 	case o.timeout < 0:
 		return nil, fmt.Errorf("invalid timeout %v: must not be negative", o.timeout)
+	case o.cookieVia != "" && o.cookieVia != "stdin" && o.cookieVia != "env" && o.cookieVia != "file":
+		return nil, fmt.Errorf("invalid --launcher-cookie %q: want stdin, env or file", o.cookieVia)
+	case set["launcher"] && strings.TrimSpace(o.launcher) == "":
+		return nil, errors.New("empty --launcher")
+	case o.connect < 0:
+		return nil, fmt.Errorf("invalid connect timeout %v: must not be negative", o.connect)
 	case o.grace < 0:
 		return nil, fmt.Errorf("invalid grace period %v: must not be negative", o.grace)
 	case fs.NArg() == 0 && !o.printAlloc:
@@ -222,14 +248,50 @@ func (o *options) job(m *sched.Mapping) *launcher.Job {
 		grace = -1 // Job's zero means the default; --grace 0 means no grace
 	}
 	return &launcher.Job{
-		Program:   o.program,
-		Args:      o.args,
-		N:         o.n,
-		Mapping:   m,
-		Env:       o.env,
-		TagOutput: o.tagOutput,
-		OutputDir: o.outputDir,
-		Timeout:   o.timeout,
-		Grace:     grace,
+		Program:        o.program,
+		Args:           o.args,
+		N:              o.n,
+		Mapping:        m,
+		Env:            o.env,
+		TagOutput:      o.tagOutput,
+		OutputDir:      o.outputDir,
+		Timeout:        o.timeout,
+		Grace:          grace,
+		Launcher:       o.remoteLauncher(m, exec.LookPath),
+		RootAddr:       o.rootAddr,
+		ConnectTimeout: o.connect,
 	}
+}
+
+// remoteLauncher chooses how proxies start on other hosts: --launcher, else
+// the batch system's own way (its processes are accounted to the job and
+// killed with it), else ssh.
+func (o *options) remoteLauncher(m *sched.Mapping, lookPath func(string) (string, error)) *launcher.RemoteLauncher {
+	if o.launcher != "" {
+		via := o.cookieVia
+		if via == "" {
+			via = "stdin"
+		}
+		return &launcher.RemoteLauncher{Command: strings.Fields(o.launcher), PerHost: true, Cookie: via}
+	}
+	switch o.scheduler {
+	case sched.Slurm:
+		if _, err := lookPath("srun"); err == nil && m != nil {
+			// One proxy per node of the job's hosts, from one srun, as
+			// Open MPI's and MPICH's launchers do inside an allocation.
+			return &launcher.RemoteLauncher{Command: []string{"srun", "--ntasks-per-node=1",
+				fmt.Sprintf("--nodes=%d", len(m.Hosts)), "--nodelist=" + strings.Join(m.Hosts, ","),
+				"--kill-on-bad-exit", "--mpi=none", "--cpu-bind=none", "--input=none"}, Cookie: "env"}
+		}
+	case sched.PBS:
+		// pbs_tmrsh and pbsdsh start processes under the job's TM session;
+		// neither forwards standard input, so the cookie goes in a file.
+		if _, err := lookPath("pbs_tmrsh"); err == nil {
+			return &launcher.RemoteLauncher{Command: []string{"pbs_tmrsh"}, PerHost: true, Cookie: "file"}
+		}
+		if _, err := lookPath("pbsdsh"); err == nil {
+			return &launcher.RemoteLauncher{Command: []string{"pbsdsh", "-u", "--"}, Cookie: "file"}
+		}
+	}
+	return nil
 }

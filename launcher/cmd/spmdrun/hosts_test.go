@@ -57,9 +57,9 @@ func TestSpmdrunBadHostfile(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "no such file or directory")
 
-	r = runSpmdrun(t, nil, nil, "--host", "localhost,elsewhere.invalid", pmirank, "ok")
-	assert.Equal(t, 2, r.code)
-	assert.Contains(t, r.stderr, "host elsewhere.invalid is not this host")
+	r = runSpmdrun(t, nil, nil, "--host", "localhost,elsewhere.invalid", "--launcher", "false", pmirank, "ok")
+	assert.Equal(t, 255, r.code)
+	assert.Contains(t, r.stderr, "spmdrun: lost host elsewhere.invalid: the command starting its proxy exited with code 1 before the proxy connected; ranks 1")
 }
 
 func TestSpmdrunOutputFilename(t *testing.T) {

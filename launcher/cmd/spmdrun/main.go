@@ -30,6 +30,9 @@ func main() {
 // run is spmdrun with its arguments and standard streams; it returns the
 // exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "--proxy" || args[0] == "-proxy") {
+		return runProxy(args[1:], stdin, stderr)
+	}
 	opts, err := parseArgs(args, os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "spmdrun: %v (see spmdrun --help)\n", err)
