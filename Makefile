@@ -58,6 +58,9 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHeader$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHello$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./launcher/pmi/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./launcher/pmi/
+	$(GO) test -run '^$$' -fuzz '^FuzzClient2Replies$$' -fuzztime $(FUZZTIME) ./launcher/pmi/
+	$(GO) test -run '^$$' -fuzz '^FuzzProxyFrame$$' -fuzztime $(FUZZTIME) ./launcher/
 	$(GO) test -run '^$$' -fuzz '^FuzzServeLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./launcher/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBlocked$$' -fuzztime $(FUZZTIME) ./launcher/
 	for f in FuzzParseHostfile FuzzExpandHostlist FuzzParseTasksPerNode FuzzParseNodefile; do \

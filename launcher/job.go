@@ -104,6 +104,10 @@ type Job struct {
 	// ConnectTimeout bounds how long remote hosts' proxies may take to
 	// connect; zero means DefaultConnectTimeout.
 	ConnectTimeout time.Duration
+	// Listening, if not nil, is called once Run knows where proxies are to
+	// connect: with the addresses ("host:port") to try, or with none when
+	// every rank runs on this host. External launchers publish them.
+	Listening func(addrs []string)
 	// RootAddr is the address the launcher listens on for its proxies;
 	// empty means every interface, on a port the system picks.
 	RootAddr string
@@ -222,6 +226,9 @@ func (j *Job) rankEnv(local, localSize int, pmiEnv []string, jobID, cookie strin
 		"SPMD_COOKIE="+cookie,
 	)
 }
+
+// NewCookie returns a new random job cookie, as hex, for Job.Cookie.
+func NewCookie() (string, error) { return randomHex(32) }
 
 // randomHex returns n random bytes as hex digits: job ids and cookies.
 func randomHex(n int) (string, error) {

@@ -27,6 +27,11 @@ type RemoteLauncher struct {
 	Command []string
 	// PerHost: see Command.
 	PerHost bool
+	// External means the proxies are started by someone else (the nodes
+	// of an HTCondor parallel job run `spmdrun --join`): nothing is run,
+	// and each proxy finds its place by its host name. Job.Listening tells
+	// where they are to connect.
+	External bool
 	// Cookie says how proxies learn the job's cookie, which must never be
 	// on a command line: "stdin" (the first line of the proxy's standard
 	// input; for launchers that forward it, like ssh), "env" (SPMD_COOKIE
@@ -121,6 +126,9 @@ func (s *supervisor) newRemote() (*remote, error) {
 		any = true
 	}
 	if !any {
+		if s.job.Listening != nil {
+			s.job.Listening(nil)
+		}
 		return nil, nil
 	}
 	ln, err := net.Listen("tcp", s.job.RootAddr)
@@ -129,6 +137,9 @@ func (s *supervisor) newRemote() (*remote, error) {
 	}
 	rm.ln = ln
 	rm.addrs = rootAddrs(ln.Addr().(*net.TCPAddr))
+	if s.job.Listening != nil {
+		s.job.Listening(rm.addrs)
+	}
 	return rm, nil
 }
 
@@ -189,6 +200,10 @@ func (rm *remote) start() error {
 	l := SSH
 	if rm.s.job.Launcher != nil {
 		l = *rm.s.job.Launcher
+	}
+	if l.External {
+		go rm.accept()
+		return nil
 	}
 	if len(l.Command) == 0 {
 		l.Command = SSH.Command

@@ -292,3 +292,39 @@ func (c *CondorJob) Allocation(contacts []Contact) (*Allocation, error) {
 	}
 	return &Allocation{Hosts: l.hosts, Source: fmt.Sprintf("HTCondor parallel job, %d nodes (run %s, contacts in %s)", c.NProcs, c.Rendezvous.Run, c.Rendezvous.Dir)}, nil
 }
+
+// RootAddrNone is the address node 0 publishes when it has no proxies to
+// wait for (every rank runs on its own host): the other nodes then exit.
+const RootAddrNone = "none"
+
+// WaitRoot waits until node 0 of this run has published the address at
+// which its launcher takes proxies, and returns the contact.
+func (r *Rendezvous) WaitRoot(ctx context.Context) (*Contact, error) {
+	poll := r.Poll
+	if poll <= 0 {
+		poll = 200 * time.Millisecond
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		c, err := r.read(0)
+		switch {
+		case err == nil && c.Addr != "-":
+			return c, nil
+		case err == nil, errors.Is(err, errStale), errors.Is(err, os.ErrNotExist):
+		default:
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("rendezvous in %s: node 0 of run %s published no address: %w", r.Dir, r.Run, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// CookiePath is the file through which node 0 gives the job's cookie to
+// the other nodes: in the shared directory, readable by the user only.
+func (r *Rendezvous) CookiePath() string {
+	return filepath.Join(r.Dir, ".spmd-cookie."+r.Run)
+}

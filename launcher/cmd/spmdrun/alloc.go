@@ -28,6 +28,7 @@ func (o *options) allocation(lookupEnv func(string) (string, bool)) (*sched.Allo
 	}
 	o.scheduler = d.Scheduler
 	if d.Condor != nil {
+		o.condor = d.Condor
 		return condorAllocation(d.Condor)
 	}
 	return d.Allocation, nil

@@ -123,6 +123,7 @@ type options struct {
 	rootAddr   string
 	connect    time.Duration
 	scheduler  sched.Scheduler // the batch system whose allocation is used
+	condor     *sched.CondorJob // node 0 of an HTCondor parallel job
 	help       bool
 	version    bool
 	program    string

@@ -33,6 +33,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "--proxy" || args[0] == "-proxy") {
 		return runProxy(args[1:], stdin, stderr)
 	}
+	if len(args) > 0 && (args[0] == "--join" || args[0] == "-join") {
+		return runJoin(args[1:], os.LookupEnv, stderr)
+	}
 	opts, err := parseArgs(args, os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "spmdrun: %v (see spmdrun --help)\n", err)
@@ -60,7 +63,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				printAllocation(stdout, alloc, m, opts.n)
 				return 0
 			}
-			return runJob(opts.job(m), stdin, stdout, stderr)
+			job := opts.job(m)
+			if c := opts.condor; c != nil {
+				host, _ := os.Hostname()
+				if err := condorRoot(job, c, host, stderr); err != nil {
+					fmt.Fprintf(stderr, "spmdrun: %v\n", err)
+					return launcher.ExitInternal
+				}
+				defer os.Remove(c.Rendezvous.CookiePath())
+				defer c.Rendezvous.Remove()
+			}
+			return runJob(job, stdin, stdout, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "spmdrun: %v\n", err)

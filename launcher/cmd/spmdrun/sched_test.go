@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,4 +55,38 @@ func TestSpmdrunCondorAllocation(t *testing.T) {
 	r = runSpmdrun(t, nil, env, pmirank, "ok")
 	assert.Equal(t, 2, r.code)
 	assert.Equal(t, "spmdrun: HTCondor node 1 of 2: only node 0 runs the job; the other nodes run spmdrun --join\n", r.stderr)
+}
+
+func TestSpmdrunCondorJoin(t *testing.T) {
+	dir := t.TempDir()
+	ad := filepath.Join(t.TempDir(), "job.ad")
+	require.NoError(t, os.WriteFile(ad, []byte("ClusterId = 4\nProcId = 0\nEnteredCurrentStatus = 1700000001\nRequestCpus = 2\n"), 0o644))
+	// A contact that an earlier run left behind must be ignored.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "spmd-contact.1"),
+		[]byte("spmd-contact run=4.0.1600000000 procno=1 host=stale slots=2 addr=-\n"), 0o644))
+	base := append(noScheduler, "_CONDOR_NPROCS=2", "_CONDOR_JOB_AD="+ad, "_CONDOR_JOB_IWD="+dir)
+	// Node 1, started by HTCondor at about the same time as node 0; its
+	// host name is made up so that its ranks count as another host's.
+	joiner := exec.Command(spmdrun, "--join", "--name", "nodeB")
+	joiner.Env = append(append(os.Environ(), base...), "_CONDOR_PROCNO=1")
+	var jerr bytes.Buffer
+	joiner.Stderr = &jerr
+	require.NoError(t, joiner.Start())
+	t.Cleanup(func() { _ = joiner.Process.Kill() })
+
+	r := runSpmdrun(t, nil, append(base, "_CONDOR_PROCNO=0"), "--tag-output", pmirank, "where")
+	require.Equal(t, 0, r.code, r.stderr)
+	for _, want := range []string{"[0] rank 0 local 0/2", "[1] rank 1 local 1/2", "[2] rank 2 local 0/2", "[3] rank 3 local 1/2"} {
+		assert.Contains(t, r.stdout, want+" mapping (vector,(0,2,2))")
+	}
+	done := make(chan error, 1)
+	go func() { done <- joiner.Wait() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err, jerr.String())
+	case <-time.After(testLimit):
+		t.Fatal("the joining node did not exit")
+	}
+	cookies, _ := filepath.Glob(filepath.Join(dir, ".spmd-cookie.*"))
+	assert.Empty(t, cookies, "node 0 removes the cookie file")
 }
