@@ -122,7 +122,7 @@ type options struct {
 	cookieVia  string
 	rootAddr   string
 	connect    time.Duration
-	scheduler  sched.Scheduler // the batch system whose allocation is used
+	scheduler  sched.Scheduler  // the batch system whose allocation is used
 	condor     *sched.CondorJob // node 0 of an HTCondor parallel job
 	help       bool
 	version    bool
