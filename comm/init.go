@@ -23,8 +23,10 @@ import (
 const maxMessage = 1 << 46
 
 // Init joins the job that the environment describes and returns the world
-// communicator: PMI-1 when launched by spmdrun or MPICH's mpiexec (PMI_FD or
-// PMI_PORT), otherwise a world of one rank. Settings come from SPMD_*
+// communicator: PMI when launched by spmdrun, MPICH's mpiexec or srun
+// --mpi=pmi2 (PMI_FD or PMI_PORT; PMI-1, or PMI-2 per SPMD_PMI), a
+// key-value server of rank 0's in a Slurm step without PMI, otherwise a
+// world of one rank. Settings come from SPMD_*
 // variables (see ConfigFromEnv). Call Finalize before exiting.
 func Init() (*Comm, error) {
 	cfg, err := ConfigFromEnv()

@@ -42,8 +42,9 @@
 // put, get, barrier_in, finalize, abort, and the PMI_PORT initack
 // handshake. Not implemented: spawn (the multi-line mcmd form),
 // publish_name, unpublish_name and lookup_name; the Server answers them as
-// unknown commands. PMI-2 is not implemented; a client that asks for
-// version 2 in init is refused.
+// unknown commands. The Server speaks PMI-1 only: a client that asks for
+// version 2 in init is refused. Client2 is a PMI-2 client (for srun
+// --mpi=pmi2), and ConnectFromEnv picks the wire (see Version).
 //
 // The Client is written for the strictest server it may meet. Slurm reads
 // each request with a single read() of at most 1024 bytes, so the Client

@@ -16,8 +16,11 @@ import (
 // usage is the text of spmdrun --help.
 const usage = `usage: spmdrun [flags] program [args...]
 
-Runs N copies (ranks) of program on this host, wired up through PMI-1 like
-MPICH's mpiexec, and exits with the code of the first rank that fails.
+Runs N copies (ranks) of program on this host or the hosts given, wired up
+through PMI-1 like MPICH's mpiexec, and exits with the code of the first
+rank that fails. Ranks on other hosts are started by a proxy per host
+(spmdrun --proxy, started through ssh, srun, pbs_tmrsh/pbsdsh or
+--launcher), which connects back to this spmdrun.
 
 flags:
   -n N, -np N      number of ranks (default: one per slot of the hosts, else 1;
@@ -101,6 +104,7 @@ exit status:
   2        bad arguments
   124      the --timeout expired
   127      the program cannot be run (not found, not executable)
+  255      a host was lost: its proxy went away, or never connected
   129/130/143  spmdrun was ended by SIGHUP/SIGINT/SIGTERM
 `
 
