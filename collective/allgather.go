@@ -12,25 +12,41 @@ func init() {
 	register("allgather", "recursive_doubling", "bruck", "ring", "linear")
 }
 
-// Selection thresholds for Allgather(v), on the total gathered: MPICH's
-// defaults (ALLGATHER_SHORT_MSG_SIZE, ALLGATHER_LONG_MSG_SIZE). Recursive
+// Selection thresholds for Allgather(v), on the total gathered. Recursive
 // doubling and Bruck take ⌈lg p⌉ steps, the ring p−1, all with the same
-// n(p−1)/p·β; so the logarithmic ones win while latency matters: recursive
-// doubling (power-of-two p, no extra copies) below allgatherLongBytes,
-// Bruck (any p, two local copies of n) below allgatherShortBytes. Above,
-// the ring, which only ever talks to neighbours and keeps every link busy,
-// wins. To be tuned with spmd's benchmarks.
+// n(p−1)/p·β; so the logarithmic ones win while latency matters:
+// recursive doubling (power-of-two p, no extra copies) below
+// allgatherLongBytes, Bruck (any p, two local copies of n) below
+// allgatherShortBytes (MPICH's ALLGATHER_SHORT_MSG_SIZE). Above, the
+// ring, which only ever talks to neighbours and keeps every link busy.
+//
+// Tuned on the 2-core EPYC VM over shared memory (per-size medians of 3
+// rounds, algorithms alternated, µs; recursive doubling / ring / Bruck):
+//
+//	spmdrun -n P spmdbench allgather --min 1K --max 1M --algorithm A \
+//	    --iters 200 --warmup 20 --iters-large 20 --warmup-large 3
+//
+// allgatherLongBytes: on 4 ranks recursive doubling is as fast as the ring
+// or faster up to 1 MiB per rank, 4 MiB in all (256 KiB: 177/182/217,
+// 1 MiB: 683/702/1249; in a second series 635–660 against 638–811), where
+// MPICH stops at 512 KiB in all. On 2 ranks both are one exchange.
+//
+// allgatherBruckMinP: on 3 ranks ⌈lg p⌉ = p−1 = 2 steps, and the ring did
+// as well as Bruck or better at every size (8 KiB per rank:
+// 19.9/20.9/22.7; 32 KiB: 36.9/30.6/37.7; 1 MiB: 586/401/671), so Bruck's
+// extra copies buy nothing below 5 ranks.
 const (
 	allgatherShortBytes = 81920
-	allgatherLongBytes  = 524288
+	allgatherLongBytes  = 4 << 20
+	allgatherBruckMinP  = 5
 )
 
 // allgatherDecide picks the algorithm for p ranks and a total of bytes.
 func allgatherDecide(p, bytes int) string {
 	switch {
-	case moveIsPow2(p) && bytes < allgatherLongBytes:
+	case moveIsPow2(p) && bytes <= allgatherLongBytes:
 		return "recursive_doubling"
-	case !moveIsPow2(p) && bytes < allgatherShortBytes:
+	case !moveIsPow2(p) && p >= allgatherBruckMinP && bytes < allgatherShortBytes:
 		return "bruck"
 	default:
 		return "ring"
@@ -44,8 +60,9 @@ func allgatherDecide(p, bytes int) string {
 // In place: a rank that passes a nil send has its own block already in
 // recv, and n = len(recv)/p.
 //
-// Algorithms as in MPICH: recursive doubling (power-of-two p, under
-// 512 KiB in all), Bruck (other p, under 80 KiB), ring (larger), and a
+// Algorithms as in MPICH, with thresholds tuned on shared memory (see
+// allgatherDecide): recursive doubling (power-of-two p, up to 4 MiB in
+// all), Bruck (other p from 5 ranks, under 80 KiB), ring (the rest), and a
 // linear reference (gather, then broadcast);
 // SPMD_COLL_ALLGATHER=recursive_doubling|bruck|ring|linear forces one
 // (recursive doubling folds odd ranks in when p is not a power of two).
@@ -78,10 +95,19 @@ func allgather[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
 	if err != nil {
 		return err
 	}
-	if send != nil {
-		copy(recv[me*n:], send)
-	}
 	var errs moveErrs
+	switch {
+	case send == nil || p == 1:
+	case alg == "ring":
+		allgatherRingFrom(cc, recv, moveEqualOffsets(p, n), me, 0, send, tag, &errs)
+		return moveWrap("allgather", errs.err)
+	case alg == "recursive_doubling" && moveIsPow2(p):
+		allgatherDoublingFrom(cc, recv, moveEqualOffsets(p, n), me, 0, send, tag, &errs)
+		return moveWrap("allgather", errs.err)
+	}
+	if send != nil {
+		copyHot(recv[me*n:], send)
+	}
 	allgatherRun(cc, recv, moveEqualOffsets(p, n), tag, alg, &errs)
 	return moveWrap("allgather", errs.err)
 }
@@ -127,7 +153,7 @@ func allgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, alg s
 		if len(send) != counts[me] {
 			errs.keep(fmt.Errorf("rank %d sends %d elements, counts[%d] = %d: %w", me, len(send), me, counts[me], comm.ErrArg))
 		}
-		copy(recv[off[me]:off[me+1]], send)
+		copyHot(recv[off[me]:off[me+1]], send)
 	}
 	allgatherRun(cc, recv, off, tag, alg, &errs)
 	return moveWrap("allgatherv", errs.err)

@@ -27,7 +27,7 @@ func allgatherBruck[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift, 
 		b := (v + i) % p
 		pos[i+1] = pos[i] + off[b+1] - off[b]
 	}
-	copy(tmp, buf[off[v]:off[v+1]])
+	copyHot(tmp, buf[off[v]:off[v+1]])
 	for d := 1; d < p; d <<= 1 {
 		k := min(d, p-d)
 		to, from := ((v-d+p)%p+shift)%p, ((v+d)%p+shift)%p

@@ -22,7 +22,19 @@ import (
 //
 // buf, off, v and shift as for allgatherRing.
 func allgatherDoubling[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift, tag int, errs *moveErrs) {
+	allgatherDoublingFrom(cc, buf, off, v, shift, nil, tag, errs)
+}
+
+// allgatherDoublingFrom is allgatherDoubling for a rank whose own block is
+// still in own (nil: in place), p a power of two. Its first step sends
+// own itself and copies it into place after its receive, for the reasons
+// given at allgatherRingFrom.
+func allgatherDoublingFrom[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift int, own []T, tag int, errs *moveErrs) {
 	p := len(off) - 1
+	if own != nil && (p == 1 || !moveIsPow2(p)) {
+		copyHot(buf[off[v]:off[v+1]], own) // the fold reads it in place
+		own = nil
+	}
 	if p == 1 {
 		return
 	}
@@ -54,7 +66,20 @@ func allgatherDoubling[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shif
 	if v < 2*r {
 		j = v / 2
 	}
-	for mask := 1; mask < q; mask <<= 1 {
+	first := 1
+	if own != nil {
+		pj := j ^ 1
+		req, err := moveIsend(cc, own, peer(vm(pj)), tag+1)
+		errs.keep(err)
+		errs.keep(moveRecv(cc, buf[off[lo(pj)]:off[lo(pj+1)]], peer(vm(pj)), tag+1))
+		copyHot(buf[off[lo(j)]:off[lo(j+1)]], own)
+		if req != nil {
+			_, err := req.Wait()
+			errs.keep(err)
+		}
+		first = 2
+	}
+	for mask := first; mask < q; mask <<= 1 {
 		pj := j ^ mask
 		mine, theirs := j&^(mask-1), pj&^(mask-1)
 		errs.keep(moveSendrecv(cc,

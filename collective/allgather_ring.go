@@ -14,9 +14,34 @@ import "github.com/spmd-go/spmd/comm"
 // is buf[off[v]:off[v+1]]), with rank v's own block in place; virtual rank
 // u is real rank (u+shift) mod p.
 func allgatherRing[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift, tag int, errs *moveErrs) {
+	allgatherRingFrom(cc, buf, off, v, shift, nil, tag, errs)
+}
+
+// allgatherRingFrom is allgatherRing for a rank whose own block is still
+// in own (the caller's send buffer) rather than in place (own nil: in
+// place). The first step sends straight from own, and copies own into
+// place only after its own receive: the right neighbour then reads the
+// caller's untouched buffer rather than lines this core has just written
+// (on one host it copies them out of this process with process_vm_readv),
+// and both ranks' reads run at once, before either starts its local copy,
+// as Open MPI's two-process allgather does.
+func allgatherRingFrom[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift int, own []T, tag int, errs *moveErrs) {
 	p := len(off) - 1
 	right, left := (v+1+shift)%p, (v-1+p+shift)%p
-	for s := range p - 1 {
+	start := 0
+	if own != nil {
+		rb := (v - 1 + p) % p
+		req, err := moveIsend(cc, own, right, tag)
+		errs.keep(err)
+		errs.keep(moveRecv(cc, buf[off[rb]:off[rb+1]], left, tag))
+		copyHot(buf[off[v]:off[v+1]], own)
+		if req != nil {
+			_, err := req.Wait()
+			errs.keep(err)
+		}
+		start = 1
+	}
+	for s := start; s < p-1; s++ {
 		sb, rb := (v-s+p)%p, (v-s-1+p)%p
 		errs.keep(moveSendrecv(cc, buf[off[sb]:off[sb+1]], right, buf[off[rb]:off[rb+1]], left, tag))
 	}

@@ -85,7 +85,9 @@ func TestAllgather(t *testing.T) {
 
 func TestAllgatherDecide(t *testing.T) {
 	require.Equal(t, "recursive_doubling", allgatherDecide(8, 1000))
-	require.Equal(t, "ring", allgatherDecide(8, allgatherLongBytes))
+	require.Equal(t, "ring", allgatherDecide(8, allgatherLongBytes+1))
+	require.Equal(t, "recursive_doubling", allgatherDecide(4, 4<<20))
+	require.Equal(t, "ring", allgatherDecide(3, 1000), "3 ranks: Bruck saves no step")
 	require.Equal(t, "bruck", allgatherDecide(6, 1000))
 	require.Equal(t, "ring", allgatherDecide(6, allgatherShortBytes))
 }

@@ -18,32 +18,81 @@ func init() {
 	register("allreduce", allreduceRecursiveDoubling, allreduceRabenseifner, allreduceRing, allreduceLinear)
 }
 
-// Selection thresholds for Allreduce, from MPICH's defaults and the α-β
-// costs (see the algorithm files); to be tuned with spmdbench.
+// The decision table for Allreduce, tuned on the 2-core EPYC VM over
+// shared memory with cross-memory attach (shm eager limit 4 KiB), p = 2, 3
+// and 4 (3 and 4 oversubscribed). Each threshold quotes the measurement
+// that set it: per-size medians of 3 rounds, the algorithms alternated,
+// µs, from
+//
+//	spmdrun -n P spmdbench allreduce --min 8 --max 2M --algorithm A \
+//	    --iters 3000 --warmup 200 --iters-large 150 --warmup-large 10   (P = 2)
+//	    --iters 200 --warmup 20 --iters-large 20 --warmup-large 3       (P = 3, 4)
+//
+// (recursive doubling / Rabenseifner / ring). Where nothing was measured
+// (p > 4) the table keeps MPICH's defaults and the α-β costs.
 const (
-	// allreduceShortBytes: up to this many bytes, recursive doubling's
-	// lg p rounds of whole vectors beat the 2 lg p rounds of Rabenseifner
-	// (MPICH's ALLREDUCE_SHORT_MSG_SIZE). Below p' elements the blocks of
-	// Rabenseifner would be empty, so recursive doubling too.
-	allreduceShortBytes = 2048
-	// allreduceRingBytes: on a non-power-of-two group Rabenseifner pays
-	// 2nβ for the fold while the ring pays 2(p−1)α − (2 lg p + 2)α more
-	// latency; with TCP's α ≈ 20 µs and β ≈ 0.2 ns/B the ring wins from
-	// a few hundred KiB.
-	allreduceRingBytes = 256 << 10
+	// allreduceShortBytes: up to here recursive doubling's lg p exchanges
+	// of the whole vector win: 4 KiB: 1.84/2.21/3.47 (p=2),
+	// 10.7/18.3/31.4 (p=4), 7.4/11.9/14.4 (p=3). (MPICH: 2 KiB.) Below p'
+	// elements Rabenseifner's blocks would be empty, so recursive doubling
+	// too.
+	allreduceShortBytes = 4 << 10
+	// allreduceHalvesBytes: up to here Rabenseifner wins, because its
+	// halves still go eagerly while recursive doubling's whole vector
+	// needs a rendezvous round trip: 8 KiB: 3.84/2.59 (p=2), 31.3/21.0
+	// (p=4), 18.8/15.4 (p=3). From 16 KiB both pay rendezvous and the
+	// fewer exchanges of recursive doubling win again: 16 KiB:
+	// 4.73/7.64 (p=2), 36.3/41.1 (p=4), 22.7/31.4 (p=3).
+	allreduceHalvesBytes = 8 << 10
+	// allreduceDoublingBytes: with p ≤ 4, recursive doubling keeps
+	// winning up to here: 1 MiB: 159/174 (p=2), 542/566 (p=4); at 2 MiB
+	// Rabenseifner's smaller bandwidth term wins on 4 ranks (1589/948)
+	// but not on 2 (355/458), where it moves as many bytes in two
+	// exchanges as recursive doubling does in one: p = 2 keeps recursive
+	// doubling at every size.
+	allreduceDoublingBytes = 1 << 20
+	// allreduceDoublingMaxP: the largest group measured for the mid range;
+	// larger ones follow MPICH (Rabenseifner above allreduceShortBytes,
+	// the ring from allreduceWideRingBytes when p is not a power of two),
+	// since recursive doubling's n·lg p bandwidth term grows with p.
+	allreduceDoublingMaxP = 4
+	// allreduceWideRingBytes: for those larger non-power-of-two groups,
+	// where Rabenseifner pays 2nβ for the fold while the ring pays
+	// 2(p−1)α − (2 lg p + 2)α more latency: with TCP's α ≈ 20 µs and
+	// β ≈ 0.2 ns/B the ring wins from a few hundred KiB.
+	allreduceWideRingBytes = 256 << 10
+	// allreduceRingBytes: on a non-power-of-two group the ring wins from
+	// here (no fold, neighbours only): 128 KiB: 79.5/82.4/77.7, 256 KiB:
+	// 143/142/137, 512 KiB: 262/261/233 (p=3), below which recursive
+	// doubling does (64 KiB: 45.3/52.2/60.3); at 1 MiB and beyond
+	// Rabenseifner is back ahead (434 against the ring's 451, 835
+	// against 892 at 2 MiB), so the ring's range ends at
+	// allreduceDoublingBytes.
+	allreduceRingBytes = 128 << 10
 )
 
 // chooseAllreduce is the decision function: the algorithm for a vector of
-// count elements of bytes bytes on p ranks.
+// count elements of bytes bytes on p ranks (see the table above).
 func chooseAllreduce(bytes, count, p int, commutative bool) string {
 	pof := floorPow2(p)
 	switch {
 	case bytes <= allreduceShortBytes || count < pof:
 		return allreduceRecursiveDoubling
-	case !commutative || p == pof || bytes < allreduceRingBytes:
+	case bytes <= allreduceHalvesBytes:
 		return allreduceRabenseifner
+	case p == 2:
+		return allreduceRecursiveDoubling
+	case p > allreduceDoublingMaxP:
+		if p != pof && commutative && bytes >= allreduceWideRingBytes {
+			return allreduceRing
+		}
+		return allreduceRabenseifner
+	case bytes >= allreduceDoublingBytes && (p != pof || bytes > allreduceDoublingBytes):
+		return allreduceRabenseifner
+	case p != pof && commutative && bytes >= allreduceRingBytes:
+		return allreduceRing
 	}
-	return allreduceRing
+	return allreduceRecursiveDoubling
 }
 
 // Allreduce combines send from every rank with op and leaves the result in
@@ -57,7 +106,8 @@ func chooseAllreduce(bytes, count, p int, commutative bool) string {
 // result replaces it. Otherwise send and recv must not overlap.
 //
 // The algorithm follows the vector's size and the rank count (see
-// chooseAllreduce): recursive doubling for short vectors, Rabenseifner's
+// chooseAllreduce, tuned on shared memory): recursive doubling for short
+// vectors and, on up to 4 ranks, up to 1 MiB; Rabenseifner's
 // reduce-scatter + allgather and a pipelined ring for long ones.
 // SPMD_COLL_ALLREDUCE forces one, except that a forced ring with a
 // non-commutative op gives way to the default choice (the ring combines
@@ -133,7 +183,10 @@ func (x *rcall[T]) allreduce(alg string, send, recv []T) error {
 		alg = chooseAllreduce(n*comm.SizeOf[T](), n, x.size, x.op.Commutative())
 	}
 	if same, _ := aliasing(send, recv); !same {
-		copy(recv, send)
+		x.src = send // read by the first step rather than copied (rcall.src)
+	}
+	if x.size == 1 {
+		x.settle(recv)
 	}
 	var err error
 	if x.size > 1 {

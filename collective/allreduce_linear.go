@@ -7,6 +7,7 @@ package collective
 // reference the others are tested against, and for debugging.
 
 func (x *rcall[T]) allreduceLinear(acc []T) error {
+	x.settle(acc)
 	if x.rank != 0 {
 		if err := x.send(acc, 0, kCore); err != nil {
 			return err

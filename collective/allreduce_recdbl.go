@@ -26,12 +26,14 @@ func (x *rcall[T]) allreduceRecursiveDoubling(acc []T) error {
 		for mask := 1; mask < pof; mask <<= 1 {
 			pn := nr ^ mask
 			partner := oldRank(pn, rem)
-			if err := x.sendrecv(acc, partner, tmp, partner, kCore); err != nil {
+			own := x.mine(acc) // the send buffer in the first step
+			if err := x.sendrecv(own, partner, tmp, partner, kCore); err != nil {
 				return err
 			}
-			if err := x.combine(acc, tmp, nr < pn); err != nil {
+			if err := x.combineInto(acc, own, tmp, nr < pn); err != nil {
 				return err
 			}
+			x.src = nil
 		}
 	}
 	return x.foldOut(acc)

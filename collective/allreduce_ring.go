@@ -33,33 +33,38 @@ func (x *rcall[T]) allreduceRing(acc []T) error {
 	segElems := max(1, ringSegmentBytes/comm.SizeOf[T]())
 	nseg := max(1, (maxBlock+segElems-1)/segElems)
 	tmp := x.scratch(2 * maxBlock)
-	block := func(i int) []T { i = (i%p + p) % p; return acc[b.at(i):b.at(i+1)] }
+	at := func(v []T, i int) []T { i = (i%p + p) % p; return v[b.at(i):b.at(i+1)] }
+	block := func(i int) []T { return at(acc, i) }
+	own := x.mine(acc) // this rank's contribution: acc, or the pending send buffer
 
 	ring := &ringPipe{nseg: nseg, right: right, left: left}
 	defer ring.drain()
 
 	// Reduce-scatter: send own block r, then for each step receive a
 	// block's segments, reduce each and pass it on.
-	if err := x.ringSendAll(ring, block(r), kCore); err != nil {
+	if err := x.ringSendAll(ring, at(own, r), kCore); err != nil {
 		return err
 	}
 	for s := range p - 1 {
 		blk := block(r - s - 1)
 		in := tmp[(s%2)*maxBlock:][:len(blk)]
-		if err := x.ringStep(ring, blk, in, s < p-2, kCore); err != nil {
+		if err := x.ringStep(ring, blk, at(own, r-s-1), in, s < p-2, kCore); err != nil {
 			return err
 		}
 	}
 	if err := ring.waitSends(); err != nil {
 		return err
 	}
+	// Every block but r now holds a partial result in acc, and block r is
+	// overwritten below: the send buffer is no longer read.
+	x.src = nil
 	// Allgather: send the block reduced here, then receive each block in
 	// place and pass it on.
 	if err := x.ringSendAll(ring, block(r+1), kGather); err != nil {
 		return err
 	}
 	for s := range p - 1 {
-		if err := x.ringStep(ring, block(r-s), nil, s < p-2, kGather); err != nil {
+		if err := x.ringStep(ring, block(r-s), nil, nil, s < p-2, kGather); err != nil {
 			return err
 		}
 	}
@@ -96,9 +101,10 @@ func (x *rcall[T]) ringSend(g *ringPipe, seg []T, k int) error {
 }
 
 // ringStep receives blk's segments from the left: into in, to be combined
-// into blk, when in is non-nil; straight into blk otherwise. With forward
-// it passes each finished segment on to the right.
-func (x *rcall[T]) ringStep(g *ringPipe, blk, in []T, forward bool, k int) error {
+// with own (this rank's contribution to blk: blk itself or the pending send
+// buffer's block) into blk, when in is non-nil; straight into blk
+// otherwise. With forward it passes each finished segment on to the right.
+func (x *rcall[T]) ringStep(g *ringPipe, blk, own, in []T, forward bool, k int) error {
 	sb := vecBlocks{n: len(blk), parts: g.nseg}
 	dst := blk
 	if in != nil {
@@ -120,7 +126,7 @@ func (x *rcall[T]) ringStep(g *ringPipe, blk, in []T, forward bool, k int) error
 			return err
 		}
 		if in != nil {
-			if err := x.right(seg, in[sb.at(j):sb.at(j+1)]); err != nil {
+			if err := x.combineInto(seg, own[sb.at(j):sb.at(j+1)], in[sb.at(j):sb.at(j+1)], true); err != nil {
 				return err
 			}
 		}

@@ -132,6 +132,15 @@ func TestChooseAllreduce(t *testing.T) {
 	assert.Equal(t, allreduceRabenseifner, chooseAllreduce(1<<20, 1<<17, 6, false), "non-commutative: never the ring")
 	assert.Equal(t, allreduceRabenseifner, chooseAllreduce(64<<10, 8<<10, 6, true))
 	assert.Equal(t, allreduceRing, chooseAllreduce(1<<20, 1<<17, 6, true))
+	// The measured part of the table (p ≤ 4, see allreduce.go).
+	assert.Equal(t, allreduceRecursiveDoubling, chooseAllreduce(4<<10, 512, 4, true))
+	assert.Equal(t, allreduceRabenseifner, chooseAllreduce(8<<10, 1<<10, 2, true), "halves go eagerly")
+	assert.Equal(t, allreduceRecursiveDoubling, chooseAllreduce(2<<20, 1<<18, 2, true), "p = 2: one exchange")
+	assert.Equal(t, allreduceRecursiveDoubling, chooseAllreduce(1<<20, 1<<17, 4, true))
+	assert.Equal(t, allreduceRabenseifner, chooseAllreduce(2<<20, 1<<18, 4, true))
+	assert.Equal(t, allreduceRing, chooseAllreduce(256<<10, 32<<10, 3, true))
+	assert.Equal(t, allreduceRecursiveDoubling, chooseAllreduce(256<<10, 32<<10, 3, false), "non-commutative: never the ring")
+	assert.Equal(t, allreduceRabenseifner, chooseAllreduce(2<<20, 1<<18, 3, true))
 }
 
 // TestIallreduce keeps two non-blocking allreduces and a barrier in flight

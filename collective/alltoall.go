@@ -84,7 +84,7 @@ func alltoall[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
 	if send == nil {
 		tmp, release := scratchFor[T](cc, p*n)
 		defer release()
-		copy(tmp, recv)
+		copyHot(tmp, recv)
 		send = tmp
 	}
 	var errs moveErrs
@@ -166,7 +166,7 @@ func alltoallv[T comm.Scalar](c *comm.Comm, send []T, sendCounts []int, recv []T
 	if send == nil {
 		tmp, release := scratchFor[T](cc, rsum)
 		defer release()
-		copy(tmp, recv)
+		copyHot(tmp, recv)
 		send = tmp
 	} else {
 		soff = moveOffsets(sendCounts)

@@ -27,7 +27,7 @@ func alltoallBruck[T comm.Scalar](cc *comm.Comm, send, recv []T, n, tag int, err
 		k := 0
 		for i := d; i < p; i++ {
 			if i&d != 0 {
-				copy(out[k*n:(k+1)*n], tmp[i*n:(i+1)*n])
+				copyHot(out[k*n:(k+1)*n], tmp[i*n:(i+1)*n])
 				k++
 			}
 		}
@@ -35,13 +35,13 @@ func alltoallBruck[T comm.Scalar](cc *comm.Comm, send, recv []T, n, tag int, err
 		k = 0
 		for i := d; i < p; i++ {
 			if i&d != 0 {
-				copy(tmp[i*n:(i+1)*n], in[k*n:(k+1)*n])
+				copyHot(tmp[i*n:(i+1)*n], in[k*n:(k+1)*n])
 				k++
 			}
 		}
 	}
 	for i := range p {
 		j := (me - i + p) % p
-		copy(recv[j*n:(j+1)*n], tmp[i*n:(i+1)*n])
+		copyHot(recv[j*n:(j+1)*n], tmp[i*n:(i+1)*n])
 	}
 }

@@ -33,5 +33,5 @@ func alltoallSelf[T comm.Scalar](send []T, soff []int, recv []T, roff []int, me 
 	if len(s) != len(r) {
 		errs.keep(fmt.Errorf("rank %d sends itself %d elements but receives %d: %w", me, len(s), len(r), ErrMismatch))
 	}
-	copy(r, s)
+	copyHot(r, s)
 }

@@ -24,8 +24,8 @@ func Barrier(c *comm.Comm) error {
 	if err := checkComm(c); err != nil {
 		return err
 	}
-	cc, tag := call(c)
-	if _, err := reductionStateOf(cc).algorithm("barrier", "SPMD_COLL_BARRIER"); err != nil {
+	cc, s, tag := callState(c)
+	if _, err := s.red.algorithm("barrier", "SPMD_COLL_BARRIER"); err != nil {
 		return err
 	}
 	return barrier(cc, tag)

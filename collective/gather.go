@@ -77,7 +77,7 @@ func gather[T comm.Scalar](c *comm.Comm, send, recv []T, root int, alg string) e
 	switch {
 	case p == 1:
 		if !inPlace {
-			copy(recv, send)
+			copyHot(recv, send)
 		}
 	case alg == "binomial":
 		gatherBinomial(cc, send, recv, off, off, root, tag, inPlace, &errs)
@@ -140,7 +140,7 @@ func gatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, root int
 	switch {
 	case p == 1:
 		if !inPlace {
-			copy(recv, send)
+			copyHot(recv, send)
 		}
 	case alg == "binomial":
 		gathervBinomial(cc, send, recv, counts, root, tag, inPlace, &errs)
@@ -164,7 +164,7 @@ func gatherLinearRoot[T comm.Scalar](cc *comm.Comm, send, recv []T, off []int, r
 		return
 	}
 	if !inPlace {
-		copy(recv[off[root]:off[root+1]], send)
+		copyHot(recv[off[root]:off[root+1]], send)
 	}
 	gatherLinear(cc, recv, off, me, root, 0, tag, errs)
 }

@@ -28,7 +28,7 @@ func gatherBinomial[T comm.Scalar](cc *comm.Comm, send, recv []T, roff, voff []i
 	switch {
 	case v == 0:
 		if !inPlace {
-			copy(recv[roff[root]:roff[root+1]], send)
+			copyHot(recv[roff[root]:roff[root+1]], send)
 		}
 		if root == 0 {
 			work = recv
@@ -37,14 +37,14 @@ func gatherBinomial[T comm.Scalar](cc *comm.Comm, send, recv []T, roff, voff []i
 		tmp, release := scratchFor[T](cc, voff[p])
 		defer release()
 		work = tmp
-		copy(work, recv[roff[root]:roff[root+1]])
+		copyHot(work, recv[roff[root]:roff[root+1]])
 	case span == 1:
 		work = send
 	default:
 		tmp, release := scratchFor[T](cc, voff[v+span]-voff[v])
 		defer release()
 		work = tmp
-		copy(work[:voff[v+1]-voff[v]], send)
+		copyHot(work[:voff[v+1]-voff[v]], send)
 	}
 	treeGather(cc, work, voff, v, root, tag, errs)
 	if v == 0 && root != 0 {

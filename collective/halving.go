@@ -88,12 +88,14 @@ func (x *rcall[T]) reduceScatter(h *halving, acc, tmp []T, b vecBlocks) (window,
 		partner := oldRank(h.nr^mask, h.rem)
 		kept := span(acc, b, keep)
 		in := tmp[:len(kept)]
-		if err := x.sendrecv(span(acc, b, give), partner, in, partner, kCore); err != nil {
+		own := x.mine(acc) // the send buffer in the first step of an Allreduce
+		if err := x.sendrecv(span(own, b, give), partner, in, partner, kCore); err != nil {
 			return w, err
 		}
-		if err := x.combine(kept, in, lower); err != nil {
+		if err := x.combineInto(kept, span(own, b, keep), in, lower); err != nil {
 			return w, err
 		}
+		x.src = nil // from here on acc's window holds the partial result
 		w = keep
 	}
 	return w, nil

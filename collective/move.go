@@ -200,16 +200,16 @@ func moveVirtualOffsets(counts []int, root int) []int {
 // virtual-rank order for root (a rotation: real blocks root…p-1 first).
 func moveToVirtual[T any](dst, src []T, off []int, root int) {
 	p := len(off) - 1
-	k := copy(dst, src[off[root]:off[p]])
-	copy(dst[k:], src[:off[root]])
+	k := copyHot(dst, src[off[root]:off[p]])
+	copyHot(dst[k:], src[:off[root]])
 }
 
 // moveToReal undoes moveToVirtual.
 func moveToReal[T any](dst, src []T, off []int, root int) {
 	p := len(off) - 1
 	k := off[p] - off[root]
-	copy(dst[off[root]:off[p]], src[:k])
-	copy(dst[:off[root]], src[k:off[p]])
+	copyHot(dst[off[root]:off[p]], src[:k])
+	copyHot(dst[:off[root]], src[k:off[p]])
 }
 
 // moveSpan is the number of ranks in the binomial subtree of virtual rank

@@ -253,7 +253,7 @@ func AllgatherObj[T any](c *comm.Comm, v T) ([]T, error) {
 	}
 	off := moveOffsets(counts)
 	all := make([]byte, off[p])
-	copy(all[off[me]:off[me+1]], data)
+	copyHot(all[off[me]:off[me+1]], data)
 	alg, err := moveChoose("allgather", "", func() string { return allgatherDecide(p, off[p]) })
 	if err != nil {
 		return nil, err

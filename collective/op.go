@@ -175,11 +175,11 @@ func reduceLeftInto[T comm.Scalar](op Op, in, inout, tmp []T) error {
 			return fmt.Errorf("collective: reduce: scratch too small: %w", comm.ErrArg)
 		}
 		tmp = tmp[:len(in)]
-		copy(tmp, in)
+		copyHot(tmp, in)
 		if err := reduceInto(op, tmp, inout); err != nil {
 			return err
 		}
-		copy(inout, tmp)
+		copyHot(inout, tmp)
 		return nil
 	}
 	return apply(op.kind, inout, in, inout)

@@ -189,3 +189,25 @@ func rdBenchKernel[T comm.Scalar](op Op) func(b *testing.B) {
 		}
 	}
 }
+
+// TestCopyHot: copyHot copies like copy at every size around its piece
+// size and its limit, for elements of several widths.
+func TestCopyHot(t *testing.T) {
+	for _, n := range []int{0, 1, hotCopyPiece - 1, hotCopyPiece, hotCopyPiece + 3, 3*hotCopyPiece + 5, hotCopyMax + 1} {
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(i * 7)
+		}
+		dst := make([]byte, n+1)
+		assert.Equal(t, n, copyHot(dst, src))
+		assert.Equal(t, src, dst[:n], "%d bytes", n)
+		assert.Zero(t, dst[n], "%d bytes: nothing written past the source", n)
+		words := make([]float64, n/8+1)
+		for i := range words {
+			words[i] = float64(i)
+		}
+		out := make([]float64, len(words))
+		assert.Equal(t, len(words), copyHot(out, words))
+		assert.Equal(t, words, out)
+	}
+}

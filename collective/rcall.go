@@ -23,6 +23,15 @@ type rcall[T comm.Scalar] struct {
 	nheld      int
 	utmp       []T   // a user op's copy space for reduceLeftInto
 	err        error // the first message whose length disagreed (see recv)
+	// src is Allreduce's send buffer while this rank's contribution has
+	// not yet been combined into acc (nil: acc holds it). The first step
+	// of an algorithm reads its contribution from src (mine) and writes
+	// its first combination into acc, so that no step copies send into
+	// recv up front: at 1 MiB that copy cost as much as a whole exchange,
+	// and a peer that then pulls the copy with process_vm_readv reads
+	// lines this core has just written rather than the untouched send
+	// buffer.
+	src []T
 }
 
 // Message roles (the k of tag+k) used by the reduction algorithms. Phases
@@ -53,8 +62,8 @@ func start[T comm.Scalar](c *comm.Comm, op Op, name, envKey string) (rcall[T], s
 	if err := checkComm(c); err != nil {
 		return rcall[T]{}, "", err
 	}
-	cc, tag := call(c)
-	x := rcall[T]{cc: cc, tag: tag, op: op, rank: cc.Rank(), size: cc.Size(), st: reductionStateOf(cc)}
+	cc, s, tag := callState(c)
+	x := rcall[T]{cc: cc, tag: tag, op: op, rank: cc.Rank(), size: cc.Size(), st: &s.red}
 	if err := checkOp[T](op); err != nil {
 		return x, "", err
 	}
@@ -167,6 +176,50 @@ func (x *rcall[T]) combine(acc, in []T, accLower bool) error {
 	return x.left(in, acc)
 }
 
+// mine returns the buffer that holds this rank's contribution: the pending
+// send buffer (see src), else acc itself. Slice it like acc.
+func (x *rcall[T]) mine(acc []T) []T {
+	if x.src != nil {
+		return x.src
+	}
+	return acc
+}
+
+// combineInto sets dst = own ∘ in when ownLower, in ∘ own otherwise. own
+// is dst itself or the matching part of the pending send buffer, which
+// must not overlap dst; in must overlap neither.
+func (x *rcall[T]) combineInto(dst, own, in []T, ownLower bool) error {
+	if same, _ := aliasing(dst, own); same || len(dst) == 0 {
+		return x.combine(dst, in, ownLower)
+	}
+	if len(own) != len(dst) || len(in) != len(dst) {
+		return fmt.Errorf("collective: reduce %d elements with %d into %d: %w", len(own), len(in), len(dst), comm.ErrArg)
+	}
+	if x.op.kind == opUser {
+		// A user operation combines into its left operand: make dst
+		// the left operand, then fold the right one in.
+		left, right := own, in
+		if !ownLower {
+			left, right = in, own
+		}
+		copyHot(dst, left)
+		return reduceInto(x.op, dst, right)
+	}
+	if ownLower {
+		return apply(x.op.kind, dst, own, in)
+	}
+	return apply(x.op.kind, dst, in, own)
+}
+
+// settle copies the pending send buffer into acc, for algorithms that
+// want their input in place from the start.
+func (x *rcall[T]) settle(acc []T) {
+	if x.src != nil {
+		copyHot(acc, x.src)
+		x.src = nil
+	}
+}
+
 // floorPow2 returns the largest power of two ≤ p (p ≥ 1).
 func floorPow2(p int) int {
 	k := 1
@@ -208,16 +261,20 @@ func (x *rcall[T]) foldIn(acc []T) (int, error) {
 	rem := x.size - floorPow2(x.size)
 	nr := newRank(x.rank, rem)
 	if x.rank >= 2*rem {
-		return nr, nil
+		return nr, nil // a pending send buffer stays pending for the core
 	}
 	if nr < 0 {
-		return nr, x.send(acc, x.rank+1, kFold)
+		err := x.send(x.mine(acc), x.rank+1, kFold)
+		x.src = nil // foldOut overwrites all of acc
+		return nr, err
 	}
 	tmp := x.scratch(len(acc))
 	if err := x.recv(tmp, x.rank-1, kFold); err != nil {
 		return nr, err
 	}
-	return nr, x.left(tmp, acc)
+	err := x.combineInto(acc, x.mine(acc), tmp, false)
+	x.src = nil
+	return nr, err
 }
 
 // foldOut hands the result back to the ranks that sat out.

@@ -70,7 +70,7 @@ func Reduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, root int) error 
 	}
 	switch {
 	case x.size == 1:
-		copy(recv, send)
+		copyHot(recv, send)
 	case alg == reduceBinomial:
 		err = x.reduceBinomial(send, recv, root)
 	case alg == reduceRabenseifner:

@@ -66,7 +66,7 @@ func (x *rcall[T]) own(send, recv []T) []T {
 		dst = x.scratch(len(send))
 	}
 	if same, _ := aliasing(send, dst); !same {
-		copy(dst, send)
+		copyHot(dst, send)
 	}
 	return dst
 }

@@ -120,7 +120,7 @@ func (x *rcall[T]) reduceScatterRun(name, alg string, send, recv []T, counts []i
 	switch {
 	case x.size == 1:
 		if same, _ := aliasing(send, recv); !same {
-			copy(recv, send)
+			copyHot(recv, send)
 		}
 	case alg == reduceScatterHalving:
 		err = x.reduceScatterHalving(send, recv, counts, disp)

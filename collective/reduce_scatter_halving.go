@@ -27,7 +27,7 @@ func (x *rcall[T]) reduceScatterHalving(send, recv []T, counts, disp []int) erro
 	acc := send // a rank that sits out only hands it over
 	if nr >= 0 {
 		acc = x.scratch(n)
-		copy(acc, send)
+		copyHot(acc, send)
 	}
 	if _, err := x.foldIn(acc); err != nil {
 		return err
@@ -62,7 +62,7 @@ func (x *rcall[T]) reduceScatterHalving(send, recv []T, counts, disp []int) erro
 		acc = x.scratch(n)
 		for q := range pof {
 			blk := rev(q)
-			pdisp[q+1] = pdisp[q] + copy(acc[pdisp[q]:], src[core(blk):core(blk+1)])
+			pdisp[q+1] = pdisp[q] + copyHot(acc[pdisp[q]:], src[core(blk):core(blk+1)])
 		}
 	}
 	b := vecBlocks{n: n, parts: pof, disp: pdisp}
@@ -78,6 +78,6 @@ func (x *rcall[T]) reduceScatterHalving(send, recv []T, counts, disp []int) erro
 		}
 		mine = mine[k:]
 	}
-	copy(recv, mine)
+	copyHot(recv, mine)
 	return nil
 }

@@ -14,10 +14,10 @@ func (x *rcall[T]) reduceScatterPairwise(send, recv []T, disp []int) error {
 	if same, _ := aliasing(send, recv); same {
 		// recv overwrites the start of send, which others still need.
 		s := x.scratch(len(send))
-		copy(s, send)
+		copyHot(s, send)
 		send = s
 	}
-	copy(recv, send[disp[r]:disp[r+1]])
+	copyHot(recv, send[disp[r]:disp[r+1]])
 	tmp := x.scratch(len(recv))
 	for i := 1; i < p; i++ {
 		dst, src := (r+i)%p, (r-i+p)%p

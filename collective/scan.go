@@ -68,11 +68,11 @@ func scan[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, exclusive bool) er
 func (x *rcall[T]) scanRecursiveDoubling(send, recv []T, exclusive bool) error {
 	n := len(send)
 	partial := x.scratch(n)
-	copy(partial, send)
+	copyHot(partial, send)
 	have := !exclusive // recv holds a value
 	if have {
 		if same, _ := aliasing(send, recv); !same {
-			copy(recv, send)
+			copyHot(recv, send)
 		}
 	}
 	tmp := x.scratch(n)
@@ -91,7 +91,7 @@ func (x *rcall[T]) scanRecursiveDoubling(send, recv []T, exclusive bool) error {
 			continue
 		}
 		if !have {
-			copy(recv, tmp)
+			copyHot(recv, tmp)
 			have = true
 		} else if err := x.left(tmp, recv); err != nil {
 			return err
@@ -119,9 +119,9 @@ func (x *rcall[T]) scanLinear(send, recv []T, exclusive bool) error {
 	if exclusive {
 		if !last {
 			out := x.scratch(n)
-			copy(out, send)
+			copyHot(out, send)
 			if prefix != nil {
-				copy(out, prefix)
+				copyHot(out, prefix)
 				if err := x.right(out, send); err != nil {
 					return err
 				}
@@ -131,12 +131,12 @@ func (x *rcall[T]) scanLinear(send, recv []T, exclusive bool) error {
 			}
 		}
 		if prefix != nil {
-			copy(recv, prefix)
+			copyHot(recv, prefix)
 		}
 		return nil
 	}
 	if same, _ := aliasing(send, recv); !same {
-		copy(recv, send)
+		copyHot(recv, send)
 	}
 	if prefix != nil {
 		if err := x.left(prefix, recv); err != nil {

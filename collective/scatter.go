@@ -75,7 +75,7 @@ func scatter[T comm.Scalar](c *comm.Comm, send, recv []T, root int, alg string) 
 	switch {
 	case p == 1:
 		if !inPlace {
-			copy(recv, send)
+			copyHot(recv, send)
 		}
 	case alg == "binomial":
 		scatterBinomial(cc, send, recv, off, off, root, tag, inPlace, &errs)
@@ -136,7 +136,7 @@ func scatterv[T comm.Scalar](c *comm.Comm, send []T, counts []int, recv []T, roo
 	switch {
 	case p == 1:
 		if !inPlace {
-			copy(recv, send)
+			copyHot(recv, send)
 		}
 	case alg == "binomial":
 		scattervBinomial(cc, send, recv, counts, root, tag, inPlace, &errs)
@@ -159,6 +159,6 @@ func scatterLinearRoot[T comm.Scalar](cc *comm.Comm, send, recv []T, off []int, 
 	}
 	scatterLinear(cc, send, off, root, tag, errs)
 	if !inPlace {
-		copy(recv, send[off[root]:off[root+1]])
+		copyHot(recv, send[off[root]:off[root+1]])
 	}
 }

@@ -43,7 +43,7 @@ func scatterBinomial[T comm.Scalar](cc *comm.Comm, send, recv []T, roff, voff []
 	treeScatter(cc, work, voff, v, root, tag, errs)
 	if v == 0 {
 		if !inPlace {
-			copy(recv, send[roff[root]:roff[root+1]])
+			copyHot(recv, send[roff[root]:roff[root+1]])
 		}
 		return
 	}
@@ -51,7 +51,7 @@ func scatterBinomial[T comm.Scalar](cc *comm.Comm, send, recv []T, roff, voff []
 		errs.keep(fmt.Errorf("rank %d receives %d elements, its recv holds %d: %w", cc.Rank(), own, len(recv), ErrMismatch))
 	}
 	if !direct {
-		copy(recv, work[:own])
+		copyHot(recv, work[:own])
 	}
 }
 

@@ -30,14 +30,10 @@ const (
 	maxKeptScratchWords = 2 << 20
 )
 
-var reductionStates sync.Map // *comm.Comm (collective view) → *reductionState
-
+// reductionStateOf returns the reductions' state of the collective view cc
+// (part of its state).
 func reductionStateOf(cc *comm.Comm) *reductionState {
-	if s, ok := reductionStates.Load(cc); ok {
-		return s.(*reductionState)
-	}
-	s, _ := reductionStates.LoadOrStore(cc, new(reductionState))
-	return s.(*reductionState)
+	return &stateOf(cc).red
 }
 
 // get returns a buffer of at least words 8-byte words, reusing an idle one

@@ -17,9 +17,11 @@ var (
 	ErrMismatch = errors.New("mismatched collective arguments")
 )
 
-// state is what the package keeps per communicator.
+// state is what the package keeps per communicator: one map lookup per
+// call finds both the call counter and the reductions' state.
 type state struct {
 	seq atomic.Uint32 // collective calls made on the communicator so far
+	red reductionState
 }
 
 var states sync.Map // *comm.Comm (the collective view) → *state
@@ -43,7 +45,14 @@ const callTagBits = 4
 // and the base tag for this call's messages (add a role number below
 // 1<<callTagBits).
 func call(c *comm.Comm) (*comm.Comm, int) {
+	cc, _, tag := callState(c)
+	return cc, tag
+}
+
+// callState is call that also returns the communicator's state.
+func callState(c *comm.Comm) (*comm.Comm, *state, int) {
 	cc := c.Collective()
-	n := stateOf(cc).seq.Add(1)
-	return cc, int(n%(1<<(31-callTagBits))) << callTagBits
+	s := stateOf(cc)
+	n := s.seq.Add(1)
+	return cc, s, int(n%(1<<(31-callTagBits))) << callTagBits
 }

@@ -93,10 +93,17 @@ type source interface {
 	WaitReady(yield *atomic.Int32) error
 }
 
-// vectorWriter writes a header and a payload as one publication: the
-// shared-memory ring, which copies both in without an intermediate buffer.
-type vectorWriter interface {
-	WriteV(a, b []byte) error
+// frameWriter writes a header and a payload as one publication, aligned
+// for the reader (shm.Writer.WriteFrame): the shared-memory ring, which
+// copies both in without an intermediate buffer.
+type frameWriter interface {
+	WriteFrame(a, b []byte) error
+}
+
+// frameAligner is the read side of a frameWriter: it skips to where the
+// next frame starts.
+type frameAligner interface {
+	AlignFrame()
 }
 
 // queuedWrite is a frame for the writer goroutine; done (a rendezvous send)
@@ -176,9 +183,9 @@ func (l *link) writeFrame(h *wire.Header, payload []byte) error {
 		h.Credit = uint32(c)
 	}
 	var err error
-	if vw, ok := l.wr.(vectorWriter); ok {
+	if fw, ok := l.wr.(frameWriter); ok {
 		h.Encode(l.hdr[:])
-		err = vw.WriteV(l.hdr[:], payload)
+		err = fw.WriteFrame(l.hdr[:], payload)
 	} else if len(payload) <= smallWrite {
 		h.Encode(l.small)
 		n := copy(l.small[wire.HeaderSize:], payload)
@@ -210,7 +217,7 @@ func (l *link) fail(err error) error {
 // tryWriter is a writer that can write a frame without waiting, or decline:
 // the shared-memory ring.
 type tryWriter interface {
-	TryWriteV(a, b []byte) bool
+	TryWriteFrame(a, b []byte) bool
 }
 
 // tryWriteNow writes a control frame at once if that cannot block: the link
@@ -232,7 +239,7 @@ func (l *link) tryWriteNow(h *wire.Header) bool {
 	c := l.owed.Swap(0)
 	h.Credit = uint32(min(c, math.MaxUint32))
 	h.Encode(l.hdr[:])
-	if !tw.TryWriteV(l.hdr[:], nil) {
+	if !tw.TryWriteFrame(l.hdr[:], nil) {
 		l.owed.Add(int64(h.Credit))
 		return false
 	}

@@ -16,8 +16,21 @@ import (
 // is read at most this much later, by the reader goroutine.
 const resumeDelay = 200 * time.Microsecond
 
+// resumeDelayOversub is how far the reader goroutine's check backs off,
+// doubling from resumeDelay, while waiters keep polling its link on a host
+// with more ranks than cores. Each check wakes a thread, and there a
+// thread woken takes a core from a rank: with 4 ranks of 3 links each on 2
+// cores, checks every 200 µs made 60 wake-ups per millisecond, as many as
+// the collectives' own context switches. A waiter that gives up polling
+// hands over at once (handover), so the longer delay only postpones the
+// background progress of messages that arrive while nobody waits.
+const resumeDelayOversub = 2 * time.Millisecond
+
 // readFrame reads and handles one frame. The caller holds rmu.
 func (l *link) readFrame() error {
+	if a, ok := l.src.(frameAligner); ok {
+		a.AlignFrame()
+	}
 	if _, err := io.ReadFull(l.src, l.rbuf[:]); err != nil {
 		return err
 	}
@@ -77,19 +90,24 @@ func (l *link) readLoop() {
 	resume := time.NewTimer(resumeDelay)
 	defer resume.Stop()
 	var seen uint64
+	delay := resumeDelay
 	for !l.readDead.Load() {
 		if l.handover.Swap(false) {
 			// A waiter went to sleep: read for it now.
 		} else if gen := l.pollGen.Load(); l.pollers.Load() > 0 || gen != seen {
-			// Someone polls, or did within the last resumeDelay.
+			// Someone polls, or did within the last delay.
 			seen = gen
-			resume.Reset(resumeDelay)
+			resume.Reset(delay)
 			select {
 			case <-resume.C:
+				if l.w.oversubscribed {
+					delay = min(2*delay, resumeDelayOversub)
+				}
 			case <-l.idle:
 			}
 			continue
 		}
+		delay = resumeDelay
 		if err := l.src.WaitReady(&l.pollers); err != nil {
 			l.rmu.Lock()
 			l.readFailed(err)
@@ -128,7 +146,7 @@ func (l *link) linger() {
 			if time.Since(start) > lingerTime {
 				return
 			}
-			l.w.yield()
+			l.w.yield(i / 16)
 		}
 	}
 }
@@ -153,6 +171,18 @@ func (l *link) readFailed(err error) {
 // (several microseconds) but gives the core away, which matters when ranks
 // outnumber cores.
 const pollBudget = 300 * time.Microsecond
+
+// oversubPollBudget replaces pollBudget when ranks outnumber cores. There
+// polling costs the others little — each pass ends in sched_yield, which
+// hands the core to any rank that can use it — while sleeping costs a
+// chain of wake-ups (the peer's futex wake, this link's reader thread, then
+// the waiter), each a context switch that takes a core from a rank doing
+// work. Collective steps of a megabyte wait longer than 300 µs there: with
+// 300 µs, allgather of 1 MiB on 4 ranks on 2 cores took 775–1540 µs
+// (median 1214, 4 rounds), with 5 ms 653–693 µs (median 659; Open MPI,
+// which yields and never sleeps, 636–815). After it the waiter sleeps as
+// usual, so a rank blocked for long still gives its core away.
+const oversubPollBudget = 5 * time.Millisecond
 
 // poll makes progress on the link(s) r depends on until r completes or the
 // budget runs out, and reports whether r completed.
@@ -181,18 +211,61 @@ func (r *Request) poll() bool {
 	return done
 }
 
-// yield lets others run between polls: the other goroutines of this
-// process, and, when this host has more ranks than cores, the other
-// processes too (sched_yield, as Open MPI's mpi_yield_when_idle), or a
-// polling rank would keep the core from the very peer it waits for.
-func (w *world) yield() {
+// How often a waiting goroutine yields: after pollPasses passes over its
+// links without its request completing, or oversubPollPasses when ranks
+// outnumber cores; and, when they do, how many of those yields go to the
+// other processes (sched_yield) for each one that also runs the other
+// goroutines of this process (runtime.Gosched).
+//
+// With a core each, yielding only serves the other goroutines of this
+// process when they have no P of their own, and each Gosched is a trip
+// through Go's scheduler (global run queue lock, a clock read, often a
+// wake-up of an idle P): a message that lands meanwhile waits for it. A
+// pass over one link takes a few nanoseconds, so 256 passes still yield
+// every microsecond or two. One-way latency of 8-byte messages
+// (spmdbench latency, 5 rounds alternated, medians): 0.48 µs yielding
+// every 32 passes, 0.35 µs every 256, 0.33 µs every 4096.
+//
+// Oversubscribed, every pass spent polling is a pass the peer waited for
+// cannot run, and a switch between processes costs about 1.4 µs on the
+// 2-core EPYC VM (two processes pinned to one core, sched_yield in a loop),
+// so a waiter should step aside at once; Gosched, on the other hand, costs
+// a trip through Go's scheduler (its timer check reads the clock) and
+// rarely finds work. Barrier on 4 ranks (spmdbench barrier, 5 rounds
+// alternated, medians): 23.2 µs yielding every 32 passes with a Gosched
+// each time; 13.5 µs every 4 passes with a Gosched every 8th.
+const (
+	pollPasses          = 256
+	oversubPollPasses   = 4
+	oversubGoschedEvery = 8
+)
+
+// yield lets others run between polls; n counts the caller's yields so
+// far. When this host has more ranks than cores it first gives the core to
+// the other processes (sched_yield, as Open MPI's mpi_yield_when_idle), or
+// a polling rank would keep the core from the very peer it waits for, and
+// only every oversubGoschedEvery-th time to the other goroutines of this
+// process; otherwise it gives way to those goroutines only.
+//
+// sched_yield goes through RawSyscall: it returns as soon as this thread
+// runs again, and entering Go's syscall state would let the runtime hand
+// this P to another thread meanwhile, which costs that thread a wake-up
+// and this one a wait for a P when it returns.
+func (w *world) yield(n int) {
 	if w.oversubscribed {
-		_, _, _ = unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		_, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		if n%oversubGoschedEvery != oversubGoschedEvery-1 {
+			return
+		}
 	}
 	runtime.Gosched()
 }
 
 func (r *Request) pollLinks(links []*link) bool {
+	passes, budget := pollPasses, pollBudget
+	if r.w.oversubscribed {
+		passes, budget = oversubPollPasses, oversubPollBudget
+	}
 	var start time.Time
 	for i := 0; ; i++ {
 		for _, l := range links {
@@ -201,13 +274,13 @@ func (r *Request) pollLinks(links []*link) bool {
 		if r.done.Load() {
 			return true
 		}
-		if i%32 == 31 {
+		if i%passes == passes-1 {
 			if start.IsZero() {
 				start = time.Now()
-			} else if time.Since(start) > pollBudget {
+			} else if time.Since(start) > budget {
 				return false
 			}
-			r.w.yield()
+			r.w.yield(i / passes)
 		}
 	}
 }

@@ -62,6 +62,7 @@ func (r *ring) kill() {
 type Reader struct {
 	r     *ring
 	tail  atomic.Uint64 // our copy; only we write the shared tail
+	align bool          // AlignFrame found nothing yet: Read aligns first
 	yield yieldCond     // WaitReady's condition, kept here so waiting allocates nothing
 }
 
@@ -72,6 +73,9 @@ func (rd *Reader) Read(p []byte) (int, error) {
 	}
 	for {
 		head := atomic.LoadUint64(rd.r.head)
+		if rd.align && head != rd.tail.Load() {
+			rd.AlignFrame()
+		}
 		if avail := head - rd.tail.Load(); avail > 0 {
 			n := min(uint64(len(p)), avail)
 			rd.copyOut(p[:n])
@@ -118,6 +122,24 @@ func (rd *Reader) ready() bool {
 	return atomic.LoadUint64(rd.r.head) != rd.tail.Load() || atomic.LoadUint32(rd.r.eof) != 0
 }
 
+// AlignFrame moves the reader to the next FrameAlign boundary, where the
+// next frame starts if the writer uses WriteFrame; call it before reading
+// each frame's header. While nothing has been published yet (the writer
+// publishes the padding with the frame's first bytes), the next Read
+// aligns instead.
+func (rd *Reader) AlignFrame() {
+	rd.align = false
+	t := rd.tail.Load()
+	up := (t + FrameAlign - 1) &^ (FrameAlign - 1)
+	switch head := atomic.LoadUint64(rd.r.head); {
+	case up == t:
+	case head == t:
+		rd.align = true
+	default:
+		rd.tail.Store(up) // the shared tail follows at the next copyOut
+	}
+}
+
 // Ready reports, without blocking, whether Read would return at once:
 // bytes are waiting, or the ring is closed.
 func (rd *Reader) Ready() bool { return rd.ready() || rd.r.killed.Load() }
@@ -153,10 +175,39 @@ func (rd *Reader) stopped() error {
 // Kill makes Read fail with ErrClosed from now on, waking it if it sleeps.
 func (rd *Reader) Kill() { rd.r.kill() }
 
+// FrameAlign is where frames written with WriteFrame start: a cache line,
+// so that a small frame (the 48-byte header and up to 16 payload bytes)
+// occupies one line, which moves from the writer's core to the reader's
+// once, rather than straddling two lines, one of them shared with the frame
+// before it. One-way latency of 8-byte messages (spmdbench latency, 5
+// rounds alternated): 0.46–0.47 µs aligned against 0.47–0.48 µs unaligned
+// (and 0.49–0.57 µs before the writer cached the tail): a small gain, at
+// the cost of at most 63 ring bytes per frame.
+const FrameAlign = 64
+
 // Writer is the producer end of a ring.
 type Writer struct {
 	r    *ring
 	head uint64 // our copy; only we write the shared head
+	need uint64 // free bytes ready waits for (0: 1)
+	// tail is the consumer's tail as last read. The consumer only ever
+	// advances it, so the room it implies is a lower bound, and the
+	// writer re-reads the shared tail only when a frame does not fit in
+	// that room (as Open MPI's fast boxes do): the line the consumer
+	// writes on every frame then stays in the consumer's cache rather
+	// than moving between cores twice per message.
+	tail uint64
+}
+
+// room returns the free bytes in the ring, at least need if that many are
+// free: from the cached tail when that shows enough, else from a fresh read.
+func (w *Writer) room(need uint64) uint64 {
+	size := uint64(len(w.r.data))
+	if free := size - (w.head - w.tail); free >= need {
+		return free
+	}
+	w.tail = atomic.LoadUint64(w.r.tail)
+	return size - (w.head - w.tail)
 }
 
 // Write copies p into the ring, blocking while it is full.
@@ -170,8 +221,32 @@ func (w *Writer) Write(p []byte) (int, error) {
 // WriteV writes a and then b, publishing as much of both as fits at once,
 // so that a frame header and a small payload become visible together.
 func (w *Writer) WriteV(a, b []byte) error {
+	return w.writeV(a, b)
+}
+
+// WriteFrame is WriteV for a frame that starts on a FrameAlign boundary:
+// the bytes up to it are skipped, and published together with the frame's
+// first bytes, so that a reader that sees anything past its position at a
+// frame boundary also sees the frame start (Reader.AlignFrame). Every
+// frame on a ring must then be written this way.
+func (w *Writer) WriteFrame(a, b []byte) error {
+	if pad := -w.head & (FrameAlign - 1); pad > 0 && len(a)+len(b) > 0 {
+		w.need = pad + 1
+		for w.room(pad+1) < pad+1 {
+			if err := await(w.r.writer, w); err != nil {
+				w.need = 0
+				return err
+			}
+		}
+		w.need = 0
+		w.head += pad // published with the first bytes below
+	}
+	return w.writeV(a, b)
+}
+
+func (w *Writer) writeV(a, b []byte) error {
 	for len(a)+len(b) > 0 {
-		free := uint64(len(w.r.data)) - (w.head - atomic.LoadUint64(w.r.tail))
+		free := w.room(uint64(len(a) + len(b)))
 		if free == 0 {
 			if err := await(w.r.writer, w); err != nil {
 				return err
@@ -197,10 +272,20 @@ func (w *Writer) WriteV(a, b []byte) error {
 // whether it did: it never waits, so a reader may call it without risking
 // a deadlock against a peer that is not reading.
 func (w *Writer) TryWriteV(a, b []byte) bool {
-	free := uint64(len(w.r.data)) - (w.head - atomic.LoadUint64(w.r.tail))
-	if uint64(len(a)+len(b)) > free || w.r.killed.Load() {
+	return w.tryWrite(a, b, 0)
+}
+
+// TryWriteFrame is TryWriteV for a frame aligned as WriteFrame aligns it.
+func (w *Writer) TryWriteFrame(a, b []byte) bool {
+	return w.tryWrite(a, b, -w.head&(FrameAlign-1))
+}
+
+func (w *Writer) tryWrite(a, b []byte, pad uint64) bool {
+	n := pad + uint64(len(a)+len(b))
+	if n > w.room(n) || w.r.killed.Load() {
 		return false
 	}
+	w.head += pad
 	w.copyIn(a)
 	w.copyIn(b)
 	atomic.StoreUint64(w.r.head, w.head)
@@ -216,7 +301,7 @@ func (w *Writer) copyIn(p []byte) {
 }
 
 func (w *Writer) ready() bool {
-	return uint64(len(w.r.data))-(w.head-atomic.LoadUint64(w.r.tail)) > 0
+	return uint64(len(w.r.data))-(w.head-atomic.LoadUint64(w.r.tail)) >= max(w.need, 1)
 }
 
 func (w *Writer) stopped() error {

@@ -141,7 +141,7 @@ func (s *Segment) Writer(i int) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{r: r, head: atomic.LoadUint64(r.head)}, nil
+	return &Writer{r: r, head: atomic.LoadUint64(r.head), tail: atomic.LoadUint64(r.tail)}, nil
 }
 
 // ProbeAddr returns the address, in this process, of the segment's probe

@@ -10,10 +10,11 @@ import (
 const HeaderSize = 48
 
 // Magic and Version open every frame header; a mismatch means the peer is not
-// an spmd rank of a compatible version.
+// an spmd rank of a compatible version. Version 2: shared-memory ring frames
+// start on 64-byte boundaries.
 const (
 	Magic   uint16 = 0x5053 // "SP"
-	Version uint8  = 1
+	Version uint8  = 2
 )
 
 // Kind says what a frame does.
