@@ -61,6 +61,7 @@ type proxyRun struct {
 	wmu    sync.Mutex // one frame at a time
 	srv    *pmi.Server
 	fences chan *fenceMsg // answers to the relayed barrier
+	gone   chan struct{}  // closed when the root is gone or done
 	stdin  *stdinQueue
 
 	mu       sync.Mutex
@@ -91,7 +92,7 @@ func (p *Proxy) Run(ctx context.Context) (int, error) {
 	if err != nil {
 		return 1, fmt.Errorf("proxy: %w", err)
 	}
-	r := &proxyRun{p: p, spec: spec, conn: conn, fences: make(chan *fenceMsg, 1),
+	r := &proxyRun{p: p, spec: spec, conn: conn, fences: make(chan *fenceMsg, 1), gone: make(chan struct{}),
 		ranks: make(map[int]*localRank), pmi: make(map[int]*pmiState)}
 	defer func() {
 		if err := removeShm(p.Cookie); err != nil {
@@ -258,11 +259,13 @@ func (r *proxyRun) watch(lr *localRank, st *pmiState, output *sync.WaitGroup) {
 // and the proxy waits for the barrier's outcome.
 func (r *proxyRun) relay(puts []pmi.KV) ([]pmi.KV, error) {
 	r.send(frFence, (&fenceMsg{Puts: puts}).encode())
-	f, ok := <-r.fences
-	switch {
-	case !ok:
+	var f *fenceMsg
+	select {
+	case f = <-r.fences:
+	case <-r.gone:
 		return nil, errors.New("proxy: lost the root")
-	case f.Err != "":
+	}
+	if f.Err != "" {
 		return nil, fmt.Errorf("proxy: barrier failed at the root: %s", f.Err)
 	}
 	return f.Puts, nil
@@ -306,7 +309,7 @@ func (r *proxyRun) serve(ctx context.Context) (int, error) {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	close(r.fences)
+	close(r.gone) // the reader may still deliver to fences: never closed
 	if r.stdin != nil {
 		r.stdin.close()
 	}
