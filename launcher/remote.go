@@ -98,9 +98,8 @@ func (r *remoteRank) pid() int { return int(r.pidv.Load()) }
 type remote struct {
 	s         *supervisor
 	ln        net.Listener
-	addrs     []string      // where proxies may reach the root
-	hosts     []*remoteHost // by mapping index; nil for this host's
-	byName    map[string][]*remoteHost
+	addrs     []string        // where proxies may reach the root
+	hosts     []*remoteHost   // by mapping index; nil for this host's
 	launch    []*exec.Cmd     // the launcher processes
 	launchEnd []chan struct{} // closed as each launcher process ends
 	stdinW    []*os.File      // their standard input, held open while the job runs
@@ -113,8 +112,7 @@ type remote struct {
 // newRemote listens for the proxies of the hosts in m that are not this one.
 func (s *supervisor) newRemote() (*remote, error) {
 	m := s.job.placement()
-	rm := &remote{s: s, hosts: make([]*remoteHost, len(m.Hosts)), claimed: make([]bool, len(m.Hosts)),
-		byName: make(map[string][]*remoteHost)}
+	rm := &remote{s: s, hosts: make([]*remoteHost, len(m.Hosts)), claimed: make([]bool, len(m.Hosts))}
 	any := false
 	for i, name := range m.Hosts {
 		if IsLocalHost(name) {
@@ -122,7 +120,6 @@ func (s *supervisor) newRemote() (*remote, error) {
 		}
 		h := &remoteHost{index: i, name: name, ranks: m.Local(i), out: map[int]*[2]io.Writer{}, ended: map[int]*[2]bool{}}
 		rm.hosts[i] = h
-		rm.byName[strings.ToLower(name)] = append(rm.byName[strings.ToLower(name)], h)
 		any = true
 	}
 	if !any {
@@ -365,23 +362,17 @@ func (rm *remote) claim(c proxyClaim) *remoteHost {
 		}
 		return nil
 	}
-	name := strings.ToLower(c.Name)
-	short, _, _ := strings.Cut(name, ".")
-	for _, key := range []string{name, short} {
-		for _, h := range rm.byName[key] {
-			if !rm.claimed[h.index] {
+	// An exact name first, then the same short name (one side may have
+	// the domain, the other not), in mapping order.
+	short := func(n string) string { h, _, _ := strings.Cut(n, "."); return h }
+	for _, same := range []func(string) bool{
+		func(n string) bool { return strings.EqualFold(n, c.Name) },
+		func(n string) bool { return strings.EqualFold(short(n), short(c.Name)) },
+	} {
+		for _, h := range rm.hosts {
+			if h != nil && !rm.claimed[h.index] && same(h.name) {
 				rm.claimed[h.index] = true
 				return h
-			}
-		}
-	}
-	for n, hs := range rm.byName { // the mapping has the short name, the proxy the full one
-		if s, _, _ := strings.Cut(n, "."); s == short {
-			for _, h := range hs {
-				if !rm.claimed[h.index] {
-					rm.claimed[h.index] = true
-					return h
-				}
 			}
 		}
 	}
