@@ -38,10 +38,33 @@ func Algorithms() map[string][]string {
 	return out
 }
 
+// forcingPrefix starts the environment variables that force algorithms.
+const forcingPrefix = "SPMD_COLL_"
+
+// forcingEnv returns the SPMD_COLL_<OP> variables set now, or nil.
+func forcingEnv() map[string]string {
+	var env map[string]string
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, forcingPrefix) && v != "" {
+			if env == nil {
+				env = make(map[string]string)
+			}
+			env[k] = v
+		}
+	}
+	return env
+}
+
 // forced returns the algorithm that SPMD_COLL_<OP> forces for op, or "" if
-// none; a name that op does not have is an error.
-func forced(op string) (string, error) {
-	v := os.Getenv("SPMD_COLL_" + strings.ToUpper(op))
+// none; a name that op does not have is an error. The variables are those
+// of the communicator's first collective call (reductionState.env).
+func (s *reductionState) forced(op string) (string, error) {
+	if s.env == nil {
+		return "", nil
+	}
+	key := forcingPrefix + strings.ToUpper(op)
+	v := s.env[key]
 	if v == "" {
 		return "", nil
 	}
@@ -49,8 +72,7 @@ func forced(op string) (string, error) {
 	names := registry.algs[op]
 	registry.Unlock()
 	if !slices.Contains(names, v) {
-		return "", fmt.Errorf("collective: SPMD_COLL_%s=%q: %s has algorithms %v: %w",
-			strings.ToUpper(op), v, op, names, ErrAlgorithm)
+		return "", fmt.Errorf("collective: %s=%q: %s has algorithms %v: %w", key, v, op, names, ErrAlgorithm)
 	}
 	return v, nil
 }

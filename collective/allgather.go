@@ -91,7 +91,7 @@ func allgather[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
 	if len(recv) < p*n {
 		return fmt.Errorf("collective: allgather: len(recv) = %d < %d ranks × %d: %w", len(recv), p, n, comm.ErrArg)
 	}
-	alg, err = moveChoose("allgather", alg, func() string { return allgatherDecide(p, p*n*comm.SizeOf[T]()) })
+	alg, err = moveChoose(cc, "allgather", alg, func() string { return allgatherDecide(p, p*n*comm.SizeOf[T]()) })
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func allgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, alg s
 	if len(recv) < sum {
 		return fmt.Errorf("collective: allgatherv: len(recv) = %d < %d counted: %w", len(recv), sum, comm.ErrArg)
 	}
-	alg, err = moveChoose("allgather", alg, func() string { return allgatherDecide(p, sum*comm.SizeOf[T]()) })
+	alg, err = moveChoose(cc, "allgather", alg, func() string { return allgatherDecide(p, sum*comm.SizeOf[T]()) })
 	if err != nil {
 		return err
 	}

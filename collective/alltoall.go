@@ -77,7 +77,7 @@ func alltoall[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
 	if len(recv) < p*n {
 		return fmt.Errorf("collective: alltoall: len(recv) = %d < %d ranks × %d: %w", len(recv), p, n, comm.ErrArg)
 	}
-	alg, err = moveChoose("alltoall", alg, func() string { return alltoallDecide(p, n*comm.SizeOf[T]()) })
+	alg, err = moveChoose(cc, "alltoall", alg, func() string { return alltoallDecide(p, n*comm.SizeOf[T]()) })
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func alltoallv[T comm.Scalar](c *comm.Comm, send []T, sendCounts []int, recv []T
 			return fmt.Errorf("collective: alltoallv: len(send) = %d < %d counted: %w", len(send), ssum, comm.ErrArg)
 		}
 	}
-	alg, err = moveChoose("alltoallv", alg, func() string {
+	alg, err = moveChoose(cc, "alltoallv", alg, func() string {
 		if max(ssum, rsum)*comm.SizeOf[T]() <= p*alltoallvMediumBytes {
 			return "linear"
 		}

@@ -25,7 +25,7 @@ func Barrier(c *comm.Comm) error {
 		return err
 	}
 	cc, s, tag := callState(c)
-	if _, err := s.red.algorithm("barrier", "SPMD_COLL_BARRIER"); err != nil {
+	if _, err := s.red.algorithm("barrier"); err != nil {
 		return err
 	}
 	return barrier(cc, tag)
@@ -39,7 +39,7 @@ func Ibarrier(c *comm.Comm) (*comm.Request, error) {
 		return nil, err
 	}
 	cc, tag := call(c)
-	if _, err := reductionStateOf(cc).algorithm("barrier", "SPMD_COLL_BARRIER"); err != nil {
+	if _, err := reductionStateOf(cc).algorithm("barrier"); err != nil {
 		return nil, err
 	}
 	req, complete := comm.NewRequest()

@@ -80,7 +80,7 @@ func bcastStart[T comm.Scalar](c *comm.Comm, buf []T, root int, alg string) (fun
 	if err := moveCheckRoot("bcast", cc, root); err != nil {
 		return nil, err
 	}
-	alg, err = moveChoose("bcast", alg, func() string {
+	alg, err = moveChoose(cc, "bcast", alg, func() string {
 		return bcastDecide(cc.Size(), len(buf)*comm.SizeOf[T]())
 	})
 	if err != nil {

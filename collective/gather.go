@@ -68,7 +68,7 @@ func gather[T comm.Scalar](c *comm.Comm, send, recv []T, root int, alg string) e
 	if me == root && len(recv) < p*n {
 		return fmt.Errorf("collective: gather: len(recv) = %d < %d ranks × %d: %w", len(recv), p, n, comm.ErrArg)
 	}
-	alg, err = moveChoose("gather", alg, func() string { return gatherDecide(p, p*n*comm.SizeOf[T]()) })
+	alg, err = moveChoose(cc, "gather", alg, func() string { return gatherDecide(p, p*n*comm.SizeOf[T]()) })
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func gatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, root int
 			return fmt.Errorf("collective: gatherv: len(recv) = %d < %d counted: %w", len(recv), sum, comm.ErrArg)
 		}
 	}
-	alg, err = moveChoose("gather", alg, func() string { return "linear" })
+	alg, err = moveChoose(cc, "gather", alg, func() string { return "linear" })
 	if err != nil {
 		return err
 	}

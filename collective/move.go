@@ -44,14 +44,14 @@ func moveStart(op string, c *comm.Comm) (*comm.Comm, int, error) {
 // else the one SPMD_COLL_<OP> forces, else decide's choice. The choice is
 // made synchronously, before any message, so that every rank (whose
 // environment and arguments agree) runs the same algorithm.
-func moveChoose(op, alg string, decide func() string) (string, error) {
+func moveChoose(cc *comm.Comm, op, alg string, decide func() string) (string, error) {
 	if alg != "" {
 		if !slices.Contains(Algorithms()[op], alg) {
 			return "", fmt.Errorf("collective: %s has no algorithm %q: %w", op, alg, ErrAlgorithm)
 		}
 		return alg, nil
 	}
-	f, err := forced(op)
+	f, err := reductionStateOf(cc).forced(op)
 	if err != nil || f != "" {
 		return f, err
 	}

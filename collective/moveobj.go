@@ -82,7 +82,7 @@ func BcastObj[T any](c *comm.Comm, v T, root int) (T, error) {
 	if me != root {
 		data = make([]byte, length[0])
 	}
-	alg, err := moveChoose("bcast", "", func() string { return bcastDecide(cc.Size(), len(data)) })
+	alg, err := moveChoose(cc, "bcast", "", func() string { return bcastDecide(cc.Size(), len(data)) })
 	if err != nil {
 		return zero, err
 	}
@@ -254,7 +254,7 @@ func AllgatherObj[T any](c *comm.Comm, v T) ([]T, error) {
 	off := moveOffsets(counts)
 	all := make([]byte, off[p])
 	copyHot(all[off[me]:off[me+1]], data)
-	alg, err := moveChoose("allgather", "", func() string { return allgatherDecide(p, off[p]) })
+	alg, err := moveChoose(cc, "allgather", "", func() string { return allgatherDecide(p, off[p]) })
 	if err != nil {
 		return nil, err
 	}

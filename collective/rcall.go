@@ -3,7 +3,6 @@ package collective
 import (
 	"errors"
 	"fmt"
-	"os"
 	"unsafe"
 
 	"github.com/spmd-go/spmd/comm"
@@ -58,7 +57,7 @@ func checkComm(c *comm.Comm) error {
 // its calls alike even when some rank's arguments are wrong (an erroneous
 // call still counts); then it checks op and finds the algorithm that tests
 // or SPMD_COLL_<OP> force ("" if none).
-func start[T comm.Scalar](c *comm.Comm, op Op, name, envKey string) (rcall[T], string, error) {
+func start[T comm.Scalar](c *comm.Comm, op Op, name string) (rcall[T], string, error) {
 	if err := checkComm(c); err != nil {
 		return rcall[T]{}, "", err
 	}
@@ -67,24 +66,19 @@ func start[T comm.Scalar](c *comm.Comm, op Op, name, envKey string) (rcall[T], s
 	if err := checkOp[T](op); err != nil {
 		return x, "", err
 	}
-	alg, err := x.st.algorithm(name, envKey)
+	alg, err := x.st.algorithm(name)
 	return x, alg, err
 }
 
 // algorithm returns the algorithm forced for op: by a test override on
-// this communicator, else by the environment variable envKey
-// (SPMD_COLL_<OP>, spelled out by the caller so that the common path
-// allocates nothing), else "".
-func (s *reductionState) algorithm(op, envKey string) (string, error) {
+// this communicator, else by SPMD_COLL_<OP>, else "".
+func (s *reductionState) algorithm(op string) (string, error) {
 	if m := s.override.Load(); m != nil {
 		if a, ok := (*m)[op]; ok {
 			return a, nil
 		}
 	}
-	if os.Getenv(envKey) == "" {
-		return "", nil
-	}
-	return forced(op)
+	return s.forced(op)
 }
 
 // scratch returns n elements of scratch, given back by done.

@@ -33,11 +33,11 @@ func Exscan[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
 }
 
 func scan[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, exclusive bool) error {
-	name, env := "scan", "SPMD_COLL_SCAN"
+	name := "scan"
 	if exclusive {
-		name, env = "exscan", "SPMD_COLL_EXSCAN"
+		name = "exscan"
 	}
-	x, alg, err := start[T](c, op, name, env)
+	x, alg, err := start[T](c, op, name)
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func scatter[T comm.Scalar](c *comm.Comm, send, recv []T, root int, alg string) 
 	if me == root && len(send) < p*n {
 		return fmt.Errorf("collective: scatter: len(send) = %d < %d ranks × %d: %w", len(send), p, n, comm.ErrArg)
 	}
-	alg, err = moveChoose("scatter", alg, func() string { return scatterDecide(p, p*n*comm.SizeOf[T]()) })
+	alg, err = moveChoose(cc, "scatter", alg, func() string { return scatterDecide(p, p*n*comm.SizeOf[T]()) })
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func scatterv[T comm.Scalar](c *comm.Comm, send []T, counts []int, recv []T, roo
 			return fmt.Errorf("collective: scatterv: len(send) = %d < %d counted: %w", len(send), sum, comm.ErrArg)
 		}
 	}
-	alg, err = moveChoose("scatter", alg, func() string { return "linear" })
+	alg, err = moveChoose(cc, "scatter", alg, func() string { return "linear" })
 	if err != nil {
 		return err
 	}

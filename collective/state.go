@@ -2,7 +2,6 @@ package collective
 
 import (
 	"errors"
-	"sync"
 	"sync/atomic"
 
 	"github.com/spmd-go/spmd/comm"
@@ -17,21 +16,28 @@ var (
 	ErrMismatch = errors.New("mismatched collective arguments")
 )
 
-// state is what the package keeps per communicator: one map lookup per
-// call finds both the call counter and the reductions' state.
+// state is what the package keeps per communicator, cached on its
+// collective view (comm.Keyval): the call counter and the reductions'
+// state. A sync.Map keyed by communicator took 3 % of an 8-byte Allreduce
+// on 2 ranks (perf) and kept the state of freed communicators for ever.
 type state struct {
 	seq atomic.Uint32 // collective calls made on the communicator so far
 	red reductionState
 }
 
-var states sync.Map // *comm.Comm (the collective view) → *state
+// stateKey caches a communicator's state on its collective view.
+var stateKey = comm.NewKeyval()
 
 func stateOf(cc *comm.Comm) *state {
-	if s, ok := states.Load(cc); ok {
-		return s.(*state)
+	if s, ok := cc.Attr(stateKey).(*state); ok {
+		return s
 	}
-	s, _ := states.LoadOrStore(cc, new(state))
-	return s.(*state)
+	s, _ := cc.AttrOrInit(stateKey, func() any {
+		s := new(state)
+		s.red.env = forcingEnv()
+		return s
+	}).(*state)
+	return s
 }
 
 // callTagBits is how many low bits of a tag name the message's role within

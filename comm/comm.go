@@ -20,6 +20,7 @@ type Comm struct {
 	rank  int
 	group []int // communicator rank → world rank
 	coll  *Comm
+	attrs attrs // values cached by packages above (Attr)
 }
 
 // newComm makes a communicator on context id (and id+1 for collectives).

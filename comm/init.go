@@ -86,7 +86,10 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	}
 	w.rdv.init()
 	w.ctxs.init()
-	sr, sw := shm.Pipe(cfg.ShmRingSize)
+	sr, sw, err := shm.Pipe(cfg.ShmRingSize)
+	if err != nil {
+		return nil, fmt.Errorf("comm: rank %d: link to itself: %w", rank, err)
+	}
 	w.links[rank] = newLink(w, rank, sr, sw, pipeCloser{sr, sw}, sw.Close)
 	w.serveDiagnostics()
 	if size > 1 {

@@ -68,6 +68,7 @@ type link struct {
 	byeSeen  bool        // under rmu
 	rbuf     [wire.HeaderSize]byte
 	rh       wire.Header // the frame being handled, under rmu
+	view     frameView   // its payload, when shown in place, under rmu
 
 	readerDone chan struct{}
 	writerDone chan struct{}
@@ -98,12 +99,6 @@ type source interface {
 // copies both in without an intermediate buffer.
 type frameWriter interface {
 	WriteFrame(a, b []byte) error
-}
-
-// frameAligner is the read side of a frameWriter: it skips to where the
-// next frame starts.
-type frameAligner interface {
-	AlignFrame()
 }
 
 // queuedWrite is a frame for the writer goroutine; done (a rendezvous send)

@@ -2,11 +2,14 @@ package comm
 
 import (
 	"errors"
-
-	"golang.org/x/sys/unix"
+	"fmt"
 	"io"
 	"runtime"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/spmd-go/spmd/comm/internal/wire"
 )
 
 // resumeDelay is how long the reader goroutine stays aside after the last
@@ -28,8 +31,10 @@ const resumeDelayOversub = 2 * time.Millisecond
 
 // readFrame reads and handles one frame. The caller holds rmu.
 func (l *link) readFrame() error {
-	if a, ok := l.src.(frameAligner); ok {
-		a.AlignFrame()
+	if v, ok := l.src.(frameViewer); ok {
+		if f := v.PeekFrame(); f != nil {
+			return l.handleInPlace(v, f)
+		}
 	}
 	if _, err := io.ReadFull(l.src, l.rbuf[:]); err != nil {
 		return err
@@ -38,6 +43,56 @@ func (l *link) readFrame() error {
 		return err
 	}
 	return l.w.handle(l, &l.rh, l.src)
+}
+
+// frameViewer is a source that can show a whole frame in place
+// (shm.Reader): its header is decoded and its payload copied out from
+// there, without a pass through Read for each.
+type frameViewer interface {
+	PeekFrame() []byte
+	ConsumeFrame()
+}
+
+// handleInPlace handles frame f, shown in place by v. A frame holds its
+// header and exactly the payload the header announces; handle must use it
+// all.
+func (l *link) handleInPlace(v frameViewer, f []byte) error {
+	if len(f) < wire.HeaderSize {
+		return fmt.Errorf("%w: a frame of %d bytes", errProtocol, len(f))
+	}
+	if err := l.rh.Decode(f[:wire.HeaderSize], l.w.limits); err != nil {
+		return err
+	}
+	l.view.b = f[wire.HeaderSize:]
+	err := l.w.handle(l, &l.rh, &l.view)
+	if err == nil && len(l.view.b) > 0 {
+		err = fmt.Errorf("%w: %d bytes after a %v frame's payload", errProtocol, len(l.view.b), l.rh.Kind)
+	}
+	l.view.b = nil
+	v.ConsumeFrame()
+	return err
+}
+
+// frameView reads a frame's payload from the bytes of the frame in place.
+type frameView struct{ b []byte }
+
+func (v *frameView) Read(p []byte) (int, error) {
+	if len(v.b) == 0 {
+		return 0, io.ErrUnexpectedEOF // a frame ends where its header says
+	}
+	n := copy(p, v.b)
+	v.b = v.b[n:]
+	return n, nil
+}
+
+func (v *frameView) Discard(n int) (int, error) {
+	if n > len(v.b) {
+		k := len(v.b)
+		v.b = nil
+		return k, io.ErrUnexpectedEOF
+	}
+	v.b = v.b[n:]
+	return n, nil
 }
 
 // drain handles every frame that is waiting. The caller holds rmu.

@@ -23,6 +23,11 @@ func (c *Comm) sendBlocking(buf []byte, dest, tag int, sync bool) error {
 	if err := c.checkSend(dest, tag); err != nil {
 		return err
 	}
+	if !sync {
+		if sent, err := c.sendEager(c.ctx, buf, dest, tag); sent {
+			return err
+		}
+	}
 	req := getRequest()
 	c.isend(c.ctx, buf, dest, tag, sync, req)
 	_, err := req.Wait()
@@ -90,12 +95,16 @@ func Sendrecv[T, U Scalar](c *Comm, send []T, dest, sendTag int, recv []U, sourc
 
 // sendrecv posts the receive first, then sends, then waits for both.
 func (c *Comm) sendrecv(ctx uint32, send []byte, dest, sendTag int, recv []byte, source, recvTag int) (Status, error) {
-	rreq, sreq := getRequest(), getRequest()
+	rreq := getRequest()
 	c.irecv(ctx, recv, source, recvTag, rreq)
-	c.isend(ctx, send, dest, sendTag, false, sreq)
-	_, serr := sreq.Wait()
+	sent, serr := c.sendEager(ctx, send, dest, sendTag)
+	if !sent {
+		sreq := getRequest()
+		c.isend(ctx, send, dest, sendTag, false, sreq)
+		_, serr = sreq.Wait()
+		putRequest(sreq)
+	}
 	st, rerr := rreq.Wait()
-	putRequest(sreq)
 	putRequest(rreq)
 	if serr != nil {
 		return st, serr
@@ -120,14 +129,14 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 		req.complete(Status{}, err)
 		return
 	}
-	h := wire.Header{Src: int32(c.rank), Context: ctx, Tag: int32(tag), Len: uint64(len(buf))}
-	if !sync && len(buf) <= l.eager && l.takeCredit(int64(len(buf))+messageOverhead) {
-		h.Kind = wire.Eager
-		req.complete(Status{}, l.writeFrame(&h, buf))
-		return
+	if !sync {
+		if sent, err := c.sendEager(ctx, buf, dest, tag); sent {
+			req.complete(Status{}, err)
+			return
+		}
 	}
 	req.buf = buf
-	h.Kind = wire.RTS
+	h := wire.Header{Kind: wire.RTS, Src: int32(c.rank), Context: ctx, Tag: int32(tag), Len: uint64(len(buf))}
 	if l.shm != nil && l.shm.lets {
 		h.Aux = uint64(shm.Addr(buf)) // the receiver may copy it straight from here
 	}
@@ -135,6 +144,25 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 	if err := l.writeFrame(&h, nil); err != nil && w.rdv.takeSend(h.ID) != nil {
 		req.complete(Status{}, err)
 	}
+}
+
+// sendEager sends buf on context ctx at once if it goes eagerly (within the
+// link's eager limit and credit), and reports whether it did; the error is
+// the send's outcome then. Blocking sends take this path without a
+// request. Arguments are already checked.
+func (c *Comm) sendEager(ctx uint32, buf []byte, dest, tag int) (bool, error) {
+	if dest == ProcNull {
+		return true, nil
+	}
+	l := c.w.links[c.group[dest]]
+	if err := l.lost(); err != nil {
+		return true, err
+	}
+	if len(buf) > l.eager || !l.takeCredit(int64(len(buf))+messageOverhead) {
+		return false, nil
+	}
+	h := wire.Header{Kind: wire.Eager, Src: int32(c.rank), Context: ctx, Tag: int32(tag), Len: uint64(len(buf))}
+	return true, l.writeFrame(&h, buf)
 }
 
 // irecv posts a receive into buf on context ctx. Arguments are already checked.

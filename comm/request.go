@@ -28,26 +28,35 @@ type Request struct {
 	// request's progress, or -1 for every link (AnySource).
 	pollPeer int
 
-	done   atomic.Bool
-	mu     sync.Mutex
-	wake   chan struct{} // signalled on completion; made by the first waiter
-	status Status
-	err    error
+	// Completion is lock-free: complete claims the request (claimed),
+	// writes status and err, then publishes them (done); whoever sees done
+	// reads them without a lock. A waiter that sleeps registers a channel
+	// first (waiting), and only then does complete take mu to signal it,
+	// so that the common case, a request completed while its owner
+	// polls, costs two atomic stores and no lock.
+	claimed atomic.Bool
+	done    atomic.Bool
+	waiting atomic.Bool
+	mu      sync.Mutex
+	wake    chan struct{} // signalled on completion once waiting is set
+	status  Status
+	err     error
 }
 
 // complete records the outcome and wakes a waiter. The first completion
 // wins: a request failed by a lost peer stays failed.
 func (r *Request) complete(st Status, err error) {
-	r.mu.Lock()
-	if r.done.Load() {
-		r.mu.Unlock()
+	if !r.claimed.CompareAndSwap(false, true) {
 		return
 	}
 	r.status, r.err = st, err
 	r.done.Store(true)
-	ch := r.wake
-	r.mu.Unlock()
-	if ch != nil {
+	// A waiter sets waiting after registering its channel and before its
+	// last look at done: either it sees done, or this sees waiting.
+	if r.waiting.Load() {
+		r.mu.Lock()
+		ch := r.wake
+		r.mu.Unlock()
 		select {
 		case ch <- struct{}{}:
 		default:
@@ -89,6 +98,7 @@ func (r *Request) WaitContext(ctx context.Context) (Status, error) {
 	return r.result()
 }
 
+// waitChan returns the channel that complete signals, registering it.
 func (r *Request) waitChan() chan struct{} {
 	r.mu.Lock()
 	if r.wake == nil {
@@ -96,12 +106,12 @@ func (r *Request) waitChan() chan struct{} {
 	}
 	ch := r.wake
 	r.mu.Unlock()
+	r.waiting.Store(true)
 	return ch
 }
 
+// result returns the outcome of a request that is done.
 func (r *Request) result() (Status, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	return r.status, r.err
 }
 
@@ -183,6 +193,7 @@ func WaitAny(reqs ...*Request) (int, Status, error) {
 					r.mu.Lock()
 					r.wake = ch
 					r.mu.Unlock()
+					r.waiting.Store(true)
 				}
 			}
 			continue
@@ -201,15 +212,14 @@ func getRequest() *Request {
 }
 
 func putRequest(r *Request) {
-	if r.wake != nil {
-		select { // drop a stale signal
-		case <-r.wake:
-		default:
-		}
+	if r.waiting.Load() && len(r.wake) > 0 {
+		<-r.wake // drop a stale signal
 	}
 	r.w, r.recv, r.buf, r.isRecv, r.alloc, r.peer, r.pollPeer = nil, match.Recv{}, nil, false, false, 0, 0
 	r.tag, r.ctx, r.sync, r.nbytes = 0, 0, false, 0
 	r.status, r.err = Status{}, nil
+	r.waiting.Store(false)
+	r.claimed.Store(false)
 	r.done.Store(false)
 	requestPool.Put(r)
 }

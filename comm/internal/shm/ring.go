@@ -2,6 +2,7 @@ package shm
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 	"unsafe"
@@ -10,15 +11,49 @@ import (
 // ErrClosed is returned by a ring end that was killed (its link is gone).
 var ErrClosed = errors.New("shm: ring closed")
 
+// ErrCorrupt is returned by a reader that found a frame seal no writer
+// could have written: the ring can no longer be trusted.
+var ErrCorrupt = errors.New("shm: corrupt ring")
+
 // Layout of a ring's control block; data follows it.
 const (
-	offHead      = 0   // u64, producer: bytes ever written
+	offHead      = 0   // u64, producer: end of the bytes of streamed frames published so far
 	offTail      = 64  // u64, consumer: bytes ever read
 	offReaderZ   = 128 // u32 sleeping flag, u32 futex word of the consumer
 	offEOF       = 136 // u32, producer: no more bytes will come
 	offWriterZ   = 192 // u32 sleeping flag, u32 futex word of the producer
 	controlBytes = 256
 )
+
+// A ring carries frames. Each starts on a FrameAlign boundary with an
+// 8-byte seal, followed by the frame's bytes; the gap up to the boundary
+// after a frame is skipped. The writer copies a frame in and then stores
+// its seal: the frame's length, with sealWhole set when the whole frame is
+// there. A reader waiting for the next frame therefore polls the seal,
+// which shares a cache line with the frame's first 56 bytes: a small
+// message (a 48-byte header and up to 8 bytes of payload) crosses from the
+// writer's core to the reader's as one line, as in Open MPI's fast boxes,
+// where a head index beside the data made it two, one after the other.
+//
+// A frame larger than the free space is streamed: its seal (without
+// sealWhole) goes out with its first bytes, and the rest is published
+// through head as it is copied in.
+//
+// The seal word must read zero until the writer stores it, although the
+// same bytes held an older frame's data one lap before. The reader
+// therefore zeroes, as it consumes them, the bytes of every 8-byte word
+// that starts on a FrameAlign boundary, seals included, before it moves
+// its tail past them; the segment starts zeroed.
+const (
+	sealBytes = 8
+	sealWhole = 1 << 63
+)
+
+// FrameAlign is where frames start: a cache line, so that a small frame
+// and its seal occupy one line, which moves from the writer's core to the
+// reader's once. One-way latency of 8-byte messages (spmdbench latency):
+// see the measurements in README's shared-memory section.
+const FrameAlign = 64
 
 // ring is a view of one ring in a mapped segment.
 type ring struct {
@@ -47,6 +82,10 @@ func newRing(mem []byte) *ring {
 	}
 }
 
+// seal returns the seal word of a frame starting at position at (a
+// FrameAlign multiple).
+func (r *ring) seal(at uint64) *uint64 { return u64At(r.data, int(at&r.mask)) }
+
 // kill makes both ends of this process's view fail and wakes their sleepers.
 func (r *ring) kill() {
 	r.killed.Store(true)
@@ -56,33 +95,47 @@ func (r *ring) kill() {
 	futexWakeAll(r.writer.word)
 }
 
+func alignUp(n uint64) uint64 { return (n + FrameAlign - 1) &^ (FrameAlign - 1) }
+
 // Reader is the consumer end of a ring: an io.Reader whose Read blocks
 // until bytes are available, the producer closed the ring (io.EOF), or the
-// ring was killed (ErrClosed).
+// ring was killed (ErrClosed). Read never returns bytes of two frames at
+// once. Read, Discard and Ready must not run concurrently; Hint and
+// WaitReady may run beside them.
+//
+// The reader's own bookkeeping is plain memory, and it publishes its tail
+// to the writer once per frame (or per read of a streamed frame): each
+// atomic store is a locked instruction on amd64 that waits for the
+// reader's earlier stores, one of them to a line the writer shares, so
+// that the eight such stores per frame of an earlier version cost more
+// than the frame's copy.
 type Reader struct {
 	r     *ring
-	tail  atomic.Uint64 // our copy; only we write the shared tail
-	align bool          // AlignFrame found nothing yet: Read aligns first
+	tail  uint64        // our position; the shared tail follows at frame ends
+	at    uint64        // where the current frame's seal was, or the next one's is
+	next  atomic.Uint64 // where the next frame's seal is, for Hint
+	left  uint64        // bytes of the current frame not read yet
+	whole bool          // the current frame is published whole
+	err   error         // a corrupt seal was found
 	yield yieldCond     // WaitReady's condition, kept here so waiting allocates nothing
 }
 
-// Read copies available bytes into p.
+// Read copies available bytes of the current frame into p.
 func (rd *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	for {
-		head := atomic.LoadUint64(rd.r.head)
-		if rd.align && head != rd.tail.Load() {
-			rd.AlignFrame()
-		}
-		if avail := head - rd.tail.Load(); avail > 0 {
-			n := min(uint64(len(p)), avail)
+		if n := rd.available(); n > 0 {
+			n = min(n, uint64(len(p)))
 			rd.copyOut(p[:n])
 			return int(n), nil
 		}
+		if rd.err != nil {
+			return 0, rd.err
+		}
 		if atomic.LoadUint32(rd.r.eof) != 0 {
-			if atomic.LoadUint64(rd.r.head) == rd.tail.Load() {
+			if rd.available() == 0 && rd.err == nil {
 				return 0, io.EOF
 			}
 			continue
@@ -91,6 +144,46 @@ func (rd *Reader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// available returns how many bytes of the current frame can be read now,
+// starting the next frame first if the current one is done.
+func (rd *Reader) available() uint64 {
+	if rd.left == 0 && !rd.begin() {
+		return 0
+	}
+	if rd.whole {
+		return rd.left
+	}
+	if h := atomic.LoadUint64(rd.r.head); h > rd.tail {
+		return min(h-rd.tail, rd.left)
+	}
+	return 0
+}
+
+// begin starts the next frame if its seal is there, and reports whether
+// it did.
+func (rd *Reader) begin() bool {
+	at := rd.at
+	if rd.err != nil {
+		return false
+	}
+	s := atomic.LoadUint64(rd.r.seal(at))
+	if s == 0 {
+		return false
+	}
+	n, whole := s&^sealWhole, s&sealWhole != 0
+	if n == 0 || whole && n > uint64(len(rd.r.data))-sealBytes {
+		rd.err = fmt.Errorf("%w: seal %#x at position %d", ErrCorrupt, s, at)
+		return false
+	}
+	// Zero the seal for the frame that starts here one lap later: a plain
+	// store, published to the writer by the atomic store of the tail.
+	// Hint may still look here until the frame ends; it then reads zero.
+	*rd.r.seal(at) = 0
+	rd.tail = at + sealBytes
+	rd.left, rd.whole = n, whole
+	return true
 }
 
 // Discard skips n bytes.
@@ -107,47 +200,90 @@ func (rd *Reader) Discard(n int) (int, error) {
 	return done, nil
 }
 
+// copyOut consumes len(p) bytes of the current frame into p.
 func (rd *Reader) copyOut(p []byte) {
-	tail := rd.tail.Load()
-	pos := tail & rd.r.mask
+	pos := rd.tail & rd.r.mask
 	first := copy(p, rd.r.data[pos:])
 	copy(p[first:], rd.r.data)
-	tail += uint64(len(p))
-	rd.tail.Store(tail)
-	atomic.StoreUint64(rd.r.tail, tail)
+	rd.consume(uint64(len(p)))
+}
+
+// consume moves past n bytes of the current frame, zeroing its seal
+// words, and publishes the tail at the frame's end (or at once while
+// streaming, for a writer that waits for room).
+func (rd *Reader) consume(n uint64) {
+	t := rd.tail
+	rd.clearSealWords(t, t+n)
+	t += n
+	rd.tail = t
+	rd.left -= n
+	switch {
+	case rd.left == 0:
+		rd.at = alignUp(t)
+		rd.next.Store(rd.at)
+	case rd.whole:
+		return // the frame's end publishes the tail
+	}
+	atomic.StoreUint64(rd.r.tail, t)
 	rd.r.writer.ring()
 }
 
-func (rd *Reader) ready() bool {
-	return atomic.LoadUint64(rd.r.head) != rd.tail.Load() || atomic.LoadUint32(rd.r.eof) != 0
+// PeekFrame returns the unread bytes of the current frame (starting the
+// next one if need be) in place in the ring, when the whole frame is
+// published and does not wrap around the ring's end; otherwise nil, and
+// the frame is read with Read. The bytes stay valid until ConsumeFrame,
+// which must come before any other call. A small message's receiver then
+// decodes its header and copies its payload straight from the ring.
+func (rd *Reader) PeekFrame() []byte {
+	if rd.left == 0 && !rd.begin() || !rd.whole {
+		return nil
+	}
+	pos := rd.tail & rd.r.mask
+	end := pos + rd.left
+	if end > uint64(len(rd.r.data)) {
+		return nil
+	}
+	return rd.r.data[pos:end:end]
 }
 
-// AlignFrame moves the reader to the next FrameAlign boundary, where the
-// next frame starts if the writer uses WriteFrame; call it before reading
-// each frame's header. While nothing has been published yet (the writer
-// publishes the padding with the frame's first bytes), the next Read
-// aligns instead.
-func (rd *Reader) AlignFrame() {
-	rd.align = false
-	t := rd.tail.Load()
-	up := (t + FrameAlign - 1) &^ (FrameAlign - 1)
-	switch head := atomic.LoadUint64(rd.r.head); {
-	case up == t:
-	case head == t:
-		rd.align = true
-	default:
-		rd.tail.Store(up) // the shared tail follows at the next copyOut
+// ConsumeFrame ends the frame that PeekFrame returned.
+func (rd *Reader) ConsumeFrame() { rd.consume(rd.left) }
+
+// clearSealWords zeroes the bytes in [from, to) of the words that start on
+// a FrameAlign boundary, where a later frame's seal may go.
+func (rd *Reader) clearSealWords(from, to uint64) {
+	for q := from &^ (FrameAlign - 1); q < to; q += FrameAlign {
+		lo, hi := max(q, from), min(q+sealBytes, to)
+		if lo >= hi {
+			continue
+		}
+		if lo == q && hi == q+sealBytes {
+			*u64At(rd.r.data, int(q&rd.r.mask)) = 0
+			continue
+		}
+		off := lo & rd.r.mask
+		clear(rd.r.data[off : off+hi-lo])
 	}
+}
+
+// ready is Read's condition: a byte to read, or a reason to stop.
+func (rd *Reader) ready() bool {
+	return rd.available() > 0 || rd.err != nil || atomic.LoadUint32(rd.r.eof) != 0
 }
 
 // Ready reports, without blocking, whether Read would return at once:
 // bytes are waiting, or the ring is closed.
 func (rd *Reader) Ready() bool { return rd.ready() || rd.r.killed.Load() }
 
-// Hint is Ready: for a ring the check is lock-free and cheap.
-func (rd *Reader) Hint() bool { return rd.Ready() }
+// Hint is a lock-free guess that Ready may be true: the next frame's seal
+// is there, or the ring is closed. While a frame is being read it looks at
+// that frame's seal, which reads zero by then.
+func (rd *Reader) Hint() bool {
+	return atomic.LoadUint64(rd.r.seal(rd.next.Load())) != 0 ||
+		atomic.LoadUint32(rd.r.eof) != 0 || rd.r.killed.Load()
+}
 
-// WaitReady blocks until Ready or until *yield becomes positive (someone
+// WaitReady blocks until Hint or until *yield becomes positive (someone
 // else is polling this ring, so this waiter should step aside). Unlike Read
 // it does not spin: it is for a background goroutine that only covers for
 // waiters that stopped polling.
@@ -156,13 +292,13 @@ func (rd *Reader) WaitReady(yield *atomic.Int32) error {
 	return sleepUntil(rd.r.reader, &rd.yield)
 }
 
-// yieldCond is ready when the reader is, or when it should step aside.
+// yieldCond is ready when the reader may be, or when it should step aside.
 type yieldCond struct {
 	rd    *Reader
 	yield *atomic.Int32
 }
 
-func (c *yieldCond) ready() bool    { return c.rd.ready() || c.yield.Load() > 0 }
+func (c *yieldCond) ready() bool    { return c.rd.Hint() || c.yield.Load() > 0 }
 func (c *yieldCond) stopped() error { return c.rd.stopped() }
 
 func (rd *Reader) stopped() error {
@@ -175,20 +311,10 @@ func (rd *Reader) stopped() error {
 // Kill makes Read fail with ErrClosed from now on, waking it if it sleeps.
 func (rd *Reader) Kill() { rd.r.kill() }
 
-// FrameAlign is where frames written with WriteFrame start: a cache line,
-// so that a small frame (the 48-byte header and up to 16 payload bytes)
-// occupies one line, which moves from the writer's core to the reader's
-// once, rather than straddling two lines, one of them shared with the frame
-// before it. One-way latency of 8-byte messages (spmdbench latency, 5
-// rounds alternated): 0.46–0.47 µs aligned against 0.47–0.48 µs unaligned
-// (and 0.49–0.57 µs before the writer cached the tail): a small gain, at
-// the cost of at most 63 ring bytes per frame.
-const FrameAlign = 64
-
 // Writer is the producer end of a ring.
 type Writer struct {
 	r    *ring
-	head uint64 // our copy; only we write the shared head
+	head uint64 // our position: bytes ever written, seals and gaps included
 	need uint64 // free bytes ready waits for (0: 1)
 	// tail is the consumer's tail as last read. The consumer only ever
 	// advances it, so the room it implies is a lower bound, and the
@@ -210,49 +336,86 @@ func (w *Writer) room(need uint64) uint64 {
 	return size - (w.head - w.tail)
 }
 
-// Write copies p into the ring, blocking while it is full.
+// waitRoom blocks until need bytes are free.
+func (w *Writer) waitRoom(need uint64) error {
+	if w.room(need) >= need {
+		return nil
+	}
+	w.need = need
+	defer func() { w.need = 0 }()
+	for w.room(need) < need {
+		if err := await(w.r.writer, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Write writes p as one frame.
 func (w *Writer) Write(p []byte) (int, error) {
-	if err := w.WriteV(p, nil); err != nil {
+	if err := w.WriteFrame(p, nil); err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
-// WriteV writes a and then b, publishing as much of both as fits at once,
-// so that a frame header and a small payload become visible together.
-func (w *Writer) WriteV(a, b []byte) error {
-	return w.writeV(a, b)
-}
-
-// WriteFrame is WriteV for a frame that starts on a FrameAlign boundary:
-// the bytes up to it are skipped, and published together with the frame's
-// first bytes, so that a reader that sees anything past its position at a
-// frame boundary also sees the frame start (Reader.AlignFrame). Every
-// frame on a ring must then be written this way.
+// WriteFrame writes a and then b as one frame, blocking while the ring is
+// full. A frame that fits in the ring is published at once when it is all
+// in; a larger one is streamed. An empty frame writes nothing.
 func (w *Writer) WriteFrame(a, b []byte) error {
-	if pad := -w.head & (FrameAlign - 1); pad > 0 && len(a)+len(b) > 0 {
-		w.need = pad + 1
-		for w.room(pad+1) < pad+1 {
-			if err := await(w.r.writer, w); err != nil {
-				w.need = 0
-				return err
-			}
-		}
-		w.need = 0
-		w.head += pad // published with the first bytes below
+	n := uint64(len(a) + len(b))
+	if n == 0 {
+		return nil
 	}
-	return w.writeV(a, b)
+	if w.r.killed.Load() {
+		return ErrClosed
+	}
+	gap := -w.head & (FrameAlign - 1)
+	need := gap + sealBytes + n
+	whole := need <= uint64(len(w.r.data))
+	if !whole {
+		need = gap + sealBytes + 1
+	}
+	if err := w.waitRoom(need); err != nil {
+		return err
+	}
+	w.head += gap
+	at := w.head
+	w.head += sealBytes
+	if whole {
+		w.copyIn(a)
+		w.copyIn(b)
+		w.publish(at, n|sealWhole)
+		return nil
+	}
+	free := w.room(1)
+	k := min(free, uint64(len(a)))
+	w.copyIn(a[:k])
+	a = a[k:]
+	if len(a) == 0 {
+		m := min(free-k, uint64(len(b)))
+		w.copyIn(b[:m])
+		b = b[m:]
+	}
+	atomic.StoreUint64(w.r.head, w.head) // before the seal: a reader that sees it sees these bytes
+	w.publish(at, n)
+	return w.stream(a, b)
 }
 
-func (w *Writer) writeV(a, b []byte) error {
+// publish stores the seal of the frame at position at and rings the reader.
+func (w *Writer) publish(at, seal uint64) {
+	atomic.StoreUint64(w.r.seal(at), seal)
+	w.r.reader.ring()
+}
+
+// stream writes the rest of a streamed frame, publishing it through head
+// as room allows.
+func (w *Writer) stream(a, b []byte) error {
 	for len(a)+len(b) > 0 {
-		free := w.room(uint64(len(a) + len(b)))
-		if free == 0 {
-			if err := await(w.r.writer, w); err != nil {
-				return err
-			}
-			continue
+		if err := w.waitRoom(1); err != nil {
+			return err
 		}
+		free := w.room(1)
 		n := min(free, uint64(len(a)))
 		w.copyIn(a[:n])
 		a = a[n:]
@@ -268,28 +431,22 @@ func (w *Writer) writeV(a, b []byte) error {
 	return nil
 }
 
-// TryWriteV writes a and b only if both fit in the ring now, and reports
-// whether it did: it never waits, so a reader may call it without risking
-// a deadlock against a peer that is not reading.
-func (w *Writer) TryWriteV(a, b []byte) bool {
-	return w.tryWrite(a, b, 0)
-}
-
-// TryWriteFrame is TryWriteV for a frame aligned as WriteFrame aligns it.
+// TryWriteFrame writes a and b as one frame only if it fits in the ring
+// now, and reports whether it did: it never waits, so a reader may call it
+// without risking a deadlock against a peer that is not reading.
 func (w *Writer) TryWriteFrame(a, b []byte) bool {
-	return w.tryWrite(a, b, -w.head&(FrameAlign-1))
-}
-
-func (w *Writer) tryWrite(a, b []byte, pad uint64) bool {
-	n := pad + uint64(len(a)+len(b))
-	if n > w.room(n) || w.r.killed.Load() {
+	n := uint64(len(a) + len(b))
+	gap := -w.head & (FrameAlign - 1)
+	need := gap + sealBytes + n
+	if n == 0 || need > w.room(need) || w.r.killed.Load() {
 		return false
 	}
-	w.head += pad
+	w.head += gap
+	at := w.head
+	w.head += sealBytes
 	w.copyIn(a)
 	w.copyIn(b)
-	atomic.StoreUint64(w.r.head, w.head)
-	w.r.reader.ring()
+	w.publish(at, n|sealWhole)
 	return true
 }
 

@@ -10,6 +10,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -120,19 +121,27 @@ func (s *Segment) Reader(i int) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := &Reader{r: r}
-	rd.tail.Store(atomic.LoadUint64(r.tail))
+	rd := &Reader{r: r, tail: atomic.LoadUint64(r.tail)}
+	rd.at = alignUp(rd.tail)
+	rd.next.Store(rd.at)
 	return rd, nil
 }
 
 // Pipe returns the two ends of a ring in this process's own memory: the
 // in-process link of a rank to itself, with the same code path as a
-// shared-memory link. size is a power of two.
-func Pipe(size int) (*Reader, *Writer) {
-	words := make([]uint64, (controlBytes+size)/8) // 8-byte aligned for the atomics
-	mem := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), controlBytes+size)
+// shared-memory link. size is a power of two. The ring lives in an
+// anonymous mapping, like a segment's rings, outside the Go heap (the
+// reader polls seal words that the writer's copies may also cover, which
+// is only safe through the atomics of another process's view); it is
+// unmapped once neither end is reachable.
+func Pipe(size int) (*Reader, *Writer, error) {
+	mem, err := unix.Mmap(-1, 0, controlBytes+size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, nil, fmt.Errorf("shm: pipe of %d bytes: %w", size, err)
+	}
 	r := newRing(mem)
-	return &Reader{r: r}, &Writer{r: r}
+	runtime.AddCleanup(r, func(m []byte) { _ = unix.Munmap(m) }, mem)
+	return &Reader{r: r}, &Writer{r: r}, nil
 }
 
 // Writer returns the producer end of ring i. Only one process may write a ring.

@@ -48,8 +48,11 @@ func TestOpenRejectsGarbage(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSegment)
 }
 
-// TestRingStream pushes 8 MiB through a 4 KiB ring in odd-sized writes and
-// reads, so every wrap-around case occurs, and checks every byte.
+// TestRingStream pushes 8 MiB of random bytes through a 4 KiB ring in
+// odd-sized frames (some larger than the ring, so streamed) and reads, so
+// that every wrap-around case occurs and frames start, lap after lap, where
+// random data lay before (the seals must read zero there); it checks every
+// byte.
 func TestRingStream(t *testing.T) {
 	s, peer := newSegment(t, 1, 4096)
 	w, err := peer.Writer(0)
@@ -63,7 +66,7 @@ func TestRingStream(t *testing.T) {
 		for i := 1; len(rest) > 0; i++ {
 			n := min(len(rest), (i*977)%9000+1)
 			hdr := rest[:min(n, 48)]
-			if err := w.WriteV(hdr, rest[len(hdr):n]); err != nil {
+			if err := w.WriteFrame(hdr, rest[len(hdr):n]); err != nil {
 				panic(err)
 			}
 			rest = rest[n:]
@@ -102,7 +105,7 @@ func TestKillWakesSleepers(t *testing.T) {
 	s, peer := newSegment(t, 2, 1024)
 	r, _ := s.Reader(0)
 	w, _ := peer.Writer(1)
-	_, _ = w.Write(make([]byte, 1024)) // ring 1 is now full and nobody reads it
+	_, _ = w.Write(make([]byte, 1024-sealBytes)) // ring 1 is now full and nobody reads it
 	errs := make(chan error, 2)
 	go func() { _, err := r.Read(make([]byte, 1)); errs <- err }()
 	go func() { _, err := w.Write([]byte{1}); errs <- err }()
@@ -191,9 +194,9 @@ func TestJobPrefixMatchesLauncher(t *testing.T) {
 }
 
 // TestRingFrames streams frames of every small size, and some larger than
-// the ring, through a 4 KiB ring with WriteFrame and AlignFrame, a writer
-// goroutine against a reader, and checks that each frame starts on a
-// FrameAlign boundary and arrives intact.
+// the ring, through a 4 KiB ring, a writer goroutine against a reader that
+// sometimes asks before the frame is there, and checks that each frame
+// arrives intact and that no Read returns bytes of two frames.
 func TestRingFrames(t *testing.T) {
 	s, peer := newSegment(t, 1, 4096)
 	w, err := peer.Writer(0)
@@ -204,7 +207,7 @@ func TestRingFrames(t *testing.T) {
 	for n := 1; n <= 200; n++ {
 		sizes = append(sizes, n)
 	}
-	sizes = append(sizes, 4000, 5000, 9000, 3, 17)
+	sizes = append(sizes, 4000, 4088, 4089, 5000, 9000, 3, 17)
 	frame := func(i, n int) []byte {
 		b := make([]byte, n)
 		for j := range b {
@@ -225,11 +228,46 @@ func TestRingFrames(t *testing.T) {
 		done <- nil
 	}()
 	defer func() { r.Kill(); <-done }() // the writer stops before the unmap
+	buf := make([]byte, 20000)
 	for i, n := range sizes {
-		r.AlignFrame() // sometimes before the frame is published: Read aligns then
-		got := make([]byte, n)
-		_, err := io.ReadFull(r, got)
-		require.NoError(t, err)
+		got := make([]byte, 0, n)
+		for len(got) < n {
+			m, err := r.Read(buf)
+			require.NoError(t, err)
+			require.LessOrEqual(t, m, n-len(got), "frame %d: a read crossed into the next frame", i)
+			got = append(got, buf[:m]...)
+		}
 		require.Equal(t, frame(i, n), got, "frame %d (%d bytes)", i, n)
 	}
+}
+
+// TestRingCorruptSeal: a seal no writer could have written (a whole frame
+// longer than the ring) fails the read with ErrCorrupt instead of reading
+// past the ring.
+func TestRingCorruptSeal(t *testing.T) {
+	s, peer := newSegment(t, 1, 1024)
+	w, _ := peer.Writer(0)
+	r, _ := s.Reader(0)
+	require.True(t, w.TryWriteFrame([]byte("ok"), nil))
+	got := make([]byte, 2)
+	_, err := io.ReadFull(r, got)
+	require.NoError(t, err)
+	*w.r.seal(64) = sealWhole | 5000
+	_, err = r.Read(got)
+	assert.ErrorIs(t, err, ErrCorrupt)
+	assert.True(t, r.Ready(), "a corrupt ring reads as ready, so that its link fails")
+}
+
+// TestPipe: the in-process ring works like a segment's.
+func TestPipe(t *testing.T) {
+	r, w, err := Pipe(1024)
+	require.NoError(t, err)
+	assert.False(t, r.Hint())
+	_, err = w.Write([]byte("hello"))
+	require.NoError(t, err)
+	assert.True(t, r.Hint())
+	require.NoError(t, w.Close())
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(got))
 }
