@@ -83,11 +83,16 @@ type contextState struct {
 // Engine matches messages to receives for one process. The zero value is not
 // usable; call New.
 type Engine struct {
-	mu    sync.Mutex
-	ctxs  map[uint32]*contextState
-	lost  map[int]error // world rank → why it is gone
-	free  *Message      // released messages, linked through link.next
-	bytes int           // eager payload bytes held unexpected
+	mu   sync.Mutex
+	ctxs map[uint32]*contextState
+	// last is the context looked up last, and lastID its id: a program
+	// exchanges on one communicator at a time, and the map lookup was 7 %
+	// of a Sendrecv to self.
+	last   *contextState
+	lastID uint32
+	lost   map[int]error // world rank → why it is gone
+	free   *Message      // released messages, linked through link.next
+	bytes  int           // eager payload bytes held unexpected
 }
 
 // New returns an empty engine.
@@ -99,11 +104,15 @@ func recvLink(r *Recv) *node[Recv]      { return &r.link }
 func msgLink(m *Message) *node[Message] { return &m.link }
 
 func (e *Engine) context(id uint32) *contextState {
+	if e.last != nil && e.lastID == id {
+		return e.last
+	}
 	cs := e.ctxs[id]
 	if cs == nil {
 		cs = &contextState{}
 		e.ctxs[id] = cs
 	}
+	e.last, e.lastID = cs, id
 	return cs
 }
 
