@@ -18,5 +18,6 @@
 // Forcing an algorithm: SPMD_COLL_<OP>=<algorithm> (for example
 // SPMD_COLL_ALLREDUCE=ring) makes every call of that operation use the
 // named algorithm; Algorithms lists them. Benchmarks and tests use it to
-// compare and to cover every algorithm.
+// compare and to cover every algorithm. The variables are read when a
+// communicator makes its first collective call.
 package collective

@@ -360,8 +360,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 }
 
 // WriteFrame writes a and then b as one frame, blocking while the ring is
-// full. A frame that fits in the ring is published at once when it is all
-// in; a larger one is streamed. An empty frame writes nothing.
+// full. A frame of up to a quarter of the ring is published at once when
+// it is all in; a larger one is streamed, so that the reader copies out its
+// first bytes while the writer copies in the rest. An empty frame writes
+// nothing.
 func (w *Writer) WriteFrame(a, b []byte) error {
 	n := uint64(len(a) + len(b))
 	if n == 0 {
@@ -372,7 +374,7 @@ func (w *Writer) WriteFrame(a, b []byte) error {
 	}
 	gap := -w.head & (FrameAlign - 1)
 	need := gap + sealBytes + n
-	whole := need <= uint64(len(w.r.data))
+	whole := sealBytes+n <= uint64(len(w.r.data))/4
 	if !whole {
 		need = gap + sealBytes + 1
 	}
