@@ -106,9 +106,8 @@ func alignUp(n uint64) uint64 { return (n + FrameAlign - 1) &^ (FrameAlign - 1) 
 // The reader's own bookkeeping is plain memory, and it publishes its tail
 // to the writer once per frame (or per read of a streamed frame): each
 // atomic store is a locked instruction on amd64 that waits for the
-// reader's earlier stores, one of them to a line the writer shares, so
-// that the eight such stores per frame of an earlier version cost more
-// than the frame's copy.
+// reader's earlier stores to drain, and a first version of this ring made
+// eight of them per frame.
 type Reader struct {
 	r     *ring
 	tail  uint64        // our position; the shared tail follows at frame ends
