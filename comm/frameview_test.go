@@ -44,7 +44,7 @@ func TestInPlaceFrame(t *testing.T) {
 	require.NoError(t, wr.WriteFrame(eagerFrame(5, []byte("abcd")), nil))
 	require.True(t, l.src.Ready())
 	require.NoError(t, l.readFrame())
-	require.True(t, req.done.Load())
+	require.True(t, req.isDone())
 	assert.Equal(t, "abcd", string(buf))
 }
 

@@ -95,10 +95,30 @@ type source interface {
 }
 
 // frameWriter writes a header and a payload as one publication, aligned
-// for the reader (shm.Writer.WriteFrame): the shared-memory ring, which
-// copies both in without an intermediate buffer.
+// for the reader (shm.Writer): the shared-memory ring, which takes small
+// frames in place (ReserveFrame, CommitFrame) and others whole or
+// streamed (WriteFrame), without an intermediate buffer.
 type frameWriter interface {
+	ReserveFrame(n int) ([]byte, error)
+	CommitFrame()
 	WriteFrame(a, b []byte) error
+}
+
+// writeRingFrame writes header h and payload to fw: encoded in place in
+// the ring where the frame fits there, else through hdr.
+func writeRingFrame(fw frameWriter, h *wire.Header, payload, hdr []byte) error {
+	b, err := fw.ReserveFrame(wire.HeaderSize + len(payload))
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		h.Encode(hdr)
+		return fw.WriteFrame(hdr, payload)
+	}
+	h.Encode(b)
+	copy(b[wire.HeaderSize:], payload)
+	fw.CommitFrame()
+	return nil
 }
 
 // queuedWrite is a frame for the writer goroutine; done (a rendezvous send)
@@ -179,8 +199,7 @@ func (l *link) writeFrame(h *wire.Header, payload []byte) error {
 	}
 	var err error
 	if fw, ok := l.wr.(frameWriter); ok {
-		h.Encode(l.hdr[:])
-		err = fw.WriteFrame(l.hdr[:], payload)
+		err = writeRingFrame(fw, h, payload, l.hdr[:])
 	} else if len(payload) <= smallWrite {
 		h.Encode(l.small)
 		n := copy(l.small[wire.HeaderSize:], payload)

@@ -243,8 +243,8 @@ const oversubPollBudget = 5 * time.Millisecond
 // budget runs out, and reports whether r completed.
 func (r *Request) poll() bool {
 	w := r.w
-	if w == nil || r.done.Load() {
-		return r.done.Load()
+	if w == nil || r.isDone() {
+		return r.isDone()
 	}
 	// When ranks outnumber cores, a waiter reads every link: a frame on a
 	// link nobody polls wakes that link's sleeping reader thread, and on an
@@ -326,7 +326,7 @@ func (r *Request) pollLinks(links []*link) bool {
 		for _, l := range links {
 			l.tryProgress()
 		}
-		if r.done.Load() {
+		if r.isDone() {
 			return true
 		}
 		if i%passes == passes-1 {

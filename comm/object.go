@@ -24,12 +24,12 @@ func RecvObj(c *Comm, ptr any, source, tag int) (Status, error) {
 	if err := c.checkRecv(source, tag); err != nil {
 		return Status{}, err
 	}
-	req := getRequest()
+	req := c.w.getRequest()
 	req.alloc = true
 	c.irecv(c.ctx, nil, source, tag, req)
 	st, err := req.Wait()
 	buf := req.buf
-	putRequest(req)
+	c.w.putRequest(req)
 	if err != nil || st.Source == ProcNull {
 		return st, err
 	}

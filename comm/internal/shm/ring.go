@@ -322,6 +322,8 @@ type Writer struct {
 	// writes on every frame then stays in the consumer's cache rather
 	// than moving between cores twice per message.
 	tail uint64
+	// reserved is where the seal of the frame ReserveFrame returned goes.
+	reserved uint64
 }
 
 // room returns the free bytes in the ring, at least need if that many are
@@ -401,6 +403,37 @@ func (w *Writer) WriteFrame(a, b []byte) error {
 	atomic.StoreUint64(w.r.head, w.head) // before the seal: a reader that sees it sees these bytes
 	w.publish(at, n)
 	return w.stream(a, b)
+}
+
+// ReserveFrame returns n bytes of the ring, in place, for one whole frame
+// that the caller fills and then publishes with CommitFrame before any
+// other call: the writer's side of PeekFrame, so that a small message's
+// header is encoded straight into the ring rather than into a buffer that
+// is then copied (a copy that reads back, 16 bytes at a time, what the
+// encoder has just stored a few bytes at a time, and stalls on it). It
+// blocks while the ring lacks room. It returns nil, reserving nothing,
+// when the frame would be streamed or would wrap around the ring's end
+// (use WriteFrame), or when the ring is killed.
+func (w *Writer) ReserveFrame(n int) ([]byte, error) {
+	size := uint64(len(w.r.data))
+	gap := -w.head & (FrameAlign - 1)
+	pos := (w.head + gap + sealBytes) & w.r.mask
+	if n <= 0 || sealBytes+uint64(n) > size/4 || pos+uint64(n) > size || w.r.killed.Load() {
+		return nil, nil
+	}
+	if err := w.waitRoom(gap + sealBytes + uint64(n)); err != nil {
+		return nil, err
+	}
+	w.head += gap
+	w.reserved = w.head
+	w.head += sealBytes + uint64(n)
+	return w.r.data[pos : pos+uint64(n) : pos+uint64(n)], nil
+}
+
+// CommitFrame publishes the frame that ReserveFrame returned.
+func (w *Writer) CommitFrame() {
+	at := w.reserved
+	w.publish(at, (w.head-at-sealBytes)|sealWhole)
 }
 
 // publish stores the seal of the frame at position at and rings the reader.

@@ -48,11 +48,29 @@ func TestOpenRejectsGarbage(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSegment)
 }
 
+// putFrame writes a and b as one frame: in place through ReserveFrame
+// when inPlace and the ring takes the frame there (reported), else with
+// WriteFrame.
+func putFrame(w *Writer, a, b []byte, inPlace bool) (bool, error) {
+	if inPlace {
+		f, err := w.ReserveFrame(len(a) + len(b))
+		if err != nil {
+			return false, err
+		}
+		if f != nil {
+			copy(f[copy(f, a):], b)
+			w.CommitFrame()
+			return true, nil
+		}
+	}
+	return false, w.WriteFrame(a, b)
+}
+
 // TestRingStream pushes 8 MiB of random bytes through a 4 KiB ring in
-// odd-sized frames (some larger than the ring, so streamed) and reads, so
-// that every wrap-around case occurs and frames start, lap after lap, where
-// random data lay before (the seals must read zero there); it checks every
-// byte.
+// odd-sized frames (some larger than the ring, so streamed), every other
+// one written in place (ReserveFrame), and reads, so that every
+// wrap-around case occurs and frames start, lap after lap, where random
+// data lay before (the seals must read zero there); it checks every byte.
 func TestRingStream(t *testing.T) {
 	s, peer := newSegment(t, 1, 4096)
 	w, err := peer.Writer(0)
@@ -61,17 +79,23 @@ func TestRingStream(t *testing.T) {
 	require.NoError(t, err)
 	data := make([]byte, 8<<20)
 	_, _ = rand.Read(data)
+	inPlace := make(chan int, 1)
 	go func() {
-		rest := data
+		rest, reserved := data, 0
 		for i := 1; len(rest) > 0; i++ {
 			n := min(len(rest), (i*977)%9000+1)
 			hdr := rest[:min(n, 48)]
-			if err := w.WriteFrame(hdr, rest[len(hdr):n]); err != nil {
+			ok, err := putFrame(w, hdr, rest[len(hdr):n], i%2 == 0)
+			if err != nil {
 				panic(err)
+			}
+			if ok {
+				reserved++
 			}
 			rest = rest[n:]
 		}
 		w.Close()
+		inPlace <- reserved
 	}()
 	got := make([]byte, 0, len(data))
 	buf := make([]byte, 3001)
@@ -84,6 +108,50 @@ func TestRingStream(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.True(t, bytes.Equal(data, got), "stream corrupted")
+	assert.Positive(t, <-inPlace, "no frame went in place")
+}
+
+// TestReserveFrame: ReserveFrame gives the frame's bytes in place only
+// for a whole frame that does not wrap around the ring's end; otherwise
+// it reserves nothing and WriteFrame takes the frame.
+func TestReserveFrame(t *testing.T) {
+	s, peer := newSegment(t, 1, 1024)
+	w, _ := peer.Writer(0)
+	r, _ := s.Reader(0)
+	for _, n := range []int{0, -1, 1024/4 - sealBytes + 1, 5000} {
+		f, err := w.ReserveFrame(n)
+		require.NoError(t, err)
+		assert.Nil(t, f, "%d bytes", n)
+	}
+	// 121-byte frames start every 192 bytes, so that some of them wrap
+	// around the ring's end (a model of the positions says which).
+	const n = 121
+	buf := make([]byte, n)
+	at, wrapped := 0, 0
+	for i := range 20 {
+		want := bytes.Repeat([]byte{byte(i)}, n)
+		f, err := w.ReserveFrame(n)
+		require.NoError(t, err)
+		if pos := (at + sealBytes) % 1024; pos+n > 1024 {
+			assert.Nil(t, f, "frame %d wraps", i)
+			require.NoError(t, w.WriteFrame(want, nil))
+			wrapped++
+		} else {
+			require.Len(t, f, n, "frame %d", i)
+			copy(f, want)
+			w.CommitFrame()
+		}
+		at = int(alignUp(uint64(at + sealBytes + n)))
+		_, err = io.ReadFull(r, buf)
+		require.NoError(t, err)
+		assert.Equal(t, want, buf, "frame %d", i)
+	}
+	assert.Positive(t, wrapped)
+	w.Kill()
+	f, err := w.ReserveFrame(8)
+	assert.Nil(t, f)
+	assert.NoError(t, err)
+	assert.ErrorIs(t, w.WriteFrame([]byte("x"), nil), ErrClosed)
 }
 
 func TestRingDiscard(t *testing.T) {
