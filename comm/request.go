@@ -221,7 +221,8 @@ var requestPool = sync.Pool{New: func() any { return new(Request) }}
 // getRequest returns a request for a blocking call: one of the world's
 // spares (a blocking call needs one, a Sendrecv with a large send two),
 // else one from requestPool. A spare costs one atomic swap; the pool's
-// Get and Put took 10 % of a small Sendrecv (pprof).
+// Get and Put held 10 % of the samples of a small Sendrecv to self
+// (pprof), and the spares took it from 124 to 120 ns.
 func (w *world) getRequest() *Request {
 	for i := range w.spare {
 		if w.spare[i].Load() != nil {
