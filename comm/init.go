@@ -59,10 +59,20 @@ func shareCores() {
 	}
 	for _, v := range []string{"SPMD_LOCAL_SIZE", "MPI_LOCALNRANKS"} {
 		if n, err := strconv.Atoi(os.Getenv(v)); err == nil && n > 1 {
-			runtime.GOMAXPROCS(max(1, runtime.NumCPU()/n))
+			runtime.GOMAXPROCS(max(1, min(runtime.NumCPU(), hostCPUs()/n)))
 			return
 		}
 	}
+}
+
+// hostCPUs returns how many CPUs this host gives the job: what a launcher
+// that binds each rank to one CPU says in SPMD_HOST_CPUS (spmdrun
+// --bind-to core; the rank itself then sees one), else runtime.NumCPU().
+func hostCPUs() int {
+	if n, err := strconv.Atoi(os.Getenv("SPMD_HOST_CPUS")); err == nil && n > 0 {
+		return n
+	}
+	return runtime.NumCPU()
 }
 
 // Join wires up a job through boot: every rank publishes a business card

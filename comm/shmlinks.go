@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,7 +51,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 			local = append(local, r)
 		}
 	}
-	w.oversubscribed = len(local) > runtime.NumCPU()
+	w.oversubscribed = len(local) > hostCPUs()
 	if w.cfg.Transport == "tcp" || len(local) < 2 {
 		local = []int{w.rank}
 	}

@@ -50,6 +50,10 @@ type Job struct {
 	Env []string
 	// Dir is the ranks' working directory; empty means the launcher's.
 	Dir string
+	// BindTo binds the ranks that Run starts on this host: BindNone ("",
+	// the default) or BindCore. Ranks that proxies start on other hosts
+	// are not bound.
+	BindTo string
 	// TagOutput prefixes every line of output with "[rank] ". Lines are
 	// written whole; a final unterminated line is written, with a newline,
 	// when the rank's stream ends. Without TagOutput output is passed through

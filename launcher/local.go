@@ -23,6 +23,7 @@ type localSpec struct {
 	stdout  io.Writer // where the rank's standard output goes
 	stderr  io.Writer // where the rank's standard error goes
 	output  *sync.WaitGroup
+	cpu     int // the CPU to bind the rank to, or -1 (startBound)
 }
 
 // pmiChildFD is the descriptor number of the PMI socket in every rank:
@@ -94,7 +95,7 @@ func startLocal(spec localSpec) (*localRank, error) {
 	if stdinFile != nil {
 		cmd.Stdin = stdinFile
 	}
-	err = cmd.Start()
+	err = startBound(cmd, spec.cpu)
 	closeAll(childSide)
 	if err != nil {
 		closeAll(parentSide)

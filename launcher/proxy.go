@@ -211,7 +211,7 @@ func (r *proxyRun) start() {
 		lr, err = startLocal(localSpec{
 			rank: rank, path: path, argv: append([]string{spec.Program}, spec.Args...),
 			env:     job.rankEnv(i, len(spec.Ranks), r.srv.Env(rank, pmiChildFD), spec.JobID, r.p.Cookie),
-			pmiConn: conn, stdin: stdin,
+			pmiConn: conn, stdin: stdin, cpu: -1,
 			stdout: &outputWriter{r: r, rank: rank, stream: 0},
 			stderr: &outputWriter{r: r, rank: rank, stream: 1},
 			output: output,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,11 +235,24 @@ func (s *supervisor) spawn() {
 		if rank == 0 {
 			stdin = j.Stdin
 		}
+		cpu, ncpus, err := bindCPU(j.BindTo, s.local[rank])
+		if err != nil {
+			_ = conn.Close()
+			s.fail(&Failure{Kind: Internal, Rank: rank, Code: ExitInternal, Err: fmt.Errorf("rank %d: %w", rank, err)})
+			return
+		}
+		env := j.rankEnv(s.local[rank], s.nlocal[rank], s.srv.Env(rank, pmiChildFD), s.jobID, s.cookie)
+		if cpu >= 0 {
+			// A bound rank sees one CPU; its share of the host and
+			// whether the host is oversubscribed go by the host's.
+			env = append(env, "SPMD_HOST_CPUS="+strconv.Itoa(ncpus))
+		}
 		r, err := startLocal(localSpec{
 			rank:    rank,
 			path:    s.path,
 			argv:    append([]string{j.Program}, j.Args...),
-			env:     j.rankEnv(s.local[rank], s.nlocal[rank], s.srv.Env(rank, pmiChildFD), s.jobID, s.cookie),
+			env:     env,
+			cpu:     cpu,
 			dir:     j.Dir,
 			pmiConn: conn,
 			stdin:   stdin,

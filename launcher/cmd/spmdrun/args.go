@@ -50,6 +50,10 @@ flags:
   -x VAR[=value]   export VAR to every rank (repeatable); without =value,
                    spmdrun's own value is exported (nothing if VAR is unset).
                    The ranks inherit spmdrun's environment in any case.
+  --bind-to P      none: leave the ranks to the kernel (default); core: bind
+                   each rank started on this host to one CPU, the n-th local
+                   rank to the n-th CPU spmdrun may use (wrapping around when
+                   ranks outnumber CPUs). Ranks on other hosts are not bound
   --tag-output     prefix every line of output with "[rank] "
   --output-filename DIR
                    write each rank's output to DIR/rank.N/stdout and
@@ -119,6 +123,7 @@ type options struct {
 	outputDir  string
 	env        []string // KEY=VALUE, from -x
 	tagOutput  bool
+	bindTo     string // launcher.BindNone or BindCore
 	timeout    time.Duration
 	grace      time.Duration
 	statusPID  int // --status: the spmdrun to ask for a report
@@ -162,6 +167,10 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, 
 		if ok {
 			o.env = append(o.env, kv)
 		}
+		return err
+	})
+	fs.Func("bind-to", "", func(s string) (err error) {
+		o.bindTo, err = launcher.ParseBinding(s)
 		return err
 	})
 	fs.BoolVar(&o.tagOutput, "tag-output", false, "")
@@ -258,6 +267,7 @@ func (o *options) job(m *sched.Mapping) *launcher.Job {
 		N:              o.n,
 		Mapping:        m,
 		Env:            o.env,
+		BindTo:         o.bindTo,
 		TagOutput:      o.tagOutput,
 		OutputDir:      o.outputDir,
 		Timeout:        o.timeout,

@@ -46,6 +46,8 @@ func TestParseArgs(t *testing.T) {
 		{"-x forms", []string{"-x", "A=1", "--x=B=two=2", "-x", "HOME", "-x", "UNSET", "-x", "EMPTY=", "p"},
 			map[string]string{"HOME": "/h"},
 			options{grace: 3 * time.Second, env: []string{"A=1", "B=two=2", "HOME=/h", "EMPTY="}, program: "p", args: []string{}}},
+		{"bind to core", []string{"--bind-to", "core", "p"}, nil,
+			options{bindTo: "core", grace: 3 * time.Second, program: "p", args: []string{}}},
 		{"tag output", []string{"--tag-output", "-n", "2", "p"}, nil,
 			options{n: 2, tagOutput: true, grace: 3 * time.Second, program: "p", args: []string{}}},
 		{"timeout flag", []string{"--timeout", "1m30s", "p"}, map[string]string{"SPMD_TIMEOUT": "5s"},
@@ -89,6 +91,7 @@ func TestParseArgsErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"no program", []string{"-n", "2"}, nil, "no program given"},
+		{"bad binding", []string{"--bind-to", "socket", "p"}, nil, `invalid binding "socket": want none or core`},
 		{"nothing", nil, nil, "no program given"},
 		{"bad n", []string{"-n", "four", "p"}, nil, `invalid value "four" for flag -n`},
 		{"zero n", []string{"-n", "0", "p"}, nil, "invalid number of ranks 0"},
@@ -131,7 +134,7 @@ func TestOptionsJob(t *testing.T) {
 }
 
 func TestUsageListsEveryFlag(t *testing.T) {
-	for _, f := range []string{"-n N", "-np N", "--host", "--hostfile", "--map-by", "-ppn", "--print-allocation", "--output-filename", "-x VAR", "--tag-output", "--timeout", "--grace", "--status PID", "SIGUSR1", "--version", "--help", "SPMD_TIMEOUT", "124", "127"} {
+	for _, f := range []string{"-n N", "-np N", "--host", "--hostfile", "--map-by", "-ppn", "--print-allocation", "--output-filename", "-x VAR", "--tag-output", "--bind-to", "--timeout", "--grace", "--status PID", "SIGUSR1", "--version", "--help", "SPMD_TIMEOUT", "124", "127"} {
 		assert.Contains(t, usage, f)
 	}
 }

@@ -298,3 +298,36 @@ func waitExit(t *testing.T, cmd *exec.Cmd, code int) {
 		t.Fatal("spmdrun did not exit")
 	}
 }
+
+// TestSpmdrunBindToCore: with --bind-to core each rank may run on one CPU,
+// the n-th rank on the n-th CPU spmdrun may use (wrapping around), and is
+// told how many the host has; without it, ranks keep spmdrun's CPUs.
+func TestSpmdrunBindToCore(t *testing.T) {
+	var set unix.CPUSet
+	require.NoError(t, unix.SchedGetaffinity(0, &set))
+	var cpus []int
+	for i := range len(set) * 64 {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	script := `grep Cpus_allowed_list /proc/self/status | tr -d '\t '; echo "cpus=$SPMD_HOST_CPUS"`
+	n := len(cpus) + 1 // one rank more than CPUs: the last wraps around
+	r := runSpmdrun(t, nil, nil, "--tag-output", "--bind-to", "core", "-n", strconv.Itoa(n), "sh", "-c", script)
+	require.Equal(t, 0, r.code, r.stderr)
+	for rank := range n {
+		assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[rank%len(cpus)]))
+		assert.Contains(t, r.stdout, fmt.Sprintf("[%d] cpus=%d\n", rank, len(cpus)))
+	}
+
+	r = runSpmdrun(t, nil, nil, "--tag-output", "--bind-to", "none", "-n", "1", "sh", "-c", script)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "[0] cpus=\n")
+	if len(cpus) > 1 {
+		assert.NotContains(t, r.stdout, fmt.Sprintf("[0] Cpus_allowed_list:%d\n", cpus[0]), "unbound")
+	}
+
+	r = runSpmdrun(t, nil, nil, "--bind-to", "socket", "-n", "1", "sh", "-c", "true")
+	assert.NotEqual(t, 0, r.code)
+	assert.Contains(t, r.stderr, `invalid binding "socket"`)
+}

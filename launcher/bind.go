@@ -1,0 +1,92 @@
+package launcher
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// Binding policies for Job.BindTo (spmdrun --bind-to).
+const (
+	// BindNone leaves the ranks to the kernel's scheduler (the default,
+	// as MPICH's Hydra).
+	BindNone = "none"
+	// BindCore binds each rank to one CPU: the host's n-th local rank to
+	// the n-th CPU this launcher may use, wrapping around when ranks
+	// outnumber CPUs. On an oversubscribed host that keeps the ranks that
+	// share a core where they are: unbound, a rank's polling goroutine
+	// moves between its OS threads and the kernel places them anew, and
+	// the barrier on 4 ranks on 2 cores took 6.0–6.9 µs in some runs and
+	// 8.3–9.9 in others; bound, 5.8–6.6 µs in every run.
+	BindCore = "core"
+)
+
+// ParseBinding checks a binding policy: "none", "core", or "" (none).
+func ParseBinding(s string) (string, error) {
+	switch s {
+	case "", BindNone:
+		return BindNone, nil
+	case BindCore:
+		return BindCore, nil
+	}
+	return "", fmt.Errorf("invalid binding %q: want none or core", s)
+}
+
+// allowedCPUs returns the CPUs this process may run on, in order.
+func allowedCPUs() ([]int, error) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil, fmt.Errorf("CPU affinity: %w", err)
+	}
+	var cpus []int
+	for i := range len(set) * 64 {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	if len(cpus) == 0 {
+		return nil, fmt.Errorf("CPU affinity: no CPU allowed")
+	}
+	return cpus, nil
+}
+
+// bindCPU returns the CPU that the local-th rank on this host is bound to
+// under policy, or -1 for none, and how many CPUs the launcher may use.
+func bindCPU(policy string, local int) (cpu, ncpus int, err error) {
+	if policy != BindCore {
+		return -1, 0, nil
+	}
+	cpus, err := allowedCPUs()
+	if err != nil {
+		return -1, 0, err
+	}
+	return cpus[local%len(cpus)], len(cpus), nil
+}
+
+// startBound starts cmd bound to CPU cpu (none if cpu < 0). The child
+// inherits the CPU mask of the thread that forks it, so this goroutine
+// holds its thread, narrows that thread's mask for the fork and puts it
+// back after. (The thread must stay alive: it is the one whose exit sends
+// the ranks their parent-death signal; see startLocal.)
+func startBound(cmd *exec.Cmd, cpu int) error {
+	if cpu < 0 {
+		return cmd.Start()
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old, one unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return fmt.Errorf("bind to CPU %d: %w", cpu, err)
+	}
+	one.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		return fmt.Errorf("bind to CPU %d: %w", cpu, err)
+	}
+	err := cmd.Start()
+	if rerr := unix.SchedSetaffinity(0, &old); rerr != nil && err == nil {
+		err = fmt.Errorf("restore the launcher's CPU affinity: %w", rerr)
+	}
+	return err
+}
