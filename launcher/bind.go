@@ -18,8 +18,8 @@ const (
 	// outnumber CPUs. On an oversubscribed host that keeps the ranks that
 	// share a core where they are: unbound, a rank's polling goroutine
 	// moves between its OS threads and the kernel places them anew, and
-	// the barrier on 4 ranks on 2 cores took 6.0–6.9 µs in some runs and
-	// 8.3–9.9 in others; bound, 5.8–6.6 µs in every run.
+	// the barrier on 4 ranks on 2 cores took 6.8–7.3 µs in some runs and
+	// 8.3–9.0 in others; bound, 5.9–7.0 µs (bench/results/2026-11-21-msg-path).
 	BindCore = "core"
 )
 
