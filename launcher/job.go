@@ -186,6 +186,9 @@ func (j *Job) validate() error {
 	case j.Timeout < 0:
 		return fmt.Errorf("negative timeout %v", j.Timeout)
 	}
+	if _, err := ParseBinding(j.BindTo); err != nil {
+		return err
+	}
 	return j.checkPlacement()
 }
 

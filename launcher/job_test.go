@@ -417,3 +417,15 @@ func TestOutputDirUnwritable(t *testing.T) {
 	assert.Empty(t, r.pids, "no rank starts")
 	assert.Contains(t, r.stderr, "spmdrun: launcher failure: output directory: mkdir "+file+": not a directory")
 }
+
+// TestUnknownBindingRejected: a binding policy other than none or core
+// fails the job before any rank starts.
+func TestUnknownBindingRejected(t *testing.T) {
+	j, _, _ := newJob(2, "ok")
+	j.BindTo = "socket"
+	r := run(t, j)
+	assert.NotEqual(t, 0, r.code)
+	require.Error(t, r.err)
+	assert.Contains(t, r.err.Error(), `invalid binding "socket"`)
+	assert.Empty(t, r.pids)
+}
