@@ -124,7 +124,8 @@ func chooseAllreduce(bytes, count, p int, commutative bool) string {
 // peers are not left waiting; lengths far enough apart to make ranks choose
 // different algorithms (or ring segment counts) can still hang.
 func Allreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
-	x, alg, err := start[T](c, op, "allreduce")
+	var x rcall[T]
+	alg, err := x.start(c, op, "allreduce")
 	if err != nil {
 		return err
 	}
@@ -141,7 +142,8 @@ func Allreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
 // must be called in the same order on every rank; several may be
 // outstanding at once.
 func Iallreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) (*comm.Request, error) {
-	x, alg, err := start[T](c, op, "allreduce")
+	var x rcall[T]
+	alg, err := x.start(c, op, "allreduce")
 	if err != nil {
 		return nil, err
 	}

@@ -22,11 +22,27 @@ func (x *rcall[T]) allreduceRecursiveDoubling(acc []T) error {
 		return err
 	}
 	if nr >= 0 {
-		tmp := x.scratch(len(acc))
+		var tmp []T
 		for mask := 1; mask < pof; mask <<= 1 {
 			pn := nr ^ mask
 			partner := oldRank(pn, rem)
 			own := x.mine(acc) // the send buffer in the first step
+			if x.src != nil && x.op.kind != opUser {
+				// acc is free while own is the send buffer: take the
+				// partner's vector there and combine in place, without
+				// scratch (on 2 ranks, the whole call).
+				if err := x.sendrecv(own, partner, acc, partner, kCore); err != nil {
+					return err
+				}
+				if err := x.combineOver(acc, own, nr < pn); err != nil {
+					return err
+				}
+				x.src = nil
+				continue
+			}
+			if tmp == nil {
+				tmp = x.scratch(len(acc))
+			}
 			if err := x.sendrecv(own, partner, tmp, partner, kCore); err != nil {
 				return err
 			}

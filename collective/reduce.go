@@ -46,7 +46,8 @@ func chooseReduce(bytes, count, p int) string {
 // every rank with an error wrapping comm.ErrRank, before any message.
 // Other errors as for Allreduce.
 func Reduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, root int) error {
-	x, alg, err := start[T](c, op, "reduce")
+	var x rcall[T]
+	alg, err := x.start(c, op, "reduce")
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,8 @@ func chooseReduceScatter(bytes int, commutative bool) string {
 // pairwise with a non-commutative op gives way to halving). Errors as for
 // Allreduce.
 func ReduceScatter[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, op Op) error {
-	x, alg, err := start[T](c, op, "reduce_scatter")
+	var x rcall[T]
+	alg, err := x.start(c, op, "reduce_scatter")
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,8 @@ func ReduceScatter[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, op
 // whole vector (p blocks) in recv, whose first block receives the result;
 // or, equivalently, recv = send[:len(send)/p]. SPMD_COLL_REDUCE_SCATTER_BLOCK forces the algorithm.
 func ReduceScatterBlock[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
-	x, alg, err := start[T](c, op, "reduce_scatter_block")
+	var x rcall[T]
+	alg, err := x.start(c, op, "reduce_scatter_block")
 	if err != nil {
 		return err
 	}

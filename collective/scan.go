@@ -37,7 +37,8 @@ func scan[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, exclusive bool) er
 	if exclusive {
 		name = "exscan"
 	}
-	x, alg, err := start[T](c, op, name)
+	var x rcall[T]
+	alg, err := x.start(c, op, name)
 	if err != nil {
 		return err
 	}
