@@ -175,8 +175,10 @@ func (l *link) takeCredit(n int64) bool {
 }
 
 // giveCredit records that n bytes of the peer's eager traffic have left
-// this rank's buffers. The credit rides on the next frame to the peer, or
-// on a credit frame once a quarter of the window is owed.
+// this rank's buffers. The credit rides on the next frame to the peer once
+// a sixteenth of the window is owed, or on a credit frame once a quarter
+// is. Less is not worth an atomic swap on every frame: the peer then lacks
+// at most a sixteenth of its window.
 func (l *link) giveCredit(n int64) {
 	if l.owed.Add(n) >= int64(l.w.cfg.EagerWindow/4) && l.creditQueued.CompareAndSwap(false, true) {
 		l.enqueue(queuedWrite{h: wire.Header{Kind: wire.Credit}})
@@ -190,7 +192,8 @@ func (l *link) writeFrame(h *wire.Header, payload []byte) error {
 		l.wmu.Unlock()
 		return err
 	}
-	if c := l.owed.Swap(0); c > 0 {
+	if h.Kind == wire.Credit || l.owed.Load() >= int64(l.w.cfg.EagerWindow/16) {
+		c := l.owed.Swap(0)
 		if c > math.MaxUint32 {
 			l.owed.Add(c - math.MaxUint32)
 			c = math.MaxUint32

