@@ -10,8 +10,14 @@ import (
 
 // Binding policies for Job.BindTo (spmdrun --bind-to).
 const (
-	// BindNone leaves the ranks to the kernel's scheduler (the default,
-	// as MPICH's Hydra).
+	// BindAuto is BindCore on a host where the job's ranks outnumber the
+	// CPUs this launcher may use, else BindNone: the default. Ranks that
+	// share cores run better where they stay put (see BindCore); ranks
+	// with cores to spare are left free, as each may run on its share of
+	// the cores (GOMAXPROCS) and the kernel places its threads there.
+	BindAuto = "auto"
+	// BindNone leaves the ranks to the kernel's scheduler (as MPICH's
+	// Hydra does).
 	BindNone = "none"
 	// BindCore binds each rank to one CPU: the host's n-th local rank to
 	// the n-th CPU this launcher may use, wrapping around when ranks
@@ -23,15 +29,18 @@ const (
 	BindCore = "core"
 )
 
-// ParseBinding checks a binding policy: "none", "core", or "" (none).
+// ParseBinding checks a binding policy: "auto", "none", "core", or ""
+// (auto).
 func ParseBinding(s string) (string, error) {
 	switch s {
-	case "", BindNone:
+	case "", BindAuto:
+		return BindAuto, nil
+	case BindNone:
 		return BindNone, nil
 	case BindCore:
 		return BindCore, nil
 	}
-	return "", fmt.Errorf("invalid binding %q: want none or core", s)
+	return "", fmt.Errorf("invalid binding %q: want auto, none or core", s)
 }
 
 // allowedCPUs returns the CPUs this process may run on, in order.
@@ -52,15 +61,19 @@ func allowedCPUs() ([]int, error) {
 	return cpus, nil
 }
 
-// bindCPU returns the CPU that the local-th rank on this host is bound to
-// under policy, or -1 for none, and how many CPUs the launcher may use.
-func bindCPU(policy string, local int) (cpu, ncpus int, err error) {
-	if policy != BindCore {
+// bindCPU returns the CPU that the local-th of nlocal ranks on this host
+// is bound to under policy, or -1 for none, and how many CPUs the launcher
+// may use.
+func bindCPU(policy string, local, nlocal int) (cpu, ncpus int, err error) {
+	if policy == BindNone {
 		return -1, 0, nil
 	}
 	cpus, err := allowedCPUs()
 	if err != nil {
 		return -1, 0, err
+	}
+	if policy != BindCore && nlocal <= len(cpus) {
+		return -1, 0, nil // auto, with a CPU for every rank
 	}
 	return cpus[local%len(cpus)], len(cpus), nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -207,15 +208,22 @@ func (r *proxyRun) start() {
 			}
 		}
 		output := &sync.WaitGroup{}
+		env := job.rankEnv(i, len(spec.Ranks), r.srv.Env(rank, pmiChildFD), spec.JobID, r.p.Cookie)
+		var cpu, ncpus int
+		cpu, ncpus, err = bindCPU(spec.BindTo, i, len(spec.Ranks))
+		if cpu >= 0 {
+			env = append(env, "SPMD_HOST_CPUS="+strconv.Itoa(ncpus)) // as the root's supervisor does
+		}
 		var lr *localRank
-		lr, err = startLocal(localSpec{
-			rank: rank, path: path, argv: append([]string{spec.Program}, spec.Args...),
-			env:     job.rankEnv(i, len(spec.Ranks), r.srv.Env(rank, pmiChildFD), spec.JobID, r.p.Cookie),
-			pmiConn: conn, stdin: stdin, cpu: -1,
-			stdout: &outputWriter{r: r, rank: rank, stream: 0},
-			stderr: &outputWriter{r: r, rank: rank, stream: 1},
-			output: output,
-		})
+		if err == nil {
+			lr, err = startLocal(localSpec{
+				rank: rank, path: path, argv: append([]string{spec.Program}, spec.Args...),
+				env: env, pmiConn: conn, stdin: stdin, cpu: cpu,
+				stdout: &outputWriter{r: r, rank: rank, stream: 0},
+				stderr: &outputWriter{r: r, rank: rank, stream: 1},
+				output: output,
+			})
+		}
 		_ = conn.Close()
 		if err != nil {
 			r.send(frExit, (&rankMsg{Rank: rank, Never: true, Value: cannotRun(spec.Program, err).Message}).encode())

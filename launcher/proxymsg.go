@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spmd-go/spmd/launcher/pmi"
@@ -20,6 +21,7 @@ type proxySpec struct {
 	OmitMapping    bool
 	Grace          time.Duration // SIGTERM to SIGKILL when the proxy ends its ranks itself
 	Stdin          bool          // rank 0 is here and reads the root's standard input
+	BindTo         string        // the job's binding policy (Job.BindTo), applied to this host's ranks
 }
 
 func (p *proxySpec) encode() []byte {
@@ -37,6 +39,7 @@ func (p *proxySpec) encode() []byte {
 	e.bool(p.OmitMapping)
 	e.uint(uint64(p.Grace.Milliseconds()))
 	e.bool(p.Stdin)
+	e.str(p.BindTo)
 	return e.b
 }
 
@@ -47,8 +50,15 @@ func decodeSpec(b []byte) (*proxySpec, error) {
 		Program: d.str(), Args: d.strs(), Env: d.strs(), Dir: d.str(),
 		Ranks: d.ints(), Mapping: d.str(), OmitMapping: d.bool(),
 		Grace: time.Duration(d.uint()) * time.Millisecond, Stdin: d.bool(),
+		BindTo: d.str(),
 	}
-	return p, d.end()
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+	if _, err := ParseBinding(p.BindTo); err != nil {
+		return nil, fmt.Errorf("%w: %w", errFrame, err)
+	}
+	return p, nil
 }
 
 // fenceMsg carries puts: a proxy's ranks' puts into a barrier (frFence),

@@ -14,10 +14,15 @@ import (
 
 func TestProxyMessagesRoundTrip(t *testing.T) {
 	spec := &proxySpec{Host: "n1", JobID: "j", KVSName: "kvs", Size: 6, Program: "./ring", Args: []string{"-laps", "2"},
-		Env: []string{"A=1"}, Dir: "/tmp", Ranks: []int{2, 3}, Mapping: "(vector,(0,3,2))", Grace: 3 * time.Second, Stdin: true}
+		Env: []string{"A=1"}, Dir: "/tmp", Ranks: []int{2, 3}, Mapping: "(vector,(0,3,2))", Grace: 3 * time.Second, Stdin: true, BindTo: BindAuto}
 	got, err := decodeSpec(spec.encode())
 	require.NoError(t, err)
 	assert.Equal(t, spec, got)
+
+	spec.BindTo = "socket" // not a policy: the proxy refuses the job
+	_, err = decodeSpec(spec.encode())
+	require.ErrorIs(t, err, errFrame)
+	assert.ErrorContains(t, err, `invalid binding "socket"`)
 
 	f := &fenceMsg{Puts: []pmi.KV{{Rank: 2, Key: "k", Value: "v"}, {Rank: 3, Key: "k2", Value: ""}}}
 	gf, err := decodeFence(f.encode())

@@ -391,7 +391,7 @@ func (s *supervisor) proxySpec(h *remoteHost) *proxySpec {
 		Host: h.name, JobID: s.jobID, KVSName: s.srv.KVSName(), Size: s.n,
 		Program: j.Program, Args: j.Args, Env: append(forwardedEnv(), j.Env...), Dir: dir,
 		Ranks: h.ranks, Mapping: mapping, OmitMapping: omit, Grace: s.grace,
-		Stdin: j.Stdin != nil && slices.Contains(h.ranks, 0),
+		Stdin: j.Stdin != nil && slices.Contains(h.ranks, 0), BindTo: j.BindTo,
 	}
 }
 

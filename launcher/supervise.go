@@ -235,7 +235,7 @@ func (s *supervisor) spawn() {
 		if rank == 0 {
 			stdin = j.Stdin
 		}
-		cpu, ncpus, err := bindCPU(j.BindTo, s.local[rank])
+		cpu, ncpus, err := bindCPU(j.BindTo, s.local[rank], s.nlocal[rank])
 		if err != nil {
 			_ = conn.Close()
 			s.fail(&Failure{Kind: Internal, Rank: rank, Code: ExitInternal, Err: fmt.Errorf("rank %d: %w", rank, err)})

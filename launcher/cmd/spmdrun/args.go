@@ -50,10 +50,12 @@ flags:
   -x VAR[=value]   export VAR to every rank (repeatable); without =value,
                    spmdrun's own value is exported (nothing if VAR is unset).
                    The ranks inherit spmdrun's environment in any case.
-  --bind-to P      none: leave the ranks to the kernel (default); core: bind
-                   each rank started on this host to one CPU, the n-th local
-                   rank to the n-th CPU spmdrun may use (wrapping around when
-                   ranks outnumber CPUs). Ranks on other hosts are not bound
+  --bind-to P      core: bind each rank started on this host to one CPU,
+                   the n-th local rank to the n-th CPU spmdrun may use
+                   (wrapping around when ranks outnumber CPUs); none: leave
+                   the ranks to the kernel; auto (default): core when the
+                   host's ranks outnumber those CPUs, else none. Ranks on
+                   other hosts are not bound
   --tag-output     prefix every line of output with "[rank] "
   --output-filename DIR
                    write each rank's output to DIR/rank.N/stdout and
@@ -123,7 +125,7 @@ type options struct {
 	outputDir  string
 	env        []string // KEY=VALUE, from -x
 	tagOutput  bool
-	bindTo     string // launcher.BindNone or BindCore
+	bindTo     string // launcher.BindAuto (also "", the default), BindNone or BindCore
 	timeout    time.Duration
 	grace      time.Duration
 	statusPID  int // --status: the spmdrun to ask for a report

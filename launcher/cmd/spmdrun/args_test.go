@@ -91,7 +91,7 @@ func TestParseArgsErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"no program", []string{"-n", "2"}, nil, "no program given"},
-		{"bad binding", []string{"--bind-to", "socket", "p"}, nil, `invalid binding "socket": want none or core`},
+		{"bad binding", []string{"--bind-to", "socket", "p"}, nil, `invalid binding "socket": want auto, none or core`},
 		{"nothing", nil, nil, "no program given"},
 		{"bad n", []string{"-n", "four", "p"}, nil, `invalid value "four" for flag -n`},
 		{"zero n", []string{"-n", "0", "p"}, nil, "invalid number of ranks 0"},

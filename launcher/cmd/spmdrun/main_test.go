@@ -301,7 +301,8 @@ func waitExit(t *testing.T, cmd *exec.Cmd, code int) {
 
 // TestSpmdrunBindToCore: with --bind-to core each rank may run on one CPU,
 // the n-th rank on the n-th CPU spmdrun may use (wrapping around), and is
-// told how many the host has; without it, ranks keep spmdrun's CPUs.
+// told how many the host has; with none, ranks keep spmdrun's CPUs; by
+// default (auto), ranks are bound only when they outnumber the CPUs.
 func TestSpmdrunBindToCore(t *testing.T) {
 	var set unix.CPUSet
 	require.NoError(t, unix.SchedGetaffinity(0, &set))
@@ -325,6 +326,28 @@ func TestSpmdrunBindToCore(t *testing.T) {
 	assert.Contains(t, r.stdout, "[0] cpus=\n")
 	if len(cpus) > 1 {
 		assert.NotContains(t, r.stdout, fmt.Sprintf("[0] Cpus_allowed_list:%d\n", cpus[0]), "unbound")
+	}
+
+	for _, policy := range []string{"auto", ""} {
+		args := []string{"--tag-output", "-n", strconv.Itoa(n), "sh", "-c", script}
+		if policy != "" { // else the default
+			args = append([]string{"--bind-to", policy}, args...)
+		}
+		r = runSpmdrun(t, nil, nil, args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		for rank := range n {
+			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[rank%len(cpus)]), "oversubscribed, %q", policy)
+			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] cpus=%d\n", rank, len(cpus)))
+		}
+		args[len(args)-4] = strconv.Itoa(len(cpus)) // -n: a CPU for every rank
+		r = runSpmdrun(t, nil, nil, args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		for rank := range len(cpus) {
+			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] cpus=\n", rank), "a CPU each, %q", policy)
+		}
+		if len(cpus) > 1 {
+			assert.NotContains(t, r.stdout, fmt.Sprintf("[0] Cpus_allowed_list:%d\n", cpus[0]), "unbound")
+		}
 	}
 
 	r = runSpmdrun(t, nil, nil, "--bind-to", "socket", "-n", "1", "sh", "-c", "true")

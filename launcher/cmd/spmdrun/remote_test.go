@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // These tests run jobs on "hosts" whose names are not this machine's, so
@@ -57,6 +58,33 @@ func TestRemoteRanksGetTheirPlacement(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	for _, want := range []string{"rank 0 local 0/2", "rank 1 local 1/2", "rank 2 local 0/2", "rank 3 local 1/2"} {
 		assert.Contains(t, r.stdout, want+" mapping (vector,(0,2,2))")
+	}
+}
+
+// TestRemoteRanksAreBound: a proxy binds its host's ranks as spmdrun binds
+// its own: --bind-to core puts the n-th rank of each host on the n-th CPU,
+// and auto does when a host's ranks outnumber its CPUs.
+func TestRemoteRanksAreBound(t *testing.T) {
+	var set unix.CPUSet
+	require.NoError(t, unix.SchedGetaffinity(0, &set))
+	var cpus []int
+	for i := range len(set) * 64 {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	script := `grep Cpus_allowed_list /proc/self/status | tr -d '\t '; echo "cpus=$SPMD_HOST_CPUS"`
+	perHost := len(cpus) + 1
+	for _, policy := range []string{"core", "auto"} {
+		args := append(fakeCluster(t, perHost, "nodeA", "nodeB"), "--bind-to", policy, "--tag-output",
+			"-n", strconv.Itoa(2*perHost), "sh", "-c", script)
+		r := runSpmdrun(t, nil, nil, args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		for rank := range 2 * perHost {
+			local := rank % perHost
+			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[local%len(cpus)]), policy)
+			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] cpus=%d\n", rank, len(cpus)), policy)
+		}
 	}
 }
 
