@@ -11,10 +11,13 @@ import (
 // Binding policies for Job.BindTo (spmdrun --bind-to).
 const (
 	// BindAuto is BindCore on a host where the job's ranks outnumber the
-	// CPUs this launcher may use, else BindNone: the default. Ranks that
-	// share cores run better where they stay put (see BindCore); ranks
-	// with cores to spare are left free, as each may run on its share of
-	// the cores (GOMAXPROCS) and the kernel places its threads there.
+	// CPUs this launcher may use by a whole multiple, else BindNone: the
+	// default. Ranks that share cores evenly run better where they stay
+	// put (see BindCore). Ranks with cores to spare are left free, as each
+	// may run on its share of the cores (GOMAXPROCS) and the kernel places
+	// its threads there; so are ranks that would share cores unevenly (3
+	// on 2 CPUs), which the kernel balances better: bound, two of them
+	// would get half a CPU each while the third had one to itself.
 	BindAuto = "auto"
 	// BindNone leaves the ranks to the kernel's scheduler (as MPICH's
 	// Hydra does).
@@ -72,8 +75,8 @@ func bindCPU(policy string, local, nlocal int) (cpu, ncpus int, err error) {
 	if err != nil {
 		return -1, 0, err
 	}
-	if policy != BindCore && nlocal <= len(cpus) {
-		return -1, 0, nil // auto, with a CPU for every rank
+	if policy != BindCore && (nlocal <= len(cpus) || nlocal%len(cpus) != 0) {
+		return -1, 0, nil // auto: a CPU for every rank, or an uneven share
 	}
 	return cpus[local%len(cpus)], len(cpus), nil
 }

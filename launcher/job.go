@@ -50,9 +50,9 @@ type Job struct {
 	Env []string
 	// Dir is the ranks' working directory; empty means the launcher's.
 	Dir string
-	// BindTo binds the ranks that Run starts on this host: BindAuto ("",
-	// the default: bound to cores when they outnumber the CPUs), BindNone
-	// or BindCore. Ranks that proxies start on other hosts are not bound.
+	// BindTo binds the ranks to CPUs: BindAuto ("", the default: bound
+	// when a host's ranks are a multiple of its CPUs), BindNone or
+	// BindCore. Proxies apply it to the ranks on their hosts.
 	BindTo string
 	// TagOutput prefixes every line of output with "[rank] ". Lines are
 	// written whole; a final unterminated line is written, with a newline,

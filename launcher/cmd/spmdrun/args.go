@@ -54,8 +54,8 @@ flags:
                    the n-th local rank to the n-th CPU spmdrun may use
                    (wrapping around when ranks outnumber CPUs); none: leave
                    the ranks to the kernel; auto (default): core when the
-                   host's ranks outnumber those CPUs, else none. Ranks on
-                   other hosts are not bound
+                   host's ranks are a multiple (2 or more) of those CPUs,
+                   else none. Proxies bind the ranks on their hosts alike
   --tag-output     prefix every line of output with "[rank] "
   --output-filename DIR
                    write each rank's output to DIR/rank.N/stdout and

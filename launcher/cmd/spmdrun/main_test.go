@@ -302,7 +302,8 @@ func waitExit(t *testing.T, cmd *exec.Cmd, code int) {
 // TestSpmdrunBindToCore: with --bind-to core each rank may run on one CPU,
 // the n-th rank on the n-th CPU spmdrun may use (wrapping around), and is
 // told how many the host has; with none, ranks keep spmdrun's CPUs; by
-// default (auto), ranks are bound only when they outnumber the CPUs.
+// default (auto), ranks are bound only when they are a multiple of the
+// CPUs (2 or more).
 func TestSpmdrunBindToCore(t *testing.T) {
 	var set unix.CPUSet
 	require.NoError(t, unix.SchedGetaffinity(0, &set))
@@ -329,24 +330,30 @@ func TestSpmdrunBindToCore(t *testing.T) {
 	}
 
 	for _, policy := range []string{"auto", ""} {
-		args := []string{"--tag-output", "-n", strconv.Itoa(n), "sh", "-c", script}
+		args := []string{"--tag-output", "-n", strconv.Itoa(2 * len(cpus)), "sh", "-c", script}
 		if policy != "" { // else the default
 			args = append([]string{"--bind-to", policy}, args...)
 		}
 		r = runSpmdrun(t, nil, nil, args...)
 		require.Equal(t, 0, r.code, r.stderr)
-		for rank := range n {
-			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[rank%len(cpus)]), "oversubscribed, %q", policy)
+		for rank := range 2 * len(cpus) {
+			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[rank%len(cpus)]), "two per CPU, %q", policy)
 			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] cpus=%d\n", rank, len(cpus)))
 		}
-		args[len(args)-4] = strconv.Itoa(len(cpus)) // -n: a CPU for every rank
-		r = runSpmdrun(t, nil, nil, args...)
-		require.Equal(t, 0, r.code, r.stderr)
-		for rank := range len(cpus) {
-			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] cpus=\n", rank), "a CPU each, %q", policy)
-		}
+		unbound := []int{len(cpus)} // a CPU for every rank
 		if len(cpus) > 1 {
-			assert.NotContains(t, r.stdout, fmt.Sprintf("[0] Cpus_allowed_list:%d\n", cpus[0]), "unbound")
+			unbound = append(unbound, n) // one rank more than CPUs: an uneven share
+		}
+		for _, m := range unbound {
+			args[len(args)-4] = strconv.Itoa(m) // -n
+			r = runSpmdrun(t, nil, nil, args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			for rank := range m {
+				assert.Contains(t, r.stdout, fmt.Sprintf("[%d] cpus=\n", rank), "%d ranks, %q", m, policy)
+			}
+			if len(cpus) > 1 {
+				assert.NotContains(t, r.stdout, fmt.Sprintf("[0] Cpus_allowed_list:%d\n", cpus[0]), "unbound")
+			}
 		}
 	}
 

@@ -63,7 +63,7 @@ func TestRemoteRanksGetTheirPlacement(t *testing.T) {
 
 // TestRemoteRanksAreBound: a proxy binds its host's ranks as spmdrun binds
 // its own: --bind-to core puts the n-th rank of each host on the n-th CPU,
-// and auto does when a host's ranks outnumber its CPUs.
+// and auto does when a host's ranks are a multiple of its CPUs.
 func TestRemoteRanksAreBound(t *testing.T) {
 	var set unix.CPUSet
 	require.NoError(t, unix.SchedGetaffinity(0, &set))
@@ -74,7 +74,7 @@ func TestRemoteRanksAreBound(t *testing.T) {
 		}
 	}
 	script := `grep Cpus_allowed_list /proc/self/status | tr -d '\t '; echo "cpus=$SPMD_HOST_CPUS"`
-	perHost := len(cpus) + 1
+	perHost := 2 * len(cpus)
 	for _, policy := range []string{"core", "auto"} {
 		args := append(fakeCluster(t, perHost, "nodeA", "nodeB"), "--bind-to", policy, "--tag-output",
 			"-n", strconv.Itoa(2*perHost), "sh", "-c", script)
