@@ -16,16 +16,17 @@ const (
 	// put (see BindCore). Ranks with cores to spare are left free, as each
 	// may run on its share of the cores (GOMAXPROCS) and the kernel places
 	// its threads there; so are ranks that would share cores unevenly (3
-	// on 2 CPUs), which the kernel balances better: bound, two of them
-	// would get half a CPU each while the third had one to itself.
+	// on 2 CPUs): bound, two of them would get half a CPU each while the
+	// third had one to itself, and the kernel can move them.
 	BindAuto = "auto"
 	// BindNone leaves the ranks to the kernel's scheduler (as MPICH's
 	// Hydra does).
 	BindNone = "none"
 	// BindCore binds each rank to one CPU: the host's n-th local rank to
-	// the n-th CPU this launcher may use, wrapping around when ranks
-	// outnumber CPUs. On an oversubscribed host that keeps the ranks that
-	// share a core where they are: unbound, a rank's polling goroutine
+	// the n-th CPU this launcher may use, and when ranks outnumber CPUs,
+	// blocks of consecutive ranks to each CPU (blockCPU). On an
+	// oversubscribed host that keeps the ranks that share a core where
+	// they are: unbound, a rank's polling goroutine
 	// moves between its OS threads and the kernel places them anew, and
 	// the barrier on 4 ranks on 2 cores took 6.8–7.3 µs in some runs and
 	// 8.3–9.0 in others; bound, 5.9–7.0 µs (bench/results/2026-11-21-msg-path).
@@ -78,7 +79,23 @@ func bindCPU(policy string, local, nlocal int) (cpu, ncpus int, err error) {
 	if policy != BindCore && (nlocal <= len(cpus) || nlocal%len(cpus) != 0) {
 		return -1, 0, nil // auto: a CPU for every rank, or an uneven share
 	}
-	return cpus[local%len(cpus)], len(cpus), nil
+	return cpus[blockCPU(local, nlocal, len(cpus))], len(cpus), nil
+}
+
+// blockCPU returns the index of the CPU, of ncpus, for the local-th of
+// nlocal ranks: the local-th itself while there are CPUs enough, else a
+// block of consecutive ranks per CPU (ranks 0 and 1 on the first of 2
+// CPUs, 2 and 3 on the second). Blocks rather than a round robin because
+// the collectives pair ranks whose numbers differ in their low bits: the
+// last step of a binomial broadcast sends to every odd rank, which a
+// round robin puts all on one CPU of two — a 1 MiB broadcast on 4 ranks
+// on 2 CPUs took 708–745 µs so (its pulls queued on one CPU), 215–245 µs
+// unbound.
+func blockCPU(local, nlocal, ncpus int) int {
+	if nlocal <= ncpus {
+		return local
+	}
+	return local * ncpus / nlocal
 }
 
 // startBound starts cmd bound to CPU cpu (none if cpu < 0). The child

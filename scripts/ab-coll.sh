@@ -11,7 +11,9 @@
 #
 # BEFORE and AFTER are spmdbench binaries (build the old one from a
 # worktree of the old commit). Environment: ROUNDS (default 5), ROWS
-# ("np:bench:size ..."; default the target rows). Needs bin/spmdrun
+# ("np:bench:size ..."; default the target rows), SPMDRUN_BEFORE
+# (the launcher of the "before" runs, default bin/spmdrun: name an old
+# build when the change is the launcher's). Needs bin/spmdrun
 # and bin/osu_coll.openmpi, bin/osu_pt2pt.openmpi (make compare-coll
 # builds them).
 set -euo pipefail
@@ -47,7 +49,7 @@ for r in $(seq "$rounds"); do
 		om=()
 		[ "$np" -gt 2 ] && om=(--oversubscribe --bind-to none --mca mpi_yield_when_idle 1)
 		# shellcheck disable=SC2086
-		b=$(timeout -k 5 300 bin/spmdrun -n "$np" "$before" "$bench" $f 2>/dev/null | value)
+		b=$(timeout -k 5 300 "${SPMDRUN_BEFORE:-bin/spmdrun}" -n "$np" "$before" "$bench" $f 2>/dev/null | value)
 		# shellcheck disable=SC2086
 		a=$(timeout -k 5 300 bin/spmdrun -n "$np" "$after" "$bench" $f 2>/dev/null | value)
 		# shellcheck disable=SC2086

@@ -50,9 +50,9 @@ flags:
   -x VAR[=value]   export VAR to every rank (repeatable); without =value,
                    spmdrun's own value is exported (nothing if VAR is unset).
                    The ranks inherit spmdrun's environment in any case.
-  --bind-to P      core: bind each rank started on this host to one CPU,
-                   the n-th local rank to the n-th CPU spmdrun may use
-                   (wrapping around when ranks outnumber CPUs); none: leave
+  --bind-to P      core: bind each rank to one CPU, a host's n-th rank to
+                   the n-th CPU it may use, or when ranks outnumber CPUs,
+                   consecutive ranks in equal blocks to each; none: leave
                    the ranks to the kernel; auto (default): core when the
                    host's ranks are a multiple (2 or more) of those CPUs,
                    else none. Proxies bind the ranks on their hosts alike

@@ -300,7 +300,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd, code int) {
 }
 
 // TestSpmdrunBindToCore: with --bind-to core each rank may run on one CPU,
-// the n-th rank on the n-th CPU spmdrun may use (wrapping around), and is
+// consecutive ranks in blocks over the CPUs spmdrun may use, and is
 // told how many the host has; with none, ranks keep spmdrun's CPUs; by
 // default (auto), ranks are bound only when they are a multiple of the
 // CPUs (2 or more).
@@ -314,11 +314,11 @@ func TestSpmdrunBindToCore(t *testing.T) {
 		}
 	}
 	script := `grep Cpus_allowed_list /proc/self/status | tr -d '\t '; echo "cpus=$SPMD_HOST_CPUS"`
-	n := len(cpus) + 1 // one rank more than CPUs: the last wraps around
+	n := len(cpus) + 1 // one rank more than CPUs: the first CPU takes two
 	r := runSpmdrun(t, nil, nil, "--tag-output", "--bind-to", "core", "-n", strconv.Itoa(n), "sh", "-c", script)
 	require.Equal(t, 0, r.code, r.stderr)
 	for rank := range n {
-		assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[rank%len(cpus)]))
+		assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[rank*len(cpus)/n]))
 		assert.Contains(t, r.stdout, fmt.Sprintf("[%d] cpus=%d\n", rank, len(cpus)))
 	}
 
@@ -337,7 +337,7 @@ func TestSpmdrunBindToCore(t *testing.T) {
 		r = runSpmdrun(t, nil, nil, args...)
 		require.Equal(t, 0, r.code, r.stderr)
 		for rank := range 2 * len(cpus) {
-			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[rank%len(cpus)]), "two per CPU, %q", policy)
+			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[rank/2]), "two per CPU, %q", policy)
 			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] cpus=%d\n", rank, len(cpus)))
 		}
 		unbound := []int{len(cpus)} // a CPU for every rank

@@ -62,8 +62,9 @@ func TestRemoteRanksGetTheirPlacement(t *testing.T) {
 }
 
 // TestRemoteRanksAreBound: a proxy binds its host's ranks as spmdrun binds
-// its own: --bind-to core puts the n-th rank of each host on the n-th CPU,
-// and auto does when a host's ranks are a multiple of its CPUs.
+// its own: --bind-to core puts each host's ranks on its CPUs in blocks of
+// consecutive ranks, and auto does when a host's ranks are a multiple of
+// its CPUs.
 func TestRemoteRanksAreBound(t *testing.T) {
 	var set unix.CPUSet
 	require.NoError(t, unix.SchedGetaffinity(0, &set))
@@ -82,7 +83,7 @@ func TestRemoteRanksAreBound(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 		for rank := range 2 * perHost {
 			local := rank % perHost
-			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[local%len(cpus)]), policy)
+			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] Cpus_allowed_list:%d\n", rank, cpus[local/2]), policy)
 			assert.Contains(t, r.stdout, fmt.Sprintf("[%d] cpus=%d\n", rank, len(cpus)), policy)
 		}
 	}
