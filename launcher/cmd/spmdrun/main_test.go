@@ -299,12 +299,9 @@ func waitExit(t *testing.T, cmd *exec.Cmd, code int) {
 	}
 }
 
-// TestSpmdrunBindToCore: with --bind-to core each rank may run on one CPU,
-// consecutive ranks in blocks over the CPUs spmdrun may use, and is
-// told how many the host has; with none, ranks keep spmdrun's CPUs; by
-// default (auto), ranks are bound only when they are a multiple of the
-// CPUs (2 or more).
-func TestSpmdrunBindToCore(t *testing.T) {
+// allowedCPUs returns the CPUs this process (and so spmdrun) may run on.
+func allowedCPUs(t *testing.T) []int {
+	t.Helper()
 	var set unix.CPUSet
 	require.NoError(t, unix.SchedGetaffinity(0, &set))
 	var cpus []int
@@ -313,7 +310,21 @@ func TestSpmdrunBindToCore(t *testing.T) {
 			cpus = append(cpus, i)
 		}
 	}
-	script := `grep Cpus_allowed_list /proc/self/status | tr -d '\t '; echo "cpus=$SPMD_HOST_CPUS"`
+	return cpus
+}
+
+// cpuReport is a rank's script that prints the CPUs it may run on and the
+// host's CPU count spmdrun told it.
+const cpuReport = `grep Cpus_allowed_list /proc/self/status | tr -d '\t '; echo "cpus=$SPMD_HOST_CPUS"`
+
+// TestSpmdrunBindToCore: with --bind-to core each rank may run on one CPU,
+// consecutive ranks in blocks over the CPUs spmdrun may use, and is
+// told how many the host has; with none, ranks keep spmdrun's CPUs; by
+// default (auto), ranks are bound only when they are a multiple of the
+// CPUs (2 or more).
+func TestSpmdrunBindToCore(t *testing.T) {
+	cpus := allowedCPUs(t)
+	script := cpuReport
 	n := len(cpus) + 1 // one rank more than CPUs: the first CPU takes two
 	r := runSpmdrun(t, nil, nil, "--tag-output", "--bind-to", "core", "-n", strconv.Itoa(n), "sh", "-c", script)
 	require.Equal(t, 0, r.code, r.stderr)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 )
 
 // These tests run jobs on "hosts" whose names are not this machine's, so
@@ -66,15 +65,8 @@ func TestRemoteRanksGetTheirPlacement(t *testing.T) {
 // consecutive ranks, and auto does when a host's ranks are a multiple of
 // its CPUs.
 func TestRemoteRanksAreBound(t *testing.T) {
-	var set unix.CPUSet
-	require.NoError(t, unix.SchedGetaffinity(0, &set))
-	var cpus []int
-	for i := range len(set) * 64 {
-		if set.IsSet(i) {
-			cpus = append(cpus, i)
-		}
-	}
-	script := `grep Cpus_allowed_list /proc/self/status | tr -d '\t '; echo "cpus=$SPMD_HOST_CPUS"`
+	cpus := allowedCPUs(t)
+	script := cpuReport
 	perHost := 2 * len(cpus)
 	for _, policy := range []string{"core", "auto"} {
 		args := append(fakeCluster(t, perHost, "nodeA", "nodeB"), "--bind-to", policy, "--tag-output",
