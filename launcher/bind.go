@@ -26,10 +26,10 @@ const (
 	// the n-th CPU this launcher may use, and when ranks outnumber CPUs,
 	// blocks of consecutive ranks to each CPU (blockCPU). On an
 	// oversubscribed host that keeps the ranks that share a core where
-	// they are: unbound, a rank's polling goroutine
-	// moves between its OS threads and the kernel places them anew, and
-	// the barrier on 4 ranks on 2 cores took 6.8–7.3 µs in some runs and
-	// 8.3–9.0 in others; bound, 5.9–7.0 µs (bench/results/2026-11-21-msg-path).
+	// they are: unbound, a rank's polling goroutine moves between its OS
+	// threads and the kernel places them anew, and the barrier on 4 ranks
+	// on 2 cores took 6.8–7.3 µs in some runs and 8.3–9.0 in others;
+	// bound, 5.9–7.0 µs (bench/results/2026-11-21-msg-path).
 	BindCore = "core"
 )
 
