@@ -125,6 +125,62 @@ func (e *Engine) RegisterContext(id uint32, group []int) {
 	e.mu.Unlock()
 }
 
+// Unregister forgets a context: its group and queues go, so that a process
+// that makes and frees communicators in a loop keeps no state for the freed
+// ones. It returns the messages that arrived on the context and were never
+// received, for the caller to account for and Release, and the receives
+// still posted there, dequeued, for the caller to fail.
+// The caller must know that no more messages will arrive on id until it is
+// reused: a message arriving later would be matched by the context's next
+// owner.
+func (e *Engine) Unregister(id uint32) (unreceived []*Message, posted []*Recv) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.ctxs[id]
+	if cs == nil {
+		return nil, nil
+	}
+	for m := cs.unexpected.head; m != nil; {
+		next := m.link.next
+		cs.unexpected.remove(m, msgLink)
+		if m.ready && !m.Rendezvous {
+			e.bytes -= len(m.Payload)
+		}
+		unreceived = append(unreceived, m)
+		m = next
+	}
+	for r := cs.posted.head; r != nil; {
+		next := r.link.next
+		cs.posted.remove(r, recvLink)
+		r.state = recvCanceled
+		posted = append(posted, r)
+		r = next
+	}
+	delete(e.ctxs, id)
+	if e.lastID == id {
+		e.last = nil
+	}
+	return unreceived, posted
+}
+
+// Posted returns the number of receives waiting in context id's posted
+// queue.
+func (e *Engine) Posted(id uint32) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cs := e.ctxs[id]; cs != nil {
+		return cs.posted.n
+	}
+	return 0
+}
+
+// Contexts returns the number of contexts the engine holds state for.
+func (e *Engine) Contexts() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.ctxs)
+}
+
 // Matches reports whether a receive for (src, tag) takes a message with env.
 func Matches(src, tag int, env *Envelope) bool {
 	return (src == AnySource || src == env.Src) && (tag == env.Tag || tag == AnyTag && env.Tag >= 0)
