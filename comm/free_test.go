@@ -235,3 +235,33 @@ func TestSplitFreeBoundedMemory(t *testing.T) {
 	}, commtest.Config(comm.Config{Transport: comm.TransportShm}), commtest.Timeout(5*time.Minute)))
 	t.Logf("%d iterations in %v", iterations, time.Since(start))
 }
+
+// TestWaitAllStatus: each status belongs to its request; nil entries get
+// zero; a truncated receive's status survives its error.
+func TestWaitAllStatus(t *testing.T) {
+	require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+		if c.Rank() == 0 {
+			return errors.Join(comm.Send(c, []int32{1, 2, 3}, 1, 4), comm.Send(c, []int64{5, 6}, 1, 8))
+		}
+		a, b := make([]int32, 3), make([]int64, 1)
+		ra, err := comm.Irecv(c, a, 0, 4)
+		if err != nil {
+			return err
+		}
+		rb, err := comm.Irecv(c, b, 0, 8)
+		if err != nil {
+			return err
+		}
+		sts, err := comm.WaitAllStatus(ra, nil, rb)
+		if !errors.Is(err, comm.ErrTruncate) {
+			return check(false, "WaitAllStatus: %v, want ErrTruncate from the second receive", err)
+		}
+		want := []comm.Status{{Source: 0, Tag: 4, Bytes: 12}, {}, {Source: 0, Tag: 8, Bytes: 8}}
+		for i := range want {
+			if err := check(sts[i] == want[i], "status %d: %+v, want %+v", i, sts[i], want[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
