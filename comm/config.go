@@ -18,8 +18,8 @@ type Config struct {
 	// ShmEagerLimit replaces EagerLimit between ranks on one host that can
 	// copy from each other's memory (SPMD_SHM_EAGER_LIMIT; default 4 KiB):
 	// above it one process_vm_readv copy beats two copies through the ring
-	// (bench/results: 8–64 KiB messages were 2–5× slower through the ring
-	// than 128 KiB ones by cross-memory attach).
+	// (chosen in commit fcb13f7; the tables since are in
+	// bench/results/2026-11-21-pt2pt-shm).
 	ShmEagerLimit int
 	// EagerWindow bounds the unexpected eager bytes one peer may have
 	// buffered at this rank (SPMD_EAGER_WINDOW, bytes; default 4 MiB);

@@ -86,8 +86,9 @@ type Engine struct {
 	mu   sync.Mutex
 	ctxs map[uint32]*contextState
 	// last is the context looked up last, and lastID its id: a program
-	// exchanges on one communicator at a time, and the map lookup was 7 %
-	// of a Sendrecv to self.
+	// exchanges on one communicator at a time, and the map lookup stood
+	// out in profiles of a Sendrecv to self
+	// (bench/results/2026-11-21-coll-shm-seal).
 	last   *contextState
 	lastID uint32
 	lost   map[int]error // world rank → why it is gone
@@ -192,8 +193,9 @@ func Matches(src, tag int, env *Envelope) bool {
 // only be satisfied by a peer that is lost.
 func (e *Engine) Post(r *Recv) (Outcome, *Message, error) {
 	// Unlocked by hand rather than deferred: this and Arrive run for
-	// every message, and each deferred unlock cost 0.3–0.4 % of an
-	// 8-byte Allreduce (perf).
+	// every message, and the deferred unlocks showed in profiles of an
+	// 8-byte Allreduce (commit fc43112; its tables are in
+	// bench/results/2026-11-21-coll-shm-bound).
 	e.mu.Lock()
 	cs := e.context(r.Context)
 	for m := cs.unexpected.head; m != nil; m = m.link.next {
