@@ -27,7 +27,9 @@ import (
 // program error: Free discards it (returning its sender's credit), frees c
 // all the same, and reports the count in an error wrapping ErrPending.
 //
-// The world communicator cannot be freed: Finalize ends it.
+// If a member is lost meanwhile, Free fails with an error wrapping
+// ErrPeerLost and c stays unusable, its ids reserved. The world
+// communicator cannot be freed: Finalize ends it.
 func (c *Comm) Free() error {
 	if err := c.usable(); err != nil {
 		return err
