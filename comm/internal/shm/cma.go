@@ -9,7 +9,7 @@ import (
 )
 
 // ReadRemote copies len(dst) bytes from address addr in process pid into
-// dst with one process_vm_readv per piece of at most rawReadMax bytes:
+// dst with one process_vm_readv per piece of at most 4 MiB:
 // Linux cross-memory attach, a single copy from the sender's buffer to the
 // receiver's.
 //
@@ -20,8 +20,8 @@ import (
 // — with more ranks than cores, the woken threads took the cores from the
 // ranks doing the work (allgather of 1 MiB on 4 ranks on 2 cores ran
 // faster raw, with a spread that is the kernel's placement of the ranks;
-// bench/results/2026-11-21-coll-shm-tuned). Pieces of rawReadMax bound how
-// long the P stays held.
+// bench/results/2026-11-21-coll-shm-tuned). The pieces bound how long the
+// P stays held.
 func ReadRemote(pid int, addr uintptr, dst []byte) error {
 	for len(dst) > 0 {
 		k := min(len(dst), rawReadMax)
