@@ -265,3 +265,29 @@ func TestWaitAllStatus(t *testing.T) {
 		return nil
 	}))
 }
+
+// TestFreeWithLostMember: a member that dies instead of calling Free makes
+// the others' Free fail promptly with its rank, and leaves the
+// communicator unusable.
+func TestFreeWithLostMember(t *testing.T) {
+	var got, after error
+	err := commtest.Run(2, func(c *comm.Comm) error {
+		sub, err := c.Dup()
+		if err != nil {
+			return err
+		}
+		if c.Rank() == 1 {
+			c.Abort(3)
+		}
+		got = sub.Free()
+		after = comm.Send(sub, []int{1}, 0, 0)
+		return got
+	}, commtest.Timeout(30*time.Second))
+	var abort *commtest.AbortError
+	require.ErrorAs(t, err, &abort)
+	require.ErrorIs(t, got, comm.ErrPeerLost)
+	var pl *comm.PeerLostError
+	require.ErrorAs(t, got, &pl)
+	require.Equal(t, 1, pl.Rank)
+	require.ErrorIs(t, after, comm.ErrComm)
+}
