@@ -52,7 +52,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 		}
 	}
 	w.oversubscribed = len(local) > hostCPUs()
-	if w.cfg.Transport == "tcp" || len(local) < 2 {
+	if w.cfg.Transport == TransportTCP || len(local) < 2 {
 		local = []int{w.rank}
 	}
 	prefix := shm.JobPrefix(cookie)
@@ -63,7 +63,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 		var err error
 		if seg, err = shm.Create(name(w.rank), len(local), w.cfg.ShmRingSize); err == nil {
 			created = "1"
-		} else if w.cfg.Transport == "shm" {
+		} else if w.cfg.Transport == TransportShm {
 			return nil, err
 		} else {
 			w.logf("comm: rank %d: no shared memory, using TCP on this host: %v", w.rank, err)
@@ -123,7 +123,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 			if peers[p] != nil {
 				peers[p].Close()
 			}
-			if w.cfg.Transport == "shm" {
+			if w.cfg.Transport == TransportShm {
 				errs = append(errs, fmt.Errorf("no shared memory with rank %d (SPMD_TRANSPORT=shm)", p))
 			}
 			continue
