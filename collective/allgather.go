@@ -41,12 +41,12 @@ const (
 	allgatherBruckMinP  = 5
 )
 
-// allgatherDecide picks the algorithm for p ranks and a total of bytes.
-func allgatherDecide(p, bytes int) string {
+// chooseAllgather picks the algorithm for p ranks and a total of bytes.
+func chooseAllgather(p, bytes int) string {
 	switch {
-	case moveIsPow2(p) && bytes <= allgatherLongBytes:
+	case isPow2(p) && bytes <= allgatherLongBytes:
 		return "recursive_doubling"
-	case !moveIsPow2(p) && p >= allgatherBruckMinP && bytes < allgatherShortBytes:
+	case !isPow2(p) && p >= allgatherBruckMinP && bytes < allgatherShortBytes:
 		return "bruck"
 	default:
 		return "ring"
@@ -61,7 +61,7 @@ func allgatherDecide(p, bytes int) string {
 // recv, and n = len(recv)/p.
 //
 // Algorithms as in MPICH, with thresholds tuned on shared memory (see
-// allgatherDecide): recursive doubling (power-of-two p, up to 4 MiB in
+// chooseAllgather): recursive doubling (power-of-two p, up to 4 MiB in
 // all), Bruck (other p from 5 ranks, under 80 KiB), ring (the rest), and a
 // linear reference (gather, then broadcast);
 // SPMD_COLL_ALLGATHER=recursive_doubling|bruck|ring|linear forces one
@@ -72,44 +72,36 @@ func allgatherDecide(p, bytes int) string {
 // between ranks, as comm.ErrTruncate or ErrMismatch where noticed;
 // point-to-point errors.
 func Allgather[T comm.Scalar](c *comm.Comm, send, recv []T) error {
-	return allgather(c, send, recv, "")
-}
-
-func allgather[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
-	cc, tag, err := moveStart("allgather", c)
+	var x call
+	if err := x.begin(c, "allgather"); err != nil {
+		return err
+	}
+	p, me := x.size, x.rank
+	n, err := x.checkBlocks("recv", len(recv), len(send), send == nil)
 	if err != nil {
 		return err
 	}
-	p, me := cc.Size(), cc.Rank()
-	n := len(send)
-	if send == nil {
-		if len(recv)%p != 0 {
-			return fmt.Errorf("collective: allgather: in place, len(recv) = %d is not a multiple of %d ranks: %w", len(recv), p, comm.ErrArg)
-		}
-		n = len(recv) / p
-	}
-	if len(recv) < p*n {
-		return fmt.Errorf("collective: allgather: len(recv) = %d < %d ranks × %d: %w", len(recv), p, n, comm.ErrArg)
-	}
-	alg, err = moveChoose(cc, "allgather", alg, func() string { return allgatherDecide(p, p*n*comm.SizeOf[T]()) })
+	alg, err := x.forced("allgather")
 	if err != nil {
 		return err
 	}
-	var errs moveErrs
+	if alg == "" {
+		alg = chooseAllgather(p, p*n*comm.SizeOf[T]())
+	}
 	switch {
 	case send == nil || p == 1:
 	case alg == "ring":
-		allgatherRingFrom(cc, recv, moveEqualOffsets(p, n), me, 0, send, tag, &errs)
-		return moveWrap("allgather", errs.err)
-	case alg == "recursive_doubling" && moveIsPow2(p):
-		allgatherDoublingFrom(cc, recv, moveEqualOffsets(p, n), me, 0, send, tag, &errs)
-		return moveWrap("allgather", errs.err)
+		allgatherRingFrom(&x, recv, equalOffsets(p, n), me, 0, send, 0)
+		return x.done(alg, nil)
+	case alg == "recursive_doubling" && isPow2(p):
+		allgatherDoublingFrom(&x, recv, equalOffsets(p, n), me, 0, send, 0)
+		return x.done(alg, nil)
 	}
 	if send != nil {
 		copyHot(recv[me*n:], send)
 	}
-	allgatherRun(cc, recv, moveEqualOffsets(p, n), tag, alg, &errs)
-	return moveWrap("allgather", errs.err)
+	allgatherRun(&x, recv, equalOffsets(p, n), 0, alg)
+	return x.done(alg, nil)
 }
 
 // Allgatherv is Allgather with blocks of different lengths
@@ -127,53 +119,51 @@ func allgather[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
 // send whose length is not counts[rank] (comm.ErrArg, reported after the
 // call has run so that the others are not left waiting).
 func Allgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int) error {
-	return allgatherv(c, send, recv, counts, "")
-}
-
-func allgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, alg string) error {
-	cc, tag, err := moveStart("allgatherv", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "allgatherv"); err != nil {
 		return err
 	}
-	p, me := cc.Size(), cc.Rank()
-	sum, err := moveCheckCounts("allgatherv", "counts", counts, p)
+	p, me := x.size, x.rank
+	sum, err := x.checkCounts("counts", counts)
 	if err != nil {
 		return err
 	}
 	if len(recv) < sum {
 		return fmt.Errorf("collective: allgatherv: len(recv) = %d < %d counted: %w", len(recv), sum, comm.ErrArg)
 	}
-	alg, err = moveChoose(cc, "allgather", alg, func() string { return allgatherDecide(p, sum*comm.SizeOf[T]()) })
+	alg, err := x.forced("allgather")
 	if err != nil {
 		return err
 	}
-	var errs moveErrs
-	off := moveOffsets(counts)
+	if alg == "" {
+		alg = chooseAllgather(p, sum*comm.SizeOf[T]())
+	}
+	off := blockOffsets(counts)
 	if send != nil {
 		if len(send) != counts[me] {
-			errs.keep(fmt.Errorf("rank %d sends %d elements, counts[%d] = %d: %w", me, len(send), me, counts[me], comm.ErrArg))
+			x.keep(fmt.Errorf("rank %d sends %d elements, counts[%d] = %d: %w", me, len(send), me, counts[me], comm.ErrArg))
 		}
 		copyHot(recv[off[me]:off[me+1]], send)
 	}
-	allgatherRun(cc, recv, off, tag, alg, &errs)
-	return moveWrap("allgatherv", errs.err)
+	allgatherRun(&x, recv, off, 0, alg)
+	return x.done(alg, nil)
 }
 
 // allgatherRun runs allgather algorithm alg on buf laid out by off, this
-// rank's block in place; it uses tags tag…tag+2.
-func allgatherRun[T comm.Scalar](cc *comm.Comm, buf []T, off []int, tag int, alg string, errs *moveErrs) {
-	if cc.Size() == 1 {
+// rank's block in place; it uses roles role…role+2.
+func allgatherRun[T comm.Scalar](x *call, buf []T, off []int, role int, alg string) {
+	if x.size == 1 {
 		return
 	}
-	me := cc.Rank()
+	me := x.rank
 	switch alg {
 	case "recursive_doubling":
-		allgatherDoubling(cc, buf, off, me, 0, tag, errs)
+		allgatherDoubling(x, buf, off, me, 0, role)
 	case "bruck":
-		allgatherBruck(cc, buf, off, me, 0, tag, errs)
+		allgatherBruck(x, buf, off, me, 0, role)
 	case "ring":
-		allgatherRing(cc, buf, off, me, 0, tag, errs)
+		allgatherRing(x, buf, off, me, 0, role)
 	case "linear":
-		allgatherLinear(cc, buf, off, me, 0, tag, errs)
+		allgatherLinear(x, buf, off, me, 0, role)
 	}
 }

@@ -124,7 +124,7 @@ func chooseAllreduce(bytes, count, p int, commutative bool) string {
 // peers are not left waiting; lengths far enough apart to make ranks choose
 // different algorithms (or ring segment counts) can still hang.
 func Allreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
-	var x rcall[T]
+	var x reduction[T]
 	alg, err := x.start(c, op, "allreduce")
 	if err != nil {
 		return err
@@ -142,7 +142,7 @@ func Allreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
 // must be called in the same order on every rank; several may be
 // outstanding at once.
 func Iallreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) (*comm.Request, error) {
-	var x rcall[T]
+	var x reduction[T]
 	alg, err := x.start(c, op, "allreduce")
 	if err != nil {
 		return nil, err
@@ -179,13 +179,13 @@ func checkLengths[T comm.Scalar](send, recv []T, name string) error {
 
 // allreduce runs the call: recv starts as a copy of send and is reduced in
 // place.
-func (x *rcall[T]) allreduce(alg string, send, recv []T) error {
+func (x *reduction[T]) allreduce(alg string, send, recv []T) error {
 	n := len(recv)
 	if alg == "" || (alg == allreduceRing && !x.op.Commutative()) {
 		alg = chooseAllreduce(n*comm.SizeOf[T](), n, x.size, x.op.Commutative())
 	}
 	if same, _ := aliasing(send, recv); !same {
-		x.src = send // read by the first step rather than copied (rcall.src)
+		x.src = send // read by the first step rather than copied (reduction.src)
 	}
 	if x.size == 1 {
 		x.settle(recv)
@@ -203,5 +203,5 @@ func (x *rcall[T]) allreduce(alg string, send, recv []T) error {
 			err = x.allreduceLinear(recv)
 		}
 	}
-	return x.done("allreduce", alg, err)
+	return x.done(alg, err)
 }

@@ -12,11 +12,11 @@ import (
 // TestBarrier checks that no rank leaves a barrier before every rank has
 // entered it, over several rounds, with Barrier and Ibarrier.
 func TestBarrier(t *testing.T) {
-	for _, p := range rdRanks {
+	for _, p := range testRanks {
 		t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
 			t.Parallel()
 			var entered atomic.Int64 // the ranks share the test's memory
-			rdRun(t, p, func(c *comm.Comm) error {
+			onRanks(t, p, func(c *comm.Comm) error {
 				for round := 1; round <= 5; round++ {
 					entered.Add(1)
 					if round%2 == 0 {

@@ -8,10 +8,10 @@ import (
 	"github.com/spmd-go/spmd/comm/commtest"
 )
 
-// mvBench runs op b.N times on p in-process ranks (over loopback TCP) and
+// benchOp runs op b.N times on p in-process ranks (over loopback TCP) and
 // reports the bytes of one rank's buffer per operation; the default
 // choice ("") and every algorithm of family are measured.
-func mvBench(b *testing.B, family string, p int, op func(c *comm.Comm, alg string) error) {
+func benchOp(b *testing.B, family string, p int, op func(c *comm.Comm, alg string) error) {
 	for _, alg := range append([]string{""}, Algorithms()[family]...) {
 		name := alg
 		if name == "" {
@@ -51,11 +51,11 @@ func mvBench(b *testing.B, family string, p int, op func(c *comm.Comm, alg strin
 func BenchmarkBcast1MiB(b *testing.B) {
 	buf := make([][]float64, 4)
 	for _, p := range []int{2, 4} {
-		mvBench(b, "bcast", p, func(c *comm.Comm, alg string) error {
+		benchOp(b, "bcast", p, func(c *comm.Comm, alg string) error {
 			if buf[c.Rank()] == nil {
 				buf[c.Rank()] = make([]float64, 1<<17)
 			}
-			return bcastWith(c, buf[c.Rank()], 0, alg)
+			return Bcast(forcing(c, "bcast", alg), buf[c.Rank()], 0)
 		})
 	}
 }
@@ -65,13 +65,13 @@ func BenchmarkBcast1MiB(b *testing.B) {
 func BenchmarkAllgather1MiB(b *testing.B) {
 	recv := make([][]float64, 4)
 	for _, p := range []int{2, 4} {
-		mvBench(b, "allgather", p, func(c *comm.Comm, alg string) error {
+		benchOp(b, "allgather", p, func(c *comm.Comm, alg string) error {
 			me := c.Rank()
 			if recv[me] == nil || len(recv[me]) != 1<<17 {
 				recv[me] = make([]float64, 1<<17)
 			}
 			n := (1 << 17) / p
-			return allgather(c, nil, recv[me][:p*n], alg)
+			return Allgather(forcing(c, "allgather", alg), nil, recv[me][:p*n])
 		})
 	}
 }

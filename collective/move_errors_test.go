@@ -11,10 +11,10 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-// mvAfter runs a correct broadcast after an erroneous call: the streams
+// afterError runs a correct broadcast after an erroneous call: the streams
 // and the call count must still be in step on every rank.
-func mvAfter(c *comm.Comm, seed int) error {
-	if err := mvBcastCase[float64](c, "binomial", 0, 100, seed); err != nil {
+func afterError(c *comm.Comm, seed int) error {
+	if err := bcastCase[float64](c, "binomial", 0, 100, seed); err != nil {
 		return fmt.Errorf("broadcast after the error: %w", err)
 	}
 	return nil
@@ -51,7 +51,7 @@ func TestMoveNilComm(t *testing.T) {
 // TestMoveBadRoot: a root outside the communicator fails on every rank,
 // before any message, and the next collective works.
 func TestMoveBadRoot(t *testing.T) {
-	mvRun(t, 3, func(c *comm.Comm) error {
+	onRanks(t, 3, func(c *comm.Comm) error {
 		buf := make([]int, 3)
 		for _, root := range []int{-1, 3} {
 			for name, err := range map[string]error{
@@ -69,14 +69,14 @@ func TestMoveBadRoot(t *testing.T) {
 				return fmt.Errorf("BcastObj with root %d: %v", root, err)
 			}
 		}
-		return mvAfter(c, 1)
+		return afterError(c, 1)
 	})
 }
 
 // TestMoveBadArgs: local argument errors that every rank makes alike come
 // back as comm.ErrArg or ErrAlgorithm, and the next collective works.
 func TestMoveBadArgs(t *testing.T) {
-	mvRun(t, 3, func(c *comm.Comm) error {
+	onRanks(t, 3, func(c *comm.Comm) error {
 		buf := make([]int, 12)
 		for name, err := range map[string]error{
 			"Allgather short recv":      Allgather(c, buf[:3], buf[:8]),
@@ -100,10 +100,10 @@ func TestMoveBadArgs(t *testing.T) {
 				return fmt.Errorf("%s: %v, want ErrArg", name, err)
 			}
 		}
-		if err := bcastWith(c, buf, 0, "nope"); !errors.Is(err, ErrAlgorithm) {
+		if err := Bcast(forcing(c, "bcast", "nope"), buf, 0); !errors.Is(err, ErrAlgorithm) {
 			return fmt.Errorf("unknown algorithm: %v", err)
 		}
-		return mvAfter(c, 2)
+		return afterError(c, 2)
 	})
 }
 
@@ -111,11 +111,11 @@ func TestMoveBadArgs(t *testing.T) {
 // fails on every rank.
 func TestMoveForcedByEnv(t *testing.T) {
 	t.Setenv("SPMD_COLL_ALLGATHER", "ring")
-	mvRun(t, 3, func(c *comm.Comm) error {
-		return mvAllgatherCase[float64](c, "", 1000, 3, false)
+	onRanks(t, 3, func(c *comm.Comm) error {
+		return allgatherCase[float64](c, "", 1000, 3, false)
 	})
 	t.Setenv("SPMD_COLL_BCAST", "bogus")
-	mvRun(t, 2, func(c *comm.Comm) error {
+	onRanks(t, 2, func(c *comm.Comm) error {
 		if err := Bcast(c, []int{1}, 0); !errors.Is(err, ErrAlgorithm) {
 			return fmt.Errorf("bogus bcast algorithm: %v", err)
 		}
@@ -123,13 +123,13 @@ func TestMoveForcedByEnv(t *testing.T) {
 	})
 }
 
-// mvMismatch runs bad on p ranks, where the ranks disagree about a length;
+// checkMismatch runs bad on p ranks, where the ranks disagree about a length;
 // at least one rank must report comm.ErrTruncate or ErrMismatch, none may
 // hang or panic, and a correct collective must work afterwards.
-func mvMismatch(t *testing.T, p int, name string, bad func(c *comm.Comm) error) {
+func checkMismatch(t *testing.T, p int, name string, bad func(c *comm.Comm) error) {
 	t.Helper()
 	var noticed atomic.Int32
-	mvRun(t, p, func(c *comm.Comm) error {
+	onRanks(t, p, func(c *comm.Comm) error {
 		err := bad(c)
 		switch {
 		case errors.Is(err, comm.ErrTruncate) || errors.Is(err, ErrMismatch):
@@ -137,7 +137,7 @@ func mvMismatch(t *testing.T, p int, name string, bad func(c *comm.Comm) error) 
 		case err != nil:
 			return fmt.Errorf("%s: unexpected error %w", name, err)
 		}
-		return mvAfter(c, 3)
+		return afterError(c, 3)
 	})
 	require.Positive(t, noticed.Load(), "%s: no rank noticed the mismatch", name)
 }
@@ -155,44 +155,44 @@ func TestMoveMismatch(t *testing.T) {
 		}
 		for _, delta := range []int{-2, 3} {
 			for _, alg := range Algorithms()["bcast"] {
-				mvMismatch(t, p, "bcast "+alg, func(c *comm.Comm) error {
-					return bcastWith(c, make([]float64, odd(c, delta)), 1, alg)
+				checkMismatch(t, p, "bcast "+alg, func(c *comm.Comm) error {
+					return Bcast(forcing(c, "bcast", alg), make([]float64, odd(c, delta)), 1)
 				})
 			}
 			for _, alg := range Algorithms()["gather"] {
-				mvMismatch(t, p, "gather "+alg, func(c *comm.Comm) error {
-					return gather(c, make([]float64, odd(c, delta)), make([]float64, p*n+p*3), 0, alg)
+				checkMismatch(t, p, "gather "+alg, func(c *comm.Comm) error {
+					return Gather(forcing(c, "gather", alg), make([]float64, odd(c, delta)), make([]float64, p*n+p*3), 0)
 				})
-				mvMismatch(t, p, "gatherv "+alg, func(c *comm.Comm) error {
+				checkMismatch(t, p, "gatherv "+alg, func(c *comm.Comm) error {
 					counts := []int{n, n, n, n, n}
-					return gatherv(c, make([]float64, odd(c, delta)), make([]float64, p*n), counts, 2, alg)
+					return Gatherv(forcing(c, "gather", alg), make([]float64, odd(c, delta)), make([]float64, p*n), counts, 2)
 				})
 			}
 			for _, alg := range Algorithms()["scatter"] {
-				mvMismatch(t, p, "scatter "+alg, func(c *comm.Comm) error {
-					return scatter(c, make([]float64, p*n+p*3), make([]float64, odd(c, delta)), 0, alg)
+				checkMismatch(t, p, "scatter "+alg, func(c *comm.Comm) error {
+					return Scatter(forcing(c, "scatter", alg), make([]float64, p*n+p*3), make([]float64, odd(c, delta)), 0)
 				})
-				mvMismatch(t, p, "scatterv "+alg, func(c *comm.Comm) error {
+				checkMismatch(t, p, "scatterv "+alg, func(c *comm.Comm) error {
 					counts := []int{n, n, n, n, n}
-					return scatterv(c, make([]float64, p*n), counts, make([]float64, odd(c, delta)), 4, alg)
+					return Scatterv(forcing(c, "scatter", alg), make([]float64, p*n), counts, make([]float64, odd(c, delta)), 4)
 				})
 			}
 			for _, alg := range Algorithms()["allgather"] {
-				mvMismatch(t, p, "allgather "+alg, func(c *comm.Comm) error {
-					return allgather(c, make([]float64, odd(c, delta)), make([]float64, p*(n+3)), alg)
+				checkMismatch(t, p, "allgather "+alg, func(c *comm.Comm) error {
+					return Allgather(forcing(c, "allgather", alg), make([]float64, odd(c, delta)), make([]float64, p*(n+3)))
 				})
 			}
 			for _, alg := range Algorithms()["alltoall"] {
-				mvMismatch(t, p, "alltoall "+alg, func(c *comm.Comm) error {
-					return alltoall(c, make([]float64, p*odd(c, delta)), make([]float64, p*(n+3)), alg)
+				checkMismatch(t, p, "alltoall "+alg, func(c *comm.Comm) error {
+					return Alltoall(forcing(c, "alltoall", alg), make([]float64, p*odd(c, delta)), make([]float64, p*(n+3)))
 				})
 			}
 			for _, alg := range Algorithms()["alltoallv"] {
-				mvMismatch(t, p, "alltoallv "+alg, func(c *comm.Comm) error {
+				checkMismatch(t, p, "alltoallv "+alg, func(c *comm.Comm) error {
 					counts := []int{n, n, n, n, n}
 					sc := append([]int(nil), counts...)
 					sc[1] = odd(c, delta)
-					return alltoallv(c, make([]float64, p*n+3), sc, make([]float64, p*n), counts, alg)
+					return Alltoallv(forcing(c, "alltoallv", alg), make([]float64, p*n+3), sc, make([]float64, p*n), counts)
 				})
 			}
 		}

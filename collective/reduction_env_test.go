@@ -15,16 +15,16 @@ import (
 func TestReductionForcedByEnv(t *testing.T) {
 	t.Setenv("SPMD_COLL_ALLREDUCE", allreduceRing)
 	t.Setenv("SPMD_COLL_REDUCE_SCATTER_BLOCK", reduceScatterPairwise)
-	rdRun(t, 3, func(c *comm.Comm) error {
-		return rdEach(c, 1000, 21, rdAllreduce[float64]{only: "sum"}, rdAllreduce[uint64]{}, rdReduceScatter[int32]{block: true})
+	onRanks(t, 3, func(c *comm.Comm) error {
+		return eachCase(c, 1000, 21, allreduceCase[float64]{only: "sum"}, allreduceCase[uint64]{}, reduceScatterCase[int32]{block: true})
 	})
 	t.Setenv("SPMD_COLL_SCAN", "bogus")
-	rdRun(t, 2, func(c *comm.Comm) error {
+	onRanks(t, 2, func(c *comm.Comm) error {
 		err := Scan(c, []int{1}, []int{0}, Sum)
 		if !errors.Is(err, ErrAlgorithm) {
 			return fmt.Errorf("got %v", err)
 		}
-		return rdEach(c, 7, 1, rdAllreduce[float64]{only: "sum"}) // the call still counted
+		return eachCase(c, 7, 1, allreduceCase[float64]{only: "sum"}) // the call still counted
 	})
 }
 
@@ -42,7 +42,7 @@ func TestReductionsRegistered(t *testing.T) {
 // TestScratchReuse: buffers come back from the per-communicator list,
 // the smallest that fits, and oversized ones are not kept.
 func TestScratchReuse(t *testing.T) {
-	var s reductionState
+	var s state
 	a := s.get(100)
 	s.put(a)
 	b := s.get(50)
