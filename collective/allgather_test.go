@@ -51,15 +51,14 @@ func allgathervCase[T comm.Scalar](c *comm.Comm, alg string, n, seed int, inPlac
 	return sameElems(fmt.Sprintf("allgatherv %s %T counts %v in place %v", alg, recv, counts, inPlace), recv, want)
 }
 
-// TestAllgather checks Allgather and Allgatherv, every algorithm, on 1…8
-// ranks, several sizes and types, and in place.
+// TestAllgather checks Allgather and Allgatherv, every algorithm (a
+// subtest each), on 1…8 ranks, several sizes and types, and in place.
 func TestAllgather(t *testing.T) {
-	algs := algorithmsOf(t, "allgather")
-	for p := 1; p <= 8; p++ {
-		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			onRanks(t, p, func(c *comm.Comm) error {
-				seed := 0
-				for _, alg := range algs {
+	eachAlgorithm(t, algorithmsOf(t, "allgather"), func(t *testing.T, alg string) {
+		for p := 1; p <= 8; p++ {
+			t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+				onRanks(t, p, func(c *comm.Comm) error {
+					seed := 0
 					for _, n := range testSizes {
 						for rep := range 2 { // vary the zero-count pattern
 							seed++
@@ -76,11 +75,11 @@ func TestAllgather(t *testing.T) {
 							}
 						}
 					}
-				}
-				return nil
+					return nil
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 func TestChooseAllgather(t *testing.T) {

@@ -73,13 +73,14 @@ func allreduceCases(alg string, inPlace bool) []typedCase {
 	}
 }
 
-// TestAllreduce covers every algorithm (and the default choice) on 1–8
-// ranks, every tested type and operation, sizes 0, 1, 7 and 1000, and in
-// place.
+// TestAllreduce covers every algorithm and the default choice (a subtest
+// each) on 1–8 ranks, every tested type and operation, sizes 0, 1, 7 and
+// 1000, and in place; the algorithms for long vectors also on a million
+// elements on 3 ranks (non-power-of-two paths; skipped with -short), and
+// the ring with several segments per block.
 func TestAllreduce(t *testing.T) {
-	algs := append([]string{""}, algorithmsOf(t, "allreduce")...)
-	onEachRankCount(t, testRanks, func(c *comm.Comm) error {
-		for _, alg := range algs {
+	eachAlgorithm(t, append([]string{""}, algorithmsOf(t, "allreduce")...), func(t *testing.T, alg string) {
+		onEachRankCount(t, testRanks, func(c *comm.Comm) error {
 			setOverride(c, "allreduce", alg)
 			for i, n := range testSizes {
 				if err := eachCase(c, n, uint64(100+i), allreduceCases(alg, false)...); err != nil {
@@ -89,38 +90,31 @@ func TestAllreduce(t *testing.T) {
 			if err := eachCase(c, 7, 7, allreduceCases(alg, true)...); err != nil {
 				return err
 			}
-			if err := eachCase(c, 1000, 8, allreduceCase[float64]{alg: alg, inPlace: true, nilSend: true}, allreduceCase[uint64]{alg: alg, inPlace: true, nilSend: true}); err != nil {
-				return err
-			}
+			return eachCase(c, 1000, 8, allreduceCase[float64]{alg: alg, inPlace: true, nilSend: true}, allreduceCase[uint64]{alg: alg, inPlace: true, nilSend: true})
+		})
+		switch alg {
+		case allreduceRabenseifner, allreduceRing, allreduceRecursiveDoubling:
+			t.Run("large/p=3", func(t *testing.T) {
+				if testing.Short() {
+					t.Skip("large vectors")
+				}
+				onRanks(t, 3, func(c *comm.Comm) error {
+					setOverride(c, "allreduce", alg)
+					return eachCase(c, 1_000_000, 9, allreduceCase[float64]{alg: alg, only: "sum"})
+				})
+			})
 		}
-		return nil
-	})
-}
-
-// TestAllreduceLarge runs the algorithms for long vectors on a million
-// elements, on 3 ranks (non-power-of-two paths; skipped with -short).
-func TestAllreduceLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large vectors")
-	}
-	onRanks(t, 3, func(c *comm.Comm) error {
-		for _, alg := range []string{allreduceRabenseifner, allreduceRing, allreduceRecursiveDoubling} {
-			setOverride(c, "allreduce", alg)
-			if err := eachCase(c, 1_000_000, 9, allreduceCase[float64]{alg: alg, only: "sum"}); err != nil {
-				return err
-			}
+		if alg == allreduceRing {
+			// Several segments per block, on an odd rank count, with a
+			// non-dividing length.
+			t.Run("segments/p=3", func(t *testing.T) {
+				n := 5*ringSegmentBytes/8 + 3 // > 1 segment per block of float64s on 3 ranks
+				onRanks(t, 3, func(c *comm.Comm) error {
+					setOverride(c, "allreduce", allreduceRing)
+					return eachCase(c, n, 11, allreduceCase[float64]{alg: allreduceRing, only: "sum"}, allreduceCase[int64]{alg: allreduceRing, only: "usersum"})
+				})
+			})
 		}
-		return nil
-	})
-}
-
-// TestAllreduceRingSegments makes the ring pipeline several segments per
-// block, on an odd rank count, with a non-dividing length.
-func TestAllreduceRingSegments(t *testing.T) {
-	n := 5*ringSegmentBytes/8 + 3 // > 1 segment per block of float64s on 3 ranks
-	onRanks(t, 3, func(c *comm.Comm) error {
-		setOverride(c, "allreduce", allreduceRing)
-		return eachCase(c, n, 11, allreduceCase[float64]{alg: allreduceRing, only: "sum"}, allreduceCase[int64]{alg: allreduceRing, only: "usersum"})
 	})
 }
 
@@ -181,9 +175,9 @@ func TestIallreduce(t *testing.T) {
 	})
 }
 
-// TestAllreduceObj combines values in rank order with a non-commutative
+// TestObjectAllreduce combines values in rank order with a non-commutative
 // function.
-func TestAllreduceObj(t *testing.T) {
+func TestObjectAllreduce(t *testing.T) {
 	type path struct{ Ranks []int }
 	onEachRankCount(t, testRanks, func(c *comm.Comm) error {
 		got, err := AllreduceObj(c, path{[]int{c.Rank()}}, func(a, b path) path {
@@ -298,9 +292,9 @@ func TestUserWildcardReceiveUndisturbed(t *testing.T) {
 	})
 }
 
-// TestAllreduceArgErrors: arguments every rank gets wrong fail on every
+// TestBadArgsAllreduce: arguments every rank gets wrong fail on every
 // rank before any message.
-func TestAllreduceArgErrors(t *testing.T) {
+func TestBadArgsAllreduce(t *testing.T) {
 	require.ErrorIs(t, Allreduce(nil, []int{1}, []int{0}, Sum), comm.ErrComm)
 	_, err := Iallreduce(nil, []int{1}, []int{0}, Sum)
 	require.ErrorIs(t, err, comm.ErrComm)
@@ -335,29 +329,29 @@ func TestAllreduceArgErrors(t *testing.T) {
 // TestReductionLengthMismatch: ranks that pass different lengths get an
 // error (ErrMismatch or comm.ErrTruncate) on some rank, and no rank hangs.
 func TestReductionLengthMismatch(t *testing.T) {
-	type call struct {
+	type mismatchCall struct {
 		op  string
 		alg string
 		f   func(c *comm.Comm, n int) error
 	}
-	var calls []call
+	var calls []mismatchCall
 	for _, alg := range algorithmsOf(t, "allreduce") {
-		calls = append(calls, call{"allreduce", alg, func(c *comm.Comm, n int) error {
+		calls = append(calls, mismatchCall{"allreduce", alg, func(c *comm.Comm, n int) error {
 			return Allreduce(c, make([]float64, n), make([]float64, n), Sum)
 		}})
 	}
 	for _, alg := range algorithmsOf(t, "reduce") {
-		calls = append(calls, call{"reduce", alg, func(c *comm.Comm, n int) error {
+		calls = append(calls, mismatchCall{"reduce", alg, func(c *comm.Comm, n int) error {
 			return Reduce(c, make([]float64, n), make([]float64, n), Sum, 1)
 		}})
 	}
 	for _, alg := range algorithmsOf(t, "scan") {
-		calls = append(calls, call{"scan", alg, func(c *comm.Comm, n int) error {
+		calls = append(calls, mismatchCall{"scan", alg, func(c *comm.Comm, n int) error {
 			return Scan(c, make([]float64, n), make([]float64, n), Sum)
 		}})
 	}
 	for _, alg := range algorithmsOf(t, "reduce_scatter_block") {
-		calls = append(calls, call{"reduce_scatter_block", alg, func(c *comm.Comm, n int) error {
+		calls = append(calls, mismatchCall{"reduce_scatter_block", alg, func(c *comm.Comm, n int) error {
 			return ReduceScatterBlock(c, make([]float64, n*c.Size()), make([]float64, n), Sum)
 		}})
 	}

@@ -80,17 +80,16 @@ func alltoallvCase[T comm.Scalar](c *comm.Comm, alg string, n, seed int, inPlace
 	return sameElems(fmt.Sprintf("alltoallv %s %T recvCounts %v in place %v", alg, recv, recvCounts, inPlace), recv, want)
 }
 
-// TestAlltoall checks Alltoall and Alltoallv, every algorithm, on 1…8
-// ranks, several sizes and types, and in place.
+// TestAlltoall checks Alltoall and Alltoallv, every algorithm (a subtest
+// each: Alltoall's under TestAlltoall/<alg>, Alltoallv's under
+// TestAlltoall/v/<alg>), on 1…8 ranks, several sizes and types, and in
+// place.
 func TestAlltoall(t *testing.T) {
-	algs, valgs := algorithmsOf(t, "alltoall"), algorithmsOf(t, "alltoallv")
-	for p := 1; p <= 8; p++ {
-		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			onRanks(t, p, func(c *comm.Comm) error {
-				seed := 0
-				for _, alg := range algs {
-					for _, n := range testSizes {
-						seed++
+	eachAlgorithm(t, algorithmsOf(t, "alltoall"), func(t *testing.T, alg string) {
+		for p := 1; p <= 8; p++ {
+			t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+				onRanks(t, p, func(c *comm.Comm) error {
+					for seed, n := range testSizes {
 						if err := errors.Join(
 							alltoallCase[int32](c, alg, n, seed, false),
 							alltoallCase[float64](c, alg, n, seed, true),
@@ -100,24 +99,32 @@ func TestAlltoall(t *testing.T) {
 							return err
 						}
 					}
-				}
-				for _, alg := range valgs {
-					for _, n := range testSizes {
-						seed++
-						if err := errors.Join(
-							alltoallvCase[int32](c, alg, n, seed, false),
-							alltoallvCase[float64](c, alg, n, seed, true),
-							alltoallvCase[complex128](c, alg, n, seed, false),
-							alltoallvCase[uint8](c, alg, n, seed+1, false),
-						); err != nil {
-							return err
-						}
-					}
-				}
-				return nil
+					return nil
+				})
 			})
+		}
+	})
+	t.Run("v", func(t *testing.T) {
+		eachAlgorithm(t, algorithmsOf(t, "alltoallv"), func(t *testing.T, alg string) {
+			for p := 1; p <= 8; p++ {
+				t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+					onRanks(t, p, func(c *comm.Comm) error {
+						for seed, n := range testSizes {
+							if err := errors.Join(
+								alltoallvCase[int32](c, alg, n, seed, false),
+								alltoallvCase[float64](c, alg, n, seed, true),
+								alltoallvCase[complex128](c, alg, n, seed, false),
+								alltoallvCase[uint8](c, alg, n, seed+1, false),
+							); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+				})
+			}
 		})
-	}
+	})
 }
 
 func TestChooseAlltoall(t *testing.T) {

@@ -22,15 +22,14 @@ func bcastCase[T comm.Scalar](c *comm.Comm, alg string, root, n, seed int) error
 	return sameElems(fmt.Sprintf("bcast %s %T root %d n %d", alg, buf, root, n), buf, want)
 }
 
-// TestBcast checks every algorithm against the root's data, on 1…8 ranks,
-// every root, several sizes and element types.
+// TestBcast checks every algorithm (a subtest each) against the root's
+// data, on 1…8 ranks, every root, several sizes and element types.
 func TestBcast(t *testing.T) {
-	algs := algorithmsOf(t, "bcast")
-	for p := 1; p <= 8; p++ {
-		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			onRanks(t, p, func(c *comm.Comm) error {
-				seed := 0
-				for _, alg := range algs {
+	eachAlgorithm(t, algorithmsOf(t, "bcast"), func(t *testing.T, alg string) {
+		for p := 1; p <= 8; p++ {
+			t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+				onRanks(t, p, func(c *comm.Comm) error {
+					seed := 0
 					for root := range p {
 						for _, n := range testSizes {
 							seed++
@@ -44,11 +43,11 @@ func TestBcast(t *testing.T) {
 							}
 						}
 					}
-				}
-				return nil
+					return nil
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 // TestIbcast starts broadcasts from every root at once and waits for them

@@ -61,15 +61,14 @@ func gathervCase[T comm.Scalar](c *comm.Comm, alg string, root, n, seed int, inP
 	return sameElems(fmt.Sprintf("gatherv %s %T root %d counts %v in place %v", alg, recv, root, counts, inPlace), recv, want)
 }
 
-// TestGather checks Gather and Gatherv, every algorithm, on 1…8 ranks,
-// every root, several sizes and types, and in place.
+// TestGather checks Gather and Gatherv, every algorithm (a subtest each),
+// on 1…8 ranks, every root, several sizes and types, and in place.
 func TestGather(t *testing.T) {
-	algs := algorithmsOf(t, "gather")
-	for p := 1; p <= 8; p++ {
-		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			onRanks(t, p, func(c *comm.Comm) error {
-				seed := 0
-				for _, alg := range algs {
+	eachAlgorithm(t, algorithmsOf(t, "gather"), func(t *testing.T, alg string) {
+		for p := 1; p <= 8; p++ {
+			t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+				onRanks(t, p, func(c *comm.Comm) error {
+					seed := 0
 					for root := range p {
 						for _, n := range testSizes {
 							seed++
@@ -86,9 +85,9 @@ func TestGather(t *testing.T) {
 							}
 						}
 					}
-				}
-				return nil
+					return nil
+				})
 			})
-		})
-	}
+		}
+	})
 }

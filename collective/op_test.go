@@ -130,7 +130,7 @@ func TestReduceIntoKinds(t *testing.T) {
 // in ∘ inout.
 func TestReduceIntoOrder(t *testing.T) {
 	f, g := uint64(3)|5<<32, uint64(7)|11<<32 // x ↦ 3x+5, x ↦ 7x+11
-	fg := composeAffine(f, g)                      // x ↦ 7(3x+5)+11
+	fg := composeAffine(f, g)                 // x ↦ 7(3x+5)+11
 	require.NotEqual(t, fg, composeAffine(g, f))
 	inout := []uint64{f}
 	require.NoError(t, reduceInto(affineOp, inout, []uint64{g}))

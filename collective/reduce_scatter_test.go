@@ -94,48 +94,48 @@ func reduceScatterCases(alg string, block, inPlace bool) []typedCase {
 	}
 }
 
-// TestReduceScatter covers ReduceScatter and ReduceScatterBlock with every
-// algorithm, 1–8 ranks, every tested type and operation, in place too.
+// TestReduceScatter covers ReduceScatter with every algorithm and the
+// default choice (a subtest each), 1–8 ranks, every tested type and
+// operation, in place too; and a million elements on 6 ranks (skipped with
+// -short).
 func TestReduceScatter(t *testing.T) {
-	onEachRankCount(t, testRanks, func(c *comm.Comm) error {
-		for _, block := range []bool{false, true} {
-			op := "reduce_scatter"
-			if block {
-				op = "reduce_scatter_block"
-			}
-			for _, alg := range append([]string{""}, algorithmsOf(t, op)...) {
-				setOverride(c, op, alg)
-				for i, n := range testSizes {
-					if err := eachCase(c, n, uint64(400+i), reduceScatterCases(alg, block, false)...); err != nil {
-						return err
-					}
-				}
-				if err := eachCase(c, 7, 8, reduceScatterCases(alg, block, true)...); err != nil {
-					return err
-				}
-				if err := eachCase(c, 100, 9, reduceScatterCase[float64]{alg: alg, block: block, inPlace: true, nilSend: true}, reduceScatterCase[uint64]{alg: alg, block: block, inPlace: true, nilSend: true}); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	testReduceScatter(t, false)
 }
 
-// TestReduceScatterLarge: a million elements on 6 ranks (skipped with
-// -short).
-func TestReduceScatterLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large vectors")
+// TestReduceScatterBlock is TestReduceScatter for ReduceScatterBlock.
+func TestReduceScatterBlock(t *testing.T) {
+	testReduceScatter(t, true)
+}
+
+func testReduceScatter(t *testing.T, block bool) {
+	op := "reduce_scatter"
+	if block {
+		op = "reduce_scatter_block"
 	}
-	onRanks(t, 6, func(c *comm.Comm) error {
-		for _, alg := range algorithmsOf(t, "reduce_scatter") {
-			setOverride(c, "reduce_scatter", alg)
-			if err := eachCase(c, 1_000_000, 13, reduceScatterCase[float32]{alg: alg, only: "sum"}); err != nil {
+	eachAlgorithm(t, append([]string{""}, algorithmsOf(t, op)...), func(t *testing.T, alg string) {
+		onEachRankCount(t, testRanks, func(c *comm.Comm) error {
+			setOverride(c, op, alg)
+			for i, n := range testSizes {
+				if err := eachCase(c, n, uint64(400+i), reduceScatterCases(alg, block, false)...); err != nil {
+					return err
+				}
+			}
+			if err := eachCase(c, 7, 8, reduceScatterCases(alg, block, true)...); err != nil {
 				return err
 			}
+			return eachCase(c, 100, 9, reduceScatterCase[float64]{alg: alg, block: block, inPlace: true, nilSend: true}, reduceScatterCase[uint64]{alg: alg, block: block, inPlace: true, nilSend: true})
+		})
+		if alg != "" && !block {
+			t.Run("large/p=6", func(t *testing.T) {
+				if testing.Short() {
+					t.Skip("large vectors")
+				}
+				onRanks(t, 6, func(c *comm.Comm) error {
+					setOverride(c, op, alg)
+					return eachCase(c, 1_000_000, 13, reduceScatterCase[float32]{alg: alg, only: "sum"})
+				})
+			})
 		}
-		return nil
 	})
 }
 
@@ -145,7 +145,7 @@ func TestChooseReduceScatter(t *testing.T) {
 	assert.Equal(t, reduceScatterHalving, chooseReduceScatter(1<<20, false))
 }
 
-func TestReduceScatterArgErrors(t *testing.T) {
+func TestBadArgsReduceScatter(t *testing.T) {
 	require.ErrorIs(t, ReduceScatterBlock(nil, []int{1}, []int{0}, Sum), comm.ErrComm)
 	onRanks(t, 3, func(c *comm.Comm) error {
 		buf := make([]int, 9)

@@ -69,14 +69,14 @@ func reduceCases(alg string, root int, inPlace bool) []typedCase {
 	}
 }
 
-// TestReduce covers every algorithm and the default choice on 1–8 ranks:
-// every type at roots 0 and p−1, and every root with a commutative and a
-// non-commutative operation; in place too.
+// TestReduce covers every algorithm and the default choice (a subtest
+// each) on 1–8 ranks: every type at roots 0 and p−1, and every root with a
+// commutative and a non-commutative operation; in place too; and a million
+// elements on 5 ranks for the tree and Rabenseifner (skipped with -short).
 func TestReduce(t *testing.T) {
-	algs := append([]string{""}, algorithmsOf(t, "reduce")...)
-	onEachRankCount(t, testRanks, func(c *comm.Comm) error {
-		p := c.Size()
-		for _, alg := range algs {
+	eachAlgorithm(t, append([]string{""}, algorithmsOf(t, "reduce")...), func(t *testing.T, alg string) {
+		onEachRankCount(t, testRanks, func(c *comm.Comm) error {
+			p := c.Size()
 			setOverride(c, "reduce", alg)
 			for i, n := range testSizes {
 				seed := uint64(200 + i)
@@ -96,25 +96,19 @@ func TestReduce(t *testing.T) {
 					return err
 				}
 			}
+			return nil
+		})
+		if alg == reduceBinomial || alg == reduceRabenseifner {
+			t.Run("large/p=5", func(t *testing.T) {
+				if testing.Short() {
+					t.Skip("large vectors")
+				}
+				onRanks(t, 5, func(c *comm.Comm) error {
+					setOverride(c, "reduce", alg)
+					return eachCase(c, 1_000_000, 12, reduceCase[float64]{alg: alg, root: 2, only: "sum"})
+				})
+			})
 		}
-		return nil
-	})
-}
-
-// TestReduceLarge: a million elements, rank counts 4 and 5 (skipped with
-// -short).
-func TestReduceLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large vectors")
-	}
-	onEachRankCount(t, []int{5}, func(c *comm.Comm) error {
-		for _, alg := range []string{reduceBinomial, reduceRabenseifner} {
-			setOverride(c, "reduce", alg)
-			if err := eachCase(c, 1_000_000, 12, reduceCase[float64]{alg: alg, root: 2, only: "sum"}); err != nil {
-				return err
-			}
-		}
-		return nil
 	})
 }
 
@@ -124,10 +118,10 @@ func TestChooseReduce(t *testing.T) {
 	assert.Equal(t, reduceRabenseifner, chooseReduce(4096, 512, 4))
 }
 
-// TestReduceRootErrors: a root out of range fails on every rank with
+// TestBadRootReduce: a root out of range fails on every rank with
 // comm.ErrRank before any message; a wrong recv length at the root fails
 // there.
-func TestReduceRootErrors(t *testing.T) {
+func TestBadRootReduce(t *testing.T) {
 	require.ErrorIs(t, Reduce(nil, []int{1}, nil, Sum, 0), comm.ErrComm)
 	onRanks(t, 3, func(c *comm.Comm) error {
 		for _, root := range []int{-1, 3, 100} {

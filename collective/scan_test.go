@@ -68,27 +68,32 @@ func scanCases(alg string, exclusive, inPlace bool) []typedCase {
 	}
 }
 
-// TestScan covers Scan and Exscan, every algorithm, 1–8 ranks, every tested
-// type and operation (the affine maps check rank order), in place too.
+// TestScan covers Scan with every algorithm and the default choice (a
+// subtest each), 1–8 ranks, every tested type and operation (the affine
+// maps check rank order), in place too.
 func TestScan(t *testing.T) {
-	onEachRankCount(t, testRanks, func(c *comm.Comm) error {
-		for _, exclusive := range []bool{false, true} {
-			op := "scan"
-			if exclusive {
-				op = "exscan"
-			}
-			for _, alg := range append([]string{""}, algorithmsOf(t, op)...) {
-				setOverride(c, op, alg)
-				for i, n := range testSizes {
-					if err := eachCase(c, n, uint64(300+i), scanCases(alg, exclusive, false)...); err != nil {
-						return err
-					}
-				}
-				if err := eachCase(c, 7, 3, scanCases(alg, exclusive, true)...); err != nil {
+	testScan(t, false)
+}
+
+// TestExscan is TestScan for Exscan.
+func TestExscan(t *testing.T) {
+	testScan(t, true)
+}
+
+func testScan(t *testing.T, exclusive bool) {
+	op := "scan"
+	if exclusive {
+		op = "exscan"
+	}
+	eachAlgorithm(t, append([]string{""}, algorithmsOf(t, op)...), func(t *testing.T, alg string) {
+		onEachRankCount(t, testRanks, func(c *comm.Comm) error {
+			setOverride(c, op, alg)
+			for i, n := range testSizes {
+				if err := eachCase(c, n, uint64(300+i), scanCases(alg, exclusive, false)...); err != nil {
 					return err
 				}
 			}
-		}
-		return nil
+			return eachCase(c, 7, 3, scanCases(alg, exclusive, true)...)
+		})
 	})
 }

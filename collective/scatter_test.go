@@ -61,15 +61,14 @@ func scattervCase[T comm.Scalar](c *comm.Comm, alg string, root, n, seed int, in
 	return sameElems(fmt.Sprintf("scatterv %s %T root %d counts %v", alg, recv, root, counts), recv, all[off[me]:off[me+1]])
 }
 
-// TestScatter checks Scatter and Scatterv, every algorithm, on 1…8 ranks,
-// every root, several sizes and types, and in place.
+// TestScatter checks Scatter and Scatterv, every algorithm (a subtest
+// each), on 1…8 ranks, every root, several sizes and types, and in place.
 func TestScatter(t *testing.T) {
-	algs := algorithmsOf(t, "scatter")
-	for p := 1; p <= 8; p++ {
-		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			onRanks(t, p, func(c *comm.Comm) error {
-				seed := 0
-				for _, alg := range algs {
+	eachAlgorithm(t, algorithmsOf(t, "scatter"), func(t *testing.T, alg string) {
+		for p := 1; p <= 8; p++ {
+			t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+				onRanks(t, p, func(c *comm.Comm) error {
+					seed := 0
 					for root := range p {
 						for _, n := range testSizes {
 							seed++
@@ -86,9 +85,9 @@ func TestScatter(t *testing.T) {
 							}
 						}
 					}
-				}
-				return nil
+					return nil
+				})
 			})
-		})
-	}
+		}
+	})
 }
