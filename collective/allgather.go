@@ -20,21 +20,17 @@ func init() {
 // allgatherShortBytes (MPICH's ALLGATHER_SHORT_MSG_SIZE). Above, the
 // ring, which only ever talks to neighbours and keeps every link busy.
 //
-// Tuned on the 2-core EPYC VM over shared memory (per-size medians of 3
-// rounds, algorithms alternated, µs; recursive doubling / ring / Bruck):
-//
-//	spmdrun -n P spmdbench allgather --min 1K --max 1M --algorithm A \
-//	    --iters 200 --warmup 20 --iters-large 20 --warmup-large 3
+// Tuned over shared memory on 3 and 4 ranks (per-size medians of
+// alternated runs of each algorithm; figures and commands in
+// bench/results/2026-11-21-coll-shm-tuned/decisions.md):
 //
 // allgatherLongBytes: on 4 ranks recursive doubling is as fast as the ring
-// or faster up to 1 MiB per rank, 4 MiB in all (256 KiB: 177/182/217,
-// 1 MiB: 683/702/1249; in a second series 635–660 against 638–811), where
-// MPICH stops at 512 KiB in all. On 2 ranks both are one exchange.
+// or faster up to 1 MiB per rank, 4 MiB in all, where MPICH stops at
+// 512 KiB in all. On 2 ranks both are one exchange.
 //
 // allgatherBruckMinP: on 3 ranks ⌈lg p⌉ = p−1 = 2 steps, and the ring did
-// as well as Bruck or better at every size (8 KiB per rank:
-// 19.9/20.9/22.7; 32 KiB: 36.9/30.6/37.7; 1 MiB: 586/401/671), so Bruck's
-// extra copies buy nothing below 5 ranks.
+// as well as Bruck or better at every size, so Bruck's extra copies buy
+// nothing below 5 ranks.
 const (
 	allgatherShortBytes = 81920
 	allgatherLongBytes  = 4 << 20
@@ -61,8 +57,8 @@ func chooseAllgather(p, bytes int) string {
 // recv, and n = len(recv)/p.
 //
 // Algorithms as in MPICH, with thresholds tuned on shared memory (see
-// chooseAllgather): recursive doubling (power-of-two p, up to 4 MiB in
-// all), Bruck (other p from 5 ranks, under 80 KiB), ring (the rest), and a
+// the package documentation): recursive doubling (power-of-two p, up to
+// 4 MiB in all), Bruck (other p from 5 ranks, under 80 KiB), ring (the rest), and a
 // linear reference (gather, then broadcast);
 // SPMD_COLL_ALLGATHER=recursive_doubling|bruck|ring|linear forces one
 // (recursive doubling folds odd ranks in when p is not a power of two).

@@ -15,7 +15,7 @@ import (
 // error wrapping comm.ErrArg.
 //
 // The algorithm is recursive doubling with MPICH's non-power-of-two fold
-// (allreduce_recdbl.go): ⌈lg p⌉ + 2 rounds, each partner computing
+// (as Allreduce's recursive_doubling): ⌈lg p⌉ + 2 rounds, each partner computing
 // f(lower, higher) on the same values, so every rank gets the same result
 // for a deterministic f.
 func AllreduceObj[T any](c *comm.Comm, v T, f func(a, b T) T) (T, error) {

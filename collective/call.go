@@ -29,7 +29,8 @@ type call struct {
 // communicator and then, before any other check, numbers the call, so that
 // every rank numbers its calls alike even when some rank's arguments are
 // wrong: an erroneous call still counts. begin fills x in place rather than
-// returning a call, which would zero and copy it on the hot path.
+// returning a call, which would zero and copy it on the hot path
+// (bench/results/2026-11-21-coll-small-bind/profile.md).
 func (x *call) begin(c *comm.Comm, name string) error {
 	var cc *comm.Comm
 	if c != nil {

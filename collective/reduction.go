@@ -19,8 +19,8 @@ type reduction[T comm.Scalar] struct {
 	// not yet been combined into acc (nil: acc holds it). The first step
 	// of an algorithm reads its contribution from src (mine) and writes
 	// its first combination into acc, so that no step copies send into
-	// recv up front: at large sizes that copy cost as much as a whole
-	// exchange (bench/results/2026-11-21-coll-shm-tuned/decisions.md), and
+	// recv up front: for long vectors that copy costs about as much as a
+	// whole exchange (bench/results/2026-11-21-coll-shm-tuned), and
 	// a peer that then pulls the copy with process_vm_readv reads lines
 	// this core has just written rather than the untouched send buffer.
 	src []T
