@@ -9,11 +9,11 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-// TestMoveConcurrentSplits runs data-movement collectives on two split
+// TestDataMovementOnSplitsConcurrently runs data-movement collectives on two split
 // communicators at once, from two goroutines of every rank, while a user
 // AnySource/AnyTag receive is outstanding on the world: the collectives'
 // traffic must neither mix nor satisfy that receive.
-func TestMoveConcurrentSplits(t *testing.T) {
+func TestDataMovementOnSplitsConcurrently(t *testing.T) {
 	const p = 6
 	onRanks(t, p, func(c *comm.Comm) error {
 		me := c.Rank()
@@ -107,11 +107,11 @@ func mixedRounds(c *comm.Comm, seed int) error {
 	return nil
 }
 
-// TestMoveLarge runs every algorithm once on 10^6 elements on 3 ranks, and
+// TestDataMovementLarge runs every algorithm once on 10^6 elements on 3 ranks, and
 // the broadcasts and allgathers (whose power-of-two paths differ) on 4,
 // against the serial results. Bytes keep it quick under the race
 // detector; the smaller tests cover the other types.
-func TestMoveLarge(t *testing.T) {
+func TestDataMovementLarge(t *testing.T) {
 	const n = 1_000_000
 	for _, p := range []int{3, 4} {
 		t.Run(fmt.Sprint(p), func(t *testing.T) {

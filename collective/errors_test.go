@@ -20,19 +20,33 @@ func afterError(c *comm.Comm, seed int) error {
 	return nil
 }
 
-func TestMoveNilComm(t *testing.T) {
-	var c *comm.Comm
+// TestNilComm: every collective rejects the nil communicator (and the
+// zero Comm value) with comm.ErrComm, before anything else.
+func TestNilComm(t *testing.T) {
+	for _, c := range []*comm.Comm{nil, new(comm.Comm)} {
+		testNilComm(t, c)
+	}
+}
+
+func testNilComm(t *testing.T, c *comm.Comm) {
 	buf := []int{1}
 	for name, err := range map[string]error{
-		"Bcast":      Bcast(c, buf, 0),
-		"Scatter":    Scatter(c, buf, buf, 0),
-		"Scatterv":   Scatterv(c, buf, []int{1}, buf, 0),
-		"Gather":     Gather(c, buf, buf, 0),
-		"Gatherv":    Gatherv(c, buf, buf, []int{1}, 0),
-		"Allgather":  Allgather(c, buf, buf),
-		"Allgatherv": Allgatherv(c, buf, buf, []int{1}),
-		"Alltoall":   Alltoall(c, buf, buf),
-		"Alltoallv":  Alltoallv(c, buf, []int{1}, buf, []int{1}),
+		"Barrier":            Barrier(c),
+		"Allreduce":          Allreduce(c, buf, buf, Sum),
+		"Reduce":             Reduce(c, buf, buf, Sum, 0),
+		"ReduceScatter":      ReduceScatter(c, buf, buf, []int{1}, Sum),
+		"ReduceScatterBlock": ReduceScatterBlock(c, buf, buf, Sum),
+		"Scan":               Scan(c, buf, buf, Sum),
+		"Exscan":             Exscan(c, buf, buf, Sum),
+		"Bcast":              Bcast(c, buf, 0),
+		"Scatter":            Scatter(c, buf, buf, 0),
+		"Scatterv":           Scatterv(c, buf, []int{1}, buf, 0),
+		"Gather":             Gather(c, buf, buf, 0),
+		"Gatherv":            Gatherv(c, buf, buf, []int{1}, 0),
+		"Allgather":          Allgather(c, buf, buf),
+		"Allgatherv":         Allgatherv(c, buf, buf, []int{1}),
+		"Alltoall":           Alltoall(c, buf, buf),
+		"Alltoallv":          Alltoallv(c, buf, []int{1}, buf, []int{1}),
 	} {
 		require.ErrorIs(t, err, comm.ErrComm, name)
 	}
@@ -46,11 +60,17 @@ func TestMoveNilComm(t *testing.T) {
 	require.ErrorIs(t, err, comm.ErrComm)
 	_, err = AllgatherObj(c, 1)
 	require.ErrorIs(t, err, comm.ErrComm)
+	_, err = AllreduceObj(c, 1, func(a, b int) int { return a + b })
+	require.ErrorIs(t, err, comm.ErrComm)
+	_, err = Iallreduce(c, buf, buf, Sum)
+	require.ErrorIs(t, err, comm.ErrComm)
+	_, err = Ibarrier(c)
+	require.ErrorIs(t, err, comm.ErrComm)
 }
 
-// TestMoveBadRoot: a root outside the communicator fails on every rank,
+// TestBadRoot: a root outside the communicator fails on every rank,
 // before any message, and the next collective works.
-func TestMoveBadRoot(t *testing.T) {
+func TestBadRoot(t *testing.T) {
 	onRanks(t, 3, func(c *comm.Comm) error {
 		buf := make([]int, 3)
 		for _, root := range []int{-1, 3} {
@@ -73,9 +93,9 @@ func TestMoveBadRoot(t *testing.T) {
 	})
 }
 
-// TestMoveBadArgs: local argument errors that every rank makes alike come
+// TestBadArgs: local argument errors that every rank makes alike come
 // back as comm.ErrArg or ErrAlgorithm, and the next collective works.
-func TestMoveBadArgs(t *testing.T) {
+func TestBadArgs(t *testing.T) {
 	onRanks(t, 3, func(c *comm.Comm) error {
 		buf := make([]int, 12)
 		for name, err := range map[string]error{
@@ -107,22 +127,6 @@ func TestMoveBadArgs(t *testing.T) {
 	})
 }
 
-// TestMoveForcedByEnv: SPMD_COLL_<OP> forces an algorithm; an unknown one
-// fails on every rank.
-func TestMoveForcedByEnv(t *testing.T) {
-	t.Setenv("SPMD_COLL_ALLGATHER", "ring")
-	onRanks(t, 3, func(c *comm.Comm) error {
-		return allgatherCase[float64](c, "", 1000, 3, false)
-	})
-	t.Setenv("SPMD_COLL_BCAST", "bogus")
-	onRanks(t, 2, func(c *comm.Comm) error {
-		if err := Bcast(c, []int{1}, 0); !errors.Is(err, ErrAlgorithm) {
-			return fmt.Errorf("bogus bcast algorithm: %v", err)
-		}
-		return nil
-	})
-}
-
 // checkMismatch runs bad on p ranks, where the ranks disagree about a length;
 // at least one rank must report comm.ErrTruncate or ErrMismatch, none may
 // hang or panic, and a correct collective must work afterwards.
@@ -142,9 +146,9 @@ func checkMismatch(t *testing.T, p int, name string, bad func(c *comm.Comm) erro
 	require.Positive(t, noticed.Load(), "%s: no rank noticed the mismatch", name)
 }
 
-// TestMoveMismatch gives one rank a length that disagrees with the
+// TestDataMovementLengthMismatch gives one rank a length that disagrees with the
 // others', for every algorithm, short and past the eager limit.
-func TestMoveMismatch(t *testing.T) {
+func TestDataMovementLengthMismatch(t *testing.T) {
 	const p = 5
 	for _, n := range []int{7, 100_000} {
 		odd := func(c *comm.Comm, delta int) int { // rank 3's length is off
