@@ -99,14 +99,10 @@ func chooseAllreduce(bytes, count, p int, commutative bool) string {
 // each block in a cyclic rank order).
 //
 // Errors wrap comm.ErrComm (nil c), comm.ErrArg (lengths, overlap), ErrOp
-// (op undefined on T), ErrAlgorithm (bad SPMD_COLL_ALLREDUCE) or
-// comm.ErrPeerLost. Argument errors come before any message and the call
-// still counts in the sequence of collectives, so ranks that all see the
-// error stay in step. Ranks that pass different lengths are erroneous (as in
-// MPI): where a message's length then disagrees with what its receiver
-// expects, that rank carries on with the algorithm and returns an error
-// wrapping ErrMismatch (shorter) or comm.ErrTruncate (longer), so that its
-// peers are not left waiting; lengths far enough apart to make ranks choose
+// (op undefined on T), ErrAlgorithm (bad SPMD_COLL_ALLREDUCE), ErrMismatch
+// or comm.ErrTruncate (lengths that differ between ranks) or
+// comm.ErrPeerLost, under the rule of the package documentation ("Errors
+// and staying in step"); ranks whose lengths differ enough to choose
 // different algorithms (or ring segment counts) can still hang.
 func Allreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
 	var x reduction[T]

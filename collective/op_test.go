@@ -148,7 +148,8 @@ func TestReduceIntoOrder(t *testing.T) {
 	assert.Equal(t, "bxor", Bxor.String())
 	assert.Equal(t, "user", affineOp.String())
 	assert.Equal(t, "invalid", Op{}.String())
-	assert.True(t, Sum == Sum && affineOp == affineOp && Sum != Prod, "Op is comparable")
+	sum, user := Sum, affineOp
+	assert.True(t, sum == Sum && user == affineOp && sum != Prod, "Op is comparable")
 
 	require.ErrorIs(t, reduceInto(Sum, make([]int, 2), make([]int, 3)), comm.ErrArg)
 	require.ErrorIs(t, reduceInto(affineOp, make([]int64, 1), make([]int64, 1)), ErrOp)
