@@ -16,8 +16,8 @@
 // # Cost model
 //
 // The algorithms are compared, as in the MPI literature, by the time one
-// call takes on p ranks with n bytes per rank (for Allgather and Gather, n
-// is the total gathered):
+// call takes on p ranks with n bytes per rank (for the gathers, scatters
+// and Allgather, n is the total of all blocks):
 //
 //   - α, the latency: the time to start a message, whatever its size;
 //   - β, the transfer time per byte: 1/bandwidth of a link;
@@ -64,7 +64,7 @@
 //	reduce
 //	  binomial            lg·(α + nβ + nγ); up to 2 KiB, or fewer elements than p'
 //	  rabenseifner        reduce-scatter + gather, 2lg·α + 2n(p−1)/p·β + n(p−1)/p·γ;
-//	                      above
+//	                      above that (non-commutative ops too: it keeps rank order)
 //	  linear              (p−1)(α + nβ + nγ) at the root; reference only
 //	allreduce
 //	  recursive_doubling  lg·(α + nβ + nγ); up to 4 KiB, or fewer elements than p',
@@ -154,6 +154,7 @@
 //
 // The algorithms are flat: they treat every pair of ranks alike and do not
 // know which ranks share a host, so there are no hierarchical (node-aware)
-// collectives yet. Over shared memory on one host that costs nothing; on
-// several hosts a two-level algorithm would move less over the network.
+// collectives yet: on several hosts, a collective's messages between ranks of
+// different hosts are as many as between ranks of one host, where a
+// two-level algorithm would send fewer over the network.
 package collective
