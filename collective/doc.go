@@ -154,7 +154,7 @@
 //
 // The algorithms are flat: they treat every pair of ranks alike and do not
 // know which ranks share a host, so there are no hierarchical (node-aware)
-// collectives yet: on several hosts, a collective's messages between ranks of
-// different hosts are as many as between ranks of one host, where a
-// two-level algorithm would send fewer over the network.
+// collectives yet: on several hosts, messages cross the network wherever an
+// algorithm's pattern puts them, where a two-level algorithm (within each
+// host first, then between hosts) would send fewer.
 package collective
