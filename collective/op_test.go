@@ -104,9 +104,9 @@ func kernelComplexCase[C ~complex64 | ~complex128](t *testing.T) {
 	}
 }
 
-// TestReduceIntoKinds runs the kernels of every Scalar kind, and a named
+// TestOpReduceIntoKinds runs the kernels of every Scalar kind, and a named
 // type, against scalar references.
-func TestReduceIntoKinds(t *testing.T) {
+func TestOpReduceIntoKinds(t *testing.T) {
 	kernelIntCase[int](t)
 	kernelIntCase[int8](t)
 	kernelIntCase[int16](t)
@@ -125,10 +125,10 @@ func TestReduceIntoKinds(t *testing.T) {
 	kernelComplexCase[complex128](t)
 }
 
-// TestReduceIntoOrder pins the argument order down with a non-commutative
+// TestOpReduceIntoOrder pins the argument order down with a non-commutative
 // user op: reduceInto(inout, in) = inout ∘ in, reduceLeftInto(in, inout) =
 // in ∘ inout.
-func TestReduceIntoOrder(t *testing.T) {
+func TestOpReduceIntoOrder(t *testing.T) {
 	f, g := uint64(3)|5<<32, uint64(7)|11<<32 // x ↦ 3x+5, x ↦ 7x+11
 	fg := composeAffine(f, g)                 // x ↦ 7(3x+5)+11
 	require.NotEqual(t, fg, composeAffine(g, f))
