@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
+
+	"github.com/spmd-go/spmd/internal/commhook"
 )
 
 // ProcNull as a source or destination makes the operation a no-op that
@@ -63,15 +65,18 @@ func (c *Comm) WorldRank(r int) int {
 	return c.group[r]
 }
 
-// Collective returns the view of c on its private collective context: the
+// collective returns the view of c on its private collective context: the
 // same group and ranks, but traffic that never matches c's point-to-point
-// messages, even AnySource/AnyTag receives. Package collective runs on it.
-func (c *Comm) Collective() *Comm {
+// messages, even AnySource/AnyTag receives. Package collective runs on it;
+// it reaches this method through internal/commhook, so user code cannot.
+func (c *Comm) collective() *Comm {
 	if c == nil {
 		return nil
 	}
 	return c.coll
 }
+
+func init() { commhook.SetCollectiveView((*Comm).collective) }
 
 // String describes c for logs.
 func (c *Comm) String() string {
