@@ -99,7 +99,7 @@ type supervisor struct {
 	cookie         string // the job's secret, proved by every rank connection
 	srv            *pmi.Server
 	ctx            context.Context // Run's
-	remote         *remote         // the proxies, or nil when every rank is local
+	proxies        *proxyRoot      // the proxies, or nil when every rank is local
 
 	events chan event
 	done   chan struct{} // closed when Run returns
@@ -196,7 +196,7 @@ func (s *supervisor) prepare(ctx context.Context) *Failure {
 		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
 	}
 	s.ctx = ctx
-	if s.remote, err = s.newRemote(); err != nil {
+	if s.proxies, err = s.newProxyRoot(); err != nil {
 		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
 	}
 	return nil
@@ -210,7 +210,7 @@ func (s *supervisor) spawn() {
 	if j.Timeout > 0 {
 		s.timeoutT = time.NewTimer(j.Timeout)
 	}
-	if s.remote != nil {
+	if s.proxies != nil {
 		s.spawnRemote()
 		if s.terminating {
 			return
@@ -218,7 +218,7 @@ func (s *supervisor) spawn() {
 	}
 	m := j.placement()
 	for rank := 0; rank < s.n; rank++ {
-		if s.remote != nil && s.remote.hosts[m.Node[rank]] != nil {
+		if s.proxies != nil && s.proxies.hosts[m.Node[rank]] != nil {
 			continue
 		}
 		st := &s.pmi[rank]
@@ -643,8 +643,8 @@ func (s *supervisor) result() (int, error) {
 // finish releases what the job held.
 func (s *supervisor) finish() {
 	close(s.done)
-	if s.remote != nil {
-		s.remote.stop()
+	if s.proxies != nil {
+		s.proxies.stop()
 	}
 	for _, t := range []*time.Timer{s.timeoutT, s.graceT, s.killT, s.settleT, s.diagT, s.connectT} {
 		if t != nil {
