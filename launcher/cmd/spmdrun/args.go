@@ -125,7 +125,7 @@ type options struct {
 	outputDir  string
 	env        []string // KEY=VALUE, from -x
 	tagOutput  bool
-	bindTo     string // launcher.BindAuto (also "", the default), BindNone or BindCore
+	bindTo     launcher.Binding // BindAuto (also "", the default), BindNone or BindCore
 	timeout    time.Duration
 	grace      time.Duration
 	statusPID  int // --status: the spmdrun to ask for a report
