@@ -61,7 +61,7 @@ func (s *supervisor) spawnRemote() {
 	if limit <= 0 {
 		limit = DefaultConnectTimeout
 	}
-	s.connectT = time.NewTimer(limit)
+	s.connectT = s.clock.NewTimer(limit)
 	if err := pr.start(); err != nil {
 		s.fail(&Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err})
 	}
@@ -166,7 +166,7 @@ func (s *supervisor) onConnectTimeout() {
 			if limit <= 0 {
 				limit = DefaultConnectTimeout
 			}
-			s.hostLost(h, fmt.Sprintf("its proxy did not connect within %v", limit), time.Now())
+			s.hostLost(h, fmt.Sprintf("its proxy did not connect within %v", limit), s.clock.Now())
 		}
 	}
 }

@@ -91,6 +91,7 @@ func (st *pmiState) markClosed(at time.Time) {
 // but the callbacks and watchers runs on Run's goroutine.
 type supervisor struct {
 	job            *Job
+	clock          clock
 	n              int
 	grace          time.Duration
 	stdout, stderr *Sink
@@ -117,22 +118,16 @@ type supervisor struct {
 	cause       *Failure
 	timedOut    bool       // the Timeout expired: later rank failures are not the cause
 	diag        *diagnosis // the report being made, or nil
-	diagT       *time.Timer
-	connectT    *time.Timer // until every proxy has connected
+	diagT       timer
+	connectT    timer // until every proxy has connected
 	terminating bool
 	killed      bool
-	timeoutT    *time.Timer
-	graceT      *time.Timer
-	killT       *time.Timer
-	settleT     *time.Timer
+	timeoutT    timer
+	graceT      timer
+	killT       timer
+	settleT     timer
 	settleStart time.Time
-	pending     []pendingFailure // rank failures waiting for settleT
-}
-
-// pendingFailure is a rank failure held back until the settle window ends.
-type pendingFailure struct {
-	f  *Failure
-	at time.Time
+	pending     []heldFailure // rank failures waiting for settleT (attribution.go)
 }
 
 func newSupervisor(j *Job) *supervisor {
@@ -142,6 +137,7 @@ func newSupervisor(j *Job) *supervisor {
 	}
 	s := &supervisor{
 		job:    j,
+		clock:  systemClock{},
 		n:      n,
 		grace:  j.grace(),
 		stdout: NewSink(orWriter(j.Stdout, os.Stdout)),
@@ -206,9 +202,9 @@ func (s *supervisor) prepare(ctx context.Context) *Failure {
 // started the job fails and the ranks already running are ended.
 func (s *supervisor) spawn() {
 	j := s.job
-	s.started = time.Now()
+	s.started = s.clock.Now()
 	if j.Timeout > 0 {
-		s.timeoutT = time.NewTimer(j.Timeout)
+		s.timeoutT = s.clock.NewTimer(j.Timeout)
 	}
 	if s.proxies != nil {
 		s.spawnRemote()
@@ -371,12 +367,7 @@ func (s *supervisor) loop(ctx context.Context) {
 		case e := <-s.events:
 			s.handle(e)
 		case <-timerC(s.settleT):
-			s.settleT = nil
-			if s.onlyConsequences() && time.Since(s.settleStart) < settleMax {
-				s.settleT = time.NewTimer(settleWait)
-				continue
-			}
-			s.settle()
+			s.onSettleTimer()
 		case <-timerC(s.timeoutT):
 			s.timeoutT = nil
 			s.onTimeout()
@@ -388,8 +379,7 @@ func (s *supervisor) loop(ctx context.Context) {
 		case sig := <-s.job.Signals:
 			s.onSignal(sig)
 		case <-timerC(s.graceT):
-			s.graceT = nil
-			s.kill()
+			s.onGraceTimer()
 		case <-timerC(s.connectT):
 			s.connectT = nil
 			s.onConnectTimeout()
@@ -437,71 +427,6 @@ func (s *supervisor) handle(e event) {
 			s.hold(f, e.at)
 		}
 	}
-}
-
-// hold keeps a rank failure until the settle window, started by the first,
-// ends (see settleWait).
-func (s *supervisor) hold(f *Failure, at time.Time) {
-	s.pending = append(s.pending, pendingFailure{f, at})
-	if s.settleT == nil && s.cause == nil {
-		s.settleT = time.NewTimer(settleWait)
-		s.settleStart = time.Now()
-	}
-}
-
-// consequence reports whether a held failure's rank had seen a peer die.
-func (s *supervisor) consequence(p pendingFailure) bool {
-	r := p.f.Rank
-	return r >= 0 && r < len(s.pmi) && s.pmi[r].sawLoss.Load()
-}
-
-// onlyConsequences reports whether every held failure is a consequence
-// while ranks are still running (one of them may be the cause).
-func (s *supervisor) onlyConsequences() bool {
-	if s.running == 0 {
-		return false
-	}
-	for _, p := range s.pending {
-		if !s.consequence(p) {
-			return false
-		}
-	}
-	return true
-}
-
-// settle fails the job with the held rank failure that best explains the
-// others: a rank that did not report a lost peer before one that did, then
-// the earliest observed; an abort observed at the same moment as an exit is
-// its cause, so it wins ties.
-func (s *supervisor) settle() {
-	if len(s.pending) == 0 {
-		return
-	}
-	better := func(a, b pendingFailure) bool {
-		// A rank's abort explains its own exit, whatever the clocks say:
-		// the server closes an aborting rank's connection before it
-		// reports the abort, and MPICH's MPI_Abort, finding the connection
-		// closed, carries on and dies of SIGPIPE at its next PMI write.
-		if a.f.Rank == b.f.Rank && a.f.Kind != b.f.Kind && (a.f.Kind == RankAborted || b.f.Kind == RankAborted) {
-			return a.f.Kind == RankAborted
-		}
-		if ca, cb := s.consequence(a), s.consequence(b); ca != cb {
-			return cb
-		}
-		return a.at.Before(b.at) || a.at.Equal(b.at) && a.f.Kind == RankAborted
-	}
-	first := s.pending[0]
-	for _, p := range s.pending[1:] {
-		if better(p, first) {
-			first = p
-		}
-	}
-	s.pending = nil
-	if s.settleT != nil {
-		s.settleT.Stop()
-		s.settleT = nil
-	}
-	s.fail(first.f)
 }
 
 // exitFailure classifies a rank's exit; nil means success.
@@ -579,7 +504,13 @@ func (s *supervisor) fail(f *Failure) {
 		s.logf("%v", err)
 	}
 	s.signalRemote(syscall.SIGTERM)
-	s.graceT = time.NewTimer(s.grace)
+	s.graceT = s.clock.NewTimer(s.grace)
+}
+
+// onGraceTimer handles the end of the grace period: SIGKILL.
+func (s *supervisor) onGraceTimer() {
+	s.graceT = nil
+	s.kill()
 }
 
 // kill sends SIGKILL to every rank's process group and starts the final wait.
@@ -592,7 +523,7 @@ func (s *supervisor) kill() {
 		s.logf("%v", err)
 	}
 	s.signalRemote(syscall.SIGKILL)
-	s.killT = time.NewTimer(killWait)
+	s.killT = s.clock.NewTimer(killWait)
 }
 
 // pids lists the process ids, and so the process groups, of the ranks
@@ -646,7 +577,7 @@ func (s *supervisor) finish() {
 	if s.proxies != nil {
 		s.proxies.stop()
 	}
-	for _, t := range []*time.Timer{s.timeoutT, s.graceT, s.killT, s.settleT, s.diagT, s.connectT} {
+	for _, t := range []timer{s.timeoutT, s.graceT, s.killT, s.settleT, s.diagT, s.connectT} {
 		if t != nil {
 			t.Stop()
 		}
@@ -671,14 +602,6 @@ func (s *supervisor) logf(format string, args ...any) {
 	if s.job.Logf != nil {
 		s.job.Logf(format, args...)
 	}
-}
-
-// timerC is t's channel, or nil (never ready) for no timer.
-func timerC(t *time.Timer) <-chan time.Time {
-	if t == nil {
-		return nil
-	}
-	return t.C
 }
 
 func orWriter(w, def io.Writer) io.Writer {
