@@ -31,7 +31,8 @@ const (
 	// events arrive. When one rank dies its peers notice and often exit with
 	// errors of their own within milliseconds; the watchers post those exits
 	// in goroutine-scheduling order, not exit order, so the supervisor
-	// collects the failures for a moment and reports the earliest observed.
+	// collects the failures for a moment and blames the one that best
+	// explains the others (see blame).
 	settleWait = 100 * time.Millisecond
 	// settleMax bounds how long settling waits for a failure that is not a
 	// consequence: when every failure so far comes from ranks that reported a
