@@ -74,6 +74,28 @@ func keepSettling(held []heldFailure, running int, waited time.Duration) bool {
 	return true
 }
 
+// exitFailure classifies a rank's exit, with the exit code the job gets
+// if it is blamed; nil means success.
+func exitFailure(e event) *Failure {
+	f := &Failure{Rank: e.rank, Pid: e.pid}
+	st := e.status
+	switch {
+	case e.never:
+		f.Kind, f.Code, f.Message = CannotRun, ExitCannotRun, e.msg
+	case !st.known:
+		f.Kind, f.Code, f.Status = RankExited, 1, 1
+	case st.signal != 0:
+		f.Kind, f.Signal, f.Code = RankSignaled, st.signal, signalExitCode(st.signal)
+	case st.code != 0:
+		f.Kind, f.Code, f.Status = RankExited, st.code, st.code
+	case e.unfinalized:
+		f.Kind, f.Code = RankNoFinalize, 1
+	default:
+		return nil
+	}
+	return f
+}
+
 // hold keeps a rank failure until the settle window, opened by the first,
 // ends.
 func (s *supervisor) hold(f *Failure, at time.Time) {

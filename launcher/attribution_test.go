@@ -184,3 +184,49 @@ func TestNoGraceKillsAtOnce(t *testing.T) {
 	assert.True(t, s.killed)
 	assert.NotNil(t, s.killT)
 }
+
+// TestExitFailure: how a rank's exit reads as a failure, and the exit code
+// the job gets when it is blamed.
+func TestExitFailure(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		e        event
+		kind     FailureKind
+		code     int
+		status   int
+		signal   syscall.Signal
+		succeeds bool
+	}{
+		{name: "exit 0", e: event{status: exitStatus{known: true}}, succeeds: true},
+		{name: "exit 0 after finalize-less close", e: event{status: exitStatus{known: true}, unfinalized: true}, kind: RankNoFinalize, code: 1},
+		{name: "exit 3", e: event{status: exitStatus{known: true, code: 3}}, kind: RankExited, code: 3, status: 3},
+		{name: "exit 3 beats a missing finalize", e: event{status: exitStatus{known: true, code: 3}, unfinalized: true}, kind: RankExited, code: 3, status: 3},
+		{name: "SIGKILL", e: event{status: exitStatus{known: true, signal: syscall.SIGKILL}}, kind: RankSignaled, code: 137, signal: syscall.SIGKILL},
+		{name: "status unknown", e: event{}, kind: RankExited, code: 1, status: 1},
+		{name: "never started", e: event{never: true, msg: "prog: no such file"}, kind: CannotRun, code: ExitCannotRun},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.e.kind, c.e.rank, c.e.pid = evExit, 2, 42
+			f := exitFailure(c.e)
+			if c.succeeds {
+				assert.Nil(t, f)
+				return
+			}
+			require.NotNil(t, f)
+			assert.Equal(t, c.kind, f.Kind)
+			assert.Equal(t, c.code, f.Code)
+			assert.Equal(t, c.status, f.Status)
+			assert.Equal(t, c.signal, f.Signal)
+			assert.Equal(t, 2, f.Rank)
+			assert.Equal(t, 42, f.Pid)
+		})
+	}
+}
+
+// TestAbortExitCode: abort codes that would read as success or wrap
+// around become 1.
+func TestAbortExitCode(t *testing.T) {
+	for in, want := range map[int]int{0: 1, -1: 1, 1: 1, 7: 7, 255: 255, 256: 1, 1 << 20: 1} {
+		assert.Equal(t, want, abortExitCode(in), "abort code %d", in)
+	}
+}

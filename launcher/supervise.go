@@ -430,27 +430,6 @@ func (s *supervisor) handle(e event) {
 	}
 }
 
-// exitFailure classifies a rank's exit; nil means success.
-func exitFailure(e event) *Failure {
-	f := &Failure{Rank: e.rank, Pid: e.pid}
-	st := e.status
-	switch {
-	case e.never:
-		f.Kind, f.Code, f.Message = CannotRun, ExitCannotRun, e.msg
-	case !st.known:
-		f.Kind, f.Code, f.Status = RankExited, 1, 1
-	case st.signal != 0:
-		f.Kind, f.Signal, f.Code = RankSignaled, st.signal, signalExitCode(st.signal)
-	case st.code != 0:
-		f.Kind, f.Code, f.Status = RankExited, st.code, st.code
-	case e.unfinalized:
-		f.Kind, f.Code = RankNoFinalize, 1
-	default:
-		return nil
-	}
-	return f
-}
-
 // onSignal handles a signal to the launcher: the first ends the job, a later
 // one kills it. A report under way is finished with the answers it has; the
 // report of a Timeout ends the job, so the signal then kills it.
