@@ -20,7 +20,7 @@ func LinkKind(c *Comm, r int) string {
 		return "self"
 	case l.shm == nil:
 		return "tcp"
-	case l.shm.pull && l.shm.lets:
+	case l.shm.readsPeer && l.shm.peerReads:
 		return "shm+cma"
 	}
 	return "shm"

@@ -137,7 +137,7 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 	}
 	req.buf = buf
 	h := wire.Header{Kind: wire.RTS, Src: int32(c.rank), Context: ctx, Tag: int32(tag), Len: uint64(len(buf))}
-	if l.shm != nil && l.shm.lets {
+	if l.shm != nil && l.shm.peerReads {
 		h.Aux = uint64(shm.Addr(buf)) // the receiver may copy it straight from here
 	}
 	h.ID = w.rdv.addSend(req)
