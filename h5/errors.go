@@ -15,7 +15,7 @@ var (
 	// outside it, two blocks overlapping, elements no block covers), a
 	// local slice whose length is not the block's size, or ranks that
 	// disagree on the file, dataset, shape, type or options.
-	ErrLayout = errors.New("blocks do not tile the array")
+	ErrLayout = errors.New("invalid layout")
 	// ErrMismatch: the dataset or attribute exists with another shape or
 	// element type than the call's.
 	ErrMismatch = errors.New("shape or type mismatch")

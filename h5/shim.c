@@ -44,7 +44,11 @@ static void fail(char *err, const char *what) {
 	H5Eclear2(H5E_DEFAULT);
 	if (w.n == 0) {
 		snprintf(err, SPMDH5_ERRLEN, "%s", what);
-	} else if (w.n == 1 || strcmp(w.first, w.last) == 0) {
+	} else if (w.n == 1 || strncmp(w.last, w.first, strlen(w.first)) == 0) {
+		// One message, or the innermost repeats the outer one and adds
+		// the details: the innermost alone says it all.
+		snprintf(err, SPMDH5_ERRLEN, "%s: %s", what, w.last);
+	} else if (strcmp(w.first, w.last) == 0) {
 		snprintf(err, SPMDH5_ERRLEN, "%s: %s", what, w.first);
 	} else {
 		snprintf(err, SPMDH5_ERRLEN, "%s: %s: %s", what, w.first, w.last);

@@ -99,9 +99,8 @@ func writeArray(c *comm.Comm, file, dataset string, global, start, count []int, 
 	// without talking.
 	blocks := make([]block, len(all))
 	for r, x := range all {
-		if x.Path != file || x.Dataset != ds || !slices.Equal(x.Global, global) || x.Code != int(code) || x.Options != d.Options {
-			return wrap(-1, fmt.Errorf("%w: ranks 0 and %d disagree on the file, dataset, global shape, element type or options (rank %d: %s %s %v %v)",
-				ErrLayout, r, r, x.Path, x.Dataset, x.Global, typeCode(x.Code)))
+		if err := sameCall(all[0], x); err != nil {
+			return wrap(-1, fmt.Errorf("%w: ranks 0 and %d disagree on %v", ErrLayout, r, err))
 		}
 		blocks[r] = block{Start: x.Start, Count: x.Count}
 	}
@@ -115,6 +114,23 @@ func writeArray(c *comm.Comm, file, dataset string, global, start, count []int, 
 	w := &writer{hc: hc, me: me, file: file, ds: ds, global: global, blocks: blocks, code: code, o: o, strategy: strategy, local: local}
 	if rank, err := w.run(); err != nil {
 		return wrap(rank, err)
+	}
+	return nil
+}
+
+// sameCall reports the first thing two ranks' calls disagree on.
+func sameCall(a, b writeDesc) error {
+	switch {
+	case a.Path != b.Path:
+		return fmt.Errorf("the file: %q and %q", a.Path, b.Path)
+	case a.Dataset != b.Dataset:
+		return fmt.Errorf("the dataset: %q and %q", a.Dataset, b.Dataset)
+	case !slices.Equal(a.Global, b.Global):
+		return fmt.Errorf("the global shape: %v and %v", a.Global, b.Global)
+	case a.Code != b.Code:
+		return fmt.Errorf("the element type: %v and %v", typeCode(a.Code), typeCode(b.Code))
+	case a.Options != b.Options:
+		return fmt.Errorf("the options: %s and %s", a.Options, b.Options)
 	}
 	return nil
 }
@@ -240,11 +256,10 @@ func (w *writer) run() (int, error) {
 func (w *writer) prepare() (plan, error) {
 	var p plan
 	dir := filepath.Dir(w.file)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		if err == nil {
-			err = errors.New("not a directory")
-		}
-		return p, fmt.Errorf("%w: directory %s: %v", ErrIO, dir, err)
+	if st, err := os.Stat(dir); err != nil {
+		return p, fmt.Errorf("%w: %v", ErrIO, err)
+	} else if !st.IsDir() {
+		return p, fmt.Errorf("%w: %s is not a directory", ErrIO, dir)
 	}
 	_, statErr := os.Stat(w.file)
 	newFile := w.o.truncate || errors.Is(statErr, os.ErrNotExist)
