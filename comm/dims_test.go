@@ -30,10 +30,10 @@ func TestDimsCreate(t *testing.T) {
 		{8, []int{0, 4}, []int{2, 4}},
 		{1, []int{}, []int{}},
 		{7, []int{0, 3, 0}, nil}, // MPI's own example of an erroneous call
-		{6, []int{2, 2}, nil},     // all fixed, product 4 ≠ 6
-		{12, []int{8, 0}, nil},    // 8 does not divide 12
-		{12, []int{4, 6}, nil},    // each divides 12, their product does not
-		{2, []int{}, nil},         // no dimensions make one node
+		{6, []int{2, 2}, nil},    // all fixed, product 4 ≠ 6
+		{12, []int{8, 0}, nil},   // 8 does not divide 12
+		{12, []int{4, 6}, nil},   // each divides 12, their product does not
+		{2, []int{}, nil},        // no dimensions make one node
 		{0, []int{0, 0}, nil},
 		{-4, []int{0}, nil},
 		{4, []int{-1, 0}, nil},
