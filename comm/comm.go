@@ -20,7 +20,8 @@ type Comm struct {
 	rank  int
 	group []int // communicator rank → world rank
 	coll  *Comm
-	attrs attrs // values cached by packages above (Attr)
+	attrs attrs         // values cached by packages above (Attr)
+	cart  *cartTopology // nil unless made by CartCreate, CartSub or Dup of one
 }
 
 // newComm makes a communicator on context id (and id+1 for collectives).
