@@ -168,3 +168,22 @@ func ReadAttr[T AttrValue](path, dataset, name string) (T, error) {
 	}
 	return v, nil
 }
+
+// Datasets lists the paths of every dataset in a file ("/step_000100/T"),
+// in the library's name order. It is not collective.
+func Datasets(path string) ([]string, error) {
+	var names []string
+	err := locked(func() error {
+		fid, err := openFile(path, false)
+		if err != nil {
+			return err
+		}
+		defer closeFile(fid)
+		names, err = listDatasets(fid)
+		return err
+	})
+	if err != nil {
+		return nil, &Error{Op: "list", File: path, Rank: -1, Err: err}
+	}
+	return names, nil
+}
