@@ -232,8 +232,12 @@ func run(w *comm.Comm, cfg config) error {
 		}
 	}
 	if cart.Rank() == 0 {
-		fmt.Printf("heat2d: %d×%d grid on %d ranks (%d×%d), steps %d..%d (t = %.1e), last change %.1e, %d fields in %s, %.2f s\n",
-			cfg.rows, cfg.cols, cart.Size(), dims[0], dims[1], first, step, io.time(step), change, io.written, cfg.out, time.Since(start).Seconds())
+		ranks := "ranks"
+		if cart.Size() == 1 {
+			ranks = "rank"
+		}
+		fmt.Printf("heat2d: %d×%d grid on %d %s (%d×%d), steps %d..%d (t = %.1e), last change %.1e, %d fields in %s, %.2f s\n",
+			cfg.rows, cfg.cols, cart.Size(), ranks, dims[0], dims[1], first, step, io.time(step), change, io.written, cfg.out, time.Since(start).Seconds())
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdpng "image/png"
 	"math"
 	"os"
 	"os/exec"
@@ -49,7 +50,8 @@ func testMain(m *testing.M) int {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	args = append(args, "github.com/spmd-go/spmd/launcher/cmd/spmdrun", "github.com/spmd-go/spmd/examples/heat2d")
+	args = append(args, "github.com/spmd-go/spmd/launcher/cmd/spmdrun", "github.com/spmd-go/spmd/examples/heat2d",
+		"github.com/spmd-go/spmd/examples/heat2d/render")
 	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go %s: %v\n%s", strings.Join(args, " "), err, out)
 		return 1
@@ -153,7 +155,7 @@ func TestRanksGiveSerialBits(t *testing.T) {
 		out := fmt.Sprintf("n%d.h5", n)
 		r := heat2d(t, dir, n, append(small, "-out", out)...)
 		require.Equal(t, 0, r.code, r)
-		assert.Regexp(t, fmt.Sprintf(`^heat2d: 61×89 grid on %d ranks \(\d×\d\), steps 0\.\.150 `, n), r.stdout)
+		assert.Regexp(t, fmt.Sprintf(`^heat2d: 61×89 grid on %d ranks? \(\d×\d\), steps 0\.\.150 `, n), r.stdout)
 		file := filepath.Join(dir, out)
 		names, err := h5.Datasets(file)
 		require.NoError(t, err)
@@ -204,6 +206,17 @@ print("ok", float(f["step_002000/T"][200, 300]))
 `, file).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Regexp(t, `^ok \d+\.\d+`, string(out))
+
+	// render draws the last field.
+	png := filepath.Join(dir, "heat2d.png")
+	out, err = exec.Command(filepath.Join(binDir, "render"), "-in", file, "-out", png).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	f, err := os.Open(png)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := stdpng.Decode(f)
+	require.NoError(t, err)
+	assert.Greater(t, img.Bounds().Dx(), 400)
 
 	if _, err := exec.LookPath("h5dump"); err != nil {
 		t.Skip("h5dump is not installed (Debian: hdf5-tools)")
