@@ -8,7 +8,7 @@ EXAMPLES := $(patsubst examples/%/main.go,%,$(wildcard examples/*/main.go))
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 20s
 
-.PHONY: all setup build demo test vet fmt-check unit bench compare compare-coll fuzz clean
+.PHONY: all setup build demo test vet fmt-check unit bench compare compare-coll compare-apps fuzz clean
 
 all: build
 
@@ -52,6 +52,12 @@ compare: build
 ## compare-coll: collectives at np = 2 and 4 against Open MPI and MPICH.
 compare-coll: build
 	bash scripts/compare-coll.sh
+
+## compare-apps: the PRK Stencil and Transpose kernels (examples/stencil,
+## examples/transpose) against the same programs in C on Open MPI and MPICH,
+## np = 1, 2, 4; prints spmd's rate over theirs, total and communication time.
+compare-apps: build
+	bash scripts/compare-apps.sh
 
 ## fuzz: run every fuzz target for $(FUZZTIME).
 fuzz: setup
