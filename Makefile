@@ -10,7 +10,7 @@ HDF5_EXAMPLES := heat2d
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 20s
 
-.PHONY: all setup setup-hdf5 build demo test vet fmt-check unit bench compare compare-coll fuzz clean
+.PHONY: all setup setup-hdf5 build demo test vet fmt-check unit bench compare compare-coll compare-apps fuzz clean
 
 all: build
 
@@ -62,6 +62,12 @@ compare: build
 ## compare-coll: collectives at np = 2 and 4 against Open MPI and MPICH.
 compare-coll: build
 	bash scripts/compare-coll.sh
+
+## compare-apps: the PRK Stencil and Transpose kernels (examples/stencil,
+## examples/transpose) against the same programs in C on Open MPI and MPICH,
+## np = 1, 2, 4; prints spmd's rate over theirs, total and communication time.
+compare-apps: build
+	bash scripts/compare-apps.sh
 
 ## fuzz: run every fuzz target for $(FUZZTIME).
 fuzz: setup

@@ -14,13 +14,17 @@ import (
 // each process's block of a split grid is as close to a cube as the
 // factors of nnodes allow.
 //
-// "As balanced as possible" is made exact the way MPICH makes it, rather
-// than Open MPI's greedy prime assignment: among all ways of writing
+// MPI leaves "as balanced as possible" to the implementation. spmd makes
+// it exact by searching every factorisation, as MPICH does (after Träff
+// and Lübbe's critique of greedy choices), rather than assigning prime
+// factors greedily as Open MPI does: among all ways of writing
 // nnodes / (product of the fixed entries) as a product of as many factors
-// as there are zero entries, take the one whose largest and smallest
+// as there are zero entries, it takes the one whose largest and smallest
 // factors differ least, and among those the one with the smallest largest
 // factor. For two dimensions that is the divisor pair nearest the square
-// root: 12 → [4 3], 72 → [9 8] (Open MPI gives [12 6]), 7 → [7 1].
+// root: 12 → [4 3], 72 → [9 8] (Open MPI gives [12 6]), 7 → [7 1]. Other
+// MPIs may choose differently for some counts in three or more
+// dimensions; programs that need a particular shape pass it.
 // Fixed entries stay where they are: DimsCreate(24, [0 2 0]) is [4 2 3].
 //
 // Errors (all wrapping ErrArg): nnodes < 1 or above math.MaxInt32 (MPI's
