@@ -220,8 +220,13 @@ func (w *writer) run() (int, error) {
 		p, err = w.prepare()
 		p.Fail = toFailure(err)
 	}
+	mine := p
 	p, err := collective.BcastObj(w.hc, p, 0)
 	if err != nil {
+		if w.me == 0 && !mine.Fail.failed() {
+			w.abandon()
+			w.discard(mine)
+		}
 		return -1, err
 	}
 	if p.Fail.failed() {
@@ -458,6 +463,17 @@ func (w *writer) commit(p plan) error {
 		}
 	}
 	return nil
+}
+
+// abandon (rank 0) closes the file Gather left open when the write
+// cannot go on.
+func (w *writer) abandon() {
+	if w.strategy != Gather {
+		return
+	}
+	_ = locked(func() error {
+		return errors.Join(closeDataset(w.did), closeFile(w.fid))
+	})
 }
 
 // discard (rank 0) removes what a failed write left: the temporary file,

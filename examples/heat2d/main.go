@@ -190,6 +190,7 @@ func run(w *comm.Comm, cfg config) error {
 
 	step, change := first, 0.0
 	lastOut := first
+	local, global := make([]float64, 1), make([]float64, 1) // the convergence check's, allocated once
 	for step < cfg.steps {
 		step++
 		if err := halo.Start(b.u); err != nil {
@@ -203,9 +204,11 @@ func run(w *comm.Comm, cfg config) error {
 		b.swap()
 		converged := false
 		if cfg.check > 0 && step%cfg.check == 0 {
-			if change, err = maxChange(cart, b); err != nil {
+			local[0] = b.maxChange()
+			if err := collective.Allreduce(cart, local, global, collective.Max); err != nil {
 				return err
 			}
+			change = global[0]
 			converged = change < cfg.tol
 		}
 		if cfg.checkpoint > 0 && step%cfg.checkpoint == 0 {
@@ -240,12 +243,4 @@ func run(w *comm.Comm, cfg config) error {
 			cfg.rows, cfg.cols, cart.Size(), ranks, dims[0], dims[1], first, step, io.time(step), change, io.written, cfg.out, time.Since(start).Seconds())
 	}
 	return nil
-}
-
-// maxChange is the largest change of any point in the last step, over
-// all ranks.
-func maxChange(c *comm.Comm, b *block) (float64, error) {
-	local, global := []float64{b.maxChange()}, []float64{0}
-	err := collective.Allreduce(c, local, global, collective.Max)
-	return global[0], err
 }
