@@ -68,3 +68,35 @@ func TestBlockTiles(t *testing.T) {
 		return nil
 	}, commtest.Timeout(60*time.Second)))
 }
+
+// The block of a 10×7 grid that each of 4 ranks on a 2×2 grid owns.
+func ExampleBlock() {
+	err := commtest.Run(4, func(w *comm.Comm) error {
+		c, err := comm.CartCreate(w, []int{2, 2}, []bool{false, false}, false)
+		if err != nil {
+			return err
+		}
+		start, count, err := grid.Block(c, []int{10, 7})
+		if err != nil {
+			return err
+		}
+		// Print in rank order.
+		for r := range c.Size() {
+			if r == c.Rank() {
+				fmt.Println("rank", r, "start", start, "count", count)
+			}
+			if err := collective.Barrier(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// rank 0 start [0 0] count [5 4]
+	// rank 1 start [0 4] count [5 3]
+	// rank 2 start [5 0] count [5 4]
+	// rank 3 start [5 4] count [5 3]
+}
