@@ -251,10 +251,20 @@ func (c *Comm) CartShift(dim, disp int) (source, dest int, err error) {
 	if dim < 0 || dim >= len(t.dims) {
 		return 0, 0, fmt.Errorf("comm: cart shift: dimension %d of a %d-dimensional grid: %w", dim, len(t.dims), ErrArg)
 	}
+	// Bring disp into (−n, n) first, so that neither −disp nor x+disp
+	// can overflow whatever the caller passes.
+	n := t.dims[dim]
+	switch {
+	case t.periods[dim]:
+		disp %= n
+	case disp >= n || disp <= -n:
+		return ProcNull, ProcNull, nil
+	}
 	return t.shift(c.rank, dim, -disp), t.shift(c.rank, dim, disp), nil
 }
 
-// shift returns the rank disp steps from rank r along dim, or ProcNull.
+// shift returns the rank disp steps from rank r along dim, or ProcNull;
+// |disp| < dims[dim].
 func (t *cartTopology) shift(r, dim, disp int) int {
 	x := t.coord(r, dim)
 	y, ok := t.wrap(dim, x+disp)

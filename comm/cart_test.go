@@ -3,6 +3,7 @@ package comm_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -78,6 +79,19 @@ func TestCartRowMajor(t *testing.T) {
 		src, dst, err = c.CartShift(0, -4) // −4 ≡ −1 (mod 3)
 		if err != nil || src != (row+1)%3*2+col || dst != (row+2)%3*2+col {
 			return fmt.Errorf("rank %d: CartShift(0, -4) = %d, %d, %v", me, src, dst, err)
+		}
+		// Displacements near the ends of int neither overflow nor wrap
+		// a non-periodic dimension.
+		if src, dst, err := c.CartShift(1, math.MaxInt); err != nil || src != comm.ProcNull || dst != comm.ProcNull {
+			return fmt.Errorf("rank %d: CartShift(1, MaxInt) = %d, %d, %v", me, src, dst, err)
+		}
+		// MaxInt = 3·(MaxInt/3) + 1 since MaxInt ≡ 1 (mod 3).
+		if src, dst, err := c.CartShift(0, math.MaxInt); err != nil || src != (row+2)%3*2+col || dst != (row+1)%3*2+col {
+			return fmt.Errorf("rank %d: CartShift(0, MaxInt) = %d, %d, %v", me, src, dst, err)
+		}
+		// MinInt ≡ −2 ≡ 1 (mod 3): the same as +1.
+		if src, dst, err := c.CartShift(0, math.MinInt); err != nil || src != (row+2)%3*2+col || dst != (row+1)%3*2+col {
+			return fmt.Errorf("rank %d: CartShift(0, MinInt) = %d, %d, %v", me, src, dst, err)
 		}
 		if src, dst, err := c.CartShift(1, 0); err != nil || src != me || dst != me {
 			return fmt.Errorf("rank %d: CartShift(1, 0) = %d, %d, %v", me, src, dst, err)

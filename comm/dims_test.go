@@ -106,3 +106,44 @@ func ExampleDimsCreate() {
 	// [4 3] [4 2 3]
 	// comm: dims create: fixed dims [0 3 0] do not divide 7 nodes: invalid argument
 }
+
+// FuzzDimsCreate: any input gives an error wrapping ErrArg or a grid that
+// keeps the fixed entries, multiplies to nnodes and has its chosen
+// entries in non-increasing order; never a panic.
+func FuzzDimsCreate(f *testing.F) {
+	f.Add(12, 0, 0, -5)
+	f.Add(24, 0, 2, 0)
+	f.Add(7, 0, 3, 0)
+	f.Add(720720, 0, 0, 0)
+	f.Add(-1, 0, 0, 0)
+	f.Add(1<<31, 0, 0, 0)
+	f.Fuzz(func(t *testing.T, nnodes, d0, d1, d2 int) {
+		dims := []int{d0, d1, d2}
+		if d2 == -5 { // two dimensions
+			dims = dims[:2]
+		}
+		got, err := comm.DimsCreate(nnodes, dims)
+		if err != nil {
+			if !errors.Is(err, comm.ErrArg) {
+				t.Fatalf("DimsCreate(%d, %v): %v, not ErrArg", nnodes, dims, err)
+			}
+			return
+		}
+		prod, last := 1, 0
+		for i, d := range got {
+			if dims[i] != 0 && d != dims[i] {
+				t.Fatalf("DimsCreate(%d, %v) = %v changed a fixed entry", nnodes, dims, got)
+			}
+			if dims[i] == 0 {
+				if last != 0 && d > last {
+					t.Fatalf("DimsCreate(%d, %v) = %v: chosen entries increase", nnodes, dims, got)
+				}
+				last = d
+			}
+			prod *= d
+		}
+		if prod != nnodes {
+			t.Fatalf("DimsCreate(%d, %v) = %v: product %d", nnodes, dims, got, prod)
+		}
+	})
+}

@@ -9,15 +9,16 @@
 // shape P (comm.DimsCreate chooses P for a process count,
 // comm.CartCreate makes the communicator): the rank at grid coordinates
 // p owns a block of the global index space, in each dimension i a range
-// of about G[i]/P[i] points. A stencil update of a point reads its
+// of about G[i]/P[i] points (Block says which). A stencil update of a point reads its
 // neighbours up to some distance w (the stencil's radius), so each rank
 // stores its block padded with w ghost points on every side, and before
 // each update fills those ghosts with copies of the neighbouring ranks'
 // edge points. That is a halo exchange:
 //
 //	c, _ := comm.CartCreate(world, dims, periods, false)
-//	h, _ := grid.NewHalo[float64](c, []int{ny, nx}, w)
-//	u := make([]float64, h.Len()) // (ny+2w) × (nx+2w), row-major
+//	start, local, _ := grid.Block(c, []int{NY, NX}) // this rank's block
+//	h, _ := grid.NewHalo[float64](c, local, w)
+//	u := make([]float64, h.Len()) // (local[0]+2w) × (local[1]+2w), row-major
 //	for step := range steps {
 //		h.Start(u)          // send edges, post receives
 //		interior(unew, u)   // points ≥ w from the block's edge

@@ -154,8 +154,10 @@ func NewHalo[T comm.Scalar](c *comm.Comm, local []int, width int, opts ...Option
 	for i := range h.links {
 		l := &h.links[i]
 		l.report = nil
-		m := prod(l.count)
-		l.sendBuf, l.recvBuf = make([]T, m), make([]T, m)
+		if l.peer != comm.ProcNull {
+			m := prod(l.count)
+			l.sendBuf, l.recvBuf = make([]T, m), make([]T, m)
+		}
 	}
 	return h, nil
 }

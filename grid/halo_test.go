@@ -13,13 +13,6 @@ import (
 	"github.com/spmd-go/spmd/grid"
 )
 
-// split returns the start and extent of part p of n points cut into
-// parts pieces, the first n%parts pieces one point longer.
-func split(n, parts, p int) (start, count int) {
-	q, r := n/parts, n%parts
-	return p*q + min(p, r), q + btoi(p < r)
-}
-
 func btoi(b bool) int {
 	if b {
 		return 1
@@ -71,9 +64,9 @@ func checkHalo(w *comm.Comm, hc haloCase) error {
 	if err != nil {
 		return err
 	}
-	start, local := make([]int, n), make([]int, n)
-	for i := range n {
-		start[i], local[i] = split(hc.global[i], dims[i], me[i])
+	start, local, err := grid.Block(c, hc.global)
+	if err != nil {
+		return err
 	}
 	var opts []grid.Option
 	if hc.corners {

@@ -16,14 +16,24 @@
 # spmd's rate over each MPI's), keeps the raw outputs (RESULTS_DIR/raw/,
 # git-ignored) and prints the table.
 #
-# np above the core count is oversubscribed: Open MPI then runs with
-# --oversubscribe --bind-to none --mca mpi_yield_when_idle 1; Debian's
-# MPICH (4.0, UCX) busy-polls with no yield knob, so its oversubscribed
-# figures measure the scheduler more than the library.
+# Every implementation runs with the same binding, BIND (default none:
+# the kernel places the ranks, as MPICH's Hydra does by default; spmdrun
+# and Open MPI would otherwise bind in some cases and not others, and a
+# bound rank on a host loaded by other work cannot move off a busy core).
+# np above the core count is oversubscribed: Open MPI then also gets
+# --oversubscribe --mca mpi_yield_when_idle 1; Debian's MPICH (4.0, UCX)
+# busy-polls with no yield knob, so its oversubscribed figures measure the
+# scheduler more than the library.
+#
+# The table gives the median over rounds and the best round (highest
+# rate) of each: on a host shared with other work, contention only ever
+# slows a run down, so the best round is the closer estimate of what the
+# program can do, and the median of what it did.
 #
 # Usage: scripts/compare-apps.sh [RESULTS_DIR]
 # Environment:
-#   ROUNDS=3                                  rounds
+#   ROUNDS=5                                  rounds
+#   BIND=none                                 none or core, for all three
 #   NPS="1 2 4"                               rank counts
 #   STENCIL_ARGS="-n 2000 -iterations 20"     arguments of both stencils
 #   TRANSPOSE_ARGS="-order 2048 -iterations 10"  of both transposes (order
@@ -36,7 +46,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
+BIND=${BIND:-none}
 NPS=${NPS:-1 2 4}
 STENCIL_ARGS=${STENCIL_ARGS:--n 2000 -iterations 20}
 TRANSPOSE_ARGS=${TRANSPOSE_ARGS:--order 2048 -iterations 10}
@@ -74,14 +85,14 @@ command_for() {
 	transpose) read -r -a args <<<"$TRANSPOSE_ARGS" ;;
 	*) die "unknown kernel $app" ;;
 	esac
-	local ompi=(mpirun.openmpi --allow-run-as-root -np "$np")
+	local ompi=(mpirun.openmpi --allow-run-as-root -np "$np" --bind-to "$BIND")
 	if ((np > CORES)); then
-		ompi+=(--oversubscribe --bind-to none --mca mpi_yield_when_idle 1)
+		ompi+=(--oversubscribe --mca mpi_yield_when_idle 1)
 	fi
 	case $impl in
-	spmd) CMD=(bin/spmdrun -n "$np" --timeout "$((RUN_TIMEOUT - 5))s" "bin/$app" "${args[@]}") ;;
+	spmd) CMD=(bin/spmdrun -n "$np" --bind-to "$BIND" --timeout "$((RUN_TIMEOUT - 5))s" "bin/$app" "${args[@]}") ;;
 	openmpi) CMD=("${ompi[@]}" "bin/$app.openmpi" "${args[@]}") ;;
-	mpich) CMD=(mpirun.mpich -np "$np" "bin/$app.mpich" "${args[@]}") ;;
+	mpich) CMD=(mpirun.mpich -np "$np" -bind-to "$BIND" "bin/$app.mpich" "${args[@]}") ;;
 	*) die "unknown implementation $impl" ;;
 	esac
 }
@@ -97,12 +108,12 @@ git diff --quiet HEAD -- 2>/dev/null || commit="$commit + uncommitted changes"
 	echo "- memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- Go: $(go version | cut -d' ' -f3-); gcc: $(gcc -dumpfullversion 2>/dev/null || echo '?') (-O3); spmd commit: $commit"
 	echo "- Open MPI $(mpirun.openmpi --version 2>/dev/null | head -1 | awk '{print $NF}'); MPICH $(mpirun.mpich --version 2>/dev/null | awk '$1 == "Version:" {print $2; exit}') (Debian packages)"
-	echo "- rank counts: $NPS ($CORES cores: more ranks than cores is oversubscribed)"
+	echo "- rank counts: $NPS ($CORES cores: more ranks than cores is oversubscribed); binding: $BIND for all"
 	echo "- rounds: $ROUNDS (interleaved: each round runs every rank count and kernel on each implementation in turn); each run under timeout -k 10 $RUN_TIMEOUT"
 	echo "- exact commands, from the repository root (outputs in raw/npN/IMPL-APP-rROUND.txt; raw/runs.log has each run's exit code and seconds):"
 	echo
 	echo '```sh'
-	echo "scripts/compare-apps.sh   # ROUNDS=$ROUNDS NPS=\"$NPS\" STENCIL_ARGS=\"$STENCIL_ARGS\" TRANSPOSE_ARGS=\"$TRANSPOSE_ARGS\""
+	echo "scripts/compare-apps.sh   # ROUNDS=$ROUNDS BIND=$BIND NPS=\"$NPS\" STENCIL_ARGS=\"$STENCIL_ARGS\" TRANSPOSE_ARGS=\"$TRANSPOSE_ARGS\""
 	for app in $APPS; do
 		echo "go build -o bin/$app ./examples/$app"
 		echo "mpicc.openmpi -O3 -Wall -o bin/$app.openmpi bench/peers/$app.c -lm"
@@ -149,8 +160,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # ---- 4. table ----------------------------------------------------------------------------
-# figures IMPL APP NP: the median over rounds of rate, total and comm, as
-# "rate total comm", or "- - -" when no run succeeded.
+# figures IMPL APP NP: "median-rate best-rate median-total median-comm"
+# over the rounds that validated, or "- - - -" when none did.
 figures() {
 	local impl=$1 app=$2 np=$3
 	cat "$RAW/np$np/$impl-$app-r"*.txt 2>/dev/null |
@@ -159,7 +170,9 @@ figures() {
 			function median(a, n,   i, j, x, s) { for (i = 0; i < n; i++) s[i] = a[i] + 0
 				for (i = 1; i < n; i++) { x = s[i]; for (j = i - 1; j >= 0 && s[j] > x; j--) s[j+1] = s[j]; s[j+1] = x }
 				return n % 2 ? s[int(n/2)] : (s[n/2-1] + s[n/2]) / 2 }
-			END { if (n == 0) { print "- - -"; exit } printf "%.1f %.4f %.4f\n", median(r, n), median(t, n), median(c, n) }'
+			function best(a, n,   i, m) { m = a[0] + 0; for (i = 1; i < n; i++) if (a[i] + 0 > m) m = a[i] + 0; return m }
+			END { if (n == 0) { print "- - - -"; exit }
+				printf "%.1f %.1f %.4f %.4f\n", median(r, n), best(r, n), median(t, n), median(c, n) }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
@@ -167,19 +180,20 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) p
 	cat "$RAW/header.md"
 	echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg); failed runs: $failures"
 	echo
-	echo "Medians over $ROUNDS rounds. Rate: MFlop/s (stencil, PRK's 19 flops per active point) or MB/s"
-	echo "(transpose, 2·8·order² bytes per iteration). Total: the timed iterations, slowest rank. Comm:"
-	echo "time in the halo exchange (stencil: pack, messages, unpack) or in Sendrecv (transpose),"
-	echo "slowest rank. spmd/ompi and spmd/mpich: spmd's rate over theirs (above 1: spmd faster)."
+	echo "Rate: MFlop/s (stencil, PRK's 19 flops per active point) or MB/s (transpose,"
+	echo "2·8·order² bytes per iteration): the median over $ROUNDS rounds, and the best round."
+	echo "Ratios: spmd's rate over theirs (above 1: spmd faster), of the medians and of the best"
+	echo "rounds. Total: the timed iterations, slowest rank, median. Comm: time in the halo"
+	echo "exchange (stencil: pack, messages, unpack) or in Sendrecv (transpose), slowest rank, median."
 	echo
-	echo "| kernel | np | spmd rate | Open MPI rate | MPICH rate | spmd/ompi | spmd/mpich | total s (spmd / ompi / mpich) | comm s (spmd / ompi / mpich) |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| kernel | np | rate spmd / ompi / mpich (median) | best round | spmd/ompi median (best) | spmd/mpich median (best) | total s spmd / ompi / mpich | comm s spmd / ompi / mpich |"
+	echo "|---|---|---|---|---|---|---|---|"
 	for app in $APPS; do
 		for np in $NPS; do
-			read -r sr st sc <<<"$(figures spmd "$app" "$np")"
-			read -r or ot oc <<<"$(figures openmpi "$app" "$np")"
-			read -r mr mt mc <<<"$(figures mpich "$app" "$np")"
-			echo "| $app | $np | $sr | $or | $mr | $(ratio "$sr" "$or") | $(ratio "$sr" "$mr") | $st / $ot / $mt | $sc / $oc / $mc |"
+			read -r sr sb st sc <<<"$(figures spmd "$app" "$np")"
+			read -r or ob ot oc <<<"$(figures openmpi "$app" "$np")"
+			read -r mr mb mt mc <<<"$(figures mpich "$app" "$np")"
+			echo "| $app | $np | $sr / $or / $mr | $sb / $ob / $mb | $(ratio "$sr" "$or") ($(ratio "$sb" "$ob")) | $(ratio "$sr" "$mr") ($(ratio "$sb" "$mb")) | $st / $ot / $mt | $sc / $oc / $mc |"
 		done
 	done
 	echo

@@ -255,20 +255,19 @@ func sweep(out, in []float64, W, nx, jl0, jl1, il0, il1 int, wt *[2][2*radius + 
 		base := (jl+radius)*W + il0 + radius
 		m := il1 - il0 + 1
 		o := out[jl*nx+il0 : jl*nx+il0+m]
-		// Nine views of in, one per arm of the star, each as long as o,
-		// so that the compiler proves every index below in bounds.
+		// The four off-row arms as slices as long as o, and the row itself
+		// from two points before o to two after, so that the compiler
+		// proves every index below in bounds (and keeps the pointers in
+		// registers).
 		s0 := in[base-2*W:][:len(o)]
 		s1 := in[base-W:][:len(o)]
-		s2 := in[base:][:len(o)]
 		s3 := in[base+W:][:len(o)]
 		s4 := in[base+2*W:][:len(o)]
-		t0 := in[base-2:][:len(o)]
-		t1 := in[base-1:][:len(o)]
-		t3 := in[base+1:][:len(o)]
-		t4 := in[base+2:][:len(o)]
+		row := in[base-2:][:len(o)+4]
 		for x := range o {
-			o[x] += a0*s0[x] + a1*s1[x] + a2*s2[x] + a3*s3[x] + a4*s4[x] +
-				b0*t0[x] + b1*t1[x] + b3*t3[x] + b4*t4[x]
+			r := row[x : x+5 : x+5] // r[2] is the point itself
+			o[x] += a0*s0[x] + a1*s1[x] + a2*r[2] + a3*s3[x] + a4*s4[x] +
+				b0*r[0] + b1*r[1] + b3*r[3] + b4*r[4]
 		}
 	}
 }
