@@ -24,7 +24,8 @@
 //
 // The grid is split over a Cartesian grid of ranks that comm.DimsCreate
 // chooses (as square as the rank count allows) and comm.CartCreate makes;
-// each rank owns a block and stores it with one ghost point on every side.
+// each rank owns the block grid.Block gives it and stores it with one
+// ghost point on every side.
 // Each step starts the halo exchange (grid.Halo: the block's edge rows and
 // columns go to the four neighbours), updates the points that read no
 // ghost while the messages travel, waits, then updates the block's rim.
@@ -164,15 +165,12 @@ func run(w *comm.Comm, cfg config) error {
 	if err != nil {
 		return err
 	}
-	coords, err := cart.CartCoords(cart.Rank())
+	bstart, bcount, err := grid.Block(cart, []int{cfg.rows, cfg.cols})
 	if err != nil {
 		return err
 	}
-	var bstart, bcount [2]int
-	bstart[0], bcount[0] = split(cfg.rows, dims[0], coords[0])
-	bstart[1], bcount[1] = split(cfg.cols, dims[1], coords[1])
-	b := newBlock(cfg.rows, cfg.cols, bstart, bcount)
-	halo, err := grid.NewHalo[float64](cart, []int{bcount[0], bcount[1]}, 1)
+	b := newBlock(cfg.rows, cfg.cols, [2]int{bstart[0], bstart[1]}, [2]int{bcount[0], bcount[1]})
+	halo, err := grid.NewHalo[float64](cart, bcount, 1)
 	if err != nil {
 		return err
 	}

@@ -132,17 +132,3 @@ func (b *block) maxChange() float64 {
 	}
 	return m
 }
-
-// split divides n points over p parts as evenly as possible and returns
-// part k's first point and count (the first n mod p parts get one more).
-func split(n, p, k int) (start, count int) {
-	base, extra := n/p, n%p
-	return k*base + min(k, extra), base + btoi(k < extra)
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}

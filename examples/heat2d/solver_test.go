@@ -8,6 +8,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/spmd-go/spmd/comm"
+	"github.com/spmd-go/spmd/comm/commtest"
+	"github.com/spmd-go/spmd/grid"
 )
 
 // reference steps the whole grid the plainest way, as a serial program
@@ -95,17 +99,42 @@ func fillGhosts(blocks []*block, rows, cols int) {
 	}
 }
 
-func TestSplit(t *testing.T) {
-	for _, tc := range []struct{ n, p int }{{10, 3}, {7, 7}, {100, 6}, {5, 1}} {
-		next := 0
-		for k := range tc.p {
-			s, c := split(tc.n, tc.p, k)
-			assert.Equal(t, next, s)
-			assert.True(t, c == tc.n/tc.p || c == tc.n/tc.p+1)
-			next = s + c
-		}
-		assert.Equal(t, tc.n, next)
+// split divides n points over p parts as grid.Block does (the first
+// n mod p parts one point longer), for building blocks without ranks.
+func split(n, p, k int) (start, count int) {
+	base, extra := n/p, n%p
+	if k < extra {
+		return k * (base + 1), base + 1
 	}
+	return k*base + extra, base
+}
+
+// The blocks the reference test builds are the ones the program gets
+// from grid.Block.
+func TestSplitIsBlock(t *testing.T) {
+	require.NoError(t, commtest.Run(6, func(c *comm.Comm) error {
+		dims, err := comm.DimsCreate(c.Size(), []int{0, 0})
+		if err != nil {
+			return err
+		}
+		cart, err := comm.CartCreate(c, dims, []bool{false, false}, false)
+		if err != nil {
+			return err
+		}
+		start, count, err := grid.Block(cart, []int{13, 17})
+		if err != nil {
+			return err
+		}
+		coords, err := cart.CartCoords(cart.Rank())
+		if err != nil {
+			return err
+		}
+		s0, c0 := split(13, dims[0], coords[0])
+		s1, c1 := split(17, dims[1], coords[1])
+		assert.Equal(t, []int{s0, s1}, start)
+		assert.Equal(t, []int{c0, c1}, count)
+		return nil
+	}))
 }
 
 // The initial field has the boundary values the solver keeps: 100 on the
