@@ -24,8 +24,9 @@ type Comm struct {
 	rank  int
 	group []int // communicator rank → world rank
 	coll  *Comm
-	attrs attrs       // values cached by packages above (Attr)
-	freed atomic.Bool // Free has begun: no operation may start
+	attrs attrs         // values cached by packages above (Attr)
+	freed atomic.Bool   // Free has begun: no operation may start
+	cart  *cartTopology // nil unless made by CartCreate, CartSub or Dup of one
 }
 
 // worldContext is the world communicator's context id; it is never freed.

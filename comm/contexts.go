@@ -153,7 +153,8 @@ func (c *Comm) Split(color, key int) (*Comm, error) {
 
 // Dup returns a communicator with c's group and ranks and a new context:
 // libraries dup the user's communicator so their traffic never matches the
-// user's. Collective over c. Free the new communicator when done with it.
+// user's. A Cartesian topology (CartCreate) is kept. Collective over c.
+// Free the new communicator when done with it.
 func (c *Comm) Dup() (*Comm, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
@@ -162,5 +163,7 @@ func (c *Comm) Dup() (*Comm, error) {
 	if err != nil {
 		return nil, fmt.Errorf("comm: dup: %w", err)
 	}
-	return c.w.newComm(id, slices.Clone(c.group), c.rank), nil
+	d := c.w.newComm(id, slices.Clone(c.group), c.rank)
+	d.cart = c.cart // MPI_Comm_dup keeps the topology; it is immutable
+	return d, nil
 }
