@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 // Bootstrap is how the ranks of a job find each other before they can talk:

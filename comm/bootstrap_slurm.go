@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 	"github.com/spmd-go/spmd/launcher/sched"
 )
 

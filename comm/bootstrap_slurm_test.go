@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

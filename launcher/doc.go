@@ -1,5 +1,5 @@
 // Package launcher starts and supervises SPMD jobs: N copies of one program,
-// the ranks, wired up through a PMI-1 server (package launcher/pmi) the way
+// the ranks, wired up through a PMI-1 server (package internal/pmi) the way
 // MPICH's Hydra does it.
 //
 // A [Job] describes one run and [Job.Run] executes it on this host. Its

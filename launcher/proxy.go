@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 // DefaultConnectTimeout bounds how long a proxy tries to reach the root,

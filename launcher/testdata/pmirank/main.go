@@ -32,7 +32,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 func main() {
