@@ -63,7 +63,8 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzProxyFrame$$' -fuzztime $(FUZZTIME) ./launcher/
 	$(GO) test -run '^$$' -fuzz '^FuzzServeLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./internal/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBlocked$$' -fuzztime $(FUZZTIME) ./launcher/
-	for f in FuzzParseHostfile FuzzExpandHostlist FuzzParseTasksPerNode FuzzParseNodefile; do \
+	$(GO) test -run '^$$' -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) ./internal/hostlist/
+	for f in FuzzParseHostfile FuzzParseTasksPerNode FuzzParseNodefile; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./launcher/sched/ || exit 1; done
 
 clean:
