@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/spmd-go/spmd/internal/jobnames"
 	"github.com/spmd-go/spmd/internal/pmi"
 )
 
@@ -93,7 +94,7 @@ const lossReportWait = 200 * time.Millisecond
 func (b pmiBootstrap) ReportLost(peer int) {
 	done := make(chan struct{})
 	go func() {
-		_ = b.Put("spmd-lost-"+strconv.Itoa(b.Rank()), strconv.Itoa(peer))
+		_ = b.Put(jobnames.LostKey(b.Rank()), strconv.Itoa(peer))
 		close(done)
 	}()
 	select {

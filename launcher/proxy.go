@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spmd-go/spmd/internal/jobnames"
 	"github.com/spmd-go/spmd/internal/pmi"
 )
 
@@ -294,7 +295,7 @@ func (r *proxyRun) onClose(rank int, finalized bool) {
 
 // onPut passes on at once the puts the root watches between barriers.
 func (r *proxyRun) onPut(rank int, key, value string) {
-	if strings.HasPrefix(key, lostKeyPrefix) || strings.HasPrefix(key, blockedKeyPrefix) {
+	if strings.HasPrefix(key, jobnames.LostKeyPrefix) || strings.HasPrefix(key, jobnames.BlockedKeyPrefix) {
 		r.send(frNotice, (&rankMsg{Rank: rank, Key: key, Value: value}).encode())
 	}
 }

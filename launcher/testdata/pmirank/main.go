@@ -32,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spmd-go/spmd/internal/jobnames"
 	"github.com/spmd-go/spmd/internal/pmi"
 )
 
@@ -145,7 +146,7 @@ func spmd(reports []string) {
 	}
 	if report == "nocard" {
 		signal.Reset(syscall.SIGUSR1)
-	} else if err := c.Put(fmt.Sprintf("spmd-card-%d", rank), "card"); err != nil {
+	} else if err := c.Put(jobnames.CardKey(rank), "card"); err != nil {
 		fail("put card: %v", err)
 	}
 	if err := c.Barrier(); err != nil {
@@ -170,7 +171,7 @@ func spmd(reports []string) {
 		case "quit":
 			os.Exit(3)
 		}
-		if err := c.Put(fmt.Sprintf("spmd-blocked-%d-%d", rank, seq), report); err != nil {
+		if err := c.Put(jobnames.BlockedKey(rank, seq), report); err != nil {
 			fail("put report: %v", err)
 		}
 	}
