@@ -59,7 +59,7 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHello$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./internal/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./internal/pmi/
-	$(GO) test -run '^$$' -fuzz '^FuzzClient2Replies$$' -fuzztime $(FUZZTIME) ./internal/pmi/
+	$(GO) test -run '^$$' -fuzz '^FuzzPMI2Replies$$' -fuzztime $(FUZZTIME) ./internal/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzProxyFrame$$' -fuzztime $(FUZZTIME) ./launcher/
 	$(GO) test -run '^$$' -fuzz '^FuzzServeLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./internal/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBlocked$$' -fuzztime $(FUZZTIME) ./launcher/

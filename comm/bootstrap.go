@@ -72,7 +72,7 @@ func bootstrapFromEnv() (Bootstrap, error) {
 }
 
 // pmiBootstrap is the bootstrap of a rank launched through PMI, over
-// either wire (a *pmi.Client or a *pmi.Client2).
+// either wire (the PMI-1 or the PMI-2 client).
 type pmiBootstrap struct{ pmi.Endpoint }
 
 func (b pmiBootstrap) Fence() error { return b.Barrier() }
