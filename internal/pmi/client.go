@@ -31,12 +31,17 @@ type Client struct {
 // over an already-connected stream for the given rank of a job of size
 // ranks. On error it closes conn.
 func NewClient(conn io.ReadWriteCloser, rank, size int) (*Client, error) {
+	return newClient(conn, bufio.NewReaderSize(conn, maxReplyLen), rank, size)
+}
+
+// newClient is NewClient with a reader that may already hold bytes read
+// from conn (the PMI_PORT handshake reads through it first).
+func newClient(conn io.ReadWriteCloser, br *bufio.Reader, rank, size int) (*Client, error) {
 	if err := checkRankSize(rank, size); err != nil {
 		conn.Close()
 		return nil, err
 	}
-	cn := newConn(conn, bufio.NewReaderSize(conn, maxReplyLen), lineCodec{})
-	return startPMI1(cn, rank, size, nil)
+	return startPMI1(newConn(conn, br, lineCodec{}), rank, size, nil)
 }
 
 // checkRankSize checks a PMI-1 client's rank and size before anything is

@@ -183,11 +183,10 @@ func endpointFromFD(fdStr string, v Version) (Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pmi: %s=%d: %w", EnvFD, fd, err)
 	}
-	br := bufio.NewReaderSize(conn, maxReplyLen)
 	jobID := os.Getenv(EnvJobID)
 	switch v {
 	case Version1:
-		return connectPMI1(conn, br, rank, size)
+		return endpoint(NewClient(conn, rank, size))
 	case Version2:
 		c, err := newPMI2Client(conn, jobID, rank)
 		if err != nil {
@@ -195,7 +194,7 @@ func endpointFromFD(fdStr string, v Version) (Endpoint, error) {
 		}
 		return checkSize2(c, size)
 	}
-	return negotiate(conn, br, rank, size, jobID)
+	return negotiate(conn, bufio.NewReaderSize(conn, maxReplyLen), rank, size, jobID)
 }
 
 func endpointFromPort(hostport string, v Version) (Endpoint, error) {
@@ -214,20 +213,14 @@ func endpointFromPort(hostport string, v Version) (Endpoint, error) {
 		return nil, err
 	}
 	if v == Version1 {
-		return connectPMI1(conn, br, rank, size)
+		return endpoint(newClient(conn, br, rank, size))
 	}
 	return negotiate(conn, br, rank, size, "")
 }
 
-// connectPMI1 starts a PMI-1 client on conn, read through br, and returns
-// it as an Endpoint (a failure as a nil Endpoint, not one that holds a nil
-// *Client). On error conn is closed.
-func connectPMI1(conn io.ReadWriteCloser, br *bufio.Reader, rank, size int) (Endpoint, error) {
-	if err := checkRankSize(rank, size); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	c, err := startPMI1(newConn(conn, br, lineCodec{}), rank, size, nil)
+// endpoint returns a PMI-1 client as an Endpoint, and a failure as a nil
+// Endpoint rather than one that holds a nil *Client.
+func endpoint(c *Client, err error) (Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -253,11 +246,7 @@ func negotiate(conn io.ReadWriteCloser, br *bufio.Reader, rank, size int, jobID 
 		return nil, err
 	}
 	if v, _ := reply.get("pmi_version"); reply.cmd != "response_to_init" || v != "2" {
-		c, err := startPMI1(cn, rank, size, &reply)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
+		return endpoint(startPMI1(cn, rank, size, &reply))
 	}
 	const switched = "pmi: server answered the PMI-1 init with pmi_version=2; PMI-2"
 	if err := checkPMI2Args(jobID, rank); err != nil {
