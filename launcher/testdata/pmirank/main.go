@@ -15,8 +15,8 @@
 //	env VAR...          print VAR=value for every VAR
 //	where               fence; print "rank R local L/S mapping M" (SPMD_LOCAL_RANK/SIZE, PMI_process_mapping)
 //	spmd REPORT...      act as an spmd rank: put a card (jobnames.CardKey), fence, print "ready",
-//	                    hang; on SIGUSR1 put report SEQ (jobnames.BlockedKey) with REPORT number R
-//	                    (default "none").
+//	                    hang; on each SIGUSR1 put the next report (jobnames.BlockedKey), with
+//	                    value REPORT number R (default "none").
 //	                    REPORT "silent" never answers; "nocard" puts no card (and dies of
 //	                    SIGUSR1); "finalized" finalizes after the fence, then ignores SIGUSR1;
 //	                    "quit" exits 3 on SIGUSR1
