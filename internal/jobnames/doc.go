@@ -18,7 +18,8 @@
 //	                            launcher gave none
 //	spmd-shm-<rank>             whether the rank created its shared-memory
 //	                            segment
-//	spmd-shmok-<rank>           which local peers' segments the rank mapped
+//	spmd-shmok-<rank>           which local peers' segments the rank mapped,
+//	                            and whether it can read their memory
 //	spmd-blocked-<rank>-<seq>   the rank's report, on SIGUSR1, of the
 //	                            operations it is blocked in (seq counts the
 //	                            reports from 0)
