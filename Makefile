@@ -87,15 +87,17 @@ compare-apps: build
 fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHeader$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHello$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./launcher/pmi/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./launcher/pmi/
-	$(GO) test -run '^$$' -fuzz '^FuzzClient2Replies$$' -fuzztime $(FUZZTIME) ./launcher/pmi/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./internal/pmi/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./internal/pmi/
+	$(GO) test -run '^$$' -fuzz '^FuzzPMI2Replies$$' -fuzztime $(FUZZTIME) ./internal/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzProxyFrame$$' -fuzztime $(FUZZTIME) ./launcher/
-	$(GO) test -run '^$$' -fuzz '^FuzzServeLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./launcher/pmi/
+	$(GO) test -run '^$$' -fuzz '^FuzzServeLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./internal/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBlocked$$' -fuzztime $(FUZZTIME) ./launcher/
 	$(GO) test -run '^$$' -fuzz '^FuzzDimsCreate$$' -fuzztime $(FUZZTIME) ./comm/
 	$(GO) test -run '^$$' -fuzz '^FuzzPack$$' -fuzztime $(FUZZTIME) ./grid/
-	for f in FuzzParseHostfile FuzzExpandHostlist FuzzParseTasksPerNode FuzzParseNodefile; do \
+	$(GO) test -run '^$$' -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) ./internal/hostlist/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseBlockedKey$$' -fuzztime $(FUZZTIME) ./internal/jobnames/
+	for f in FuzzParseHostfile FuzzParseTasksPerNode FuzzParseNodefile; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./launcher/sched/ || exit 1; done
 
 clean:

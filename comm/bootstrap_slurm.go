@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
-	"github.com/spmd-go/spmd/launcher/sched"
+	"github.com/spmd-go/spmd/internal/hostlist"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 // The plain-Slurm bootstrap: the last resort before a singleton, for a
@@ -164,7 +164,7 @@ func slurmStepFromEnv(env func(string) string) (st slurmStep, ok bool, err error
 	if listVar == "" {
 		return bad("none of SLURM_STEP_NODELIST, SLURM_JOB_NODELIST, SLURM_NODELIST is set")
 	}
-	hosts, err := sched.ExpandHostlist(list)
+	hosts, err := hostlist.Expand(list)
 	if err != nil {
 		return slurmStep{}, false, fmt.Errorf("comm: Slurm bootstrap: %s: %w: %w", listVar, ErrArg, err)
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -595,8 +595,7 @@ func (f *fakeEndpoint) Put(k, v string) error {
 }
 
 func TestPMIBootstrapReportLost(t *testing.T) {
-	// Any Endpoint, hence a PMI-2 client too.
-	var _ pmi.Endpoint = (*pmi.Client2)(nil)
+	// Any Endpoint, hence either wire's client.
 	f := &fakeEndpoint{rank: 3, puts: map[string]string{}}
 	var lr lossReporter = pmiBootstrap{f}
 	lr.ReportLost(5)

@@ -231,3 +231,36 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 		return nil, err
 	}
 }
+
+// lineCodec is the PMI-1 wire for a client: requests are lines below
+// MaxLineLen, replies lines of up to the reader's size (maxReplyLen), and
+// a reply without rc means success.
+type lineCodec struct{}
+
+func (lineCodec) encode(cmd string, kv []string) ([]byte, error) {
+	line, err := encodeLine(cmd, kv...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if len(line) >= MaxLineLen {
+		return nil, fmt.Errorf("%w: %s request would be %d bytes; PMI-1 lines must be shorter than %d",
+			ErrInvalid, cmd, len(line), MaxLineLen)
+	}
+	return line, nil
+}
+
+func (lineCodec) read(br *bufio.Reader) ([]byte, error) { return readLine(br) }
+
+func (lineCodec) parse(p []byte) (message, error) { return parseLine(p) }
+
+func (lineCodec) needsRC() bool { return false }
+
+// rejected builds the error for a PMI-1 reply with rc != 0. PMI-1 servers
+// explain in msg; some use errmsg.
+func (lineCodec) rejected(what string, rc int, m *message) error {
+	msg, _ := m.get("msg")
+	if msg == "" {
+		msg, _ = m.get("errmsg")
+	}
+	return fmt.Errorf("%w: %s: rc=%d msg=%s", ErrRejected, what, rc, msg)
+}

@@ -117,7 +117,7 @@ func TestEncodeFrame(t *testing.T) {
 	require.Error(t, err, "length does not fit six digits")
 }
 
-func TestClient2Init(t *testing.T) {
+func TestPMI2ClientInit(t *testing.T) {
 	f := newFake2(t, 4)
 	c := f.client(2)
 	assert.Equal(t, 2, c.Rank())
@@ -145,12 +145,12 @@ func TestClient2Init(t *testing.T) {
 	require.ErrorIs(t, c.Abort(1, ""), ErrClosed)
 }
 
-func TestClient2WithoutJobID(t *testing.T) {
+func TestPMI2ClientWithoutJobID(t *testing.T) {
 	// Hydra sets no PMI_JOBID; fullinit then goes without pmijobid, which
 	// Slurm (and so the fake) would refuse.
 	f := newFake2(t, 1)
-	_, err := within(t, "NewClient2", func() clientResult2 {
-		c, err := NewClient2(f.connect(), "", 0)
+	_, err := within(t, "newPMI2Client", func() clientResult2 {
+		c, err := newPMI2Client(f.connect(), "", 0)
 		return clientResult2{c, err}
 	}).get()
 	require.ErrorIs(t, err, ErrRejected)
@@ -158,16 +158,16 @@ func TestClient2WithoutJobID(t *testing.T) {
 }
 
 type clientResult2 struct {
-	c   *Client2
+	c   *pmi2Client
 	err error
 }
 
-func (r clientResult2) get() (*Client2, error) { return r.c, r.err }
+func (r clientResult2) get() (*pmi2Client, error) { return r.c, r.err }
 
-func TestClient2PutFenceGet(t *testing.T) {
+func TestPMI2ClientPutFenceGet(t *testing.T) {
 	const n = 3
 	f := newFake2(t, n)
-	clients := make([]*Client2, n)
+	clients := make([]*pmi2Client, n)
 	for r := range n {
 		clients[r] = f.client(r)
 	}
@@ -222,7 +222,7 @@ func TestClient2PutFenceGet(t *testing.T) {
 	}
 }
 
-func TestClient2InvalidArgs(t *testing.T) {
+func TestPMI2ClientInvalidArgs(t *testing.T) {
 	f := newFake2(t, 1)
 	c := f.client(0)
 	for name, kv := range map[string][2]string{
@@ -253,13 +253,13 @@ func TestClient2InvalidArgs(t *testing.T) {
 	// Nothing reached the server, and the connection still works.
 	require.NoError(t, c.Put("k", "v"))
 
-	_, err = NewClient2(f.connect(), "has space", 0)
+	_, err = newPMI2Client(f.connect(), "has space", 0)
 	require.ErrorIs(t, err, ErrInvalid)
-	_, err = NewClient2(f.connect(), "1234.0", -1)
+	_, err = newPMI2Client(f.connect(), "1234.0", -1)
 	require.ErrorIs(t, err, ErrInvalid)
 }
 
-func TestClient2Abort(t *testing.T) {
+func TestPMI2ClientAbort(t *testing.T) {
 	f := newFake2(t, 2)
 	c := f.client(1)
 	require.NoError(t, c.Abort(7, "it broke; badly\n"))
@@ -278,7 +278,7 @@ func TestClient2Abort(t *testing.T) {
 	assert.Len(t, recv(t, "abort", f.aborts)["message"], MaxLineLen)
 }
 
-func TestClient2AbortEndsFence(t *testing.T) {
+func TestPMI2ClientAbortEndsFence(t *testing.T) {
 	f := newFake2(t, 2) // rank 1 never comes: the fence cannot complete
 	c := f.client(0)
 	fenced := make(chan error, 1)
@@ -293,7 +293,7 @@ func TestClient2AbortEndsFence(t *testing.T) {
 	require.ErrorIs(t, recv(t, "Fence", fenced), ErrClosed)
 }
 
-func TestClient2CloseEndsFence(t *testing.T) {
+func TestPMI2ClientCloseEndsFence(t *testing.T) {
 	f := newFake2(t, 2)
 	c := f.client(0)
 	fenced := make(chan error, 1)
@@ -308,10 +308,10 @@ func TestClient2CloseEndsFence(t *testing.T) {
 	require.NoError(t, c.Close(), "Close is idempotent")
 }
 
-// TestClient2MalformedReplies has the server answer one request with bytes
+// TestPMI2ClientMalformedReplies has the server answer one request with bytes
 // no server should send, then hang up. Each must give an error, never a
 // hang or a panic, and leave the connection marked broken.
-func TestClient2MalformedReplies(t *testing.T) {
+func TestPMI2ClientMalformedReplies(t *testing.T) {
 	for name, tc := range map[string]struct {
 		cmd  string
 		raw  string
@@ -366,7 +366,7 @@ func TestClient2MalformedReplies(t *testing.T) {
 	}
 }
 
-func TestClient2MalformedInit(t *testing.T) {
+func TestPMI2ClientMalformedInit(t *testing.T) {
 	for name, tc := range map[string]struct {
 		raw  string
 		want error
@@ -390,8 +390,8 @@ func TestClient2MalformedInit(t *testing.T) {
 				return nil
 			}
 			conn := f.connect()
-			_, err := within(t, "NewClient2", func() clientResult2 {
-				c, err := NewClient2(conn, f.jobID, 0)
+			_, err := within(t, "newPMI2Client", func() clientResult2 {
+				c, err := newPMI2Client(conn, f.jobID, 0)
 				return clientResult2{c, err}
 			}).get()
 			require.ErrorIs(t, err, tc.want)
@@ -400,11 +400,11 @@ func TestClient2MalformedInit(t *testing.T) {
 	// A refusal's errmsg reaches the error.
 	f := newFake2(t, 1)
 	f.reply = func(cmd string) []byte { return frame2("cmd=fullinit-response;rc=3;errmsg=no such job;") }
-	_, err := NewClient2(f.connect(), f.jobID, 0)
+	_, err := newPMI2Client(f.connect(), f.jobID, 0)
 	require.ErrorContains(t, err, "no such job")
 }
 
-func TestClient2JobGetID(t *testing.T) {
+func TestPMI2ClientJobGetID(t *testing.T) {
 	for name, tc := range map[string]struct {
 		raw  string
 		want error
@@ -423,8 +423,8 @@ func TestClient2JobGetID(t *testing.T) {
 				}
 				return nil
 			}
-			c, err := within(t, "NewClient2", func() clientResult2 {
-				c, err := NewClient2(f.connect(), f.jobID, 0)
+			c, err := within(t, "newPMI2Client", func() clientResult2 {
+				c, err := newPMI2Client(f.connect(), f.jobID, 0)
 				return clientResult2{c, err}
 			}).get()
 			if tc.want != nil {
@@ -438,12 +438,12 @@ func TestClient2JobGetID(t *testing.T) {
 	}
 }
 
-func TestClient2RefusedBySpmdrunServer(t *testing.T) {
+func TestPMI2ClientRefusedBySpmdrunServer(t *testing.T) {
 	// spmdrun's Server speaks PMI-1 only and says so.
 	s := newTestServer(t, ServerConfig{Size: 1})
 	conn, _ := serveOverPipe(t, s, 0)
-	_, err := within(t, "NewClient2", func() clientResult2 {
-		c, err := NewClient2(conn, "", 0)
+	_, err := within(t, "newPMI2Client", func() clientResult2 {
+		c, err := newPMI2Client(conn, "", 0)
 		return clientResult2{c, err}
 	}).get()
 	require.ErrorIs(t, err, ErrRejected)
@@ -505,7 +505,7 @@ func TestConnectFromEnvPMI2(t *testing.T) {
 	setFDEnv(t, cli, EnvRank, "1", EnvSize, "2", EnvJobID, "1234.0")
 	e, err := connectWithin(t, Version2)
 	require.NoError(t, err)
-	c, ok := e.(*Client2)
+	c, ok := e.(*pmi2Client)
 	require.True(t, ok, "got %T", e)
 	assert.Equal(t, 1, c.Rank())
 	assert.Equal(t, 2, c.Size())
@@ -548,7 +548,7 @@ func TestConnectFromEnvAutoSwitches(t *testing.T) {
 	setFDEnv(t, cli, EnvRank, "1", EnvSize, "2", EnvJobID, "1234.0")
 	e, err := connectWithin(t, VersionAuto)
 	require.NoError(t, err)
-	c, ok := e.(*Client2)
+	c, ok := e.(*pmi2Client)
 	require.True(t, ok, "got %T", e)
 	assert.Equal(t, 1, c.Rank())
 	f.mu.Lock()
@@ -648,18 +648,17 @@ func TestConnectFromEnvPMI2BadRank(t *testing.T) {
 	require.ErrorContains(t, err, "not an integer")
 }
 
-// TestNegotiateKeepsBufferedBytes: bytes the PMI-1 client read past the
-// init reply (a server that sends its first PMI-2 message early) reach the
-// PMI-2 client.
+// TestNegotiateKeepsBufferedBytes: bytes read past the init reply (a
+// server that sends its first PMI-2 message early) reach the PMI-2 client.
 func TestNegotiateKeepsBufferedBytes(t *testing.T) {
 	var out bytes.Buffer
 	in := "cmd=response_to_init rc=0 pmi_version=2 pmi_subversion=0\n" +
 		string(frame2("cmd=fullinit-response;rc=0;rank=0;size=1;")) +
 		string(frame2("cmd=job-getid-response;rc=0;jobid=j;"))
 	conn := &scriptConn{r: strings.NewReader(in), w: &out}
-	e, err := negotiate(conn, conn, 0, 1, "j")
+	e, err := negotiate(conn, bufio.NewReaderSize(conn, maxReplyLen), 0, 1, "j")
 	require.NoError(t, err)
-	c, ok := e.(*Client2)
+	c, ok := e.(*pmi2Client)
 	require.True(t, ok, "got %T", e)
 	assert.Equal(t, "j", c.JobID())
 	assert.True(t, strings.HasPrefix(out.String(), "cmd=init pmi_version=1 pmi_subversion=1\n"), out.String())

@@ -5,7 +5,7 @@ import (
 	"net"
 	"sync"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 // The wire-up every rank of a job does: publish a business card, wait in

@@ -15,7 +15,7 @@ import (
 const (
 	// lenFieldWidth is the width of a PMI-2 message's length field.
 	lenFieldWidth = 6
-	// MaxFrameLen bounds the payload of a PMI-2 reply that a Client2
+	// MaxFrameLen bounds the payload of a PMI-2 reply that the client
 	// accepts. A longer announced length is a protocol error: the bytes
 	// are never read, so a hostile or broken server cannot make the client
 	// allocate more. A reply carries at most one value of ValLenMax bytes
@@ -156,8 +156,8 @@ func scanValue(p []byte, i int) (string, int) {
 // appendFrame appends m's PMI-2 wire form, length field included, to dst.
 // Names must be valid (validName) and values printable ASCII or space; a
 // ';' in a value is doubled, as the PMI-2 wire protocol specifies. (The
-// Client2 never sends a ';' in a value: Slurm's and today's MPICH's parsers
-// do not undo the doubling. See Client2.Put.)
+// client never sends a ';' in a value: Slurm's and today's MPICH's parsers
+// do not undo the doubling. See pmi2Client.Put.)
 func appendFrame(dst []byte, m message) ([]byte, error) {
 	if !validName(m.cmd) {
 		return dst, fmt.Errorf("pmi: invalid command name %q", m.cmd)
@@ -205,4 +205,33 @@ func encodeFrame(cmd string, kv ...string) ([]byte, error) {
 		m.args = append(m.args, arg{key: kv[i], val: kv[i+1]})
 	}
 	return appendFrame(make([]byte, 0, 64), m)
+}
+
+// frameCodec is the PMI-2 wire for a client: requests and replies are
+// length-prefixed frames, a reply at most MaxFrameLen bytes, and every
+// reply carries rc.
+type frameCodec struct{}
+
+func (frameCodec) encode(cmd string, kv []string) ([]byte, error) {
+	frame, err := encodeFrame(cmd, kv...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return frame, nil
+}
+
+func (frameCodec) read(br *bufio.Reader) ([]byte, error) { return readFrame(br, MaxFrameLen) }
+
+func (frameCodec) parse(p []byte) (message, error) { return parseFrame(p) }
+
+func (frameCodec) needsRC() bool { return true }
+
+// rejected builds the error for a PMI-2 reply with rc != 0. PMI-2 servers
+// explain in errmsg; some also use msg.
+func (frameCodec) rejected(what string, rc int, m *message) error {
+	msg, _ := m.get("errmsg")
+	if msg == "" {
+		msg, _ = m.get("msg")
+	}
+	return fmt.Errorf("%w: %s: rc=%d errmsg=%s", ErrRejected, what, rc, msg)
 }

@@ -1,9 +1,20 @@
 // Package pmi speaks PMI-1, the "simple PMI" v1.1 wire protocol through
 // which MPICH's Hydra (mpiexec) and Slurm's pmi2 plugin (srun --mpi=pmi2)
-// bootstrap the ranks of a parallel job. The package has both ends: a
-// Server, which spmdrun runs for each job, and a Client, which each rank
-// runs in comm.Init. Because the wire is the standard one, mpiexec can
-// launch spmd programs and spmdrun can launch MPICH programs.
+// bootstrap the ranks of a parallel job, and, as a client, PMI-2. The
+// package has both ends: a Server and a Client. Because the wire is the
+// standard one, mpiexec can launch spmd programs and spmdrun can launch
+// MPICH programs.
+//
+// # Who uses it
+//
+// The launcher (package launcher) runs a Server for each job, and one per
+// node behind its proxies. The runtime (package comm) is a client in
+// comm.Init (ConnectFromEnv), and in a Slurm step without PMI its rank 0
+// runs a Server of its own for the other ranks. PMI is thus the protocol
+// between the runtime and any process manager, and the package sits below
+// both, as MPICH keeps its src/pmi apart from its launcher, src/pm/hydra:
+// the runtime does not import the launcher, and a rank binary carries the
+// PMI code alone.
 //
 // # The protocol
 //
@@ -43,8 +54,8 @@
 // handshake. Not implemented: spawn (the multi-line mcmd form),
 // publish_name, unpublish_name and lookup_name; the Server answers them as
 // unknown commands. The Server speaks PMI-1 only: a client that asks for
-// version 2 in init is refused. Client2 is a PMI-2 client (for srun
-// --mpi=pmi2), and ConnectFromEnv picks the wire (see Version).
+// version 2 in init is refused. ConnectFromEnv also speaks PMI-2 (for srun
+// --mpi=pmi2), and picks the wire (see Version).
 //
 // The Client is written for the strictest server it may meet. Slurm reads
 // each request with a single read() of at most 1024 bytes, so the Client
@@ -61,7 +72,22 @@
 // rank delays no other. A barrier fails, rather than hangs, when a rank's
 // connection ends or the Server is closed.
 //
+// # PMI-2
+//
+// A PMI-2 session starts with the PMI-1 line `cmd=init pmi_version=2
+// pmi_subversion=0`; from its answer on, every message is a six-byte
+// decimal length and a payload of ';'-terminated key=value pairs, and the
+// commands are PMI-2's: fullinit, job-getid, kvs-put, kvs-fence, kvs-get,
+// info-getjobattr, finalize, abort. Every reply carries rc. The client
+// sends no ';' in keys or values (only the original PMI-2 code undid its
+// escape) and no '=' in keys.
+//
+// Both clients share one lock-step connection (one request, then its
+// reply; a failure that leaves the stream out of step is sticky; Close and
+// Abort do not wait for a request in flight), with a codec for each wire:
+// newline-terminated lines for PMI-1, length-prefixed frames for PMI-2.
+//
 // References: Flux RFC 13 (a written specification of PMI-1 wire protocol
-// v1.1), MPICH src/pmi/maint/pmi-1.1.txt, and the research notes in
-// shared/research/launch.md §1.
+// v1.1), MPICH's src/pmi/maint/pmi-1.1.txt, and for PMI-2 the client in
+// MPICH's src/pmi and the server in Slurm's src/plugins/mpi/pmi2.
 package pmi

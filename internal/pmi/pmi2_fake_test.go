@@ -159,16 +159,16 @@ func (f *fake2) connect() net.Conn {
 	return c
 }
 
-// client connects a Client2 for rank.
-func (f *fake2) client(rank int) *Client2 {
+// client connects a pmi2Client for rank.
+func (f *fake2) client(rank int) *pmi2Client {
 	f.t.Helper()
 	conn := f.connect()
 	type result struct {
-		c   *Client2
+		c   *pmi2Client
 		err error
 	}
-	r := within(f.t, "NewClient2", func() result {
-		c, err := NewClient2(conn, f.jobID, rank)
+	r := within(f.t, "newPMI2Client", func() result {
+		c, err := newPMI2Client(conn, f.jobID, rank)
 		return result{c, err}
 	})
 	require.NoError(f.t, r.err)

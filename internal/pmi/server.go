@@ -43,8 +43,8 @@ type ServerConfig struct {
 	// that Server.Close itself shuts down.
 	OnClose func(rank int, finalized bool)
 	// OnPut is called when a rank's put has been accepted, before the
-	// reply: a launcher can watch for keys that carry news (spmd ranks put
-	// "spmd-lost-<rank>" when they see a peer die).
+	// reply: a launcher can watch for keys that carry news (spmd ranks
+	// report a peer they saw die; see package internal/jobnames).
 	OnPut func(rank int, key, value string)
 	// Ranks, if not empty, makes the Server one node's part of a job that
 	// spans nodes (a per-node proxy): it serves only these ranks, and its

@@ -2,13 +2,11 @@ package pmi
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"strconv"
-	"sync/atomic"
 	"time"
 )
 
@@ -30,9 +28,11 @@ const (
 )
 
 // Endpoint is one rank's connection to its process manager, over either
-// wire: a *Client (PMI-1) or a *Client2 (PMI-2). Barrier is PMI-1's name
-// for PMI-2's kvs-fence. See Client and Client2 for the methods' contracts,
-// which the two share.
+// wire: a *Client for PMI-1, or the PMI-2 client that ConnectFromEnv makes.
+// Barrier is PMI-1's name for PMI-2's kvs-fence. The methods keep Client's
+// contracts on both wires, except that over PMI-2 Put also refuses ';' in
+// keys and values and '=' in keys, which the PMI-2 wire cannot carry to
+// every server.
 type Endpoint interface {
 	Rank() int
 	Size() int
@@ -109,7 +109,7 @@ func NewClientFromEnv() (*Client, error) {
 // NewClientFromEnv does, speaking the wire protocol v selects:
 //
 //   - Version1: PMI-1, over PMI_FD or PMI_PORT.
-//   - Version2: PMI-2 over PMI_FD (a *Client2). PMI_RANK gives the rank
+//   - Version2: PMI-2 over PMI_FD. PMI_RANK gives the rank
 //     and PMI_JOBID, if set, the pmijobid; PMI_SIZE, if set, must match
 //     the size the server gives. With only PMI_PORT set it is an error:
 //     PMI_PORT's handshake belongs to PMI-1.
@@ -124,8 +124,8 @@ func NewClientFromEnv() (*Client, error) {
 //     the same connection, from fullinit; it does not send init again,
 //     which such a server would not read. Any other failure is returned.
 //
-// The result is a *Client for PMI-1 and a *Client2 for PMI-2. Without
-// PMI_FD or PMI_PORT, ConnectFromEnv returns ErrNoPMI whatever v is.
+// The result is a *Client for PMI-1. Without PMI_FD or PMI_PORT,
+// ConnectFromEnv returns ErrNoPMI whatever v is.
 func ConnectFromEnv(v Version) (Endpoint, error) {
 	switch v {
 	case VersionAuto, Version1, Version2:
@@ -188,13 +188,13 @@ func endpointFromFD(fdStr string, v Version) (Endpoint, error) {
 	case Version1:
 		return endpoint(NewClient(conn, rank, size))
 	case Version2:
-		c, err := NewClient2(conn, jobID, rank)
+		c, err := newPMI2Client(conn, jobID, rank)
 		if err != nil {
 			return nil, err
 		}
 		return checkSize2(c, size)
 	}
-	return negotiate(conn, conn, rank, size, jobID)
+	return negotiate(conn, bufio.NewReaderSize(conn, maxReplyLen), rank, size, jobID)
 }
 
 func endpointFromPort(hostport string, v Version) (Endpoint, error) {
@@ -227,78 +227,47 @@ func endpoint(c *Client, err error) (Endpoint, error) {
 	return c, nil
 }
 
-// negotiate runs the PMI-1 init exchange over conn, reading through src
-// (conn itself, or a reader that holds bytes already read from it). If the
-// server's response_to_init says pmi_version=2, it goes on as a PMI-2
-// client on the same connection, from fullinit (see ConnectFromEnv).
-// Otherwise it returns the PMI-1 client, or its error. On error conn is
-// closed.
-func negotiate(conn io.ReadWriteCloser, src io.Reader, rank, size int, jobID string) (Endpoint, error) {
-	p := &probeConn{src: src, conn: conn}
-	p.probing.Store(true)
-	c, err := NewClient(p, rank, size)
-	p.probing.Store(false)
-	if err == nil {
-		p.rec = nil
-		return c, nil
-	}
-	first, rest, ok := bytes.Cut(p.rec, []byte{'\n'})
-	m, perr := parseLine(first)
-	if !ok || perr != nil || m.cmd != "response_to_init" {
+// negotiate sends the PMI-1 init over conn, read through br. If the
+// server's response_to_init says pmi_version=2, whether it accepts or
+// refuses version 1, the connection goes on in PMI-2 from fullinit (see
+// ConnectFromEnv); otherwise the PMI-1 start-up goes on with that reply.
+// On error conn is closed.
+func negotiate(conn io.ReadWriteCloser, br *bufio.Reader, rank, size int, jobID string) (Endpoint, error) {
+	if err := checkRankSize(rank, size); err != nil {
 		conn.Close()
 		return nil, err
 	}
-	if v, _ := m.get("pmi_version"); v != "2" {
-		conn.Close()
-		return nil, err
-	}
-	// The PMI-1 client read the init reply and perhaps more; hand what it
-	// read past that line to the PMI-2 client.
-	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), src), maxReplyLen)
-	c2, err := newClient2(conn, br, jobID, rank, true)
+	cn := newConn(conn, br, lineCodec{})
+	cn.mu.Lock()
+	reply, err := cn.exchange("init", "init", initRequest)
+	cn.mu.Unlock()
 	if err != nil {
-		return nil, fmt.Errorf("pmi: server answered the PMI-1 init with pmi_version=2; PMI-2: %w", err)
+		cn.close()
+		return nil, err
+	}
+	if v, _ := reply.get("pmi_version"); reply.cmd != "response_to_init" || v != "2" {
+		return endpoint(startPMI1(cn, rank, size, &reply))
+	}
+	const switched = "pmi: server answered the PMI-1 init with pmi_version=2; PMI-2"
+	if err := checkPMI2Args(jobID, rank); err != nil {
+		cn.close()
+		return nil, fmt.Errorf("%s: %w", switched, err)
+	}
+	c2, err := startPMI2(cn, jobID, rank)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", switched, err)
 	}
 	return checkSize2(c2, size)
 }
 
 // checkSize2 checks a PMI-2 client's size, which the server gave, against
 // the size the environment announced (0: none).
-func checkSize2(c *Client2, size int) (Endpoint, error) {
+func checkSize2(c *pmi2Client, size int) (Endpoint, error) {
 	if size != 0 && c.Size() != size {
 		c.Close()
 		return nil, fmt.Errorf("%w: %s=%d but the PMI-2 server says the job has %d ranks", ErrProtocol, EnvSize, size, c.Size())
 	}
 	return c, nil
-}
-
-// probeConn lets negotiate try PMI-1 on a connection and, if the server
-// answers in PMI-2, take the connection back: while probing it records the
-// bytes read (at most what a failed PMI-1 init reads: a few replies of at
-// most maxReplyLen bytes) and ignores Close. Afterwards it passes reads,
-// writes and Close through.
-type probeConn struct {
-	src     io.Reader
-	conn    io.ReadWriteCloser
-	probing atomic.Bool
-	rec     []byte // touched only while probing, by the one reading goroutine
-}
-
-func (p *probeConn) Read(b []byte) (int, error) {
-	n, err := p.src.Read(b)
-	if p.probing.Load() {
-		p.rec = append(p.rec, b[:n]...)
-	}
-	return n, err
-}
-
-func (p *probeConn) Write(b []byte) (int, error) { return p.conn.Write(b) }
-
-func (p *probeConn) Close() error {
-	if p.probing.Load() {
-		return nil
-	}
-	return p.conn.Close()
 }
 
 // portHandshake sends initack and reads the server's answer: `cmd=initack`
@@ -324,7 +293,7 @@ func portHandshake(conn net.Conn, br *bufio.Reader, id int) (rank, size int, err
 	if rc, err := m.rc(); err != nil {
 		return 0, 0, err
 	} else if rc != 0 {
-		return 0, 0, rejected("initack", rc, &m)
+		return 0, 0, lineCodec{}.rejected("initack", rc, &m)
 	}
 	rank, size = -1, -1
 	for range 3 {

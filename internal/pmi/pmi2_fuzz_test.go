@@ -59,10 +59,10 @@ func FuzzParseFrame(f *testing.F) {
 	})
 }
 
-// FuzzClient2Replies runs a Client2 against a server that answers the
+// FuzzPMI2Replies runs a pmi2Client against a server that answers the
 // init line properly and then sends arbitrary bytes: start-up and a few
 // requests must end in a result or an error, never a panic or a hang.
-func FuzzClient2Replies(f *testing.F) {
+func FuzzPMI2Replies(f *testing.F) {
 	f.Add([]byte("55    cmd=fullinit-response;rc=0;rank=0;size=1;appnum=-1;x=y;" +
 		"41    cmd=job-getid-response;rc=0;jobid=1234.0;" +
 		"26    cmd=kvs-put-response;rc=0;" +
@@ -73,7 +73,7 @@ func FuzzClient2Replies(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := io.MultiReader(bytes.NewReader([]byte("cmd=response_to_init rc=0 pmi_version=2 pmi_subversion=0\n")), bytes.NewReader(data))
 		conn := &scriptConn{r: in, w: io.Discard}
-		c, err := NewClient2(conn, "1234.0", 0)
+		c, err := newPMI2Client(conn, "1234.0", 0)
 		if err != nil {
 			require.True(t, conn.closed, "a failed start-up closes the connection")
 			return
