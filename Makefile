@@ -8,7 +8,7 @@ EXAMPLES := $(patsubst examples/%/main.go,%,$(wildcard examples/*/main.go))
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 20s
 
-.PHONY: all setup build demo test vet fmt-check unit bench compare compare-coll fuzz clean
+.PHONY: all setup setup-slurm build demo test vet fmt-check unit bench compare compare-coll fuzz clean
 
 all: build
 
@@ -26,8 +26,14 @@ demo: build
 	$(BIN)/spmdrun -n $(NP) --timeout 60s $(BIN)/pi
 
 ## test: everything CI runs: formatting, vet, and every test under the race
-## detector, including the multi-process runs through spmdrun.
-test: setup fmt-check vet unit
+## detector, including the multi-process runs through spmdrun and, as root,
+## the runs under a real Slurm (internal/realsched; SPMD_NO_SLURM=1 skips
+## them). Its last line says whether the real-Slurm tests ran, or why not.
+test: setup setup-slurm fmt-check vet unit
+
+## setup-slurm: Debian's Slurm and munge for the real-Slurm tests (as root).
+setup-slurm:
+	@bash scripts/setup-slurm.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -37,7 +43,10 @@ vet:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@report=$$(mktemp); \
+	SPMD_REALSCHED_REPORT=$$report $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...; st=$$?; \
+	if [ -s "$$report" ]; then cat "$$report"; else echo "real Slurm: skipped: its tests did not run to the end (see above)"; fi; \
+	rm -f "$$report"; exit $$st
 
 ## bench: point-to-point benchmarks over TCP (in-process ranks).
 bench: setup

@@ -449,6 +449,20 @@ func (c *slurmCluster) sbatchWait(t *testing.T, dir, script string) (code int, o
 	return r.code, string(b)
 }
 
+// srunQuiet asserts that srun, as spmdrun ran it to start its proxies,
+// printed nothing to the job's output but the one warning that
+// --cpu-bind=none draws from a cluster without task affinity (this one's
+// TaskPlugin is task/none). A warning such as "can't honor
+// --ntasks-per-node" means the proxies did not start as spmdrun meant.
+func srunQuiet(t *testing.T, out string) {
+	t.Helper()
+	for l := range strings.SplitSeq(out, "\n") {
+		if strings.HasPrefix(l, "srun:") && l != "srun: cluster configuration lacks support for cpu binding" {
+			t.Errorf("srun complained in the job's output: %s", l)
+		}
+	}
+}
+
 // TestSlurmBatch submits spmdsubmit's Slurm scripts with sbatch --wait:
 // spmdrun inside the job finds the allocation by itself and starts its
 // proxies on the other nodes with srun.
@@ -460,6 +474,7 @@ func TestSlurmBatch(t *testing.T) {
 		code, out := c.sbatchWait(t, dir, script)
 		require.Equal(t, 0, code, "job output:\n%s", out)
 		assert.Contains(t, out, "token counter 60 after 10 laps of 6 ranks (want 60)")
+		srunQuiet(t, out)
 	})
 	t.Run("3 nodes hello", func(t *testing.T) {
 		t.Parallel()
@@ -468,6 +483,7 @@ func TestSlurmBatch(t *testing.T) {
 		code, out := c.sbatchWait(t, dir, script)
 		require.Equal(t, 0, code, "job output:\n%s", out)
 		assert.Equal(t, c.wantPerHost(2), helloHosts(t, out, 6), "6 ranks, 2 on each of the 3 nodes")
+		srunQuiet(t, out)
 	})
 	t.Run("1 node pi", func(t *testing.T) {
 		t.Parallel()
