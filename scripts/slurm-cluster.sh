@@ -208,22 +208,31 @@ undo() {
 }
 
 # start runs a daemon in the background, detached (its own session, no
-# terminal, output to file $1), marked as this cluster's.
+# terminal, output to file $1), marked as this cluster's, and appends its
+# pid to daemons (setsid, env, nsenter, unshare and sh all exec: the
+# background job's pid is the daemon's).
+daemons=()
 start() {
 	local out=$1
 	shift
 	setsid env "$mark" "$@" </dev/null >>"$out" 2>&1 &
+	daemons+=("$!")
 }
 
-# wait_for polls command "$@" every 0.2 s, for at most $1 seconds.
+# wait_for polls command "$@" every 0.2 s until it succeeds (status 0),
+# $1 seconds have passed (status 1), or a daemon up started has died
+# (status 2: waiting longer is useless).
 wait_for() {
-	local secs=$1 i
+	local until=$((SECONDS + $1)) pid
 	shift
-	for i in $(seq $((secs * 5))); do
+	while :; do
 		"$@" && return 0
+		for pid in "${daemons[@]}"; do
+			kill -0 "$pid" 2>/dev/null || return 2
+		done
+		[ "$SECONDS" -lt "$until" ] || return 1
 		sleep 0.2
 	done
-	return 1
 }
 
 write_conf() {
@@ -302,6 +311,12 @@ up() {
 	for c in setsid timeout sha256sum realpath ps awk; do
 		command -v "$c" >/dev/null || die "up: $c not found"
 	done
+	local p=$dir
+	while [ "$p" != / ]; do
+		p=$(dirname "$p")
+		[ ! -e "$p" ] || [ "$(($(stat -c %a "$p") % 2))" = 1 ] ||
+			die "up: munged needs every directory above its socket searchable by all, and $p is not (mode $(stat -c %a "$p")); choose a DIR elsewhere"
+	done
 	mkdir -p "$dir" || die "up: cannot create $dir"
 	if is_up; then
 		echo "$prog: the cluster in $dir is already up ($nodes node(s), idle)" >&2
@@ -318,11 +333,6 @@ up() {
 	# munged insists that every directory up to its socket is searchable by
 	# all, and its key readable by its user only.
 	chmod 0755 "$dir" "$dir/munge"
-	local p=$dir
-	while [ "$p" != / ]; do
-		p=$(dirname "$p")
-		[ "$(($(stat -c %a "$p") % 2))" = 1 ] || die "up: munged needs every directory above its socket searchable by all, and $p is not (mode $(stat -c %a "$p"))"
-	done
 	mungekey -c -k "$dir/munge/munge.key" >>"$log" 2>&1 || die "up: mungekey failed: $(tail_of "$log" 1)"
 
 	local host ctld_addr names nodenames=() i ns
@@ -357,7 +367,7 @@ up() {
 		die "up: munged did not start: $(tail_of "$dir/log/munged.log") $(tail_of "$dir/log/munged.out" 2)"
 
 	start "$dir/log/slurmctld.out" slurmctld -D -c -i -f "$conf"
-	wait_for 20 sh -c 'timeout 5 scontrol ping 2>/dev/null | grep -q "is UP"' ||
+	wait_for 30 sh -c 'timeout 5 scontrol ping 2>/dev/null | grep -q "is UP"' ||
 		die "up: slurmctld did not start: $(tail_of "$dir/log/slurmctld.log") $(tail_of "$dir/log/slurmctld.out" 2)"
 
 	if [ "$nodes" = 1 ]; then
@@ -382,10 +392,10 @@ up() {
 		st=$(timeout 5 sinfo -h -N -o '%N:%t' 2>&1 | tr '\n' ' ' || true)
 		for ns in "${nodenames[@]}"; do
 			if ! timeout 5 sinfo -h -n "$ns" -o %t 2>/dev/null | grep -qx idle; then
-				die "up: node $ns is not idle after 60 s (sinfo: $st): $(tail_of "$dir/log/slurmd-$ns.log") $(tail_of "$dir/log/slurmd-$ns.out" 2)"
+				die "up: node $ns did not become idle (sinfo: $st): $(tail_of "$dir/log/slurmd-$ns.log") $(tail_of "$dir/log/slurmd-$ns.out" 2)"
 			fi
 		done
-		die "up: the nodes are not idle after 60 s (sinfo: $st)"
+		die "up: the nodes did not become idle within 60 s, or a daemon died (sinfo: $st)"
 	fi
 	cat >"$dir/env" <<EOF
 # made by $prog up: the Slurm cluster in $dir

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,13 +72,16 @@ func TestMain(m *testing.M) {
 func report(code int) string {
 	clusters.mu.Lock()
 	defer clusters.mu.Unlock()
-	var ran, skipped []string
+	var ran, skipped, reasons []string
 	for _, n := range []int{1, 3} {
 		c := clusters.byNodes[n]
 		switch {
 		case c == nil:
 		case c.skip != "":
 			skipped = append(skipped, fmt.Sprintf("%s: %s", nodesWord(n), c.skip))
+			if !slices.Contains(reasons, c.skip) {
+				reasons = append(reasons, c.skip)
+			}
 		case c.err != nil:
 			ran = append(ran, nodesWord(n)+" (cluster failed to start)")
 		default:
@@ -88,6 +92,8 @@ func report(code int) string {
 	switch {
 	case len(ran) == 0 && len(skipped) == 0:
 		s = "real Slurm: skipped: no real-Slurm test was selected"
+	case len(ran) == 0 && len(reasons) == 1:
+		s = "real Slurm: skipped: " + reasons[0]
 	case len(ran) == 0:
 		s = "real Slurm: skipped: " + strings.Join(skipped, "; ")
 	default:
