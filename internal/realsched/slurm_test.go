@@ -428,6 +428,22 @@ func TestSlurmSrun(t *testing.T) {
 	}
 }
 
+// TestSlurmSrunRankNeverStarts: without PMI (srun --mpi=none) a rank that
+// exits before it joins the job must not leave the others waiting for
+// ever: Slurm keeps such a step running (no --kill-on-bad-exit), so rank 0
+// gives up after SPMD_CONNECT_TIMEOUT, naming the rank, and the step ends.
+func TestSlurmSrunRankNeverStarts(t *testing.T) {
+	t.Parallel()
+	c := cluster(t, 1)
+	hello := program(t, "hello")
+	start := time.Now()
+	r := c.run(t, tmpDir(t), []string{"SPMD_CONNECT_TIMEOUT=3s"}, "srun", "--mpi=none", "-n", "3",
+		"/bin/sh", "-c", `[ "$SLURM_PROCID" = 1 ] && exit 7; exec "$0"`, hello)
+	assert.NotEqual(t, 0, r.code, "srun: %s", r.stderr)
+	assert.Contains(t, r.stderr, "rank(s) 1 of 3 did not join rank 0's key-value server")
+	assert.Less(t, time.Since(start), 30*time.Second, "the step ended only after %v", time.Since(start))
+}
+
 // batchJob writes spmdsubmit's Slurm script for nodes × perNode ranks of
 // prog into a directory of its own and returns that directory and the
 // script's path.
