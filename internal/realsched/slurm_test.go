@@ -41,6 +41,9 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if os.Geteuid() == 0 && os.Getenv("SPMD_NO_SLURM") != "1" {
+		downStale()
+	}
 	code := m.Run()
 	clusters.mu.Lock()
 	for _, c := range clusters.byNodes {
@@ -66,6 +69,37 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// staleGlob matches the directories of earlier test binaries (see tmpDir).
+var staleGlob = filepath.Join(os.TempDir(), "spmd-realsched-*")
+
+// downStale takes down the clusters of earlier test binaries that died
+// without doing so themselves (killed, or ended by -timeout's panic, which
+// skips TestMain's teardown), so that their daemons and namespaces do not
+// pile up.
+func downStale() {
+	dirs, _ := filepath.Glob(staleGlob)
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "owner"))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
+			continue // not ours to judge, or its owner still runs
+		}
+		for _, n := range []int{1, 3} {
+			c := filepath.Join(d, fmt.Sprintf("slurm%d", n))
+			if _, err := os.Stat(c); err != nil {
+				continue
+			}
+			if out, err := runScript(upLimit, "down", c); err != nil {
+				fmt.Fprintf(os.Stderr, "taking down the stale cluster in %s: %v: %s\n", c, err, out)
+			}
+		}
+		os.RemoveAll(d)
+	}
 }
 
 // report is the line `make test` prints about the real-Slurm tests.
@@ -139,13 +173,18 @@ var tmp struct {
 }
 
 // tmpDir returns a directory searchable by everyone (munged refuses a
-// socket below one that is not), made once.
+// socket below one that is not), made once, with this process's pid in
+// its file "owner".
 func tmpDir(t *testing.T) string {
 	t.Helper()
 	tmp.once.Do(func() {
 		tmp.dir, tmp.err = os.MkdirTemp("", "spmd-realsched-")
 		if tmp.err == nil {
 			tmp.err = os.Chmod(tmp.dir, 0o755)
+		}
+		if tmp.err == nil {
+			// For downStale, in a later test binary if this one dies.
+			tmp.err = os.WriteFile(filepath.Join(tmp.dir, "owner"), []byte(strconv.Itoa(os.Getpid())), 0o644)
 		}
 	})
 	require.NoError(t, tmp.err)
