@@ -34,6 +34,8 @@
 # up writes into DIR:
 #   env          SLURM_CONF=..., NODES=..., NODENAMES="..." (shell syntax)
 #   slurm.conf, cgroup.conf, munge/, state/, spool/, log/, run/
+#   hosts        the nodes' /etc/hosts (NODES>1: the names resolve on every node)
+#   net/         the scripts/netns-cluster.sh cluster of the nodes (NODES>1)
 set -euo pipefail
 
 prog=slurm-cluster
@@ -180,7 +182,7 @@ down() {
 	kill_all || ok=1
 	local netid
 	netid=$(printf '%s' "$dir/net" | sha256sum | cut -c1-8)
-	if [ -e "$dir/nodes.netns" ] || ls /run/netns/spmd-"$netid"-* >/dev/null 2>&1; then
+	if [ -e "$dir/nodes.netns" ] || compgen -G "/run/netns/spmd-$netid-*" >/dev/null; then
 		"$here/netns-cluster.sh" down "$dir/net" || ok=1
 	fi
 	rm -f "$dir/nodes.netns" "$dir/env"
@@ -189,8 +191,10 @@ down() {
 		echo "$prog: down: processes are left: $(marked_pids | tr '\n' ' ')" >&2
 		ok=1
 	fi
-	if ls /run/netns/spmd-"$netid"-* >/dev/null 2>&1; then
-		echo "$prog: down: namespaces are left: $(ls /run/netns | grep "spmd-$netid-" | tr '\n' ' ')" >&2
+	local left
+	left=$(compgen -G "/run/netns/spmd-$netid-*" || true)
+	if [ -n "$left" ]; then
+		echo "$prog: down: namespaces are left: $(echo "$left" | tr '\n' ' ')" >&2
 		ok=1
 	fi
 	return "$ok"
@@ -291,7 +295,7 @@ PartitionName=spmd Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe
 EOF
 }
 
-# idle_count prints how many of the cluster's nodes are idle.
+# all_idle tells whether all of the cluster's nodes are idle.
 all_idle() {
 	local st
 	st=$(timeout 5 sinfo -h -N -o '%N %t' 2>/dev/null) || return 1
@@ -360,6 +364,9 @@ up() {
 		done
 	fi
 	write_conf "$host" "$ctld_addr" "$names"
+	for i in "${nodenames[@]}"; do
+		mkdir -p "$dir/spool/$i"
+	done
 
 	start "$dir/log/munged.out" munged -F --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
 		--pid-file="$dir/run/munged.pid" --seed-file="$dir/munge/munged.seed" --log-file="$dir/log/munged.log"
