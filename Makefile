@@ -1,25 +1,43 @@
-# spmd — build, demo and test. `make demo` and `make test` set up what they
-# need (scripts/setup.sh) on a Debian machine with Go.
+# spmd — build, demo and test. `make build` and `make demo` need Go (and a
+# C compiler at most) and install nothing: scripts/setup.sh checks Go and
+# downloads the modules. `make test` also installs the Debian packages the
+# tests use when they are missing (scripts/setup-test.sh).
 
 GO      ?= go
 BIN     := bin
 NP      ?= 4
 EXAMPLES := $(patsubst examples/%/main.go,%,$(wildcard examples/*/main.go))
+# Examples that import h5, hence need cgo and the HDF5 library.
+HDF5_EXAMPLES := heat2d
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 20s
 
-.PHONY: all setup setup-slurm build demo test vet fmt-check unit bench compare compare-coll fuzz clean
+.PHONY: all setup test-setup setup-hdf5 setup-slurm build demo test lint vet fmt-check unit bench compare compare-coll compare-apps fuzz clean
 
 all: build
 
 setup:
 	@bash scripts/setup.sh
 
+## test-setup: setup, and the test-only Debian packages (gcc for the race
+## detector; iproute2, openssh-server and MPICH for the tests that skip
+## without them).
+test-setup:
+	@bash scripts/setup-test.sh
+
+## setup-hdf5: libhdf5-dev, hdf5-tools and python3-h5py, for package h5
+## and examples/heat2d (the only cgo code) and their tests.
+setup-hdf5:
+	@bash scripts/setup-hdf5.sh
+
 build: setup
 	$(GO) build -o $(BIN)/spmdrun ./launcher/cmd/spmdrun
 	$(GO) build -o $(BIN)/spmdsubmit ./launcher/cmd/spmdsubmit
 	$(GO) build -o $(BIN)/spmdbench ./bench/cmd/spmdbench
-	@for e in $(EXAMPLES); do echo "$(GO) build -o $(BIN)/$$e ./examples/$$e"; $(GO) build -o $(BIN)/$$e ./examples/$$e || exit 1; done
+	@for e in $(EXAMPLES); do \
+		if echo " $(HDF5_EXAMPLES) " | grep -q " $$e " && ! pkg-config --exists hdf5 2>/dev/null; then \
+			echo "skipping examples/$$e: it needs the HDF5 library (make setup-hdf5)"; continue; fi; \
+		echo "$(GO) build -o $(BIN)/$$e ./examples/$$e"; $(GO) build -o $(BIN)/$$e ./examples/$$e || exit 1; done
 
 ## demo: build spmdrun and the examples, then compute pi on $(NP) local ranks.
 demo: build
@@ -29,9 +47,10 @@ demo: build
 ## detector, including the multi-process runs through spmdrun and, as root,
 ## the runs under a real Slurm (internal/realsched; SPMD_NO_SLURM=1 skips
 ## them). Its last line says whether the real-Slurm tests ran, or why not.
-test: setup setup-slurm fmt-check vet unit
+test: test-setup setup-hdf5 fmt-check vet lint unit
 
-## setup-slurm: Debian's Slurm and munge for the real-Slurm tests (as root).
+## setup-slurm: Debian's Slurm and munge for the real-Slurm tests, as root
+## (test-setup runs it too).
 setup-slurm:
 	@bash scripts/setup-slurm.sh
 
@@ -41,6 +60,12 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+## lint: staticcheck, at the version pinned here (fetched through the Go
+## module proxy on first use).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	$(GO) run $(STATICCHECK) ./...
 
 unit:
 	@report=$$(mktemp); \
@@ -62,6 +87,12 @@ compare: build
 compare-coll: build
 	bash scripts/compare-coll.sh
 
+## compare-apps: the PRK Stencil and Transpose kernels (examples/stencil,
+## examples/transpose) against the same programs in C on Open MPI and MPICH,
+## np = 1, 2, 4; prints spmd's rate over theirs, total and communication time.
+compare-apps: build
+	bash scripts/compare-apps.sh
+
 ## fuzz: run every fuzz target for $(FUZZTIME).
 fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHeader$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
@@ -72,6 +103,8 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzProxyFrame$$' -fuzztime $(FUZZTIME) ./launcher/
 	$(GO) test -run '^$$' -fuzz '^FuzzServeLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./launcher/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBlocked$$' -fuzztime $(FUZZTIME) ./launcher/
+	$(GO) test -run '^$$' -fuzz '^FuzzDimsCreate$$' -fuzztime $(FUZZTIME) ./comm/
+	$(GO) test -run '^$$' -fuzz '^FuzzPack$$' -fuzztime $(FUZZTIME) ./grid/
 	for f in FuzzParseHostfile FuzzExpandHostlist FuzzParseTasksPerNode FuzzParseNodefile; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./launcher/sched/ || exit 1; done
 

@@ -1,0 +1,282 @@
+package collective
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+
+	"github.com/spmd-go/spmd/comm"
+)
+
+// The object forms of the data-movement collectives, like mpi4py's
+// lower-case bcast, gather, scatter and allgather: any gob-encodable value,
+// at the cost of encoding and decoding. Each encodes a value once, moves
+// the lengths with the numeric algorithms (roles 0…), then the bytes
+// (later roles). A value that fails to encode travels as length −1, so that every
+// rank that needed it returns an error instead of waiting.
+
+// objEncode gob-encodes v.
+func objEncode[T any](v T) ([]byte, error) {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(&v); err != nil {
+		return nil, fmt.Errorf("encode %T: %w", v, err)
+	}
+	return b.Bytes(), nil
+}
+
+// objDecode decodes a value encoded by objEncode.
+func objDecode[T any](data []byte, from int) (T, error) {
+	var v T
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&v); err != nil {
+		return v, fmt.Errorf("decode %T from rank %d: %w", v, from, err)
+	}
+	return v, nil
+}
+
+// objLength is the length that objEncode's result travels as: −1 for a
+// value that failed to encode.
+func objLength(data []byte, err error) int64 {
+	if err != nil {
+		return -1
+	}
+	return int64(len(data))
+}
+
+// objNotEncoded is the error of a rank whose value from rank r failed to
+// encode there.
+func objNotEncoded(r int) error {
+	return fmt.Errorf("rank %d could not encode its value: %w", r, comm.ErrArg)
+}
+
+// BcastObj returns root's v on every rank (mpi4py's comm.bcast): the root
+// gets v itself, the others a decoded copy. The v of other ranks is
+// ignored. Errors as Bcast's, plus encoding (every rank fails, the root
+// with the cause) and decoding errors.
+func BcastObj[T any](c *comm.Comm, v T, root int) (T, error) {
+	var zero T
+	var x call
+	if err := x.begin(c, "bcastobj"); err != nil {
+		return zero, err
+	}
+	if err := x.checkRoot(root); err != nil {
+		return zero, err
+	}
+	me := x.rank
+	var data []byte
+	var encErr error
+	length := []int64{0}
+	if me == root {
+		data, encErr = objEncode(v)
+		length[0] = objLength(data, encErr)
+	}
+	bcastRun(&x, length, root, 0, "binomial")
+	switch {
+	case x.err != nil:
+		return zero, x.done("", nil)
+	case encErr != nil:
+		return zero, x.done("", encErr)
+	case length[0] < 0:
+		return zero, x.done("", objNotEncoded(root))
+	}
+	if me != root {
+		data = make([]byte, length[0])
+	}
+	alg, err := x.forced("bcast")
+	if err != nil {
+		return zero, err
+	}
+	if alg == "" {
+		alg = chooseBcast(x.size, len(data))
+	}
+	bcastRun(&x, data, root, 1, alg)
+	if x.err != nil {
+		return zero, x.done("", nil)
+	}
+	if me == root {
+		return v, x.done("", nil)
+	}
+	out, err := objDecode[T](data, root)
+	return out, x.done("", err)
+}
+
+// GatherObj returns, at root, every rank's v in rank order (mpi4py's
+// comm.gather), root's own v itself and the others decoded; other ranks get
+// nil. Errors as Gather's, plus encoding errors (at the rank that failed,
+// and at the root naming it) and decoding errors.
+func GatherObj[T any](c *comm.Comm, v T, root int) ([]T, error) {
+	var x call
+	if err := x.begin(c, "gatherobj"); err != nil {
+		return nil, err
+	}
+	if err := x.checkRoot(root); err != nil {
+		return nil, err
+	}
+	p, me := x.size, x.rank
+	data, encErr := objEncode(v)
+	var lengths []int64
+	if me == root {
+		lengths = make([]int64, p)
+	}
+	one := equalOffsets(p, 1)
+	if p > 1 {
+		gatherBinomial(&x, []int64{objLength(data, encErr)}, lengths, one, one, root, 0, false)
+	}
+	counts := make([]int, p)
+	if me == root {
+		for i, n := range lengths {
+			counts[i] = int(max(n, 0))
+		}
+		counts[root] = len(data)
+	}
+	var all []byte
+	var off []int
+	if me == root {
+		off = blockOffsets(counts)
+		all = make([]byte, off[p])
+	}
+	if encErr != nil {
+		data = nil
+	}
+	if p > 1 {
+		gatherLinearRoot(&x, data, all, off, root, 1, false)
+	}
+	x.keep(encErr)
+	if x.err != nil || me != root {
+		return nil, x.done("", nil)
+	}
+	out := make([]T, p)
+	for i := range p {
+		if i == root {
+			out[i] = v
+			continue
+		}
+		if lengths[i] < 0 {
+			return nil, x.done("", objNotEncoded(i))
+		}
+		var err error
+		if out[i], err = objDecode[T](all[off[i]:off[i+1]], i); err != nil {
+			return nil, x.done("", err)
+		}
+	}
+	return out, x.done("", nil)
+}
+
+// ScatterObj gives rank i root's vs[i] (mpi4py's comm.scatter): the root
+// gets vs[root] itself, the others a decoded copy. vs matters only at the
+// root, where it must have one value per rank. Errors as Scatter's, plus
+// encoding errors (a root whose vs has the wrong length, or a value that
+// fails to encode, makes the ranks concerned fail; the root reports the
+// cause) and decoding errors.
+func ScatterObj[T any](c *comm.Comm, vs []T, root int) (T, error) {
+	var zero T
+	var x call
+	if err := x.begin(c, "scatterobj"); err != nil {
+		return zero, err
+	}
+	if err := x.checkRoot(root); err != nil {
+		return zero, err
+	}
+	p, me := x.size, x.rank
+	var lengths []int64
+	var all []byte
+	var off []int
+	var rootErr error
+	if me == root {
+		lengths = make([]int64, p)
+		counts := make([]int, p)
+		parts := make([][]byte, p)
+		if len(vs) != p {
+			rootErr = fmt.Errorf("%d values for %d ranks: %w", len(vs), p, comm.ErrArg)
+		}
+		for i := range p {
+			if rootErr != nil {
+				lengths[i] = -1
+				continue
+			}
+			data, err := objEncode(vs[i])
+			if err != nil {
+				rootErr = fmt.Errorf("value for rank %d: %w", i, err)
+			}
+			lengths[i], parts[i] = objLength(data, err), data
+			counts[i] = len(data)
+		}
+		off = blockOffsets(counts)
+		all = make([]byte, 0, off[p])
+		for _, b := range parts {
+			all = append(all, b...)
+		}
+	}
+	length := []int64{0}
+	one := equalOffsets(p, 1)
+	if p > 1 {
+		scatterBinomial(&x, lengths, length, one, one, root, 0, false)
+	}
+	var data []byte
+	if me != root {
+		data = make([]byte, max(length[0], 0))
+	}
+	if p > 1 {
+		scatterLinearRoot(&x, all, data, off, root, 1, false)
+	}
+	x.keep(rootErr)
+	switch {
+	case x.err != nil:
+		return zero, x.done("", nil)
+	case me == root:
+		return vs[root], x.done("", nil)
+	case length[0] < 0:
+		return zero, x.done("", fmt.Errorf("root %d could not encode the value for rank %d: %w", root, me, comm.ErrArg))
+	}
+	out, err := objDecode[T](data, root)
+	return out, x.done("", err)
+}
+
+// AllgatherObj returns every rank's v, in rank order, on every rank
+// (mpi4py's comm.allgather): the own v itself, the others decoded. Errors
+// as Allgather's, plus encoding (every rank fails, naming the rank) and
+// decoding errors.
+func AllgatherObj[T any](c *comm.Comm, v T) ([]T, error) {
+	var x call
+	if err := x.begin(c, "allgatherobj"); err != nil {
+		return nil, err
+	}
+	p, me := x.size, x.rank
+	data, encErr := objEncode(v)
+	lengths := make([]int64, p)
+	lengths[me] = objLength(data, encErr)
+	one := equalOffsets(p, 1)
+	allgatherRun(&x, lengths, one, 0, chooseAllgather(p, 8*p))
+	counts := make([]int, p)
+	for i, n := range lengths {
+		counts[i] = int(max(n, 0))
+	}
+	off := blockOffsets(counts)
+	all := make([]byte, off[p])
+	copyHot(all[off[me]:off[me+1]], data)
+	alg, err := x.forced("allgather")
+	if err != nil {
+		return nil, err
+	}
+	if alg == "" {
+		alg = chooseAllgather(p, off[p])
+	}
+	allgatherRun(&x, all, off, 3, alg)
+	x.keep(encErr)
+	if x.err != nil {
+		return nil, x.done("", nil)
+	}
+	out := make([]T, p)
+	for i := range p {
+		if i == me {
+			out[i] = v
+			continue
+		}
+		if lengths[i] < 0 {
+			return nil, x.done("", objNotEncoded(i))
+		}
+		if out[i], err = objDecode[T](all[off[i]:off[i+1]], i); err != nil {
+			return nil, x.done("", err)
+		}
+	}
+	return out, x.done("", nil)
+}

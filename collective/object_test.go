@@ -1,0 +1,128 @@
+package collective
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/spmd-go/spmd/comm"
+)
+
+type record struct {
+	Rank  int
+	Name  string
+	Vals  []float64
+	Attrs map[string]int
+}
+
+func recordOf(r int) record {
+	return record{Rank: r, Name: fmt.Sprint("rank-", r), Vals: inputOf[float64](r*3, 5, r), Attrs: map[string]int{"x": r}}
+}
+
+func sameRecord(got, want record) error {
+	if got.Rank != want.Rank || got.Name != want.Name || got.Attrs["x"] != want.Attrs["x"] || len(got.Attrs) != len(want.Attrs) {
+		return fmt.Errorf("record %+v, want %+v", got, want)
+	}
+	return sameElems("record values", got.Vals, want.Vals)
+}
+
+// TestObjectCollectives checks BcastObj, GatherObj, ScatterObj and
+// AllgatherObj with a struct of slices and maps, every root.
+func TestObjectCollectives(t *testing.T) {
+	for _, p := range []int{1, 2, 3, 5} {
+		t.Run(fmt.Sprint(p), func(t *testing.T) {
+			onRanks(t, p, func(c *comm.Comm) error {
+				me := c.Rank()
+				for root := range p {
+					var in record
+					if me == root {
+						in = recordOf(root)
+					}
+					got, err := BcastObj(c, in, root)
+					if err != nil {
+						return err
+					}
+					if err := sameRecord(got, recordOf(root)); err != nil {
+						return fmt.Errorf("bcastobj: %w", err)
+					}
+
+					all, err := GatherObj(c, recordOf(me), root)
+					if err != nil {
+						return err
+					}
+					if me != root && all != nil {
+						return fmt.Errorf("gatherobj: non-root got %v", all)
+					}
+					if me == root {
+						if len(all) != p {
+							return fmt.Errorf("gatherobj: %d values", len(all))
+						}
+						for r := range p {
+							if err := sameRecord(all[r], recordOf(r)); err != nil {
+								return fmt.Errorf("gatherobj: %w", err)
+							}
+						}
+					}
+
+					var vs []string
+					if me == root {
+						for r := range p {
+							vs = append(vs, fmt.Sprintf("for %d from %d", r, root))
+						}
+					}
+					s, err := ScatterObj(c, vs, root)
+					if err != nil {
+						return err
+					}
+					if want := fmt.Sprintf("for %d from %d", me, root); s != want {
+						return fmt.Errorf("scatterobj: %q, want %q", s, want)
+					}
+				}
+				all, err := AllgatherObj(c, recordOf(me))
+				if err != nil {
+					return err
+				}
+				for r := range p {
+					if err := sameRecord(all[r], recordOf(r)); err != nil {
+						return fmt.Errorf("allgatherobj: %w", err)
+					}
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// TestObjectErrors: a value that cannot be encoded (a func) fails on every
+// rank that needed it, and the next collective still works.
+func TestObjectErrors(t *testing.T) {
+	onRanks(t, 3, func(c *comm.Comm) error {
+		me := c.Rank()
+		var f func()
+		if me == 1 {
+			f = func() {}
+		}
+		if _, err := BcastObj(c, f, 1); err == nil {
+			return errors.New("bcastobj of a func: no error")
+		}
+		if _, err := AllgatherObj(c, f); err == nil {
+			return errors.New("allgatherobj of a func: no error")
+		}
+		_, err := GatherObj(c, f, 0)
+		if (me == 0 || me == 1) && err == nil {
+			return fmt.Errorf("gatherobj of a func: no error at rank %d", me)
+		}
+		var vs []int
+		if me == 0 {
+			vs = []int{1, 2} // one short
+		}
+		if _, err := ScatterObj(c, vs, 0); !errors.Is(err, comm.ErrArg) {
+			return fmt.Errorf("scatterobj with too few values: %v, want ErrArg", err)
+		}
+		got, err := BcastObj(c, me*10+1, 2)
+		if err != nil || got != 21 {
+			return fmt.Errorf("bcastobj after errors: %v, %v", got, err)
+		}
+		return nil
+	})
+}
