@@ -12,7 +12,7 @@ HDF5_EXAMPLES := heat2d
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 20s
 
-.PHONY: all setup test-setup setup-hdf5 build demo test lint vet fmt-check unit bench compare compare-coll compare-apps fuzz clean
+.PHONY: all setup test-setup setup-hdf5 setup-slurm build demo test lint vet fmt-check unit bench compare compare-coll compare-apps fuzz clean
 
 all: build
 
@@ -44,8 +44,15 @@ demo: build
 	$(BIN)/spmdrun -n $(NP) --timeout 60s $(BIN)/pi
 
 ## test: everything CI runs: formatting, vet, and every test under the race
-## detector, including the multi-process runs through spmdrun.
+## detector, including the multi-process runs through spmdrun and, as root,
+## the runs under a real Slurm (internal/realsched; SPMD_NO_SLURM=1 skips
+## them). Its last line says whether the real-Slurm tests ran, or why not.
 test: test-setup setup-hdf5 fmt-check vet lint unit
+
+## setup-slurm: Debian's Slurm and munge for the real-Slurm tests, as root
+## (test-setup runs it too).
+setup-slurm:
+	@bash scripts/setup-slurm.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -61,7 +68,10 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 unit:
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@report=$$(mktemp); \
+	SPMD_REALSCHED_REPORT=$$report $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...; st=$$?; \
+	if [ -s "$$report" ]; then cat "$$report"; else echo "real Slurm: skipped: its tests did not run to the end (see above)"; fi; \
+	rm -f "$$report"; exit $$st
 
 ## bench: point-to-point benchmarks over TCP (in-process ranks).
 bench: setup
