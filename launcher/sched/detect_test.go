@@ -66,7 +66,7 @@ func TestDetectSlurm(t *testing.T) {
 		env  []string
 		want string
 	}{
-		{[]string{"SLURM_JOB_ID", "7"}, "Slurm job (SLURM_JOB_ID is set) but SLURM_JOB_NODELIST and SLURM_NODELIST are not"},
+		{[]string{"SLURM_JOB_ID", "7"}, "inside a Slurm job (SLURM_JOB_ID is set) but SLURM_JOB_NODELIST and SLURM_NODELIST are not set"},
 		{[]string{"SLURM_JOB_ID", "7", "SLURM_JOB_NODELIST", "a[1-2]", "SLURM_TASKS_PER_NODE", "2(x3)"},
 			`inconsistent Slurm variables: SLURM_JOB_NODELIST="a[1-2]" lists 2 nodes but SLURM_TASKS_PER_NODE="2(x3)" gives counts for 3`},
 		{[]string{"SLURM_JOB_ID", "7", "SLURM_JOB_NODELIST", "a[1-2]", "SLURM_TASKS_PER_NODE", "2(x2)", "SLURM_NTASKS", "5"},

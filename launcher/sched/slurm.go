@@ -52,7 +52,7 @@ func fromSlurm(env func(string) string) (*Allocation, error) {
 		list = env(listVar)
 	}
 	if list == "" {
-		return nil, errors.New("Slurm job (SLURM_JOB_ID is set) but SLURM_JOB_NODELIST and SLURM_NODELIST are not")
+		return nil, errors.New("inside a Slurm job (SLURM_JOB_ID is set) but SLURM_JOB_NODELIST and SLURM_NODELIST are not set")
 	}
 	names, err := hostlist.Expand(list)
 	if err != nil {
