@@ -9,8 +9,8 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-// Option changes what a Halo exchanges.
-type Option func(*haloOptions)
+// Option changes what a Halo exchanges (NewHalo's options).
+type Option struct{ apply func(*haloOptions) }
 
 type haloOptions struct {
 	corners bool
@@ -21,7 +21,7 @@ type haloOptions struct {
 // dimensions instead of 2n), as stencils that read diagonal points need
 // (a 9-point 2-D stencil, a 27-point 3-D one). Without it only the faces
 // are exchanged, which is all that star stencils read.
-func Corners() Option { return func(o *haloOptions) { o.corners = true } }
+func Corners() Option { return Option{func(o *haloOptions) { o.corners = true }} }
 
 // maxHaloDims bounds the number of dimensions: every direction of the
 // neighbourhood gets a tag of its own, 3ⁿ−1 of them, and tags are below
@@ -102,7 +102,9 @@ type haloLink[T comm.Scalar] struct {
 func NewHalo[T comm.Scalar](c *comm.Comm, local []int, width int, opts ...Option) (*Halo[T], error) {
 	var o haloOptions
 	for _, opt := range opts {
-		opt(&o)
+		if opt.apply != nil {
+			opt.apply(&o)
+		}
 	}
 	if c == nil {
 		return nil, fmt.Errorf("grid: new halo: nil communicator: %w", comm.ErrComm)
