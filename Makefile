@@ -1,5 +1,7 @@
-# spmd — build, demo and test. `make demo` and `make test` set up what they
-# need (scripts/setup.sh) on a Debian machine with Go.
+# spmd — build, demo and test. `make build` and `make demo` need Go (and a
+# C compiler at most) and install nothing: scripts/setup.sh checks Go and
+# downloads the modules. `make test` also installs the Debian packages the
+# tests use when they are missing (scripts/setup-test.sh).
 
 GO      ?= go
 BIN     := bin
@@ -8,12 +10,18 @@ EXAMPLES := $(patsubst examples/%/main.go,%,$(wildcard examples/*/main.go))
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 20s
 
-.PHONY: all setup build demo test vet fmt-check unit bench compare compare-coll compare-apps fuzz clean
+.PHONY: all setup test-setup build demo test vet fmt-check unit bench compare compare-coll compare-apps fuzz clean
 
 all: build
 
 setup:
 	@bash scripts/setup.sh
+
+## test-setup: setup, and the test-only Debian packages (gcc for the race
+## detector; iproute2, openssh-server and MPICH for the tests that skip
+## without them).
+test-setup:
+	@bash scripts/setup-test.sh
 
 build: setup
 	$(GO) build -o $(BIN)/spmdrun ./launcher/cmd/spmdrun
@@ -27,7 +35,7 @@ demo: build
 
 ## test: everything CI runs: formatting, vet, and every test under the race
 ## detector, including the multi-process runs through spmdrun.
-test: setup fmt-check vet unit
+test: test-setup fmt-check vet unit
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

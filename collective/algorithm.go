@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/spmd-go/spmd/comm"
+	"github.com/spmd-go/spmd/internal/commhook"
 )
 
 // registry maps an operation name ("allreduce") to its algorithm names, in
@@ -56,10 +59,10 @@ func forcingEnv() map[string]string {
 	return env
 }
 
-// forced returns the algorithm that SPMD_COLL_<OP> forces for op, or "" if
-// none; a name that op does not have is an error. The variables are those
-// of the communicator's first collective call (reductionState.env).
-func (s *reductionState) forced(op string) (string, error) {
+// forcedByEnv returns the algorithm that SPMD_COLL_<OP> forces for op, or
+// "" if none; a name that op does not have is an error. The variables are
+// those of the communicator's first collective call (state.env).
+func (s *state) forcedByEnv(op string) (string, error) {
 	if s.env == nil {
 		return "", nil
 	}
@@ -68,11 +71,41 @@ func (s *reductionState) forced(op string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
+	return v, checkAlgorithm(op, v, key)
+}
+
+// checkAlgorithm rejects an algorithm alg that op does not have; source
+// says who named it.
+func checkAlgorithm(op, alg, source string) error {
 	registry.Lock()
 	names := registry.algs[op]
 	registry.Unlock()
-	if !slices.Contains(names, v) {
-		return "", fmt.Errorf("collective: %s=%q: %s has algorithms %v: %w", key, v, op, names, ErrAlgorithm)
+	if !slices.Contains(names, alg) {
+		return fmt.Errorf("collective: %s=%q: %s has algorithms %v: %w", source, alg, op, names, ErrAlgorithm)
 	}
-	return v, nil
+	return nil
+}
+
+// setOverride forces alg for op on c ("" removes it): the internal test
+// hook that covers every algorithm without touching the environment, so
+// tests may run in parallel.
+func setOverride(c *comm.Comm, op, alg string) {
+	s := stateOf(commhook.CollectiveView(c))
+	for {
+		old := s.override.Load()
+		m := make(map[string]string)
+		if old != nil {
+			for k, v := range *old {
+				m[k] = v
+			}
+		}
+		if alg == "" {
+			delete(m, op)
+		} else {
+			m[op] = alg
+		}
+		if s.override.CompareAndSwap(old, &m) {
+			return
+		}
+	}
 }

@@ -20,33 +20,29 @@ func init() {
 // allgatherShortBytes (MPICH's ALLGATHER_SHORT_MSG_SIZE). Above, the
 // ring, which only ever talks to neighbours and keeps every link busy.
 //
-// Tuned on the 2-core EPYC VM over shared memory (per-size medians of 3
-// rounds, algorithms alternated, µs; recursive doubling / ring / Bruck):
-//
-//	spmdrun -n P spmdbench allgather --min 1K --max 1M --algorithm A \
-//	    --iters 200 --warmup 20 --iters-large 20 --warmup-large 3
+// Tuned over shared memory on 3 and 4 ranks (per-size medians of
+// alternated runs of each algorithm; figures and commands in
+// bench/results/2026-11-21-coll-shm-tuned/decisions.md):
 //
 // allgatherLongBytes: on 4 ranks recursive doubling is as fast as the ring
-// or faster up to 1 MiB per rank, 4 MiB in all (256 KiB: 177/182/217,
-// 1 MiB: 683/702/1249; in a second series 635–660 against 638–811), where
-// MPICH stops at 512 KiB in all. On 2 ranks both are one exchange.
+// or faster up to 1 MiB per rank, 4 MiB in all, where MPICH stops at
+// 512 KiB in all. On 2 ranks both are one exchange.
 //
 // allgatherBruckMinP: on 3 ranks ⌈lg p⌉ = p−1 = 2 steps, and the ring did
-// as well as Bruck or better at every size (8 KiB per rank:
-// 19.9/20.9/22.7; 32 KiB: 36.9/30.6/37.7; 1 MiB: 586/401/671), so Bruck's
-// extra copies buy nothing below 5 ranks.
+// as well as Bruck or better at every size, so Bruck's extra copies buy
+// nothing below 5 ranks.
 const (
 	allgatherShortBytes = 81920
 	allgatherLongBytes  = 4 << 20
 	allgatherBruckMinP  = 5
 )
 
-// allgatherDecide picks the algorithm for p ranks and a total of bytes.
-func allgatherDecide(p, bytes int) string {
+// chooseAllgather picks the algorithm for p ranks and a total of bytes.
+func chooseAllgather(p, bytes int) string {
 	switch {
-	case moveIsPow2(p) && bytes <= allgatherLongBytes:
+	case isPow2(p) && bytes <= allgatherLongBytes:
 		return "recursive_doubling"
-	case !moveIsPow2(p) && p >= allgatherBruckMinP && bytes < allgatherShortBytes:
+	case !isPow2(p) && p >= allgatherBruckMinP && bytes < allgatherShortBytes:
 		return "bruck"
 	default:
 		return "ring"
@@ -61,8 +57,8 @@ func allgatherDecide(p, bytes int) string {
 // recv, and n = len(recv)/p.
 //
 // Algorithms as in MPICH, with thresholds tuned on shared memory (see
-// allgatherDecide): recursive doubling (power-of-two p, up to 4 MiB in
-// all), Bruck (other p from 5 ranks, under 80 KiB), ring (the rest), and a
+// the package documentation): recursive doubling (power-of-two p, up to
+// 4 MiB in all), Bruck (other p from 5 ranks, under 80 KiB), ring (the rest), and a
 // linear reference (gather, then broadcast);
 // SPMD_COLL_ALLGATHER=recursive_doubling|bruck|ring|linear forces one
 // (recursive doubling folds odd ranks in when p is not a power of two).
@@ -72,44 +68,36 @@ func allgatherDecide(p, bytes int) string {
 // between ranks, as comm.ErrTruncate or ErrMismatch where noticed;
 // point-to-point errors.
 func Allgather[T comm.Scalar](c *comm.Comm, send, recv []T) error {
-	return allgather(c, send, recv, "")
-}
-
-func allgather[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
-	cc, tag, err := moveStart("allgather", c)
+	var x call
+	if err := x.begin(c, "allgather"); err != nil {
+		return err
+	}
+	p, me := x.size, x.rank
+	n, err := x.checkBlocks("recv", len(recv), len(send), send == nil)
 	if err != nil {
 		return err
 	}
-	p, me := cc.Size(), cc.Rank()
-	n := len(send)
-	if send == nil {
-		if len(recv)%p != 0 {
-			return fmt.Errorf("collective: allgather: in place, len(recv) = %d is not a multiple of %d ranks: %w", len(recv), p, comm.ErrArg)
-		}
-		n = len(recv) / p
-	}
-	if len(recv) < p*n {
-		return fmt.Errorf("collective: allgather: len(recv) = %d < %d ranks × %d: %w", len(recv), p, n, comm.ErrArg)
-	}
-	alg, err = moveChoose(cc, "allgather", alg, func() string { return allgatherDecide(p, p*n*comm.SizeOf[T]()) })
+	alg, err := x.forced("allgather")
 	if err != nil {
 		return err
 	}
-	var errs moveErrs
+	if alg == "" {
+		alg = chooseAllgather(p, p*n*comm.SizeOf[T]())
+	}
 	switch {
 	case send == nil || p == 1:
 	case alg == "ring":
-		allgatherRingFrom(cc, recv, moveEqualOffsets(p, n), me, 0, send, tag, &errs)
-		return moveWrap("allgather", errs.err)
-	case alg == "recursive_doubling" && moveIsPow2(p):
-		allgatherDoublingFrom(cc, recv, moveEqualOffsets(p, n), me, 0, send, tag, &errs)
-		return moveWrap("allgather", errs.err)
+		allgatherRingFrom(&x, recv, equalOffsets(p, n), me, 0, send, 0)
+		return x.done(alg, nil)
+	case alg == "recursive_doubling" && isPow2(p):
+		allgatherDoublingFrom(&x, recv, equalOffsets(p, n), me, 0, send, 0)
+		return x.done(alg, nil)
 	}
 	if send != nil {
 		copyHot(recv[me*n:], send)
 	}
-	allgatherRun(cc, recv, moveEqualOffsets(p, n), tag, alg, &errs)
-	return moveWrap("allgather", errs.err)
+	allgatherRun(&x, recv, equalOffsets(p, n), 0, alg)
+	return x.done(alg, nil)
 }
 
 // Allgatherv is Allgather with blocks of different lengths
@@ -127,53 +115,51 @@ func allgather[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
 // send whose length is not counts[rank] (comm.ErrArg, reported after the
 // call has run so that the others are not left waiting).
 func Allgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int) error {
-	return allgatherv(c, send, recv, counts, "")
-}
-
-func allgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, alg string) error {
-	cc, tag, err := moveStart("allgatherv", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "allgatherv"); err != nil {
 		return err
 	}
-	p, me := cc.Size(), cc.Rank()
-	sum, err := moveCheckCounts("allgatherv", "counts", counts, p)
+	p, me := x.size, x.rank
+	sum, err := x.checkCounts("counts", counts)
 	if err != nil {
 		return err
 	}
 	if len(recv) < sum {
 		return fmt.Errorf("collective: allgatherv: len(recv) = %d < %d counted: %w", len(recv), sum, comm.ErrArg)
 	}
-	alg, err = moveChoose(cc, "allgather", alg, func() string { return allgatherDecide(p, sum*comm.SizeOf[T]()) })
+	alg, err := x.forced("allgather")
 	if err != nil {
 		return err
 	}
-	var errs moveErrs
-	off := moveOffsets(counts)
+	if alg == "" {
+		alg = chooseAllgather(p, sum*comm.SizeOf[T]())
+	}
+	off := blockOffsets(counts)
 	if send != nil {
 		if len(send) != counts[me] {
-			errs.keep(fmt.Errorf("rank %d sends %d elements, counts[%d] = %d: %w", me, len(send), me, counts[me], comm.ErrArg))
+			x.keep(fmt.Errorf("rank %d sends %d elements, counts[%d] = %d: %w", me, len(send), me, counts[me], comm.ErrArg))
 		}
 		copyHot(recv[off[me]:off[me+1]], send)
 	}
-	allgatherRun(cc, recv, off, tag, alg, &errs)
-	return moveWrap("allgatherv", errs.err)
+	allgatherRun(&x, recv, off, 0, alg)
+	return x.done(alg, nil)
 }
 
 // allgatherRun runs allgather algorithm alg on buf laid out by off, this
-// rank's block in place; it uses tags tag…tag+2.
-func allgatherRun[T comm.Scalar](cc *comm.Comm, buf []T, off []int, tag int, alg string, errs *moveErrs) {
-	if cc.Size() == 1 {
+// rank's block in place; it uses roles role…role+2.
+func allgatherRun[T comm.Scalar](x *call, buf []T, off []int, role int, alg string) {
+	if x.size == 1 {
 		return
 	}
-	me := cc.Rank()
+	me := x.rank
 	switch alg {
 	case "recursive_doubling":
-		allgatherDoubling(cc, buf, off, me, 0, tag, errs)
+		allgatherDoubling(x, buf, off, me, 0, role)
 	case "bruck":
-		allgatherBruck(cc, buf, off, me, 0, tag, errs)
+		allgatherBruck(x, buf, off, me, 0, role)
 	case "ring":
-		allgatherRing(cc, buf, off, me, 0, tag, errs)
+		allgatherRing(x, buf, off, me, 0, role)
 	case "linear":
-		allgatherLinear(cc, buf, off, me, 0, tag, errs)
+		allgatherLinear(x, buf, off, me, 0, role)
 	}
 }

@@ -10,17 +10,16 @@ import "github.com/spmd-go/spmd/comm"
 // v+d, whose first blocks are v+d, v+d+1, …: after the step it holds 2d
 // blocks. Finally tmp is rotated back into place.
 //
-// Cost: ⌈lg p⌉α + n(p−1)/p·β, plus two local copies of n. One tag.
+// Cost: ⌈lg p⌉α + n(p−1)/p·β, plus two local copies of n. One role.
 //
 // buf, off, v and shift as for allgatherRing.
-func allgatherBruck[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift, tag int, errs *moveErrs) {
+func allgatherBruck[T comm.Scalar](x *call, buf []T, off []int, v, shift, role int) {
 	p := len(off) - 1
 	if p == 1 {
 		return
 	}
 	n := off[p]
-	tmp, release := scratchFor[T](cc, n)
-	defer release()
+	tmp := scratchOf[T](x, n)
 	// pos[i] is where rotated block i (virtual rank (v+i) mod p) starts.
 	pos := make([]int, p+1)
 	for i := range p {
@@ -31,8 +30,8 @@ func allgatherBruck[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift, 
 	for d := 1; d < p; d <<= 1 {
 		k := min(d, p-d)
 		to, from := ((v-d+p)%p+shift)%p, ((v+d)%p+shift)%p
-		errs.keep(moveSendrecv(cc, tmp[:pos[k]], to, tmp[pos[d]:pos[d+k]], from, tag))
+		x.keep(exchange(x, tmp[:pos[k]], to, tmp[pos[d]:pos[d+k]], from, role))
 	}
 	// tmp holds blocks v…p−1 then 0…v−1.
-	moveToReal(buf, tmp, off, v)
+	toReal(buf, tmp, off, v)
 }

@@ -18,20 +18,20 @@ import (
 // doubling among members, each odd v < 2r hands the whole result to v−1.
 //
 // Cost: lg p·α + n(p−1)/p·β for p = 2^k; two more α and up to 2n·β
-// otherwise. Tags: tag (fold), tag+1 (doubling), tag+2 (unfold).
+// otherwise. Roles: role (fold), role+1 (doubling), role+2 (unfold).
 //
 // buf, off, v and shift as for allgatherRing.
-func allgatherDoubling[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift, tag int, errs *moveErrs) {
-	allgatherDoublingFrom(cc, buf, off, v, shift, nil, tag, errs)
+func allgatherDoubling[T comm.Scalar](x *call, buf []T, off []int, v, shift, role int) {
+	allgatherDoublingFrom(x, buf, off, v, shift, nil, role)
 }
 
 // allgatherDoublingFrom is allgatherDoubling for a rank whose own block is
 // still in own (nil: in place), p a power of two. Its first step sends
 // own itself and copies it into place after its receive, for the reasons
 // given at allgatherRingFrom.
-func allgatherDoublingFrom[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift int, own []T, tag int, errs *moveErrs) {
+func allgatherDoublingFrom[T comm.Scalar](x *call, buf []T, off []int, v, shift int, own []T, role int) {
 	p := len(off) - 1
-	if own != nil && (p == 1 || !moveIsPow2(p)) {
+	if own != nil && (p == 1 || !isPow2(p)) {
 		copyHot(buf[off[v]:off[v+1]], own) // the fold reads it in place
 		own = nil
 	}
@@ -42,12 +42,12 @@ func allgatherDoublingFrom[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, 
 	q := 1 << (bits.Len(uint(p)) - 1)
 	r := p - q
 	if v < 2*r && v%2 == 0 { // fold into v+1, wait for the result
-		errs.keep(moveSend(cc, buf[off[v]:off[v+1]], peer(v+1), tag))
-		errs.keep(moveRecv(cc, buf[:off[p]], peer(v+1), tag+2))
+		x.keep(sendTo(x, buf[off[v]:off[v+1]], peer(v+1), role))
+		x.keep(recvFrom(x, buf[:off[p]], peer(v+1), role+2))
 		return
 	}
 	if v < 2*r {
-		errs.keep(moveRecv(cc, buf[off[v-1]:off[v]], peer(v-1), tag))
+		x.keep(recvFrom(x, buf[off[v-1]:off[v]], peer(v-1), role))
 	}
 	// lo(j) is the first block of member j; member j is virtual rank vm(j).
 	lo := func(j int) int {
@@ -69,24 +69,24 @@ func allgatherDoublingFrom[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, 
 	first := 1
 	if own != nil {
 		pj := j ^ 1
-		req, err := moveIsend(cc, own, peer(vm(pj)), tag+1)
-		errs.keep(err)
-		errs.keep(moveRecv(cc, buf[off[lo(pj)]:off[lo(pj+1)]], peer(vm(pj)), tag+1))
+		req, err := isendTo(x, own, peer(vm(pj)), role+1)
+		x.keep(err)
+		x.keep(recvFrom(x, buf[off[lo(pj)]:off[lo(pj+1)]], peer(vm(pj)), role+1))
 		copyHot(buf[off[lo(j)]:off[lo(j+1)]], own)
 		if req != nil {
 			_, err := req.Wait()
-			errs.keep(err)
+			x.keep(err)
 		}
 		first = 2
 	}
 	for mask := first; mask < q; mask <<= 1 {
 		pj := j ^ mask
 		mine, theirs := j&^(mask-1), pj&^(mask-1)
-		errs.keep(moveSendrecv(cc,
+		x.keep(exchange(x,
 			buf[off[lo(mine)]:off[lo(mine+mask)]], peer(vm(pj)),
-			buf[off[lo(theirs)]:off[lo(theirs+mask)]], peer(vm(pj)), tag+1))
+			buf[off[lo(theirs)]:off[lo(theirs+mask)]], peer(vm(pj)), role+1))
 	}
 	if v < 2*r {
-		errs.keep(moveSend(cc, buf[:off[p]], peer(v-1), tag+2))
+		x.keep(sendTo(x, buf[:off[p]], peer(v-1), role+2))
 	}
 }

@@ -8,13 +8,13 @@ import "github.com/spmd-go/spmd/comm"
 // any block sizes; every link carries one block per step, so it is
 // bandwidth-optimal and latency-poor.
 //
-// Cost: (p−1)α + n(p−1)/p·β, n the total gathered. One tag.
+// Cost: (p−1)α + n(p−1)/p·β, n the total gathered. One role.
 //
 // buf is the whole result, laid out in virtual-rank order by off (block v
 // is buf[off[v]:off[v+1]]), with rank v's own block in place; virtual rank
 // u is real rank (u+shift) mod p.
-func allgatherRing[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift, tag int, errs *moveErrs) {
-	allgatherRingFrom(cc, buf, off, v, shift, nil, tag, errs)
+func allgatherRing[T comm.Scalar](x *call, buf []T, off []int, v, shift, role int) {
+	allgatherRingFrom(x, buf, off, v, shift, nil, role)
 }
 
 // allgatherRingFrom is allgatherRing for a rank whose own block is still
@@ -25,24 +25,24 @@ func allgatherRing[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift, t
 // (on one host it copies them out of this process with process_vm_readv),
 // and both ranks' reads run at once, before either starts its local copy,
 // as Open MPI's two-process allgather does.
-func allgatherRingFrom[T comm.Scalar](cc *comm.Comm, buf []T, off []int, v, shift int, own []T, tag int, errs *moveErrs) {
+func allgatherRingFrom[T comm.Scalar](x *call, buf []T, off []int, v, shift int, own []T, role int) {
 	p := len(off) - 1
 	right, left := (v+1+shift)%p, (v-1+p+shift)%p
 	start := 0
 	if own != nil {
 		rb := (v - 1 + p) % p
-		req, err := moveIsend(cc, own, right, tag)
-		errs.keep(err)
-		errs.keep(moveRecv(cc, buf[off[rb]:off[rb+1]], left, tag))
+		req, err := isendTo(x, own, right, role)
+		x.keep(err)
+		x.keep(recvFrom(x, buf[off[rb]:off[rb+1]], left, role))
 		copyHot(buf[off[v]:off[v+1]], own)
 		if req != nil {
 			_, err := req.Wait()
-			errs.keep(err)
+			x.keep(err)
 		}
 		start = 1
 	}
 	for s := start; s < p-1; s++ {
 		sb, rb := (v-s+p)%p, (v-s-1+p)%p
-		errs.keep(moveSendrecv(cc, buf[off[sb]:off[sb+1]], right, buf[off[rb]:off[rb+1]], left, tag))
+		x.keep(exchange(x, buf[off[sb]:off[sb+1]], right, buf[off[rb]:off[rb+1]], left, role))
 	}
 }

@@ -10,84 +10,83 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-// mvAllgatherCase gathers n elements from every rank on every rank;
+// allgatherCase gathers n elements from every rank on every rank;
 // inPlace passes a nil send with the own block already in recv.
-func mvAllgatherCase[T comm.Scalar](c *comm.Comm, alg string, n, seed int, inPlace bool) error {
+func allgatherCase[T comm.Scalar](c *comm.Comm, alg string, n, seed int, inPlace bool) error {
 	p, me := c.Size(), c.Rank()
-	send := mvInput[T](n, seed, me)
-	recv := mvGarbage[T](p * n)
+	send := inputOf[T](n, seed, me)
+	recv := garbage[T](p * n)
 	var want []T
 	for r := range p {
-		want = append(want, mvInput[T](n, seed, r)...)
+		want = append(want, inputOf[T](n, seed, r)...)
 	}
 	if inPlace {
 		copy(recv[me*n:], send)
 		send = nil
 	}
-	if err := allgather(c, send, recv, alg); err != nil {
+	if err := Allgather(forcing(c, "allgather", alg), send, recv); err != nil {
 		return err
 	}
-	return mvEqual(fmt.Sprintf("allgather %s %T n %d in place %v", alg, recv, n, inPlace), recv, want)
+	return sameElems(fmt.Sprintf("allgather %s %T n %d in place %v", alg, recv, n, inPlace), recv, want)
 }
 
-// mvAllgathervCase gathers uneven blocks (some empty) on every rank.
-func mvAllgathervCase[T comm.Scalar](c *comm.Comm, alg string, n, seed int, inPlace bool) error {
+// allgathervCase gathers uneven blocks (some empty) on every rank.
+func allgathervCase[T comm.Scalar](c *comm.Comm, alg string, n, seed int, inPlace bool) error {
 	p, me := c.Size(), c.Rank()
-	counts := mvUneven(p, n, seed)
-	off := moveOffsets(counts)
-	send := mvInput[T](counts[me], seed, me)
-	recv := mvGarbage[T](off[p])
+	counts := unevenCounts(p, n, seed)
+	off := blockOffsets(counts)
+	send := inputOf[T](counts[me], seed, me)
+	recv := garbage[T](off[p])
 	var want []T
 	for r := range p {
-		want = append(want, mvInput[T](counts[r], seed, r)...)
+		want = append(want, inputOf[T](counts[r], seed, r)...)
 	}
 	if inPlace {
 		copy(recv[off[me]:], send)
 		send = nil
 	}
-	if err := allgatherv(c, send, recv, counts, alg); err != nil {
+	if err := Allgatherv(forcing(c, "allgather", alg), send, recv, counts); err != nil {
 		return err
 	}
-	return mvEqual(fmt.Sprintf("allgatherv %s %T counts %v in place %v", alg, recv, counts, inPlace), recv, want)
+	return sameElems(fmt.Sprintf("allgatherv %s %T counts %v in place %v", alg, recv, counts, inPlace), recv, want)
 }
 
-// TestAllgather checks Allgather and Allgatherv, every algorithm, on 1…8
-// ranks, several sizes and types, and in place.
+// TestAllgather checks Allgather and Allgatherv, every algorithm (a
+// subtest each), on 1…8 ranks, several sizes and types, and in place.
 func TestAllgather(t *testing.T) {
-	algs := mvAlgs(t, "allgather")
-	for p := 1; p <= 8; p++ {
-		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			mvRun(t, p, func(c *comm.Comm) error {
-				seed := 0
-				for _, alg := range algs {
-					for _, n := range mvSizes {
+	eachAlgorithm(t, algorithmsOf(t, "allgather"), func(t *testing.T, alg string) {
+		for p := 1; p <= 8; p++ {
+			t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+				onRanks(t, p, func(c *comm.Comm) error {
+					seed := 0
+					for _, n := range testSizes {
 						for rep := range 2 { // vary the zero-count pattern
 							seed++
 							if err := errors.Join(
-								mvAllgatherCase[int32](c, alg, n, seed, rep == 1),
-								mvAllgatherCase[float64](c, alg, n, seed, false),
-								mvAllgatherCase[complex128](c, alg, n, seed, rep == 0),
-								mvAllgatherCase[uint8](c, alg, n, seed, false),
-								mvAllgathervCase[int32](c, alg, n, seed, false),
-								mvAllgathervCase[float64](c, alg, n, seed, true),
-								mvAllgathervCase[uint8](c, alg, n, seed, rep == 1),
+								allgatherCase[int32](c, alg, n, seed, rep == 1),
+								allgatherCase[float64](c, alg, n, seed, false),
+								allgatherCase[complex128](c, alg, n, seed, rep == 0),
+								allgatherCase[uint8](c, alg, n, seed, false),
+								allgathervCase[int32](c, alg, n, seed, false),
+								allgathervCase[float64](c, alg, n, seed, true),
+								allgathervCase[uint8](c, alg, n, seed, rep == 1),
 							); err != nil {
 								return err
 							}
 						}
 					}
-				}
-				return nil
+					return nil
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
-func TestAllgatherDecide(t *testing.T) {
-	require.Equal(t, "recursive_doubling", allgatherDecide(8, 1000))
-	require.Equal(t, "ring", allgatherDecide(8, allgatherLongBytes+1))
-	require.Equal(t, "recursive_doubling", allgatherDecide(4, 4<<20))
-	require.Equal(t, "ring", allgatherDecide(3, 1000), "3 ranks: Bruck saves no step")
-	require.Equal(t, "bruck", allgatherDecide(6, 1000))
-	require.Equal(t, "ring", allgatherDecide(6, allgatherShortBytes))
+func TestChooseAllgather(t *testing.T) {
+	require.Equal(t, "recursive_doubling", chooseAllgather(8, 1000))
+	require.Equal(t, "ring", chooseAllgather(8, allgatherLongBytes+1))
+	require.Equal(t, "recursive_doubling", chooseAllgather(4, 4<<20))
+	require.Equal(t, "ring", chooseAllgather(3, 1000), "3 ranks: Bruck saves no step")
+	require.Equal(t, "bruck", chooseAllgather(6, 1000))
+	require.Equal(t, "ring", chooseAllgather(6, allgatherShortBytes))
 }

@@ -18,36 +18,24 @@ func init() {
 	register("allreduce", allreduceRecursiveDoubling, allreduceRabenseifner, allreduceRing, allreduceLinear)
 }
 
-// The decision table for Allreduce, tuned on the 2-core EPYC VM over
-// shared memory with cross-memory attach (shm eager limit 4 KiB), p = 2, 3
-// and 4 (3 and 4 oversubscribed). Each threshold quotes the measurement
-// that set it: per-size medians of 3 rounds, the algorithms alternated,
-// µs, from
-//
-//	spmdrun -n P spmdbench allreduce --min 8 --max 2M --algorithm A \
-//	    --iters 3000 --warmup 200 --iters-large 150 --warmup-large 10   (P = 2)
-//	    --iters 200 --warmup 20 --iters-large 20 --warmup-large 3       (P = 3, 4)
-//
-// (recursive doubling / Rabenseifner / ring). Where nothing was measured
-// (p > 4) the table keeps MPICH's defaults and the α-β costs.
+// The decision table for Allreduce, tuned over shared memory on 2, 3 and 4
+// ranks (per-size medians of alternated runs of each algorithm; figures
+// and commands in bench/results/2026-11-21-coll-shm-tuned/decisions.md).
+// Where nothing was measured (p > 4) the table keeps MPICH's defaults and
+// the α-β costs.
 const (
 	// allreduceShortBytes: up to here recursive doubling's lg p exchanges
-	// of the whole vector win: 4 KiB: 1.84/2.21/3.47 (p=2),
-	// 10.7/18.3/31.4 (p=4), 7.4/11.9/14.4 (p=3). (MPICH: 2 KiB.) Below p'
-	// elements Rabenseifner's blocks would be empty, so recursive doubling
-	// too.
+	// of the whole vector win (MPICH: 2 KiB). Below p' elements
+	// Rabenseifner's blocks would be empty, so recursive doubling too.
 	allreduceShortBytes = 4 << 10
 	// allreduceHalvesBytes: up to here Rabenseifner wins, because its
 	// halves still go eagerly while recursive doubling's whole vector
-	// needs a rendezvous round trip: 8 KiB: 3.84/2.59 (p=2), 31.3/21.0
-	// (p=4), 18.8/15.4 (p=3). From 16 KiB both pay rendezvous and the
-	// fewer exchanges of recursive doubling win again: 16 KiB:
-	// 4.73/7.64 (p=2), 36.3/41.1 (p=4), 22.7/31.4 (p=3).
+	// needs a rendezvous round trip. Beyond it both pay rendezvous and the
+	// fewer exchanges of recursive doubling win again.
 	allreduceHalvesBytes = 8 << 10
 	// allreduceDoublingBytes: with p ≤ 4, recursive doubling keeps
-	// winning up to here: 1 MiB: 159/174 (p=2), 542/566 (p=4); at 2 MiB
-	// Rabenseifner's smaller bandwidth term wins on 4 ranks (1589/948)
-	// but not on 2 (355/458), where it moves as many bytes in two
+	// winning up to here; beyond it Rabenseifner's smaller bandwidth term
+	// wins on 4 ranks but not on 2, where it moves as many bytes in two
 	// exchanges as recursive doubling does in one: p = 2 keeps recursive
 	// doubling at every size.
 	allreduceDoublingBytes = 1 << 20
@@ -58,16 +46,13 @@ const (
 	allreduceDoublingMaxP = 4
 	// allreduceWideRingBytes: for those larger non-power-of-two groups,
 	// where Rabenseifner pays 2nβ for the fold while the ring pays
-	// 2(p−1)α − (2 lg p + 2)α more latency: with TCP's α ≈ 20 µs and
-	// β ≈ 0.2 ns/B the ring wins from a few hundred KiB.
+	// 2(p−1)α − (2 lg p + 2)α more latency: with TCP's α and β the ring
+	// wins from a few hundred KiB (an estimate, not a measurement).
 	allreduceWideRingBytes = 256 << 10
 	// allreduceRingBytes: on a non-power-of-two group the ring wins from
-	// here (no fold, neighbours only): 128 KiB: 79.5/82.4/77.7, 256 KiB:
-	// 143/142/137, 512 KiB: 262/261/233 (p=3), below which recursive
-	// doubling does (64 KiB: 45.3/52.2/60.3); at 1 MiB and beyond
-	// Rabenseifner is back ahead (434 against the ring's 451, 835
-	// against 892 at 2 MiB), so the ring's range ends at
-	// allreduceDoublingBytes.
+	// here (no fold, neighbours only), below which recursive doubling
+	// does; from allreduceDoublingBytes Rabenseifner is back ahead, so the
+	// ring's range ends there.
 	allreduceRingBytes = 128 << 10
 )
 
@@ -105,8 +90,8 @@ func chooseAllreduce(bytes, count, p int, commutative bool) string {
 // that start at the same element); the input is read from recv and the
 // result replaces it. Otherwise send and recv must not overlap.
 //
-// The algorithm follows the vector's size and the rank count (see
-// chooseAllreduce, tuned on shared memory): recursive doubling for short
+// The algorithm follows the vector's size and the rank count (see the
+// package documentation): recursive doubling for short
 // vectors and, on up to 4 ranks, up to 1 MiB; Rabenseifner's
 // reduce-scatter + allgather and a pipelined ring for long ones.
 // SPMD_COLL_ALLREDUCE forces one, except that a forced ring with a
@@ -114,17 +99,13 @@ func chooseAllreduce(bytes, count, p int, commutative bool) string {
 // each block in a cyclic rank order).
 //
 // Errors wrap comm.ErrComm (nil c), comm.ErrArg (lengths, overlap), ErrOp
-// (op undefined on T), ErrAlgorithm (bad SPMD_COLL_ALLREDUCE) or
-// comm.ErrPeerLost. Argument errors come before any message and the call
-// still counts in the sequence of collectives, so ranks that all see the
-// error stay in step. Ranks that pass different lengths are erroneous (as in
-// MPI): where a message's length then disagrees with what its receiver
-// expects, that rank carries on with the algorithm and returns an error
-// wrapping ErrMismatch (shorter) or comm.ErrTruncate (longer), so that its
-// peers are not left waiting; lengths far enough apart to make ranks choose
+// (op undefined on T), ErrAlgorithm (bad SPMD_COLL_ALLREDUCE), ErrMismatch
+// or comm.ErrTruncate (lengths that differ between ranks) or
+// comm.ErrPeerLost, under the rule of the package documentation ("Errors
+// and staying in step"); ranks whose lengths differ enough to choose
 // different algorithms (or ring segment counts) can still hang.
 func Allreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
-	var x rcall[T]
+	var x reduction[T]
 	alg, err := x.start(c, op, "allreduce")
 	if err != nil {
 		return err
@@ -142,7 +123,7 @@ func Allreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
 // must be called in the same order on every rank; several may be
 // outstanding at once.
 func Iallreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) (*comm.Request, error) {
-	var x rcall[T]
+	var x reduction[T]
 	alg, err := x.start(c, op, "allreduce")
 	if err != nil {
 		return nil, err
@@ -179,13 +160,13 @@ func checkLengths[T comm.Scalar](send, recv []T, name string) error {
 
 // allreduce runs the call: recv starts as a copy of send and is reduced in
 // place.
-func (x *rcall[T]) allreduce(alg string, send, recv []T) error {
+func (x *reduction[T]) allreduce(alg string, send, recv []T) error {
 	n := len(recv)
 	if alg == "" || (alg == allreduceRing && !x.op.Commutative()) {
 		alg = chooseAllreduce(n*comm.SizeOf[T](), n, x.size, x.op.Commutative())
 	}
 	if same, _ := aliasing(send, recv); !same {
-		x.src = send // read by the first step rather than copied (rcall.src)
+		x.src = send // read by the first step rather than copied (reduction.src)
 	}
 	if x.size == 1 {
 		x.settle(recv)
@@ -203,5 +184,5 @@ func (x *rcall[T]) allreduce(alg string, send, recv []T) error {
 			err = x.allreduceLinear(recv)
 		}
 	}
-	return x.done("allreduce", alg, err)
+	return x.done(alg, err)
 }

@@ -6,17 +6,17 @@ package collective
 // Cost: 2(p−1)α + 2(p−1)nβ + (p−1)nγ, all through rank 0. Kept as the
 // reference the others are tested against, and for debugging.
 
-func (x *rcall[T]) allreduceLinear(acc []T) error {
+func (x *reduction[T]) allreduceLinear(acc []T) error {
 	x.settle(acc)
 	if x.rank != 0 {
-		if err := x.send(acc, 0, kCore); err != nil {
+		if err := x.send(acc, 0, roleCore); err != nil {
 			return err
 		}
-		return x.recv(acc, 0, kGather)
+		return x.recv(acc, 0, roleGather)
 	}
 	tmp := x.scratch(len(acc))
 	for r := 1; r < x.size; r++ {
-		if err := x.recv(tmp, r, kCore); err != nil {
+		if err := x.recv(tmp, r, roleCore); err != nil {
 			return err
 		}
 		if err := x.right(acc, tmp); err != nil {
@@ -24,7 +24,7 @@ func (x *rcall[T]) allreduceLinear(acc []T) error {
 		}
 	}
 	for r := 1; r < x.size; r++ {
-		if err := x.send(acc, r, kGather); err != nil {
+		if err := x.send(acc, r, roleGather); err != nil {
 			return err
 		}
 	}

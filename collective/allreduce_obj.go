@@ -15,38 +15,36 @@ import (
 // error wrapping comm.ErrArg.
 //
 // The algorithm is recursive doubling with MPICH's non-power-of-two fold
-// (allreduce_recdbl.go): ⌈lg p⌉ + 2 rounds, each partner computing
+// (as Allreduce's recursive_doubling): ⌈lg p⌉ + 2 rounds, each partner computing
 // f(lower, higher) on the same values, so every rank gets the same result
 // for a deterministic f.
 func AllreduceObj[T any](c *comm.Comm, v T, f func(a, b T) T) (T, error) {
-	if err := checkComm(c); err != nil {
+	var x call
+	if err := x.begin(c, "allreduce_obj"); err != nil {
 		return v, err
 	}
 	if f == nil {
 		return v, fmt.Errorf("collective: allreduce_obj: nil function: %w", comm.ErrArg)
 	}
-	cc, tag := call(c)
-	acc, err := allreduceObj(cc, tag, v, f)
-	if err != nil {
-		return acc, fmt.Errorf("collective: allreduce_obj: %w", err)
-	}
-	return acc, nil
+	acc, err := allreduceObj(&x, v, f)
+	return acc, x.done("", err)
 }
 
-func allreduceObj[T any](cc *comm.Comm, tag int, acc T, f func(a, b T) T) (T, error) {
-	p, r := cc.Size(), cc.Rank()
+func allreduceObj[T any](x *call, acc T, f func(a, b T) T) (T, error) {
+	cc, tag := x.cc, x.tag
+	p, r := x.size, x.rank
 	pof := floorPow2(p)
 	rem := p - pof
 	nr := newRank(r, rem)
 	switch {
 	case r >= 2*rem:
 	case nr < 0:
-		if err := comm.SendObj(cc, acc, r+1, tag+kFold); err != nil {
+		if err := comm.SendObj(cc, acc, r+1, tag+roleFold); err != nil {
 			return acc, err
 		}
 	default:
 		var in T
-		if _, err := comm.RecvObj(cc, &in, r-1, tag+kFold); err != nil {
+		if _, err := comm.RecvObj(cc, &in, r-1, tag+roleFold); err != nil {
 			return acc, err
 		}
 		acc = f(in, acc)
@@ -57,18 +55,18 @@ func allreduceObj[T any](cc *comm.Comm, tag int, acc T, f func(a, b T) T) (T, er
 			partner := oldRank(pn, rem)
 			var in T
 			if nr < pn { // send first, then receive: no crossed rendezvous
-				if err := comm.SendObj(cc, acc, partner, tag+kCore); err != nil {
+				if err := comm.SendObj(cc, acc, partner, tag+roleCore); err != nil {
 					return acc, err
 				}
-				if _, err := comm.RecvObj(cc, &in, partner, tag+kCore); err != nil {
+				if _, err := comm.RecvObj(cc, &in, partner, tag+roleCore); err != nil {
 					return acc, err
 				}
 				acc = f(acc, in)
 			} else {
-				if _, err := comm.RecvObj(cc, &in, partner, tag+kCore); err != nil {
+				if _, err := comm.RecvObj(cc, &in, partner, tag+roleCore); err != nil {
 					return acc, err
 				}
-				if err := comm.SendObj(cc, acc, partner, tag+kCore); err != nil {
+				if err := comm.SendObj(cc, acc, partner, tag+roleCore); err != nil {
 					return acc, err
 				}
 				acc = f(in, acc)
@@ -79,12 +77,12 @@ func allreduceObj[T any](cc *comm.Comm, tag int, acc T, f func(a, b T) T) (T, er
 	case r >= 2*rem:
 	case nr < 0:
 		var out T
-		if _, err := comm.RecvObj(cc, &out, r+1, tag+kUnfold); err != nil {
+		if _, err := comm.RecvObj(cc, &out, r+1, tag+roleUnfold); err != nil {
 			return acc, err
 		}
 		acc = out
 	default:
-		if err := comm.SendObj(cc, acc, r-1, tag+kUnfold); err != nil {
+		if err := comm.SendObj(cc, acc, r-1, tag+roleUnfold); err != nil {
 			return acc, err
 		}
 	}

@@ -14,7 +14,7 @@ package collective
 // (2⌊lg p⌋+2)α + (2(p'−1)/p' + 2)nβ + n(1+(p'−1)/p')γ. Best for long
 // vectors.
 
-func (x *rcall[T]) allreduceRabenseifner(acc []T) error {
+func (x *reduction[T]) allreduceRabenseifner(acc []T) error {
 	pof := floorPow2(x.size)
 	nr, err := x.foldIn(acc)
 	if err != nil {

@@ -14,7 +14,7 @@ package collective
 // p is not a power of two). Best for short vectors, where latency
 // dominates.
 
-func (x *rcall[T]) allreduceRecursiveDoubling(acc []T) error {
+func (x *reduction[T]) allreduceRecursiveDoubling(acc []T) error {
 	pof := floorPow2(x.size)
 	rem := x.size - pof
 	nr, err := x.foldIn(acc)
@@ -31,7 +31,7 @@ func (x *rcall[T]) allreduceRecursiveDoubling(acc []T) error {
 				// acc is free while own is the send buffer: take the
 				// partner's vector there and combine in place, without
 				// scratch (on 2 ranks, the whole call).
-				if err := x.sendrecv(own, partner, acc, partner, kCore); err != nil {
+				if err := x.sendrecv(own, partner, acc, partner, roleCore); err != nil {
 					return err
 				}
 				if err := x.combineOver(acc, own, nr < pn); err != nil {
@@ -43,7 +43,7 @@ func (x *rcall[T]) allreduceRecursiveDoubling(acc []T) error {
 			if tmp == nil {
 				tmp = x.scratch(len(acc))
 			}
-			if err := x.sendrecv(own, partner, tmp, partner, kCore); err != nil {
+			if err := x.sendrecv(own, partner, tmp, partner, roleCore); err != nil {
 				return err
 			}
 			if err := x.combineInto(acc, own, tmp, nr < pn); err != nil {

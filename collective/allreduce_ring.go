@@ -25,7 +25,7 @@ import "github.com/spmd-go/spmd/comm"
 // segments go without a rendezvous round trip. To be tuned with spmdbench.
 const ringSegmentBytes = comm.DefaultEagerLimit
 
-func (x *rcall[T]) allreduceRing(acc []T) error {
+func (x *reduction[T]) allreduceRing(acc []T) error {
 	p, r := x.size, x.rank
 	right, left := (r+1)%p, (r-1+p)%p
 	b := vecBlocks{n: len(acc), parts: p}
@@ -42,13 +42,13 @@ func (x *rcall[T]) allreduceRing(acc []T) error {
 
 	// Reduce-scatter: send own block r, then for each step receive a
 	// block's segments, reduce each and pass it on.
-	if err := x.ringSendAll(ring, at(own, r), kCore); err != nil {
+	if err := x.ringSendAll(ring, at(own, r), roleCore); err != nil {
 		return err
 	}
 	for s := range p - 1 {
 		blk := block(r - s - 1)
 		in := tmp[(s%2)*maxBlock:][:len(blk)]
-		if err := x.ringStep(ring, blk, at(own, r-s-1), in, s < p-2, kCore); err != nil {
+		if err := x.ringStep(ring, blk, at(own, r-s-1), in, s < p-2, roleCore); err != nil {
 			return err
 		}
 	}
@@ -60,11 +60,11 @@ func (x *rcall[T]) allreduceRing(acc []T) error {
 	x.src = nil
 	// Allgather: send the block reduced here, then receive each block in
 	// place and pass it on.
-	if err := x.ringSendAll(ring, block(r+1), kGather); err != nil {
+	if err := x.ringSendAll(ring, block(r+1), roleGather); err != nil {
 		return err
 	}
 	for s := range p - 1 {
-		if err := x.ringStep(ring, block(r-s), nil, nil, s < p-2, kGather); err != nil {
+		if err := x.ringStep(ring, block(r-s), nil, nil, s < p-2, roleGather); err != nil {
 			return err
 		}
 	}
@@ -81,18 +81,18 @@ type ringPipe struct {
 }
 
 // ringSendAll starts sending blk's segments to the right.
-func (x *rcall[T]) ringSendAll(g *ringPipe, blk []T, k int) error {
+func (x *reduction[T]) ringSendAll(g *ringPipe, blk []T, role int) error {
 	sb := vecBlocks{n: len(blk), parts: g.nseg}
 	for j := range g.nseg {
-		if err := x.ringSend(g, blk[sb.at(j):sb.at(j+1)], k); err != nil {
+		if err := x.ringSend(g, blk[sb.at(j):sb.at(j+1)], role); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (x *rcall[T]) ringSend(g *ringPipe, seg []T, k int) error {
-	req, err := comm.Isend(x.cc, seg, g.right, x.tag+k)
+func (x *reduction[T]) ringSend(g *ringPipe, seg []T, role int) error {
+	req, err := isendTo(&x.call, seg, g.right, role)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (x *rcall[T]) ringSend(g *ringPipe, seg []T, k int) error {
 // with own (this rank's contribution to blk: blk itself or the pending send
 // buffer's block) into blk, when in is non-nil; straight into blk
 // otherwise. With forward it passes each finished segment on to the right.
-func (x *rcall[T]) ringStep(g *ringPipe, blk, own, in []T, forward bool, k int) error {
+func (x *reduction[T]) ringStep(g *ringPipe, blk, own, in []T, forward bool, role int) error {
 	sb := vecBlocks{n: len(blk), parts: g.nseg}
 	dst := blk
 	if in != nil {
@@ -112,7 +112,7 @@ func (x *rcall[T]) ringStep(g *ringPipe, blk, own, in []T, forward bool, k int) 
 	}
 	g.recvs = g.recvs[:0]
 	for j := range g.nseg {
-		req, err := comm.Irecv(x.cc, dst[sb.at(j):sb.at(j+1)], g.left, x.tag+k)
+		req, err := irecvFrom(&x.call, dst[sb.at(j):sb.at(j+1)], g.left, role)
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func (x *rcall[T]) ringStep(g *ringPipe, blk, own, in []T, forward bool, k int) 
 		st, err := req.Wait()
 		g.recvs[j] = nil
 		seg := blk[sb.at(j):sb.at(j+1)]
-		if err := x.received(st, err, len(seg), g.left); err != nil {
+		if err := x.received(st, err, len(seg)*comm.SizeOf[T](), g.left); err != nil {
 			return err
 		}
 		if in != nil {
@@ -131,7 +131,7 @@ func (x *rcall[T]) ringStep(g *ringPipe, blk, own, in []T, forward bool, k int) 
 			}
 		}
 		if forward {
-			if err := x.ringSend(g, seg, k); err != nil {
+			if err := x.ringSend(g, seg, role); err != nil {
 				return err
 			}
 		}

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// rdAllreduce checks Allreduce on []T with every tested operation: the
+// allreduceCase checks Allreduce on []T with every tested operation: the
 // result against the serial reference, the same bits on every rank, and
 // send left alone.
-type rdAllreduce[T comm.Scalar] struct {
+type allreduceCase[T comm.Scalar] struct {
 	alg     string
 	inPlace bool
 	only    string // test only this operation, if set
@@ -22,14 +22,14 @@ type rdAllreduce[T comm.Scalar] struct {
 	nilSend bool   // in place by a nil send rather than send == recv
 }
 
-func (k rdAllreduce[T]) run(c *comm.Comm, n int, seed uint64) error {
+func (k allreduceCase[T]) run(c *comm.Comm, n int, seed uint64) error {
 	p, r := c.Size(), c.Rank()
-	for _, o := range rdOpsFor[T]() {
+	for _, o := range opsFor[T]() {
 		if k.only != "" && o.name != k.only {
 			continue
 		}
 		what := fmt.Sprintf("allreduce[%s] %s []%T n=%d p=%d in-place=%v", k.alg, o.name, *new(T), n, p, k.inPlace)
-		send := rdInput[T](seed, r, n, o.name)
+		send := reductionInput[T](seed, r, n, o.name)
 		orig := append([]T(nil), send...)
 		recv := make([]T, n)
 		if k.inPlace {
@@ -42,85 +42,79 @@ func (k rdAllreduce[T]) run(c *comm.Comm, n int, seed uint64) error {
 		if err := Allreduce(c, arg, recv, o.op); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		want, tol := rdReference[T](seed, n, o.name, 0, p)
-		if err := rdNear(what, recv, want, tol); err != nil {
+		want, tol := serialReference[T](seed, n, o.name, 0, p)
+		if err := near(what, recv, want, tol); err != nil {
 			return err
 		}
 		if !k.inPlace {
-			if err := rdNear(what+": send changed", send, orig, make([]float64, n)); err != nil {
+			if err := near(what+": send changed", send, orig, make([]float64, n)); err != nil {
 				return err
 			}
 		}
 		if k.noBits {
 			continue
 		}
-		if err := rdSameBits(c, what, recv); err != nil {
+		if err := sameBits(c, what, recv); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func rdAllreduceTypes(alg string, inPlace bool) []rdTyped {
-	return []rdTyped{
-		rdAllreduce[int32]{alg: alg, inPlace: inPlace},
-		rdAllreduce[int64]{alg: alg, inPlace: inPlace},
-		rdAllreduce[uint8]{alg: alg, inPlace: inPlace},
-		rdAllreduce[uint64]{alg: alg, inPlace: inPlace},
-		rdAllreduce[float32]{alg: alg, inPlace: inPlace},
-		rdAllreduce[float64]{alg: alg, inPlace: inPlace},
-		rdAllreduce[complex128]{alg: alg, inPlace: inPlace},
+func allreduceCases(alg string, inPlace bool) []typedCase {
+	return []typedCase{
+		allreduceCase[int32]{alg: alg, inPlace: inPlace},
+		allreduceCase[int64]{alg: alg, inPlace: inPlace},
+		allreduceCase[uint8]{alg: alg, inPlace: inPlace},
+		allreduceCase[uint64]{alg: alg, inPlace: inPlace},
+		allreduceCase[float32]{alg: alg, inPlace: inPlace},
+		allreduceCase[float64]{alg: alg, inPlace: inPlace},
+		allreduceCase[complex128]{alg: alg, inPlace: inPlace},
 	}
 }
 
-// TestAllreduce covers every algorithm (and the default choice) on 1–8
-// ranks, every tested type and operation, sizes 0, 1, 7 and 1000, and in
-// place.
+// TestAllreduce covers every algorithm and the default choice (a subtest
+// each) on 1–8 ranks, every tested type and operation, sizes 0, 1, 7 and
+// 1000, and in place; the algorithms for long vectors also on a million
+// elements on 3 ranks (non-power-of-two paths; skipped with -short), and
+// the ring with several segments per block.
 func TestAllreduce(t *testing.T) {
-	algs := append([]string{""}, rdAlgs(t, "allreduce")...)
-	rdEachRanks(t, rdRanks, func(c *comm.Comm) error {
-		for _, alg := range algs {
+	eachAlgorithm(t, append([]string{""}, algorithmsOf(t, "allreduce")...), func(t *testing.T, alg string) {
+		onEachRankCount(t, testRanks, func(c *comm.Comm) error {
 			setOverride(c, "allreduce", alg)
-			for i, n := range rdSizes {
-				if err := rdEach(c, n, uint64(100+i), rdAllreduceTypes(alg, false)...); err != nil {
+			for i, n := range testSizes {
+				if err := eachCase(c, n, uint64(100+i), allreduceCases(alg, false)...); err != nil {
 					return err
 				}
 			}
-			if err := rdEach(c, 7, 7, rdAllreduceTypes(alg, true)...); err != nil {
+			if err := eachCase(c, 7, 7, allreduceCases(alg, true)...); err != nil {
 				return err
 			}
-			if err := rdEach(c, 1000, 8, rdAllreduce[float64]{alg: alg, inPlace: true, nilSend: true}, rdAllreduce[uint64]{alg: alg, inPlace: true, nilSend: true}); err != nil {
-				return err
-			}
+			return eachCase(c, 1000, 8, allreduceCase[float64]{alg: alg, inPlace: true, nilSend: true}, allreduceCase[uint64]{alg: alg, inPlace: true, nilSend: true})
+		})
+		switch alg {
+		case allreduceRabenseifner, allreduceRing, allreduceRecursiveDoubling:
+			t.Run("large/p=3", func(t *testing.T) {
+				if testing.Short() {
+					t.Skip("large vectors")
+				}
+				onRanks(t, 3, func(c *comm.Comm) error {
+					setOverride(c, "allreduce", alg)
+					return eachCase(c, 1_000_000, 9, allreduceCase[float64]{alg: alg, only: "sum"})
+				})
+			})
 		}
-		return nil
-	})
-}
-
-// TestAllreduceLarge runs the algorithms for long vectors on a million
-// elements, on 3 ranks (non-power-of-two paths; skipped with -short).
-func TestAllreduceLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large vectors")
-	}
-	rdRun(t, 3, func(c *comm.Comm) error {
-		for _, alg := range []string{allreduceRabenseifner, allreduceRing, allreduceRecursiveDoubling} {
-			setOverride(c, "allreduce", alg)
-			if err := rdEach(c, 1_000_000, 9, rdAllreduce[float64]{alg: alg, only: "sum"}); err != nil {
-				return err
-			}
+		if alg == allreduceRing {
+			// Several segments per block, on an odd rank count, with a
+			// non-dividing length.
+			t.Run("segments/p=3", func(t *testing.T) {
+				n := 5*ringSegmentBytes/8 + 3 // > 1 segment per block of float64s on 3 ranks
+				onRanks(t, 3, func(c *comm.Comm) error {
+					setOverride(c, "allreduce", allreduceRing)
+					return eachCase(c, n, 11, allreduceCase[float64]{alg: allreduceRing, only: "sum"}, allreduceCase[int64]{alg: allreduceRing, only: "usersum"})
+				})
+			})
 		}
-		return nil
-	})
-}
-
-// TestAllreduceRingSegments makes the ring pipeline several segments per
-// block, on an odd rank count, with a non-dividing length.
-func TestAllreduceRingSegments(t *testing.T) {
-	n := 5*ringSegmentBytes/8 + 3 // > 1 segment per block of float64s on 3 ranks
-	rdRun(t, 3, func(c *comm.Comm) error {
-		setOverride(c, "allreduce", allreduceRing)
-		return rdEach(c, n, 11, rdAllreduce[float64]{alg: allreduceRing, only: "sum"}, rdAllreduce[int64]{alg: allreduceRing, only: "usersum"})
 	})
 }
 
@@ -146,10 +140,10 @@ func TestChooseAllreduce(t *testing.T) {
 // TestIallreduce keeps two non-blocking allreduces and a barrier in flight
 // at once while the caller computes.
 func TestIallreduce(t *testing.T) {
-	rdEachRanks(t, []int{1, 3, 4}, func(c *comm.Comm) error {
+	onEachRankCount(t, []int{1, 3, 4}, func(c *comm.Comm) error {
 		r, p := c.Rank(), c.Size()
-		a := rdInput[float64](1, r, 1000, "sum")
-		b := rdInput[int32](2, r, 7, "sum")
+		a := reductionInput[float64](1, r, 1000, "sum")
+		b := reductionInput[int32](2, r, 7, "sum")
 		ra, rb := make([]float64, len(a)), make([]int32, len(b))
 		qa, err := Iallreduce(c, a, ra, Sum)
 		if err != nil {
@@ -171,21 +165,21 @@ func TestIallreduce(t *testing.T) {
 		if err := comm.WaitAll(qc, qb, qa); err != nil {
 			return err
 		}
-		want, tol := rdReference[float64](1, 1000, "sum", 0, p)
-		if err := rdNear("iallreduce sum", ra, want, tol); err != nil {
+		want, tol := serialReference[float64](1, 1000, "sum", 0, p)
+		if err := near("iallreduce sum", ra, want, tol); err != nil {
 			return err
 		}
 		// int32 inputs do not depend on the operation they are made for.
-		wantB, tolB := rdReference[int32](2, 7, "max", 0, p)
-		return rdNear("iallreduce max", rb, wantB, tolB)
+		wantB, tolB := serialReference[int32](2, 7, "max", 0, p)
+		return near("iallreduce max", rb, wantB, tolB)
 	})
 }
 
-// TestAllreduceObj combines values in rank order with a non-commutative
+// TestObjectAllreduce combines values in rank order with a non-commutative
 // function.
-func TestAllreduceObj(t *testing.T) {
+func TestObjectAllreduce(t *testing.T) {
 	type path struct{ Ranks []int }
-	rdEachRanks(t, rdRanks, func(c *comm.Comm) error {
+	onEachRankCount(t, testRanks, func(c *comm.Comm) error {
 		got, err := AllreduceObj(c, path{[]int{c.Rank()}}, func(a, b path) path {
 			return path{append(append([]int(nil), a.Ranks...), b.Ranks...)}
 		})
@@ -215,7 +209,7 @@ func TestAllreduceObj(t *testing.T) {
 // TestCollectivesOnSplitsConcurrently runs reductions on two communicators
 // over the same ranks from two goroutines per rank.
 func TestCollectivesOnSplitsConcurrently(t *testing.T) {
-	rdRun(t, 4, func(c *comm.Comm) error {
+	onRanks(t, 4, func(c *comm.Comm) error {
 		all, err := c.Split(0, c.Rank())
 		if err != nil {
 			return err
@@ -235,9 +229,9 @@ func TestCollectivesOnSplitsConcurrently(t *testing.T) {
 					var err error
 					switch round % 4 {
 					case 0, 1:
-						err = rdAllreduce[float64]{only: "sum"}.run(sub, n, uint64(round))
+						err = allreduceCase[float64]{only: "sum"}.run(sub, n, uint64(round))
 					case 2:
-						err = rdReduce[int64]{root: sub.Size() - 1}.run(sub, n, uint64(round))
+						err = reduceCase[int64]{root: sub.Size() - 1}.run(sub, n, uint64(round))
 					default:
 						err = Barrier(sub)
 					}
@@ -256,7 +250,7 @@ func TestCollectivesOnSplitsConcurrently(t *testing.T) {
 // TestUserWildcardReceiveUndisturbed posts an AnySource/AnyTag receive
 // before the collectives run; it must get the user's message afterwards.
 func TestUserWildcardReceiveUndisturbed(t *testing.T) {
-	rdRun(t, 3, func(c *comm.Comm) error {
+	onRanks(t, 3, func(c *comm.Comm) error {
 		var req *comm.Request
 		buf := make([]int32, 4)
 		if c.Rank() == 0 {
@@ -265,13 +259,13 @@ func TestUserWildcardReceiveUndisturbed(t *testing.T) {
 				return err
 			}
 		}
-		for _, alg := range rdAlgs(t, "allreduce") {
+		for _, alg := range algorithmsOf(t, "allreduce") {
 			setOverride(c, "allreduce", alg)
-			if err := (rdAllreduce[int32]{alg: alg, noBits: true}).run(c, 7, 3); err != nil {
+			if err := (allreduceCase[int32]{alg: alg, noBits: true}).run(c, 7, 3); err != nil {
 				return err
 			}
 		}
-		if err := rdEach(c, 7, 4, rdReduce[int32]{root: 0}, rdScan[int32]{}, rdScan[int32]{exclusive: true}, rdReduceScatter[int32]{}); err != nil {
+		if err := eachCase(c, 7, 4, reduceCase[int32]{root: 0}, scanCase[int32]{}, scanCase[int32]{exclusive: true}, reduceScatterCase[int32]{}); err != nil {
 			return err
 		}
 		if c.Rank() == 0 { // rank 2 sends only after the barrier
@@ -298,13 +292,13 @@ func TestUserWildcardReceiveUndisturbed(t *testing.T) {
 	})
 }
 
-// TestAllreduceArgErrors: arguments every rank gets wrong fail on every
+// TestBadArgsAllreduce: arguments every rank gets wrong fail on every
 // rank before any message.
-func TestAllreduceArgErrors(t *testing.T) {
+func TestBadArgsAllreduce(t *testing.T) {
 	require.ErrorIs(t, Allreduce(nil, []int{1}, []int{0}, Sum), comm.ErrComm)
 	_, err := Iallreduce(nil, []int{1}, []int{0}, Sum)
 	require.ErrorIs(t, err, comm.ErrComm)
-	rdRun(t, 3, func(c *comm.Comm) error {
+	onRanks(t, 3, func(c *comm.Comm) error {
 		buf := make([]float64, 8)
 		checks := []struct {
 			err  error
@@ -314,7 +308,7 @@ func TestAllreduceArgErrors(t *testing.T) {
 			{Allreduce(c, []complex128{1}, []complex128{0}, Max), ErrOp},
 			{Allreduce(c, []float32{1}, []float32{0}, Band), ErrOp},
 			{Allreduce(c, []float64{1}, []float64{0}, Op{}), ErrOp},
-			{Allreduce(c, []int32{1}, []int32{0}, rdUserSumOp), ErrOp},
+			{Allreduce(c, []int32{1}, []int32{0}, userSumOp), ErrOp},
 			{Allreduce(c, []uint64{1}, []uint64{0}, NewOp[uint64](nil, true)), ErrOp},
 			{Allreduce(c, buf[:4], buf[2:6], Sum), comm.ErrArg},
 		}
@@ -328,36 +322,36 @@ func TestAllreduceArgErrors(t *testing.T) {
 			return fmt.Errorf("iallreduce: got %v", err)
 		}
 		// The communicator still works afterwards.
-		return rdAllreduce[float64]{only: "sum"}.run(c, 7, 1)
+		return allreduceCase[float64]{only: "sum"}.run(c, 7, 1)
 	})
 }
 
 // TestReductionLengthMismatch: ranks that pass different lengths get an
 // error (ErrMismatch or comm.ErrTruncate) on some rank, and no rank hangs.
 func TestReductionLengthMismatch(t *testing.T) {
-	type call struct {
+	type mismatchCall struct {
 		op  string
 		alg string
 		f   func(c *comm.Comm, n int) error
 	}
-	var calls []call
-	for _, alg := range rdAlgs(t, "allreduce") {
-		calls = append(calls, call{"allreduce", alg, func(c *comm.Comm, n int) error {
+	var calls []mismatchCall
+	for _, alg := range algorithmsOf(t, "allreduce") {
+		calls = append(calls, mismatchCall{"allreduce", alg, func(c *comm.Comm, n int) error {
 			return Allreduce(c, make([]float64, n), make([]float64, n), Sum)
 		}})
 	}
-	for _, alg := range rdAlgs(t, "reduce") {
-		calls = append(calls, call{"reduce", alg, func(c *comm.Comm, n int) error {
+	for _, alg := range algorithmsOf(t, "reduce") {
+		calls = append(calls, mismatchCall{"reduce", alg, func(c *comm.Comm, n int) error {
 			return Reduce(c, make([]float64, n), make([]float64, n), Sum, 1)
 		}})
 	}
-	for _, alg := range rdAlgs(t, "scan") {
-		calls = append(calls, call{"scan", alg, func(c *comm.Comm, n int) error {
+	for _, alg := range algorithmsOf(t, "scan") {
+		calls = append(calls, mismatchCall{"scan", alg, func(c *comm.Comm, n int) error {
 			return Scan(c, make([]float64, n), make([]float64, n), Sum)
 		}})
 	}
-	for _, alg := range rdAlgs(t, "reduce_scatter_block") {
-		calls = append(calls, call{"reduce_scatter_block", alg, func(c *comm.Comm, n int) error {
+	for _, alg := range algorithmsOf(t, "reduce_scatter_block") {
+		calls = append(calls, mismatchCall{"reduce_scatter_block", alg, func(c *comm.Comm, n int) error {
 			return ReduceScatterBlock(c, make([]float64, n*c.Size()), make([]float64, n), Sum)
 		}})
 	}
@@ -366,7 +360,7 @@ func TestReductionLengthMismatch(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s/p=%d", k.op, k.alg, p), func(t *testing.T) {
 				t.Parallel()
 				errs := make([]error, p)
-				rdRun(t, p, func(c *comm.Comm) error {
+				onRanks(t, p, func(c *comm.Comm) error {
 					setOverride(c, k.op, k.alg)
 					n := 8
 					if c.Rank() == p-1 {

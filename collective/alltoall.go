@@ -27,8 +27,8 @@ const (
 	alltoallMediumBytes   = 32768
 )
 
-// alltoallDecide picks Alltoall's algorithm for p ranks and blocks of bytes.
-func alltoallDecide(p, bytes int) string {
+// chooseAlltoall picks Alltoall's algorithm for p ranks and blocks of bytes.
+func chooseAlltoall(p, bytes int) string {
 	switch {
 	case p >= alltoallBruckMinProcs && bytes <= alltoallShortBytes:
 		return "bruck"
@@ -57,15 +57,11 @@ func alltoallDecide(p, bytes int) string {
 // ranks, as comm.ErrTruncate or ErrMismatch where noticed; point-to-point
 // errors.
 func Alltoall[T comm.Scalar](c *comm.Comm, send, recv []T) error {
-	return alltoall(c, send, recv, "")
-}
-
-func alltoall[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
-	cc, tag, err := moveStart("alltoall", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "alltoall"); err != nil {
 		return err
 	}
-	p := cc.Size()
+	p := x.size
 	src := send
 	if send == nil {
 		src = recv
@@ -77,27 +73,27 @@ func alltoall[T comm.Scalar](c *comm.Comm, send, recv []T, alg string) error {
 	if len(recv) < p*n {
 		return fmt.Errorf("collective: alltoall: len(recv) = %d < %d ranks × %d: %w", len(recv), p, n, comm.ErrArg)
 	}
-	alg, err = moveChoose(cc, "alltoall", alg, func() string { return alltoallDecide(p, n*comm.SizeOf[T]()) })
+	alg, err := x.forced("alltoall")
 	if err != nil {
 		return err
 	}
-	if send == nil {
-		tmp, release := scratchFor[T](cc, p*n)
-		defer release()
-		copyHot(tmp, recv)
-		send = tmp
+	if alg == "" {
+		alg = chooseAlltoall(p, n*comm.SizeOf[T]())
 	}
-	var errs moveErrs
-	off := moveEqualOffsets(p, n)
+	if send == nil {
+		send = scratchOf[T](&x, p*n)
+		copyHot(send, recv)
+	}
+	off := equalOffsets(p, n)
 	switch alg {
 	case "bruck":
-		alltoallBruck(cc, send, recv, n, tag, &errs)
+		alltoallBruck(&x, send, recv, n, 0)
 	case "pairwise":
-		alltoallPairwise(cc, send, off, recv, off, tag, &errs)
+		alltoallPairwise(&x, send, off, recv, off, 0)
 	case "linear":
-		alltoallLinear(cc, send, off, recv, off, tag, &errs)
+		alltoallLinear(&x, send, off, recv, off, 0)
 	}
-	return moveWrap("alltoall", errs.err)
+	return x.done(alg, nil)
 }
 
 // alltoallvMediumBytes: Alltoallv posts everything at once (linear) while
@@ -127,16 +123,12 @@ const alltoallvMediumBytes = alltoallMediumBytes
 // that disagree between ranks, as comm.ErrTruncate or ErrMismatch where
 // noticed; point-to-point errors.
 func Alltoallv[T comm.Scalar](c *comm.Comm, send []T, sendCounts []int, recv []T, recvCounts []int) error {
-	return alltoallv(c, send, sendCounts, recv, recvCounts, "")
-}
-
-func alltoallv[T comm.Scalar](c *comm.Comm, send []T, sendCounts []int, recv []T, recvCounts []int, alg string) error {
-	cc, tag, err := moveStart("alltoallv", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "alltoallv"); err != nil {
 		return err
 	}
-	p := cc.Size()
-	rsum, err := moveCheckCounts("alltoallv", "recvCounts", recvCounts, p)
+	p := x.size
+	rsum, err := x.checkCounts("recvCounts", recvCounts)
 	if err != nil {
 		return err
 	}
@@ -145,37 +137,35 @@ func alltoallv[T comm.Scalar](c *comm.Comm, send []T, sendCounts []int, recv []T
 	}
 	ssum := rsum
 	if send != nil {
-		if ssum, err = moveCheckCounts("alltoallv", "sendCounts", sendCounts, p); err != nil {
+		if ssum, err = x.checkCounts("sendCounts", sendCounts); err != nil {
 			return err
 		}
 		if len(send) < ssum {
 			return fmt.Errorf("collective: alltoallv: len(send) = %d < %d counted: %w", len(send), ssum, comm.ErrArg)
 		}
 	}
-	alg, err = moveChoose(cc, "alltoallv", alg, func() string {
-		if max(ssum, rsum)*comm.SizeOf[T]() <= p*alltoallvMediumBytes {
-			return "linear"
-		}
-		return "pairwise"
-	})
+	alg, err := x.forced("alltoallv")
 	if err != nil {
 		return err
 	}
-	roff := moveOffsets(recvCounts)
+	if alg == "" {
+		alg = "pairwise"
+		if max(ssum, rsum)*comm.SizeOf[T]() <= p*alltoallvMediumBytes {
+			alg = "linear"
+		}
+	}
+	roff := blockOffsets(recvCounts)
 	soff := roff
 	if send == nil {
-		tmp, release := scratchFor[T](cc, rsum)
-		defer release()
-		copyHot(tmp, recv)
-		send = tmp
+		send = scratchOf[T](&x, rsum)
+		copyHot(send, recv)
 	} else {
-		soff = moveOffsets(sendCounts)
+		soff = blockOffsets(sendCounts)
 	}
-	var errs moveErrs
 	if alg == "pairwise" {
-		alltoallPairwise(cc, send, soff, recv, roff, tag, &errs)
+		alltoallPairwise(&x, send, soff, recv, roff, 0)
 	} else {
-		alltoallLinear(cc, send, soff, recv, roff, tag, &errs)
+		alltoallLinear(&x, send, soff, recv, roff, 0)
 	}
-	return moveWrap("alltoallv", errs.err)
+	return x.done(alg, nil)
 }

@@ -13,16 +13,14 @@ import "github.com/spmd-go/spmd/comm"
 //  3. recv block (r−i) mod p = tmp block i.
 //
 // Cost: ⌈lg p⌉α + (np/2)⌈lg p⌉β per rank: each block travels up to lg p
-// times, which is why it suits only small blocks. One tag.
-func alltoallBruck[T comm.Scalar](cc *comm.Comm, send, recv []T, n, tag int, errs *moveErrs) {
-	p, me := cc.Size(), cc.Rank()
-	tmp, releaseTmp := scratchFor[T](cc, p*n)
-	defer releaseTmp()
+// times, which is why it suits only small blocks. One role.
+func alltoallBruck[T comm.Scalar](x *call, send, recv []T, n, role int) {
+	p, me := x.size, x.rank
+	tmp := scratchOf[T](x, p*n)
 	half := (p/2 + 1) * n // room for the blocks of one step
-	pack, releasePack := scratchFor[T](cc, 2*half)
-	defer releasePack()
+	pack := scratchOf[T](x, 2*half)
 	out, in := pack[:half], pack[half:]
-	moveToVirtual(tmp, send, moveEqualOffsets(p, n), me)
+	toVirtual(tmp, send, equalOffsets(p, n), me)
 	for d := 1; d < p; d <<= 1 {
 		k := 0
 		for i := d; i < p; i++ {
@@ -31,7 +29,7 @@ func alltoallBruck[T comm.Scalar](cc *comm.Comm, send, recv []T, n, tag int, err
 				k++
 			}
 		}
-		errs.keep(moveSendrecv(cc, out[:k*n], (me+d)%p, in[:k*n], (me-d+p)%p, tag))
+		x.keep(exchange(x, out[:k*n], (me+d)%p, in[:k*n], (me-d+p)%p, role))
 		k = 0
 		for i := d; i < p; i++ {
 			if i&d != 0 {

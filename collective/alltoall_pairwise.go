@@ -12,26 +12,27 @@ import (
 // r−k (mod p). One message in flight each way per rank keeps memory and
 // contention low for large blocks.
 //
-// Cost: (p−1)α + nβ per rank (n the bytes it sends). One tag, the same as
+// Cost: (p−1)α + nβ per rank (n the bytes it sends). One role, the same as
 // alltoallLinear's (see there). Layouts as for alltoallLinear.
-func alltoallPairwise[T comm.Scalar](cc *comm.Comm, send []T, soff []int, recv []T, roff []int, tag int, errs *moveErrs) {
-	p, me := cc.Size(), cc.Rank()
-	alltoallSelf(send, soff, recv, roff, me, errs)
-	pow2 := moveIsPow2(p)
+func alltoallPairwise[T comm.Scalar](x *call, send []T, soff []int, recv []T, roff []int, role int) {
+	p, me := x.size, x.rank
+	alltoallSelf(x, send, soff, recv, roff)
+	pow2 := isPow2(p)
 	for k := 1; k < p; k++ {
 		dst, src := (me+k)%p, (me-k+p)%p
 		if pow2 {
 			dst, src = me^k, me^k
 		}
-		errs.keep(moveSendrecv(cc, send[soff[dst]:soff[dst+1]], dst, recv[roff[src]:roff[src+1]], src, tag))
+		x.keep(exchange(x, send[soff[dst]:soff[dst+1]], dst, recv[roff[src]:roff[src+1]], src, role))
 	}
 }
 
 // alltoallSelf copies a rank's block to itself.
-func alltoallSelf[T comm.Scalar](send []T, soff []int, recv []T, roff []int, me int, errs *moveErrs) {
+func alltoallSelf[T comm.Scalar](x *call, send []T, soff []int, recv []T, roff []int) {
+	me := x.rank
 	s, r := send[soff[me]:soff[me+1]], recv[roff[me]:roff[me+1]]
 	if len(s) != len(r) {
-		errs.keep(fmt.Errorf("rank %d sends itself %d elements but receives %d: %w", me, len(s), len(r), ErrMismatch))
+		x.keep(fmt.Errorf("rank %d sends itself %d elements but receives %d: %w", me, len(s), len(r), ErrMismatch))
 	}
 	copyHot(r, s)
 }

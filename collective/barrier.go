@@ -1,10 +1,6 @@
 package collective
 
-import (
-	"fmt"
-
-	"github.com/spmd-go/spmd/comm"
-)
+import "github.com/spmd-go/spmd/comm"
 
 // The barrier algorithm (SPMD_COLL_BARRIER value).
 const barrierDissemination = "dissemination"
@@ -21,37 +17,41 @@ func init() {
 // After round k a rank has heard, directly or not, from the 2^(k+1)−1 ranks
 // before it, so after the last round from all. Cost: ⌈lg p⌉·α, for any p.
 func Barrier(c *comm.Comm) error {
-	if err := checkComm(c); err != nil {
+	var x call
+	if err := x.startBarrier(c); err != nil {
 		return err
 	}
-	cc, s, tag := callState(c)
-	if _, err := s.red.algorithm("barrier"); err != nil {
-		return err
-	}
-	return barrier(cc, tag)
+	return x.done(barrierDissemination, barrier(&x))
 }
 
 // Ibarrier starts a Barrier and returns at once: the request completes
 // once every rank has called Barrier or Ibarrier (in the same place of the
 // sequence of collectives on c).
 func Ibarrier(c *comm.Comm) (*comm.Request, error) {
-	if err := checkComm(c); err != nil {
-		return nil, err
-	}
-	cc, tag := call(c)
-	if _, err := reductionStateOf(cc).algorithm("barrier"); err != nil {
+	x := new(call)
+	if err := x.startBarrier(c); err != nil {
 		return nil, err
 	}
 	req, complete := comm.NewRequest()
-	go func() { complete(comm.Status{}, barrier(cc, tag)) }()
+	go func() { complete(comm.Status{}, x.done(barrierDissemination, barrier(x))) }()
 	return req, nil
 }
 
-func barrier(cc *comm.Comm, tag int) error {
-	p, r := cc.Size(), cc.Rank()
+// startBarrier begins a barrier; the only algorithm may still be named
+// wrongly in SPMD_COLL_BARRIER.
+func (x *call) startBarrier(c *comm.Comm) error {
+	if err := x.begin(c, "barrier"); err != nil {
+		return err
+	}
+	_, err := x.forced("barrier")
+	return err
+}
+
+func barrier(x *call) error {
+	p, r := x.size, x.rank
 	for d := 1; d < p; d *= 2 {
-		if _, err := comm.Sendrecv[byte, byte](cc, nil, (r+d)%p, tag, nil, (r-d+p)%p, tag); err != nil {
-			return fmt.Errorf("collective: barrier: %w", err)
+		if err := exchange[byte](x, nil, (r+d)%p, nil, (r-d+p)%p, 0); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -10,13 +10,22 @@ import (
 )
 
 // TestBarrier checks that no rank leaves a barrier before every rank has
-// entered it, over several rounds, with Barrier and Ibarrier.
+// entered it, over several rounds, with Barrier and Ibarrier, for its one
+// algorithm (a subtest, as for every collective).
 func TestBarrier(t *testing.T) {
-	for _, p := range rdRanks {
+	eachAlgorithm(t, algorithmsOf(t, "barrier"), testBarrier)
+	require.ErrorIs(t, Barrier(nil), comm.ErrComm)
+	_, err := Ibarrier(nil)
+	require.ErrorIs(t, err, comm.ErrComm)
+}
+
+func testBarrier(t *testing.T, alg string) {
+	for _, p := range testRanks {
 		t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
 			t.Parallel()
 			var entered atomic.Int64 // the ranks share the test's memory
-			rdRun(t, p, func(c *comm.Comm) error {
+			onRanks(t, p, func(c *comm.Comm) error {
+				setOverride(c, "barrier", alg)
 				for round := 1; round <= 5; round++ {
 					entered.Add(1)
 					if round%2 == 0 {
@@ -43,7 +52,4 @@ func TestBarrier(t *testing.T) {
 			})
 		})
 	}
-	require.ErrorIs(t, Barrier(nil), comm.ErrComm)
-	_, err := Ibarrier(nil)
-	require.ErrorIs(t, err, comm.ErrComm)
 }

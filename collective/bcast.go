@@ -21,12 +21,12 @@ const (
 	bcastLongBytes  = 524288
 )
 
-// bcastDecide picks the algorithm for p ranks and a message of bytes.
-func bcastDecide(p, bytes int) string {
+// chooseBcast picks the algorithm for p ranks and a message of bytes.
+func chooseBcast(p, bytes int) string {
 	switch {
 	case p < bcastMinProcs || bytes <= bcastShortBytes:
 		return "binomial"
-	case moveIsPow2(p) && bytes <= bcastLongBytes:
+	case isPow2(p) && bytes <= bcastLongBytes:
 		return "scatter_allgather"
 	default:
 		return "scatter_ring"
@@ -47,11 +47,13 @@ func bcastDecide(p, bytes int) string {
 // comm.ErrTruncate or ErrMismatch at the ranks that notice; any
 // point-to-point error.
 func Bcast[T comm.Scalar](c *comm.Comm, buf []T, root int) error {
-	run, err := bcastStart(c, buf, root, "")
+	var x call
+	alg, err := x.startBcast(c, len(buf)*comm.SizeOf[T](), root)
 	if err != nil {
 		return err
 	}
-	return run()
+	bcastRun(&x, buf, root, 0, alg)
+	return x.done(alg, nil)
 }
 
 // Ibcast is the non-blocking Bcast (MPI_Ibcast): it returns at once with a
@@ -60,52 +62,48 @@ func Bcast[T comm.Scalar](c *comm.Comm, buf []T, root int) error {
 // the others through the request. As with every collective, all ranks must
 // start their non-blocking collectives on c in the same order.
 func Ibcast[T comm.Scalar](c *comm.Comm, buf []T, root int) (*comm.Request, error) {
-	run, err := bcastStart(c, buf, root, "")
+	x := new(call)
+	alg, err := x.startBcast(c, len(buf)*comm.SizeOf[T](), root)
 	if err != nil {
 		return nil, err
 	}
 	req, complete := comm.NewRequest()
-	go func() { complete(comm.Status{}, run()) }()
+	go func() {
+		bcastRun(x, buf, root, 0, alg)
+		complete(comm.Status{}, x.done(alg, nil))
+	}()
 	return req, nil
 }
 
-// bcastStart does the synchronous part of a broadcast (the call's tag, the
-// checks, the choice of algorithm; alg names one for tests) and returns the
-// rest.
-func bcastStart[T comm.Scalar](c *comm.Comm, buf []T, root int, alg string) (func() error, error) {
-	cc, tag, err := moveStart("bcast", c)
-	if err != nil {
-		return nil, err
+// startBcast begins a broadcast of bytes bytes: the call, the checks and
+// the choice of algorithm, all before any message.
+func (x *call) startBcast(c *comm.Comm, bytes, root int) (string, error) {
+	if err := x.begin(c, "bcast"); err != nil {
+		return "", err
 	}
-	if err := moveCheckRoot("bcast", cc, root); err != nil {
-		return nil, err
+	if err := x.checkRoot(root); err != nil {
+		return "", err
 	}
-	alg, err = moveChoose(cc, "bcast", alg, func() string {
-		return bcastDecide(cc.Size(), len(buf)*comm.SizeOf[T]())
-	})
-	if err != nil {
-		return nil, err
+	alg, err := x.forced("bcast")
+	if alg == "" && err == nil {
+		alg = chooseBcast(x.size, bytes)
 	}
-	return func() error {
-		var errs moveErrs
-		bcastRun(cc, buf, root, tag, alg, &errs)
-		return moveWrap("bcast", errs.err)
-	}, nil
+	return alg, err
 }
 
-// bcastRun runs broadcast algorithm alg; it uses tags tag…tag+3.
-func bcastRun[T comm.Scalar](cc *comm.Comm, buf []T, root, tag int, alg string, errs *moveErrs) {
-	if cc.Size() == 1 {
+// bcastRun runs broadcast algorithm alg; it uses roles role…role+3.
+func bcastRun[T comm.Scalar](x *call, buf []T, root, role int, alg string) {
+	if x.size == 1 {
 		return
 	}
 	switch alg {
 	case "binomial":
-		bcastBinomial(cc, buf, root, tag, errs)
+		bcastBinomial(x, buf, root, role)
 	case "scatter_allgather":
-		bcastScatterAllgather(cc, buf, root, tag, false, errs)
+		bcastScatterAllgather(x, buf, root, role, false)
 	case "scatter_ring":
-		bcastScatterAllgather(cc, buf, root, tag, true, errs)
+		bcastScatterAllgather(x, buf, root, role, true)
 	case "linear":
-		bcastLinear(cc, buf, cc.Rank(), root, 0, tag, errs)
+		bcastLinear(x, buf, x.rank, root, 0, role)
 	}
 }

@@ -12,9 +12,9 @@ import "github.com/spmd-go/spmd/comm"
 //
 // Cost: scatter ⌈lg p⌉α + n(p−1)/p·β, then doubling lg p·α + n(p−1)/p·β or
 // ring (p−1)α + n(p−1)/p·β: about 2nβ in all against the binomial tree's
-// n·lg p·β. Tags: tag (scatter), tag+1… (allgather).
-func bcastScatterAllgather[T comm.Scalar](cc *comm.Comm, buf []T, root, tag int, ring bool, errs *moveErrs) {
-	p, n := cc.Size(), len(buf)
+// n·lg p·β. Roles: role (scatter), role+1… (allgather).
+func bcastScatterAllgather[T comm.Scalar](x *call, buf []T, root, role int, ring bool) {
+	p, n := x.size, len(buf)
 	if p == 1 {
 		return
 	}
@@ -23,11 +23,11 @@ func bcastScatterAllgather[T comm.Scalar](cc *comm.Comm, buf []T, root, tag int,
 	for i := range off {
 		off[i] = min(i*chunk, n)
 	}
-	v := (cc.Rank() - root + p) % p
-	treeScatter(cc, buf[off[v]:], off, v, root, tag, errs)
-	if ring || !moveIsPow2(p) {
-		allgatherRing(cc, buf, off, v, root, tag+1, errs)
+	v := (x.rank - root + p) % p
+	treeScatter(x, buf[off[v]:], off, v, root, role)
+	if ring || !isPow2(p) {
+		allgatherRing(x, buf, off, v, root, role+1)
 	} else {
-		allgatherDoubling(cc, buf, off, v, root, tag+1, errs)
+		allgatherDoubling(x, buf, off, v, root, role+1)
 	}
 }

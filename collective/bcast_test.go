@@ -10,54 +10,44 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-// bcastWith is Bcast with algorithm alg.
-func bcastWith[T comm.Scalar](c *comm.Comm, buf []T, root int, alg string) error {
-	run, err := bcastStart(c, buf, root, alg)
-	if err != nil {
-		return err
-	}
-	return run()
-}
-
-func mvBcastCase[T comm.Scalar](c *comm.Comm, alg string, root, n, seed int) error {
-	want := mvInput[T](n, seed, root)
-	buf := mvGarbage[T](n)
+func bcastCase[T comm.Scalar](c *comm.Comm, alg string, root, n, seed int) error {
+	want := inputOf[T](n, seed, root)
+	buf := garbage[T](n)
 	if c.Rank() == root {
 		copy(buf, want)
 	}
-	if err := bcastWith(c, buf, root, alg); err != nil {
+	if err := Bcast(forcing(c, "bcast", alg), buf, root); err != nil {
 		return err
 	}
-	return mvEqual(fmt.Sprintf("bcast %s %T root %d n %d", alg, buf, root, n), buf, want)
+	return sameElems(fmt.Sprintf("bcast %s %T root %d n %d", alg, buf, root, n), buf, want)
 }
 
-// TestBcast checks every algorithm against the root's data, on 1…8 ranks,
-// every root, several sizes and element types.
+// TestBcast checks every algorithm (a subtest each) against the root's
+// data, on 1…8 ranks, every root, several sizes and element types.
 func TestBcast(t *testing.T) {
-	algs := mvAlgs(t, "bcast")
-	for p := 1; p <= 8; p++ {
-		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			mvRun(t, p, func(c *comm.Comm) error {
-				seed := 0
-				for _, alg := range algs {
+	eachAlgorithm(t, algorithmsOf(t, "bcast"), func(t *testing.T, alg string) {
+		for p := 1; p <= 8; p++ {
+			t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+				onRanks(t, p, func(c *comm.Comm) error {
+					seed := 0
 					for root := range p {
-						for _, n := range mvSizes {
+						for _, n := range testSizes {
 							seed++
 							if err := errors.Join(
-								mvBcastCase[int32](c, alg, root, n, seed),
-								mvBcastCase[float64](c, alg, root, n, seed),
-								mvBcastCase[complex128](c, alg, root, n, seed),
-								mvBcastCase[uint8](c, alg, root, n, seed),
+								bcastCase[int32](c, alg, root, n, seed),
+								bcastCase[float64](c, alg, root, n, seed),
+								bcastCase[complex128](c, alg, root, n, seed),
+								bcastCase[uint8](c, alg, root, n, seed),
 							); err != nil {
 								return err
 							}
 						}
 					}
-				}
-				return nil
+					return nil
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 // TestIbcast starts broadcasts from every root at once and waits for them
@@ -65,13 +55,13 @@ func TestBcast(t *testing.T) {
 func TestIbcast(t *testing.T) {
 	for _, p := range []int{1, 3, 4} {
 		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			mvRun(t, p, func(c *comm.Comm) error {
+			onRanks(t, p, func(c *comm.Comm) error {
 				bufs := make([][]float64, p)
 				reqs := make([]*comm.Request, p)
 				for root := range p {
-					bufs[root] = mvGarbage[float64](1000)
+					bufs[root] = garbage[float64](1000)
 					if c.Rank() == root {
-						mvFill(bufs[root], 7, root)
+						fillInput(bufs[root], 7, root)
 					}
 					req, err := Ibcast(c, bufs[root], root)
 					if err != nil {
@@ -83,7 +73,7 @@ func TestIbcast(t *testing.T) {
 					return err
 				}
 				for root := range p {
-					if err := mvEqual("ibcast", bufs[root], mvInput[float64](1000, 7, root)); err != nil {
+					if err := sameElems("ibcast", bufs[root], inputOf[float64](1000, 7, root)); err != nil {
 						return err
 					}
 				}
@@ -97,10 +87,10 @@ func TestIbcast(t *testing.T) {
 	}
 }
 
-func TestBcastDecide(t *testing.T) {
-	require.Equal(t, "binomial", bcastDecide(4, 1<<20))
-	require.Equal(t, "binomial", bcastDecide(16, bcastShortBytes))
-	require.Equal(t, "scatter_allgather", bcastDecide(16, bcastShortBytes+1))
-	require.Equal(t, "scatter_ring", bcastDecide(16, bcastLongBytes+1))
-	require.Equal(t, "scatter_ring", bcastDecide(12, bcastShortBytes+1))
+func TestChooseBcast(t *testing.T) {
+	require.Equal(t, "binomial", chooseBcast(4, 1<<20))
+	require.Equal(t, "binomial", chooseBcast(16, bcastShortBytes))
+	require.Equal(t, "scatter_allgather", chooseBcast(16, bcastShortBytes+1))
+	require.Equal(t, "scatter_ring", chooseBcast(16, bcastLongBytes+1))
+	require.Equal(t, "scatter_ring", chooseBcast(12, bcastShortBytes+1))
 }

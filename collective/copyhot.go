@@ -8,13 +8,9 @@ import "unsafe"
 // for copies of 1 MiB and more (runtime/memmove_amd64.s), so that the
 // destination of one large copy lands in memory rather than in cache and
 // its next reader pays a miss on every line. Copied in pieces below that
-// threshold, the destination stays in cache. Measured on the 2-core EPYC
-// VM (1 MiB L2 per core, 32 MiB L3): copying 1 MiB and then reading it
-// took 65 µs whole and 34 µs in 256 KiB pieces (go test -bench, 2 runs
-// each); the local copy of the own block in an allgather of 1 MiB on 2
-// ranks took 52–76 µs whole and 25–28 µs in pieces (spmdbench, timed
-// inside the call). Every collective at 1 MiB had jumped 2–4× from
-// 512 KiB before (allreduce on 2 ranks: 102 → 370 µs), Open MPI's 1.4×.
+// threshold, the destination stays in cache: a copy followed by a read
+// gets faster, and every collective's time no longer jumps from 512 KiB to
+// 1 MiB (bench/results/2026-11-21-coll-shm-tuned/decisions.md).
 //
 // Beyond hotCopyMax (half the L3) the destination would not stay in cache
 // anyway, and the non-temporal copy saves reading the destination's lines

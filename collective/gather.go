@@ -20,8 +20,8 @@ func init() {
 // A first guess, to be tuned with spmd's benchmarks.
 const gatherLongBytes = 512 << 10
 
-// gatherDecide picks Gather's algorithm for p ranks and a total of bytes.
-func gatherDecide(p, bytes int) string {
+// chooseGather picks Gather's algorithm for p ranks and a total of bytes.
+func chooseGather(p, bytes int) string {
 	if p > 2 && bytes <= gatherLongBytes {
 		return "binomial"
 	}
@@ -45,46 +45,41 @@ func gatherDecide(p, bytes int) string {
 // before any message; lengths that differ between ranks, as comm.ErrTruncate
 // or ErrMismatch where noticed; point-to-point errors.
 func Gather[T comm.Scalar](c *comm.Comm, send, recv []T, root int) error {
-	return gather(c, send, recv, root, "")
-}
-
-func gather[T comm.Scalar](c *comm.Comm, send, recv []T, root int, alg string) error {
-	cc, tag, err := moveStart("gather", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "gather"); err != nil {
 		return err
 	}
-	if err := moveCheckRoot("gather", cc, root); err != nil {
+	if err := x.checkRoot(root); err != nil {
 		return err
 	}
-	p, me := cc.Size(), cc.Rank()
+	p, me := x.size, x.rank
 	inPlace := me == root && send == nil
 	n := len(send)
-	if inPlace {
-		if len(recv)%p != 0 {
-			return fmt.Errorf("collective: gather: in place, len(recv) = %d is not a multiple of %d ranks: %w", len(recv), p, comm.ErrArg)
+	if me == root {
+		var err error
+		if n, err = x.checkBlocks("recv", len(recv), n, inPlace); err != nil {
+			return err
 		}
-		n = len(recv) / p
 	}
-	if me == root && len(recv) < p*n {
-		return fmt.Errorf("collective: gather: len(recv) = %d < %d ranks × %d: %w", len(recv), p, n, comm.ErrArg)
-	}
-	alg, err = moveChoose(cc, "gather", alg, func() string { return gatherDecide(p, p*n*comm.SizeOf[T]()) })
+	alg, err := x.forced("gather")
 	if err != nil {
 		return err
 	}
-	var errs moveErrs
-	off := moveEqualOffsets(p, n)
+	if alg == "" {
+		alg = chooseGather(p, p*n*comm.SizeOf[T]())
+	}
+	off := equalOffsets(p, n)
 	switch {
 	case p == 1:
 		if !inPlace {
 			copyHot(recv, send)
 		}
 	case alg == "binomial":
-		gatherBinomial(cc, send, recv, off, off, root, tag, inPlace, &errs)
+		gatherBinomial(&x, send, recv, off, off, root, 0, inPlace)
 	default:
-		gatherLinearRoot(cc, send, recv, off, root, tag, inPlace, &errs)
+		gatherLinearRoot(&x, send, recv, off, root, 0, inPlace)
 	}
-	return moveWrap("gather", errs.err)
+	return x.done(alg, nil)
 }
 
 // Gatherv is Gather with blocks of different lengths (MPI_Gatherv): rank i
@@ -105,36 +100,30 @@ func gather[T comm.Scalar](c *comm.Comm, send, recv []T, root int, alg string) e
 // reported after the call has run so that the others are not left
 // waiting).
 func Gatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, root int) error {
-	return gatherv(c, send, recv, counts, root, "")
-}
-
-func gatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, root int, alg string) error {
-	cc, tag, err := moveStart("gatherv", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "gatherv"); err != nil {
 		return err
 	}
-	if err := moveCheckRoot("gatherv", cc, root); err != nil {
+	if err := x.checkRoot(root); err != nil {
 		return err
 	}
-	p, me := cc.Size(), cc.Rank()
+	p, me := x.size, x.rank
 	inPlace := me == root && send == nil
 	if me == root {
-		sum, err := moveCheckCounts("gatherv", "counts", counts, p)
-		if err != nil {
+		if err := x.checkCountedBlocks("recv", len(recv), counts); err != nil {
 			return err
 		}
-		if len(recv) < sum {
-			return fmt.Errorf("collective: gatherv: len(recv) = %d < %d counted: %w", len(recv), sum, comm.ErrArg)
-		}
 	}
-	alg, err = moveChoose(cc, "gather", alg, func() string { return "linear" })
+	alg, err := x.forced("gather")
 	if err != nil {
 		return err
 	}
-	var errs moveErrs
+	if alg == "" {
+		alg = "linear"
+	}
 	if me == root && !inPlace && len(send) != counts[root] {
 		// Reported after the call has run, so that no rank waits for ever.
-		errs.keep(fmt.Errorf("root sends %d elements, counts[%d] = %d: %w", len(send), root, counts[root], comm.ErrArg))
+		x.keep(fmt.Errorf("root sends %d elements, counts[%d] = %d: %w", len(send), root, counts[root], comm.ErrArg))
 		send = send[:min(len(send), counts[root])]
 	}
 	switch {
@@ -143,28 +132,28 @@ func gatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, root int
 			copyHot(recv, send)
 		}
 	case alg == "binomial":
-		gathervBinomial(cc, send, recv, counts, root, tag, inPlace, &errs)
+		gathervBinomial(&x, send, recv, counts, root, 0, inPlace)
 	default:
 		var off []int
 		if me == root {
-			off = moveOffsets(counts)
+			off = blockOffsets(counts)
 		}
-		gatherLinearRoot(cc, send, recv, off, root, tag, inPlace, &errs)
+		gatherLinearRoot(&x, send, recv, off, root, 0, inPlace)
 	}
-	return moveWrap("gatherv", errs.err)
+	return x.done(alg, nil)
 }
 
 // gatherLinearRoot runs gatherLinear on real ranks: the root places its
 // own block, then collects the others into recv laid out by off (read at
 // the root only).
-func gatherLinearRoot[T comm.Scalar](cc *comm.Comm, send, recv []T, off []int, root, tag int, inPlace bool, errs *moveErrs) {
-	me := cc.Rank()
+func gatherLinearRoot[T comm.Scalar](x *call, send, recv []T, off []int, root, role int, inPlace bool) {
+	me := x.rank
 	if me != root {
-		gatherLinear(cc, send, nil, me, root, 0, tag, errs)
+		gatherLinear(x, send, nil, me, root, 0, role)
 		return
 	}
 	if !inPlace {
 		copyHot(recv[off[root]:off[root+1]], send)
 	}
-	gatherLinear(cc, recv, off, me, root, 0, tag, errs)
+	gatherLinear(x, recv, off, me, root, 0, role)
 }

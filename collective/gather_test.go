@@ -8,87 +8,86 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-// mvGatherCase gathers n elements from every rank to root; inPlace makes
+// gatherCase gathers n elements from every rank to root; inPlace makes
 // the root pass a nil send with its block already in recv.
-func mvGatherCase[T comm.Scalar](c *comm.Comm, alg string, root, n, seed int, inPlace bool) error {
+func gatherCase[T comm.Scalar](c *comm.Comm, alg string, root, n, seed int, inPlace bool) error {
 	p, me := c.Size(), c.Rank()
-	send := mvInput[T](n, seed, me)
+	send := inputOf[T](n, seed, me)
 	var recv, want []T
 	if me == root {
-		recv = mvGarbage[T](p * n)
+		recv = garbage[T](p * n)
 		for r := range p {
-			want = append(want, mvInput[T](n, seed, r)...)
+			want = append(want, inputOf[T](n, seed, r)...)
 		}
 		if inPlace {
 			copy(recv[me*n:], send)
 			send = nil
 		}
 	}
-	if err := gather(c, send, recv, root, alg); err != nil {
+	if err := Gather(forcing(c, "gather", alg), send, recv, root); err != nil {
 		return err
 	}
 	if me != root {
 		return nil
 	}
-	return mvEqual(fmt.Sprintf("gather %s %T root %d n %d in place %v", alg, recv, root, n, inPlace), recv, want)
+	return sameElems(fmt.Sprintf("gather %s %T root %d n %d in place %v", alg, recv, root, n, inPlace), recv, want)
 }
 
-// mvGathervCase gathers uneven blocks (some empty) to root.
-func mvGathervCase[T comm.Scalar](c *comm.Comm, alg string, root, n, seed int, inPlace bool) error {
+// gathervCase gathers uneven blocks (some empty) to root.
+func gathervCase[T comm.Scalar](c *comm.Comm, alg string, root, n, seed int, inPlace bool) error {
 	p, me := c.Size(), c.Rank()
-	counts := mvUneven(p, n, seed)
-	send := mvInput[T](counts[me], seed, me)
+	counts := unevenCounts(p, n, seed)
+	send := inputOf[T](counts[me], seed, me)
 	var recv, want []T
 	var rootCounts []int
 	if me == root {
 		rootCounts = counts
-		off := moveOffsets(counts)
-		recv = mvGarbage[T](off[p])
+		off := blockOffsets(counts)
+		recv = garbage[T](off[p])
 		for r := range p {
-			want = append(want, mvInput[T](counts[r], seed, r)...)
+			want = append(want, inputOf[T](counts[r], seed, r)...)
 		}
 		if inPlace {
 			copy(recv[off[me]:], send)
 			send = nil
 		}
 	}
-	if err := gatherv(c, send, recv, rootCounts, root, alg); err != nil {
+	if err := Gatherv(forcing(c, "gather", alg), send, recv, rootCounts, root); err != nil {
 		return err
 	}
 	if me != root {
 		return nil
 	}
-	return mvEqual(fmt.Sprintf("gatherv %s %T root %d counts %v in place %v", alg, recv, root, counts, inPlace), recv, want)
+	return sameElems(fmt.Sprintf("gatherv %s %T root %d counts %v in place %v", alg, recv, root, counts, inPlace), recv, want)
 }
 
-// TestGather checks Gather and Gatherv, every algorithm, on 1…8 ranks,
-// every root, several sizes and types, and in place.
+// TestGather checks Gather and Gatherv, every algorithm (a subtest each),
+// on 1…8 ranks, every root, several sizes and types, and in place.
 func TestGather(t *testing.T) {
-	algs := mvAlgs(t, "gather")
-	for p := 1; p <= 8; p++ {
-		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			mvRun(t, p, func(c *comm.Comm) error {
-				seed := 0
-				for _, alg := range algs {
+	eachAlgorithm(t, algorithmsOf(t, "gather"), func(t *testing.T, alg string) {
+		for p := 1; p <= 8; p++ {
+			t.Run(fmt.Sprintf("p=%d", p), func(t *testing.T) {
+				onRanks(t, p, func(c *comm.Comm) error {
+					seed := 0
 					for root := range p {
-						for _, n := range mvSizes {
+						for _, n := range testSizes {
 							seed++
 							if err := errors.Join(
-								mvGatherCase[int32](c, alg, root, n, seed, false),
-								mvGatherCase[float64](c, alg, root, n, seed, false),
-								mvGatherCase[complex128](c, alg, root, n, seed, true),
-								mvGatherCase[uint8](c, alg, root, n, seed, false),
-								mvGathervCase[int32](c, alg, root, n, seed, false),
-								mvGathervCase[float64](c, alg, root, n, seed, true),
-								mvGathervCase[uint8](c, alg, root, n, seed+1, false),
+								gatherCase[int32](c, alg, root, n, seed, false),
+								gatherCase[float64](c, alg, root, n, seed, false),
+								gatherCase[complex128](c, alg, root, n, seed, true),
+								gatherCase[uint8](c, alg, root, n, seed, false),
+								gathervCase[int32](c, alg, root, n, seed, false),
+								gathervCase[float64](c, alg, root, n, seed, true),
+								gathervCase[uint8](c, alg, root, n, seed+1, false),
 							); err != nil {
 								return err
 							}
 						}
 					}
-				}
-				return nil
+					return nil
+				})
 			})
-		})
-	}
+		}
+	})
 }

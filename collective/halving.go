@@ -74,7 +74,7 @@ func span[T any](acc []T, b vecBlocks, w window) []T {
 // reduceScatter runs h's steps over acc (the whole vector), receiving into
 // tmp (as long as the largest half window), and returns the window this
 // rank ends with: its blocks of acc then hold the reduction over all ranks.
-func (x *rcall[T]) reduceScatter(h *halving, acc, tmp []T, b vecBlocks) (window, error) {
+func (x *reduction[T]) reduceScatter(h *halving, acc, tmp []T, b vecBlocks) (window, error) {
 	w := window{0, h.pof}
 	for s := range h.steps {
 		mask := h.mask(s)
@@ -89,7 +89,7 @@ func (x *rcall[T]) reduceScatter(h *halving, acc, tmp []T, b vecBlocks) (window,
 		kept := span(acc, b, keep)
 		in := tmp[:len(kept)]
 		own := x.mine(acc) // the send buffer in the first step of an Allreduce
-		if err := x.sendrecv(span(own, b, give), partner, in, partner, kCore); err != nil {
+		if err := x.sendrecv(span(own, b, give), partner, in, partner, roleCore); err != nil {
 			return w, err
 		}
 		if err := x.combineInto(kept, span(own, b, keep), in, lower); err != nil {
@@ -103,12 +103,12 @@ func (x *rcall[T]) reduceScatter(h *halving, acc, tmp []T, b vecBlocks) (window,
 
 // allgather undoes reduceScatter's steps (w is the window it returned):
 // afterwards every rank holds all of acc.
-func (x *rcall[T]) allgather(h *halving, acc []T, b vecBlocks, w window) error {
+func (x *reduction[T]) allgather(h *halving, acc []T, b vecBlocks, w window) error {
 	for s := h.steps - 1; s >= 0; s-- {
 		parent := h.levels[s]
 		sib := sibling(parent, w)
 		partner := oldRank(h.nr^h.mask(s), h.rem)
-		if err := x.sendrecv(span(acc, b, w), partner, span(acc, b, sib), partner, kGather); err != nil {
+		if err := x.sendrecv(span(acc, b, w), partner, span(acc, b, sib), partner, roleGather); err != nil {
 			return err
 		}
 		w = parent
@@ -119,15 +119,15 @@ func (x *rcall[T]) allgather(h *halving, acc []T, b vecBlocks, w window) error {
 // gather undoes reduceScatter's steps towards new rank root only: at each
 // step the ranks on the far side of the step's bit send their windows and
 // drop out, so that root ends with all of acc.
-func (x *rcall[T]) gather(h *halving, acc []T, b vecBlocks, w window, root int) error {
+func (x *reduction[T]) gather(h *halving, acc []T, b vecBlocks, w window, root int) error {
 	for s := h.steps - 1; s >= 0; s-- {
 		mask := h.mask(s)
 		parent := h.levels[s]
 		partner := oldRank(h.nr^mask, h.rem)
 		if (h.nr^root)&mask != 0 {
-			return x.send(span(acc, b, w), partner, kGather)
+			return x.send(span(acc, b, w), partner, roleGather)
 		}
-		if err := x.recv(span(acc, b, sibling(parent, w)), partner, kGather); err != nil {
+		if err := x.recv(span(acc, b, sibling(parent, w)), partner, roleGather); err != nil {
 			return err
 		}
 		w = parent

@@ -10,10 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var rdAllOps = []Op{Sum, Prod, Min, Max, Land, Lor, Lxor, Band, Bor, Bxor}
+var allOps = []Op{Sum, Prod, Min, Max, Land, Lor, Lxor, Band, Bor, Bxor}
 
-// rdScalarInt is the reference of a predefined op on one integer pair.
-func rdScalarInt[I intElem](op Op, a, b I) I {
+// scalarInt is the reference of a predefined op on one integer pair.
+func scalarInt[I intElem](op Op, a, b I) I {
 	bit := func(v bool) I {
 		if v {
 			return 1
@@ -43,19 +43,19 @@ func rdScalarInt[I intElem](op Op, a, b I) I {
 	return a ^ b
 }
 
-// rdKernelInt checks every op on []I against the scalar reference, in both
+// kernelIntCase checks every op on []I against the scalar reference, in both
 // argument orders.
-func rdKernelInt[I intElem](t *testing.T) {
+func kernelIntCase[I intElem](t *testing.T) {
 	a := []I{0, 1, 2, 3, 5, 7, 0, 100, 127}
 	b := []I{0, 0, 3, 1, 6, 7, 9, 27, 1}
-	for _, op := range rdAllOps {
+	for _, op := range allOps {
 		got := append([]I(nil), a...)
 		require.NoError(t, checkOp[I](op))
 		require.NoError(t, reduceInto(op, got, b))
 		got2 := append([]I(nil), b...)
 		require.NoError(t, reduceLeftInto(op, a, got2, nil))
 		for i := range a {
-			want := rdScalarInt(op, a[i], b[i])
+			want := scalarInt(op, a[i], b[i])
 			assert.Equal(t, want, got[i], "%s %T[%d]", op, a[i], i)
 			assert.Equal(t, want, got2[i], "%s %T[%d] left", op, a[i], i)
 		}
@@ -64,7 +64,7 @@ func rdKernelInt[I intElem](t *testing.T) {
 
 type celsius float64 // a named type takes its underlying type's kernel
 
-func rdKernelFloat[F ~float32 | ~float64](t *testing.T) {
+func kernelFloatCase[F ~float32 | ~float64](t *testing.T) {
 	a := []F{1.5, -2, 0, F(math.Inf(1)), 3}
 	b := []F{2, -3, -0.5, 1, 3}
 	want := map[Op][]F{
@@ -73,7 +73,7 @@ func rdKernelFloat[F ~float32 | ~float64](t *testing.T) {
 		Min:  {1.5, -3, -0.5, 1, 3},
 		Max:  {2, -2, 0, F(math.Inf(1)), 3},
 	}
-	for _, op := range rdAllOps {
+	for _, op := range allOps {
 		got := append([]F(nil), a...)
 		err := reduceInto(op, got, b)
 		if want[op] == nil {
@@ -87,11 +87,11 @@ func rdKernelFloat[F ~float32 | ~float64](t *testing.T) {
 	}
 }
 
-func rdKernelComplex[C ~complex64 | ~complex128](t *testing.T) {
+func kernelComplexCase[C ~complex64 | ~complex128](t *testing.T) {
 	a := []C{1 + 2i, 0, -1i}
 	b := []C{3 - 1i, 5, 2i}
 	want := map[Op][]C{Sum: {4 + 1i, 5, 1i}, Prod: {5 + 5i, 0, 2}}
-	for _, op := range rdAllOps {
+	for _, op := range allOps {
 		got := append([]C(nil), a...)
 		err := reduceInto(op, got, b)
 		if want[op] == nil {
@@ -104,73 +104,74 @@ func rdKernelComplex[C ~complex64 | ~complex128](t *testing.T) {
 	}
 }
 
-// TestReduceIntoKinds runs the kernels of every Scalar kind, and a named
+// TestOpReduceIntoKinds runs the kernels of every Scalar kind, and a named
 // type, against scalar references.
-func TestReduceIntoKinds(t *testing.T) {
-	rdKernelInt[int](t)
-	rdKernelInt[int8](t)
-	rdKernelInt[int16](t)
-	rdKernelInt[int32](t)
-	rdKernelInt[int64](t)
-	rdKernelInt[uint](t)
-	rdKernelInt[uint8](t)
-	rdKernelInt[uint16](t)
-	rdKernelInt[uint32](t)
-	rdKernelInt[uint64](t)
-	rdKernelInt[uintptr](t)
-	rdKernelFloat[float32](t)
-	rdKernelFloat[float64](t)
-	rdKernelFloat[celsius](t)
-	rdKernelComplex[complex64](t)
-	rdKernelComplex[complex128](t)
+func TestOpReduceIntoKinds(t *testing.T) {
+	kernelIntCase[int](t)
+	kernelIntCase[int8](t)
+	kernelIntCase[int16](t)
+	kernelIntCase[int32](t)
+	kernelIntCase[int64](t)
+	kernelIntCase[uint](t)
+	kernelIntCase[uint8](t)
+	kernelIntCase[uint16](t)
+	kernelIntCase[uint32](t)
+	kernelIntCase[uint64](t)
+	kernelIntCase[uintptr](t)
+	kernelFloatCase[float32](t)
+	kernelFloatCase[float64](t)
+	kernelFloatCase[celsius](t)
+	kernelComplexCase[complex64](t)
+	kernelComplexCase[complex128](t)
 }
 
-// TestReduceIntoOrder pins the argument order down with a non-commutative
+// TestOpReduceIntoOrder pins the argument order down with a non-commutative
 // user op: reduceInto(inout, in) = inout ∘ in, reduceLeftInto(in, inout) =
 // in ∘ inout.
-func TestReduceIntoOrder(t *testing.T) {
+func TestOpReduceIntoOrder(t *testing.T) {
 	f, g := uint64(3)|5<<32, uint64(7)|11<<32 // x ↦ 3x+5, x ↦ 7x+11
-	fg := rdAffine(f, g)                      // x ↦ 7(3x+5)+11
-	require.NotEqual(t, fg, rdAffine(g, f))
+	fg := composeAffine(f, g)                 // x ↦ 7(3x+5)+11
+	require.NotEqual(t, fg, composeAffine(g, f))
 	inout := []uint64{f}
-	require.NoError(t, reduceInto(rdAffineOp, inout, []uint64{g}))
+	require.NoError(t, reduceInto(affineOp, inout, []uint64{g}))
 	assert.Equal(t, fg, inout[0])
 	inout = []uint64{g}
 	in := []uint64{f}
-	require.NoError(t, reduceLeftInto(rdAffineOp, in, inout, make([]uint64, 1)))
+	require.NoError(t, reduceLeftInto(affineOp, in, inout, make([]uint64, 1)))
 	assert.Equal(t, fg, inout[0])
 	assert.Equal(t, f, in[0], "in is left alone")
 
-	assert.False(t, rdAffineOp.Commutative())
-	assert.True(t, rdUserSumOp.Commutative())
+	assert.False(t, affineOp.Commutative())
+	assert.True(t, userSumOp.Commutative())
 	assert.True(t, Max.Commutative())
 	assert.False(t, Op{}.Commutative())
 	assert.Equal(t, "bxor", Bxor.String())
-	assert.Equal(t, "user", rdAffineOp.String())
+	assert.Equal(t, "user", affineOp.String())
 	assert.Equal(t, "invalid", Op{}.String())
-	assert.True(t, Sum == Sum && rdAffineOp == rdAffineOp && Sum != Prod, "Op is comparable")
+	sum, user := Sum, affineOp
+	assert.True(t, sum == Sum && user == affineOp && sum != Prod, "Op is comparable")
 
 	require.ErrorIs(t, reduceInto(Sum, make([]int, 2), make([]int, 3)), comm.ErrArg)
-	require.ErrorIs(t, reduceInto(rdAffineOp, make([]int64, 1), make([]int64, 1)), ErrOp)
-	require.ErrorIs(t, reduceLeftInto(rdAffineOp, make([]uint64, 2), make([]uint64, 2), nil), comm.ErrArg)
+	require.ErrorIs(t, reduceInto(affineOp, make([]int64, 1), make([]int64, 1)), ErrOp)
+	require.ErrorIs(t, reduceLeftInto(affineOp, make([]uint64, 2), make([]uint64, 2), nil), comm.ErrArg)
 	require.ErrorIs(t, checkOp[float64](NewOp[float64](nil, false)), ErrOp)
 }
 
 func BenchmarkReduceInto(b *testing.B) {
-	b.Run("float64/sum", rdBenchKernel[float64](Sum))
-	b.Run("float64/max", rdBenchKernel[float64](Max))
-	b.Run("float32/sum", rdBenchKernel[float32](Sum))
-	b.Run("int32/sum", rdBenchKernel[int32](Sum))
-	b.Run("int64/band", rdBenchKernel[int64](Band))
-	b.Run("complex128/prod", rdBenchKernel[complex128](Prod))
-	b.Run("float64/user-sum", rdBenchKernel[float64](NewOp(func(inout, in []float64) {
+	b.Run("float64/sum", benchKernel[float64](Sum))
+	b.Run("float64/max", benchKernel[float64](Max))
+	b.Run("float32/sum", benchKernel[float32](Sum))
+	b.Run("int32/sum", benchKernel[int32](Sum))
+	b.Run("int64/band", benchKernel[int64](Band))
+	b.Run("complex128/prod", benchKernel[complex128](Prod))
+	b.Run("float64/user-sum", benchKernel[float64](NewOp(func(inout, in []float64) {
 		for i := range inout {
 			inout[i] += in[i]
 		}
 	}, true)))
 }
 
-func rdBenchKernel[T comm.Scalar](op Op) func(b *testing.B) {
+func benchKernel[T comm.Scalar](op Op) func(b *testing.B) {
 	return func(b *testing.B) {
 		for _, n := range []int{1, 1024, 1 << 20} {
 			b.Run(fmt.Sprint(n), func(b *testing.B) {

@@ -46,7 +46,7 @@ func chooseReduce(bytes, count, p int) string {
 // every rank with an error wrapping comm.ErrRank, before any message.
 // Other errors as for Allreduce.
 func Reduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, root int) error {
-	var x rcall[T]
+	var x reduction[T]
 	alg, err := x.start(c, op, "reduce")
 	if err != nil {
 		return err
@@ -79,5 +79,5 @@ func Reduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, root int) error 
 	default:
 		err = x.reduceLinear(send, recv, root)
 	}
-	return x.done("reduce", alg, err)
+	return x.done(alg, err)
 }

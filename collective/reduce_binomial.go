@@ -11,7 +11,7 @@ package collective
 //
 // Cost: ⌈lg p⌉·(α + nβ + nγ) on the critical path. Best for short vectors.
 
-func (x *rcall[T]) reduceBinomial(send, recv []T, root int) error {
+func (x *reduction[T]) reduceBinomial(send, recv []T, root int) error {
 	p, n := x.size, len(send)
 	vroot := root
 	if !x.op.Commutative() {
@@ -23,7 +23,7 @@ func (x *rcall[T]) reduceBinomial(send, recv []T, root int) error {
 	var tmp []T
 	for mask := 1; mask < p; mask <<= 1 {
 		if vr&mask != 0 {
-			if err := x.send(acc, (vr-mask+vroot)%p, kCore); err != nil {
+			if err := x.send(acc, (vr-mask+vroot)%p, roleCore); err != nil {
 				return err
 			}
 			break
@@ -37,7 +37,7 @@ func (x *rcall[T]) reduceBinomial(send, recv []T, root int) error {
 			owned = true
 			tmp = x.scratch(n)
 		}
-		if err := x.recv(tmp, (src+vroot)%p, kCore); err != nil {
+		if err := x.recv(tmp, (src+vroot)%p, roleCore); err != nil {
 			return err
 		}
 		if err := x.right(acc, tmp); err != nil {
@@ -51,16 +51,16 @@ func (x *rcall[T]) reduceBinomial(send, recv []T, root int) error {
 		}
 		return nil
 	case x.rank == vroot:
-		return x.send(acc, root, kExtra)
+		return x.send(acc, root, roleExtra)
 	case x.rank == root:
-		return x.recv(recv, vroot, kExtra)
+		return x.recv(recv, vroot, roleExtra)
 	}
 	return nil
 }
 
 // own returns a writable copy of send to reduce into: recv at the root
 // (send itself when in place), scratch elsewhere.
-func (x *rcall[T]) own(send, recv []T) []T {
+func (x *reduction[T]) own(send, recv []T) []T {
 	dst := recv
 	if dst == nil {
 		dst = x.scratch(len(send))

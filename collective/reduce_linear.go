@@ -5,9 +5,9 @@ package collective
 // Cost: (p−1)(α + nβ + nγ), all at the root. Kept as the reference the
 // others are tested against.
 
-func (x *rcall[T]) reduceLinear(send, recv []T, root int) error {
+func (x *reduction[T]) reduceLinear(send, recv []T, root int) error {
 	if x.rank != root {
-		return x.send(send, root, kCore)
+		return x.send(send, root, roleCore)
 	}
 	n := len(send)
 	if same, _ := aliasing(send, recv); same && root != 0 {
@@ -16,7 +16,7 @@ func (x *rcall[T]) reduceLinear(send, recv []T, root int) error {
 	}
 	if root == 0 {
 		x.own(send, recv)
-	} else if err := x.recv(recv, 0, kCore); err != nil {
+	} else if err := x.recv(recv, 0, roleCore); err != nil {
 		return err
 	}
 	tmp := x.scratch(n)
@@ -24,7 +24,7 @@ func (x *rcall[T]) reduceLinear(send, recv []T, root int) error {
 		in := send
 		if r != root {
 			in = tmp
-			if err := x.recv(tmp, r, kCore); err != nil {
+			if err := x.recv(tmp, r, roleCore); err != nil {
 				return err
 			}
 		}

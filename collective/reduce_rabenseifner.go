@@ -11,7 +11,7 @@ package collective
 // Cost, p a power of two: 2 lg p·α + 2n(p−1)/p·β + n(p−1)/p·γ, against the
 // binomial tree's lg p·(α + nβ + nγ): better for long vectors from p = 4.
 
-func (x *rcall[T]) reduceRabenseifner(send, recv []T, root int) error {
+func (x *reduction[T]) reduceRabenseifner(send, recv []T, root int) error {
 	pof := floorPow2(x.size)
 	rem := x.size - pof
 	acc := send // ranks that sit the fold out only send it
@@ -42,9 +42,9 @@ func (x *rcall[T]) reduceRabenseifner(send, recv []T, root int) error {
 	case stand == root:
 		return nil
 	case x.rank == stand:
-		return x.send(acc, root, kExtra)
+		return x.send(acc, root, roleExtra)
 	case x.rank == root:
-		return x.recv(recv, stand, kExtra)
+		return x.recv(recv, stand, roleExtra)
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ func chooseReduceScatter(bytes int, commutative bool) string {
 // pairwise with a non-commutative op gives way to halving). Errors as for
 // Allreduce.
 func ReduceScatter[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, op Op) error {
-	var x rcall[T]
+	var x reduction[T]
 	alg, err := x.start(c, op, "reduce_scatter")
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func ReduceScatter[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, op
 // whole vector (p blocks) in recv, whose first block receives the result;
 // or, equivalently, recv = send[:len(send)/p]. SPMD_COLL_REDUCE_SCATTER_BLOCK forces the algorithm.
 func ReduceScatterBlock[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
-	var x rcall[T]
+	var x reduction[T]
 	alg, err := x.start(c, op, "reduce_scatter_block")
 	if err != nil {
 		return err
@@ -109,7 +109,7 @@ func ReduceScatterBlock[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) erro
 	return x.reduceScatterRun("reduce_scatter_block", alg, send, recv, counts)
 }
 
-func (x *rcall[T]) reduceScatterRun(name, alg string, send, recv []T, counts []int) error {
+func (x *reduction[T]) reduceScatterRun(name, alg string, send, recv []T, counts []int) error {
 	n := len(send)
 	if alg == "" || (alg == reduceScatterPairwise && !x.op.Commutative()) {
 		alg = chooseReduceScatter(n*comm.SizeOf[T](), x.op.Commutative())
@@ -129,16 +129,13 @@ func (x *rcall[T]) reduceScatterRun(name, alg string, send, recv []T, counts []i
 	default:
 		err = x.reduceScatterPairwise(send, recv, disp)
 	}
-	return x.done(name, alg, err)
+	return x.done(alg, err)
 }
 
 // ints returns n zeroed ints of scratch, given back by done.
-func (x *rcall[T]) ints(n int) []int {
+func (x *reduction[T]) ints(n int) []int {
 	b := x.st.get(wordsFor[int](n))
 	clear(b)
-	if x.nheld < len(x.held) {
-		x.held[x.nheld] = b
-		x.nheld++
-	}
+	x.hold(b)
 	return typed[int](b, n)
 }

@@ -19,7 +19,7 @@ import "math/bits"
 // Cost: lg p'·α + n(p'−1)/p'·(β+γ), plus 2α + nβ + nγ + n/p·β for the fold
 // when p is not a power of two.
 
-func (x *rcall[T]) reduceScatterHalving(send, recv []T, counts, disp []int) error {
+func (x *reduction[T]) reduceScatterHalving(send, recv []T, counts, disp []int) error {
 	p, n := x.size, len(send)
 	pof := floorPow2(p)
 	rem := p - pof
@@ -33,7 +33,7 @@ func (x *rcall[T]) reduceScatterHalving(send, recv []T, counts, disp []int) erro
 		return err
 	}
 	if nr < 0 {
-		return x.recv(recv, x.rank+1, kUnfold)
+		return x.recv(recv, x.rank+1, roleUnfold)
 	}
 
 	// core(i) is where new rank i's block starts in the natural layout.
@@ -73,7 +73,7 @@ func (x *rcall[T]) reduceScatterHalving(send, recv []T, counts, disp []int) erro
 	mine := span(acc, b, w)
 	if nr < rem { // the first counts[rank−1] elements belong to rank−1
 		k := min(counts[x.rank-1], len(mine))
-		if err := x.send(mine[:k], x.rank-1, kUnfold); err != nil {
+		if err := x.send(mine[:k], x.rank-1, roleUnfold); err != nil {
 			return err
 		}
 		mine = mine[k:]

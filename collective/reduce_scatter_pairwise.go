@@ -9,7 +9,7 @@ package collective
 // Cost: (p−1)α + n(p−1)/p·β + n(p−1)/p·γ: optimal bandwidth, no fold,
 // more rounds than halving. Best for long vectors.
 
-func (x *rcall[T]) reduceScatterPairwise(send, recv []T, disp []int) error {
+func (x *reduction[T]) reduceScatterPairwise(send, recv []T, disp []int) error {
 	p, r := x.size, x.rank
 	if same, _ := aliasing(send, recv); same {
 		// recv overwrites the start of send, which others still need.
@@ -21,7 +21,7 @@ func (x *rcall[T]) reduceScatterPairwise(send, recv []T, disp []int) error {
 	tmp := x.scratch(len(recv))
 	for i := 1; i < p; i++ {
 		dst, src := (r+i)%p, (r-i+p)%p
-		if err := x.sendrecv(send[disp[dst]:disp[dst+1]], dst, tmp, src, kCore); err != nil {
+		if err := x.sendrecv(send[disp[dst]:disp[dst+1]], dst, tmp, src, roleCore); err != nil {
 			return err
 		}
 		if err := x.right(recv, tmp); err != nil {

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// rdReduceScatter checks ReduceScatter (uneven counts, some zero) or
+// reduceScatterCase checks ReduceScatter (uneven counts, some zero) or
 // ReduceScatterBlock (n elements per rank) on []T.
-type rdReduceScatter[T comm.Scalar] struct {
+type reduceScatterCase[T comm.Scalar] struct {
 	alg     string
 	block   bool
 	inPlace bool
@@ -21,8 +21,8 @@ type rdReduceScatter[T comm.Scalar] struct {
 	nilSend bool // in place by a nil send, the whole vector in recv
 }
 
-// rdCounts cuts n into p counts, some of them zero, the same on every rank.
-func rdCounts(n, p int, seed uint64) []int {
+// countsFor cuts n into p counts, some of them zero, the same on every rank.
+func countsFor(n, p int, seed uint64) []int {
 	rng := rand.New(rand.NewPCG(seed, 77))
 	counts := make([]int, p)
 	for range n {
@@ -35,9 +35,9 @@ func rdCounts(n, p int, seed uint64) []int {
 	return counts
 }
 
-func (k rdReduceScatter[T]) run(c *comm.Comm, n int, seed uint64) error {
+func (k reduceScatterCase[T]) run(c *comm.Comm, n int, seed uint64) error {
 	p, r := c.Size(), c.Rank()
-	counts := rdCounts(n, p, seed)
+	counts := countsFor(n, p, seed)
 	if k.block {
 		for i := range counts {
 			counts[i] = n
@@ -50,12 +50,12 @@ func (k rdReduceScatter[T]) run(c *comm.Comm, n int, seed uint64) error {
 		}
 		total += k
 	}
-	for _, o := range rdOpsFor[T]() {
+	for _, o := range opsFor[T]() {
 		if k.only != "" && o.name != k.only {
 			continue
 		}
 		what := fmt.Sprintf("reduce_scatter[%s] block=%v %s []%T counts=%v p=%d rank %d in-place=%v", k.alg, k.block, o.name, *new(T), counts, p, r, k.inPlace)
-		send := rdInput[T](seed, r, total, o.name)
+		send := reductionInput[T](seed, r, total, o.name)
 		recv := make([]T, counts[r])
 		arg := send
 		switch {
@@ -74,68 +74,68 @@ func (k rdReduceScatter[T]) run(c *comm.Comm, n int, seed uint64) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		want, tol := rdReference[T](seed, total, o.name, 0, p)
-		if err := rdNear(what, recv, want[off:off+counts[r]], tol[off:off+counts[r]]); err != nil {
+		want, tol := serialReference[T](seed, total, o.name, 0, p)
+		if err := near(what, recv, want[off:off+counts[r]], tol[off:off+counts[r]]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func rdReduceScatterTypes(alg string, block, inPlace bool) []rdTyped {
-	return []rdTyped{
-		rdReduceScatter[int32]{alg: alg, block: block, inPlace: inPlace},
-		rdReduceScatter[int64]{alg: alg, block: block, inPlace: inPlace},
-		rdReduceScatter[uint8]{alg: alg, block: block, inPlace: inPlace},
-		rdReduceScatter[uint64]{alg: alg, block: block, inPlace: inPlace},
-		rdReduceScatter[float32]{alg: alg, block: block, inPlace: inPlace},
-		rdReduceScatter[float64]{alg: alg, block: block, inPlace: inPlace},
-		rdReduceScatter[complex128]{alg: alg, block: block, inPlace: inPlace},
+func reduceScatterCases(alg string, block, inPlace bool) []typedCase {
+	return []typedCase{
+		reduceScatterCase[int32]{alg: alg, block: block, inPlace: inPlace},
+		reduceScatterCase[int64]{alg: alg, block: block, inPlace: inPlace},
+		reduceScatterCase[uint8]{alg: alg, block: block, inPlace: inPlace},
+		reduceScatterCase[uint64]{alg: alg, block: block, inPlace: inPlace},
+		reduceScatterCase[float32]{alg: alg, block: block, inPlace: inPlace},
+		reduceScatterCase[float64]{alg: alg, block: block, inPlace: inPlace},
+		reduceScatterCase[complex128]{alg: alg, block: block, inPlace: inPlace},
 	}
 }
 
-// TestReduceScatter covers ReduceScatter and ReduceScatterBlock with every
-// algorithm, 1–8 ranks, every tested type and operation, in place too.
-func TestReduceScatter(t *testing.T) {
-	rdEachRanks(t, rdRanks, func(c *comm.Comm) error {
-		for _, block := range []bool{false, true} {
-			op := "reduce_scatter"
-			if block {
-				op = "reduce_scatter_block"
-			}
-			for _, alg := range append([]string{""}, rdAlgs(t, op)...) {
-				setOverride(c, op, alg)
-				for i, n := range rdSizes {
-					if err := rdEach(c, n, uint64(400+i), rdReduceScatterTypes(alg, block, false)...); err != nil {
-						return err
-					}
-				}
-				if err := rdEach(c, 7, 8, rdReduceScatterTypes(alg, block, true)...); err != nil {
-					return err
-				}
-				if err := rdEach(c, 100, 9, rdReduceScatter[float64]{alg: alg, block: block, inPlace: true, nilSend: true}, rdReduceScatter[uint64]{alg: alg, block: block, inPlace: true, nilSend: true}); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-}
-
-// TestReduceScatterLarge: a million elements on 6 ranks (skipped with
+// TestReduceScatter covers ReduceScatter with every algorithm and the
+// default choice (a subtest each), 1–8 ranks, every tested type and
+// operation, in place too; and a million elements on 6 ranks (skipped with
 // -short).
-func TestReduceScatterLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large vectors")
+func TestReduceScatter(t *testing.T) {
+	testReduceScatter(t, false)
+}
+
+// TestReduceScatterBlock is TestReduceScatter for ReduceScatterBlock.
+func TestReduceScatterBlock(t *testing.T) {
+	testReduceScatter(t, true)
+}
+
+func testReduceScatter(t *testing.T, block bool) {
+	op := "reduce_scatter"
+	if block {
+		op = "reduce_scatter_block"
 	}
-	rdRun(t, 6, func(c *comm.Comm) error {
-		for _, alg := range rdAlgs(t, "reduce_scatter") {
-			setOverride(c, "reduce_scatter", alg)
-			if err := rdEach(c, 1_000_000, 13, rdReduceScatter[float32]{alg: alg, only: "sum"}); err != nil {
+	eachAlgorithm(t, append([]string{""}, algorithmsOf(t, op)...), func(t *testing.T, alg string) {
+		onEachRankCount(t, testRanks, func(c *comm.Comm) error {
+			setOverride(c, op, alg)
+			for i, n := range testSizes {
+				if err := eachCase(c, n, uint64(400+i), reduceScatterCases(alg, block, false)...); err != nil {
+					return err
+				}
+			}
+			if err := eachCase(c, 7, 8, reduceScatterCases(alg, block, true)...); err != nil {
 				return err
 			}
+			return eachCase(c, 100, 9, reduceScatterCase[float64]{alg: alg, block: block, inPlace: true, nilSend: true}, reduceScatterCase[uint64]{alg: alg, block: block, inPlace: true, nilSend: true})
+		})
+		if alg != "" && !block {
+			t.Run("large/p=6", func(t *testing.T) {
+				if testing.Short() {
+					t.Skip("large vectors")
+				}
+				onRanks(t, 6, func(c *comm.Comm) error {
+					setOverride(c, op, alg)
+					return eachCase(c, 1_000_000, 13, reduceScatterCase[float32]{alg: alg, only: "sum"})
+				})
+			})
 		}
-		return nil
 	})
 }
 
@@ -145,9 +145,9 @@ func TestChooseReduceScatter(t *testing.T) {
 	assert.Equal(t, reduceScatterHalving, chooseReduceScatter(1<<20, false))
 }
 
-func TestReduceScatterArgErrors(t *testing.T) {
+func TestBadArgsReduceScatter(t *testing.T) {
 	require.ErrorIs(t, ReduceScatterBlock(nil, []int{1}, []int{0}, Sum), comm.ErrComm)
-	rdRun(t, 3, func(c *comm.Comm) error {
+	onRanks(t, 3, func(c *comm.Comm) error {
 		buf := make([]int, 9)
 		checks := []error{
 			ReduceScatter(c, make([]int, 6), make([]int, 2), []int{2, 2}, Sum),

@@ -37,7 +37,7 @@ func scan[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, exclusive bool) er
 	if exclusive {
 		name = "exscan"
 	}
-	var x rcall[T]
+	var x reduction[T]
 	alg, err := x.start(c, op, name)
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func scan[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, exclusive bool) er
 	default:
 		err = x.scanLinear(send, recv, exclusive)
 	}
-	return x.done(name, alg, err)
+	return x.done(alg, err)
 }
 
 // scanRecursiveDoubling: in step k rank r exchanges with r xor 2^k (when
@@ -66,7 +66,7 @@ func scan[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, exclusive bool) er
 // ranks 0 … r (or 0 … r−1, exclusive), in rank order.
 //
 // Cost: ⌈lg p⌉·(α + nβ) + up to 2n⌈lg p⌉·γ.
-func (x *rcall[T]) scanRecursiveDoubling(send, recv []T, exclusive bool) error {
+func (x *reduction[T]) scanRecursiveDoubling(send, recv []T, exclusive bool) error {
 	n := len(send)
 	partial := x.scratch(n)
 	copyHot(partial, send)
@@ -82,7 +82,7 @@ func (x *rcall[T]) scanRecursiveDoubling(send, recv []T, exclusive bool) error {
 		if peer >= x.size {
 			continue
 		}
-		if err := x.sendrecv(partial, peer, tmp, peer, kCore); err != nil {
+		if err := x.sendrecv(partial, peer, tmp, peer, roleCore); err != nil {
 			return err
 		}
 		if peer > x.rank {
@@ -107,12 +107,12 @@ func (x *rcall[T]) scanRecursiveDoubling(send, recv []T, exclusive bool) error {
 // scanLinear is the reference: a chain in which rank r receives the
 // reduction over ranks 0 … r−1 from r−1, combines its own vector and passes
 // the result to r+1. Cost: (p−1)·(α + nβ + nγ).
-func (x *rcall[T]) scanLinear(send, recv []T, exclusive bool) error {
+func (x *reduction[T]) scanLinear(send, recv []T, exclusive bool) error {
 	n := len(send)
 	var prefix []T // ranks 0 … r−1
 	if x.rank > 0 {
 		prefix = x.scratch(n)
-		if err := x.recv(prefix, x.rank-1, kCore); err != nil {
+		if err := x.recv(prefix, x.rank-1, roleCore); err != nil {
 			return err
 		}
 	}
@@ -127,7 +127,7 @@ func (x *rcall[T]) scanLinear(send, recv []T, exclusive bool) error {
 					return err
 				}
 			}
-			if err := x.send(out, x.rank+1, kCore); err != nil {
+			if err := x.send(out, x.rank+1, roleCore); err != nil {
 				return err
 			}
 		}
@@ -147,5 +147,5 @@ func (x *rcall[T]) scanLinear(send, recv []T, exclusive bool) error {
 	if last {
 		return nil
 	}
-	return x.send(recv, x.rank+1, kCore)
+	return x.send(recv, x.rank+1, roleCore)
 }

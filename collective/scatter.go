@@ -18,8 +18,8 @@ func init() {
 // benchmarks.
 const scatterLongBytes = 512 << 10
 
-// scatterDecide picks Scatter's algorithm for p ranks and a total of bytes.
-func scatterDecide(p, bytes int) string {
+// chooseScatter picks Scatter's algorithm for p ranks and a total of bytes.
+func chooseScatter(p, bytes int) string {
 	if p > 2 && bytes <= scatterLongBytes {
 		return "binomial"
 	}
@@ -43,46 +43,41 @@ func scatterDecide(p, bytes int) string {
 // before any message; lengths that differ between ranks, as comm.ErrTruncate
 // or ErrMismatch where noticed; point-to-point errors.
 func Scatter[T comm.Scalar](c *comm.Comm, send, recv []T, root int) error {
-	return scatter(c, send, recv, root, "")
-}
-
-func scatter[T comm.Scalar](c *comm.Comm, send, recv []T, root int, alg string) error {
-	cc, tag, err := moveStart("scatter", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "scatter"); err != nil {
 		return err
 	}
-	if err := moveCheckRoot("scatter", cc, root); err != nil {
+	if err := x.checkRoot(root); err != nil {
 		return err
 	}
-	p, me := cc.Size(), cc.Rank()
+	p, me := x.size, x.rank
 	inPlace := me == root && recv == nil
 	n := len(recv)
-	if inPlace {
-		if len(send)%p != 0 {
-			return fmt.Errorf("collective: scatter: in place, len(send) = %d is not a multiple of %d ranks: %w", len(send), p, comm.ErrArg)
+	if me == root {
+		var err error
+		if n, err = x.checkBlocks("send", len(send), n, inPlace); err != nil {
+			return err
 		}
-		n = len(send) / p
 	}
-	if me == root && len(send) < p*n {
-		return fmt.Errorf("collective: scatter: len(send) = %d < %d ranks × %d: %w", len(send), p, n, comm.ErrArg)
-	}
-	alg, err = moveChoose(cc, "scatter", alg, func() string { return scatterDecide(p, p*n*comm.SizeOf[T]()) })
+	alg, err := x.forced("scatter")
 	if err != nil {
 		return err
 	}
-	var errs moveErrs
-	off := moveEqualOffsets(p, n)
+	if alg == "" {
+		alg = chooseScatter(p, p*n*comm.SizeOf[T]())
+	}
+	off := equalOffsets(p, n)
 	switch {
 	case p == 1:
 		if !inPlace {
 			copyHot(recv, send)
 		}
 	case alg == "binomial":
-		scatterBinomial(cc, send, recv, off, off, root, tag, inPlace, &errs)
+		scatterBinomial(&x, send, recv, off, off, root, 0, inPlace)
 	default:
-		scatterLinearRoot(cc, send, recv, off, root, tag, inPlace, &errs)
+		scatterLinearRoot(&x, send, recv, off, root, 0, inPlace)
 	}
-	return moveWrap("scatter", errs.err)
+	return x.done(alg, nil)
 }
 
 // Scatterv is Scatter with blocks of different lengths (MPI_Scatterv): rank
@@ -102,36 +97,30 @@ func scatter[T comm.Scalar](c *comm.Comm, send, recv []T, root int, alg string) 
 // reported after the call has run so that the others are not left
 // waiting).
 func Scatterv[T comm.Scalar](c *comm.Comm, send []T, counts []int, recv []T, root int) error {
-	return scatterv(c, send, counts, recv, root, "")
-}
-
-func scatterv[T comm.Scalar](c *comm.Comm, send []T, counts []int, recv []T, root int, alg string) error {
-	cc, tag, err := moveStart("scatterv", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "scatterv"); err != nil {
 		return err
 	}
-	if err := moveCheckRoot("scatterv", cc, root); err != nil {
+	if err := x.checkRoot(root); err != nil {
 		return err
 	}
-	p, me := cc.Size(), cc.Rank()
+	p, me := x.size, x.rank
 	inPlace := me == root && recv == nil
 	if me == root {
-		sum, err := moveCheckCounts("scatterv", "counts", counts, p)
-		if err != nil {
+		if err := x.checkCountedBlocks("send", len(send), counts); err != nil {
 			return err
 		}
-		if len(send) < sum {
-			return fmt.Errorf("collective: scatterv: len(send) = %d < %d counted: %w", len(send), sum, comm.ErrArg)
-		}
 	}
-	alg, err = moveChoose(cc, "scatter", alg, func() string { return "linear" })
+	alg, err := x.forced("scatter")
 	if err != nil {
 		return err
 	}
-	var errs moveErrs
+	if alg == "" {
+		alg = "linear"
+	}
 	if me == root && !inPlace && len(recv) != counts[root] {
 		// Reported after the call has run, so that no rank waits for ever.
-		errs.keep(fmt.Errorf("root receives %d elements, counts[%d] = %d: %w", len(recv), root, counts[root], comm.ErrArg))
+		x.keep(fmt.Errorf("root receives %d elements, counts[%d] = %d: %w", len(recv), root, counts[root], comm.ErrArg))
 	}
 	switch {
 	case p == 1:
@@ -139,25 +128,25 @@ func scatterv[T comm.Scalar](c *comm.Comm, send []T, counts []int, recv []T, roo
 			copyHot(recv, send)
 		}
 	case alg == "binomial":
-		scattervBinomial(cc, send, recv, counts, root, tag, inPlace, &errs)
+		scattervBinomial(&x, send, recv, counts, root, 0, inPlace)
 	default:
 		var off []int
 		if me == root {
-			off = moveOffsets(counts)
+			off = blockOffsets(counts)
 		}
-		scatterLinearRoot(cc, send, recv, off, root, tag, inPlace, &errs)
+		scatterLinearRoot(&x, send, recv, off, root, 0, inPlace)
 	}
-	return moveWrap("scatterv", errs.err)
+	return x.done(alg, nil)
 }
 
 // scatterLinearRoot runs scatterLinear on real ranks, the root keeping its
 // own block (unless in place).
-func scatterLinearRoot[T comm.Scalar](cc *comm.Comm, send, recv []T, off []int, root, tag int, inPlace bool, errs *moveErrs) {
-	if cc.Rank() != root {
-		scatterLinear(cc, recv, nil, root, tag, errs)
+func scatterLinearRoot[T comm.Scalar](x *call, send, recv []T, off []int, root, role int, inPlace bool) {
+	if x.rank != root {
+		scatterLinear(x, recv, nil, root, role)
 		return
 	}
-	scatterLinear(cc, send, off, root, tag, errs)
+	scatterLinear(x, send, off, root, role)
 	if !inPlace {
 		copyHot(recv, send[off[root]:off[root+1]])
 	}

@@ -7,8 +7,8 @@ import (
 
 // Keyval names a kind of value that a package caches on communicators, as
 // MPI_Comm_create_keyval does: package collective keeps its per-communicator
-// state this way. Values live as long as the communicator; Dup and Split do
-// not copy them.
+// state this way. Values live until the communicator is freed (Free) or
+// unreachable; Dup and Split do not copy them.
 type Keyval struct{ id int }
 
 var keyvals struct {
@@ -66,4 +66,11 @@ func (c *Comm) AttrOrInit(k *Keyval, init func() any) any {
 	vals[k.id] = init()
 	c.attrs.vals.Store(&vals)
 	return vals[k.id]
+}
+
+// clear drops every cached value (Free).
+func (a *attrs) clear() {
+	a.mu.Lock()
+	a.vals.Store(nil)
+	a.mu.Unlock()
 }

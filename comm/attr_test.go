@@ -9,6 +9,7 @@ import (
 
 	"github.com/spmd-go/spmd/comm"
 	"github.com/spmd-go/spmd/comm/commtest"
+	"github.com/spmd-go/spmd/internal/commhook"
 )
 
 // TestAttributes: values cached under different keys stay apart, belong
@@ -29,7 +30,7 @@ func TestAttributes(t *testing.T) {
 		}
 		assert.Equal(t, "two", c.AttrOrInit(k2, func() any { return "two" }))
 		assert.Same(t, got[0].(*int), c.Attr(k1).(*int))
-		assert.Nil(t, c.Collective().Attr(k1))
+		assert.Nil(t, commhook.CollectiveView(c).Attr(k1))
 		d, err := c.Dup()
 		require.NoError(t, err)
 		assert.Nil(t, d.Attr(k1))

@@ -12,7 +12,7 @@ import (
 var benchSizes = []int{8, 1 << 10, 64 << 10, 256 << 10, 1 << 20, 16 << 20}
 
 // benchTransports are the transports the benchmarks run over.
-var benchTransports = []string{"tcp", "shm"}
+var benchTransports = []comm.Transport{comm.TransportTCP, comm.TransportShm}
 
 func sizeName(n int) string {
 	switch {
@@ -32,12 +32,12 @@ func sizeName(n int) string {
 func BenchmarkPingPong(b *testing.B) {
 	for _, tr := range benchTransports {
 		for _, size := range benchSizes {
-			b.Run(tr+"/"+sizeName(size), func(b *testing.B) { benchPingPong(b, tr, size) })
+			b.Run(string(tr)+"/"+sizeName(size), func(b *testing.B) { benchPingPong(b, tr, size) })
 		}
 	}
 }
 
-func benchPingPong(b *testing.B, transport string, size int) {
+func benchPingPong(b *testing.B, transport comm.Transport, size int) {
 	b.ReportAllocs()
 	b.SetBytes(int64(size))
 	err := commtest.Run(2, func(c *comm.Comm) error {
@@ -87,12 +87,12 @@ func pingPong(c *comm.Comm, buf []byte, other int) error {
 func BenchmarkBandwidth(b *testing.B) {
 	for _, tr := range benchTransports {
 		for _, size := range benchSizes[2:] {
-			b.Run(tr+"/"+sizeName(size), func(b *testing.B) { benchBandwidth(b, tr, size) })
+			b.Run(string(tr)+"/"+sizeName(size), func(b *testing.B) { benchBandwidth(b, tr, size) })
 		}
 	}
 }
 
-func benchBandwidth(b *testing.B, transport string, size int) {
+func benchBandwidth(b *testing.B, transport comm.Transport, size int) {
 	const window = 64
 	b.SetBytes(int64(size) * window)
 	err := commtest.Run(2, func(c *comm.Comm) error {

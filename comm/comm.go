@@ -3,6 +3,9 @@ package comm
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
+
+	"github.com/spmd-go/spmd/internal/commhook"
 )
 
 // ProcNull as a source or destination makes the operation a no-op that
@@ -13,7 +16,8 @@ const ProcNull = -2
 
 // Comm is a communicator: a group of ranks and a private context in which
 // their messages match. The world communicator comes from Init; Split and Dup
-// make others. A nil *Comm is the null communicator (Split with Undefined).
+// make others, and Free releases those. A nil *Comm is the null
+// communicator (Split with Undefined).
 type Comm struct {
 	w     *world
 	ctx   uint32 // point-to-point context; ctx+1 is the collective context
@@ -21,8 +25,12 @@ type Comm struct {
 	group []int // communicator rank → world rank
 	coll  *Comm
 	attrs attrs         // values cached by packages above (Attr)
+	freed atomic.Bool   // Free has begun: no operation may start
 	cart  *cartTopology // nil unless made by CartCreate, CartSub or Dup of one
 }
+
+// worldContext is the world communicator's context id; it is never freed.
+const worldContext = 0
 
 // newComm makes a communicator on context id (and id+1 for collectives).
 func (w *world) newComm(id uint32, group []int, rank int) *Comm {
@@ -58,15 +66,18 @@ func (c *Comm) WorldRank(r int) int {
 	return c.group[r]
 }
 
-// Collective returns the view of c on its private collective context: the
+// collective returns the view of c on its private collective context: the
 // same group and ranks, but traffic that never matches c's point-to-point
-// messages, even AnySource/AnyTag receives. Package collective runs on it.
-func (c *Comm) Collective() *Comm {
+// messages, even AnySource/AnyTag receives. Package collective runs on it;
+// it reaches this method through internal/commhook, so user code cannot.
+func (c *Comm) collective() *Comm {
 	if c == nil {
 		return nil
 	}
 	return c.coll
 }
+
+func init() { commhook.SetCollectiveView((*Comm).collective) }
 
 // String describes c for logs.
 func (c *Comm) String() string {
@@ -79,6 +90,9 @@ func (c *Comm) String() string {
 func (c *Comm) usable() error {
 	if c == nil || c.w == nil {
 		return fmt.Errorf("comm: nil communicator: %w", ErrComm)
+	}
+	if c.freed.Load() {
+		return fmt.Errorf("comm: freed communicator: %w", ErrComm)
 	}
 	if c.w.finalizing.Load() {
 		return fmt.Errorf("comm: %w", ErrFinalized)

@@ -18,19 +18,16 @@ type Config struct {
 	// ShmEagerLimit replaces EagerLimit between ranks on one host that can
 	// copy from each other's memory (SPMD_SHM_EAGER_LIMIT; default 4 KiB):
 	// above it one process_vm_readv copy beats two copies through the ring
-	// (bench/results: 8–64 KiB messages were 2–5× slower through the ring
-	// than 128 KiB ones by cross-memory attach).
+	// (chosen in commit fcb13f7; the tables since are in
+	// bench/results/2026-11-21-pt2pt-shm).
 	ShmEagerLimit int
 	// EagerWindow bounds the unexpected eager bytes one peer may have
 	// buffered at this rank (SPMD_EAGER_WINDOW, bytes; default 4 MiB);
 	// beyond it senders fall back to rendezvous until credit returns.
 	EagerWindow int
-	// Transport forces how peers are reached (SPMD_TRANSPORT): "auto" (the
-	// default: shared memory with ranks on this host, TCP with the others),
-	// "shm" (as auto, but failing to set up shared memory with a local peer
-	// is an error rather than a fall-back to TCP) or "tcp" (TCP with every
-	// peer). A rank always reaches itself through memory.
-	Transport string
+	// Transport forces how peers are reached (SPMD_TRANSPORT); the zero
+	// value means TransportAuto.
+	Transport Transport
 	// ShmRingSize is the size of each shared-memory ring in bytes, a power
 	// of two (SPMD_SHM_RING; default 256 KiB).
 	ShmRingSize int
@@ -60,6 +57,23 @@ type Config struct {
 	Exit func(code int)
 }
 
+// Transport names how a rank reaches its peers (Config.Transport,
+// SPMD_TRANSPORT). A rank always reaches itself through memory.
+type Transport string
+
+// Transports.
+const (
+	// TransportAuto, the default: shared memory with ranks on this host,
+	// TCP with the others.
+	TransportAuto Transport = "auto"
+	// TransportShm is TransportAuto, except that failing to set up shared
+	// memory with a peer on this host is an error rather than a fall-back
+	// to TCP.
+	TransportShm Transport = "shm"
+	// TransportTCP: TCP with every peer.
+	TransportTCP Transport = "tcp"
+)
+
 // Defaults.
 const (
 	DefaultEagerLimit     = 64 << 10
@@ -82,7 +96,7 @@ func ConfigFromEnv() (Config, error) {
 	if c.EagerWindow, err = envBytes("SPMD_EAGER_WINDOW"); err != nil {
 		return c, err
 	}
-	c.Transport = os.Getenv("SPMD_TRANSPORT")
+	c.Transport = Transport(os.Getenv("SPMD_TRANSPORT"))
 	c.Host = os.Getenv("SPMD_HOST")
 	switch v := os.Getenv("SPMD_SHM_CMA"); v {
 	case "", "on", "1":
@@ -137,8 +151,8 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch c.Transport {
 	case "":
-		c.Transport = "auto"
-	case "auto", "tcp", "shm":
+		c.Transport = TransportAuto
+	case TransportAuto, TransportTCP, TransportShm:
 	default:
 		return c, fmt.Errorf("comm: SPMD_TRANSPORT=%q: want auto, shm or tcp: %w", c.Transport, ErrArg)
 	}

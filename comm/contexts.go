@@ -1,6 +1,7 @@
 package comm
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -18,7 +19,7 @@ type contextTable struct {
 }
 
 func (t *contextTable) init() {
-	t.used = map[uint32]bool{0: true} // the world
+	t.used = map[uint32]bool{worldContext: true}
 }
 
 // reserve marks and returns the lowest free even id ≥ floor.
@@ -59,20 +60,35 @@ func (t *contextTable) release(id uint32) {
 const (
 	tagBarrier   = -2
 	tagAllgather = -3
+	tagFree      = -4
 )
 
 // agreeContext runs the id agreement over c's members. It is collective.
-func (c *Comm) agreeContext() (uint32, error) {
+// The first round also gathers vals from every member (Split's colors and
+// keys ride along, saving a round): gathered holds each member's vals in
+// rank order.
+func (c *Comm) agreeContext(vals ...int64) (id uint32, gathered []int64, err error) {
 	t := &c.w.ctxs
+	k := len(vals) + 1
 	floor := uint32(2)
-	for {
+	for first := true; ; first = false {
 		mine := t.reserve(floor)
-		props, err := c.coll.allgatherInt64(int64(mine))
+		props, err := c.coll.allgatherInt64(append(vals, int64(mine))...)
 		if err != nil {
 			t.release(mine)
-			return 0, err
+			return 0, nil, err
 		}
-		id := uint32(slices.Max(props))
+		if first {
+			gathered = make([]int64, 0, len(vals)*c.Size())
+			for r := range c.Size() {
+				gathered = append(gathered, props[r*k:r*k+len(vals)]...)
+			}
+		}
+		var top int64
+		for r := range c.Size() {
+			top = max(top, props[r*k+k-1])
+		}
+		id := uint32(top)
 		ok := t.claim(id, mine)
 		if mine != id {
 			t.release(mine)
@@ -86,10 +102,10 @@ func (c *Comm) agreeContext() (uint32, error) {
 			if ok {
 				t.release(id)
 			}
-			return 0, err
+			return 0, nil, err
 		}
 		if slices.Min(oks) == 1 {
-			return id, nil
+			return id, gathered, nil
 		}
 		if ok {
 			t.release(id)
@@ -99,8 +115,9 @@ func (c *Comm) agreeContext() (uint32, error) {
 }
 
 // Split partitions c by color: the ranks that pass the same color form a
-// new communicator, ordered by key and then by rank in c. Color Undefined
-// returns a nil communicator. Collective over c.
+// new communicator, ordered by key (any int) and then by rank in c. Color
+// Undefined returns a nil communicator. Collective over c. Free the new
+// communicator when done with it.
 func (c *Comm) Split(color, key int) (*Comm, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
@@ -108,11 +125,7 @@ func (c *Comm) Split(color, key int) (*Comm, error) {
 	if color < 0 && color != Undefined {
 		return nil, fmt.Errorf("comm: split color %d: must be ≥ 0 or Undefined: %w", color, ErrArg)
 	}
-	pairs, err := c.coll.allgatherInt64(int64(color), int64(key))
-	if err != nil {
-		return nil, fmt.Errorf("comm: split: %w", err)
-	}
-	id, err := c.agreeContext()
+	id, pairs, err := c.agreeContext(int64(color), int64(key))
 	if err != nil {
 		return nil, fmt.Errorf("comm: split: %w", err)
 	}
@@ -126,7 +139,7 @@ func (c *Comm) Split(color, key int) (*Comm, error) {
 			members = append(members, r)
 		}
 	}
-	slices.SortStableFunc(members, func(a, b int) int { return int(pairs[2*a+1] - pairs[2*b+1]) })
+	slices.SortStableFunc(members, func(a, b int) int { return cmp.Compare(pairs[2*a+1], pairs[2*b+1]) })
 	group := make([]int, len(members))
 	rank := -1
 	for i, r := range members {
@@ -141,11 +154,12 @@ func (c *Comm) Split(color, key int) (*Comm, error) {
 // Dup returns a communicator with c's group and ranks and a new context:
 // libraries dup the user's communicator so their traffic never matches the
 // user's. A Cartesian topology (CartCreate) is kept. Collective over c.
+// Free the new communicator when done with it.
 func (c *Comm) Dup() (*Comm, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
-	id, err := c.agreeContext()
+	id, _, err := c.agreeContext()
 	if err != nil {
 		return nil, fmt.Errorf("comm: dup: %w", err)
 	}

@@ -23,6 +23,9 @@ var (
 	ErrCanceled = errors.New("request cancelled")
 	// ErrComm: a nil communicator, or one this process does not belong to.
 	ErrComm = errors.New("invalid communicator")
+	// ErrPending: an operation was still pending on a communicator being
+	// freed (see Comm.Free).
+	ErrPending = errors.New("operation pending on a freed communicator")
 	// ErrArg: some other invalid argument.
 	ErrArg = errors.New("invalid argument")
 )

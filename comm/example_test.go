@@ -68,3 +68,27 @@ func ExampleComm_Split() {
 	}
 	// Output: world rank 3 is rank 1 of 2 among the odd ranks
 }
+
+// A communicator made in a loop is freed each time round, so that the
+// program holds no more state after many rounds than after one.
+func ExampleComm_Free() {
+	err := commtest.Run(2, func(c *comm.Comm) error {
+		for round := range 1000 {
+			pair, err := c.Split(0, round%2*c.Rank())
+			if err != nil {
+				return err
+			}
+			if err := pair.Free(); err != nil {
+				return err
+			}
+		}
+		if c.Rank() == 0 {
+			fmt.Println("1000 communicators made and freed")
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output: 1000 communicators made and freed
+}

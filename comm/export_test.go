@@ -20,7 +20,7 @@ func LinkKind(c *Comm, r int) string {
 		return "self"
 	case l.shm == nil:
 		return "tcp"
-	case l.shm.pull && l.shm.lets:
+	case l.shm.readsPeer && l.shm.peerReads:
 		return "shm+cma"
 	}
 	return "shm"
@@ -28,3 +28,15 @@ func LinkKind(c *Comm, r int) string {
 
 // GetPayload and PutPayload expose the unexpected-payload pool.
 var GetPayload, PutPayload = getPayload, putPayload
+
+// ContextID exposes a communicator's point-to-point context id.
+func ContextID(c *Comm) uint32 { return c.ctx }
+
+// ContextsHeld exposes how many context ids this rank has reserved and how
+// many contexts its matching engine holds state for.
+func ContextsHeld(c *Comm) (reserved, matching int) {
+	c.w.ctxs.mu.Lock()
+	reserved = len(c.w.ctxs.used)
+	c.w.ctxs.mu.Unlock()
+	return reserved, c.w.eng.Contexts()
+}

@@ -11,14 +11,20 @@ import (
 // finalizeWait bounds how long Finalize waits for peers to say goodbye.
 const finalizeWait = 10 * time.Second
 
-// Finalize ends this process's part in the job. It is collective over the
-// world: it waits until every rank has called it, so that no message still
-// in flight is lost, then closes every connection and tells the launcher.
-// Complete every request before calling it. Later calls return the first
-// call's result; every other operation then fails with ErrFinalized.
+// Finalize ends this process's part in the job (MPI_Finalize). Call it on
+// the world communicator, the one Init returned; on any other it returns an
+// error wrapping ErrComm and does nothing. It is collective over the world:
+// it waits until every rank has called it, so that no message still in
+// flight is lost, then closes every connection and tells the launcher.
+// Complete every request before calling it; communicators other than the
+// world need not be freed first. Later calls return the first call's
+// result; every other operation then fails with ErrFinalized.
 func (c *Comm) Finalize() error {
 	if c == nil || c.w == nil {
 		return fmt.Errorf("comm: finalize: nil communicator: %w", ErrComm)
+	}
+	if c.ctx != worldContext {
+		return fmt.Errorf("comm: finalize on %v: only the world communicator finalizes: %w", c, ErrComm)
 	}
 	w := c.w
 	w.finOnce.Do(func() { w.finErr = w.finalize() })
@@ -74,8 +80,8 @@ func (w *world) worldComm() *Comm {
 	for i := range group {
 		group[i] = i
 	}
-	c := &Comm{w: w, ctx: 0, rank: w.rank, group: group}
-	c.coll = &Comm{w: w, ctx: 1, rank: w.rank, group: group}
+	c := &Comm{w: w, ctx: worldContext, rank: w.rank, group: group}
+	c.coll = &Comm{w: w, ctx: worldContext + 1, rank: w.rank, group: group}
 	return c
 }
 

@@ -119,7 +119,7 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	for i := range group {
 		group[i] = i
 	}
-	return w.newComm(0, group, rank), nil
+	return w.newComm(worldContext, group, rank), nil
 }
 
 // pipeCloser ends the link of a rank to itself.

@@ -23,10 +23,11 @@ const resumeDelay = 200 * time.Microsecond
 // doubling from resumeDelay, while waiters keep polling its link on a host
 // with more ranks than cores. Each check wakes a thread, and there a
 // thread woken takes a core from a rank: with 4 ranks of 3 links each on 2
-// cores, checks every 200 µs made 60 wake-ups per millisecond, as many as
-// the collectives' own context switches. A waiter that gives up polling
-// hands over at once (handover), so the longer delay only postpones the
-// background progress of messages that arrive while nobody waits.
+// cores, checks every resumeDelay made as many wake-ups as the collectives'
+// own context switches (bench/results/2026-11-21-coll-shm-tuned). A waiter
+// that gives up polling hands over at once (handover), so the longer delay
+// only postpones the background progress of messages that arrive while
+// nobody waits.
 const resumeDelayOversub = 2 * time.Millisecond
 
 // readFrame reads and handles one frame. The caller holds rmu.
@@ -232,11 +233,12 @@ const pollBudget = 300 * time.Microsecond
 // hands the core to any rank that can use it — while sleeping costs a
 // chain of wake-ups (the peer's futex wake, this link's reader thread, then
 // the waiter), each a context switch that takes a core from a rank doing
-// work. Collective steps of a megabyte wait longer than 300 µs there: with
-// 300 µs, allgather of 1 MiB on 4 ranks on 2 cores took 775–1540 µs
-// (median 1214, 4 rounds), with 5 ms 653–693 µs (median 659; Open MPI,
-// which yields and never sleeps, 636–815). After it the waiter sleeps as
-// usual, so a rank blocked for long still gives its core away.
+// work. Collective steps of a megabyte wait longer than pollBudget there:
+// with pollBudget, allgather of 1 MiB on 4 ranks on 2 cores was slower and
+// far less steady than with this budget, which brought it to Open MPI's
+// (which yields and never sleeps; bench/results/2026-11-21-coll-shm-tuned).
+// After it the waiter sleeps as usual, so a rank blocked for long still
+// gives its core away.
 const oversubPollBudget = 5 * time.Millisecond
 
 // poll makes progress on the link(s) r depends on until r completes or the
@@ -276,19 +278,19 @@ func (r *Request) poll() bool {
 // process when they have no P of their own, and each Gosched is a trip
 // through Go's scheduler (global run queue lock, a clock read, often a
 // wake-up of an idle P): a message that lands meanwhile waits for it. A
-// pass over one link takes a few nanoseconds, so 256 passes still yield
-// every microsecond or two. One-way latency of 8-byte messages
-// (spmdbench latency, 5 rounds alternated, medians): 0.48 µs yielding
-// every 32 passes, 0.35 µs every 256, 0.33 µs every 4096.
+// pass over one link is cheap, so 256 passes still yield often. The
+// one-way latency of 8-byte messages fell as the passes between yields
+// rose from 32 to 256, and hardly at all beyond
+// (bench/results/2026-11-21-coll-shm-tuned).
 //
 // Oversubscribed, every pass spent polling is a pass the peer waited for
-// cannot run, and a switch between processes costs about 1.4 µs on the
-// 2-core EPYC VM (two processes pinned to one core, sched_yield in a loop),
-// so a waiter should step aside at once; Gosched, on the other hand, costs
-// a trip through Go's scheduler (its timer check reads the clock) and
-// rarely finds work. Barrier on 4 ranks (spmdbench barrier, 5 rounds
-// alternated, medians): 23.2 µs yielding every 32 passes with a Gosched
-// each time; 13.5 µs every 4 passes with a Gosched every 8th.
+// cannot run, and a switch between processes costs less than a round of
+// polling that finds nothing, so a waiter should step aside at once;
+// Gosched, on the other hand, costs a trip through Go's scheduler (its
+// timer check reads the clock) and rarely finds work. The barrier on 4
+// ranks on 2 cores was markedly faster yielding every 4 passes with a
+// Gosched every 8th yield than every 32 passes with a Gosched each time
+// (bench/results/2026-11-21-coll-shm-tuned).
 const (
 	pollPasses          = 256
 	oversubPollPasses   = 4

@@ -137,7 +137,7 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 	}
 	req.buf = buf
 	h := wire.Header{Kind: wire.RTS, Src: int32(c.rank), Context: ctx, Tag: int32(tag), Len: uint64(len(buf))}
-	if l.shm != nil && l.shm.lets {
+	if l.shm != nil && l.shm.peerReads {
 		h.Aux = uint64(shm.Addr(buf)) // the receiver may copy it straight from here
 	}
 	h.ID = w.rdv.addSend(req)
@@ -161,7 +161,7 @@ func (c *Comm) sendEager(ctx uint32, buf []byte, dest, tag int) (bool, error) {
 	if len(buf) > l.eager || !l.takeCredit(int64(len(buf))+messageOverhead) {
 		return false, nil
 	}
-	// Field by field, for the reason given in irecv (7 % here).
+	// Field by field, for the reason given in irecv.
 	var h wire.Header
 	h.Kind, h.Src, h.Context, h.Tag, h.Len = wire.Eager, int32(c.rank), ctx, int32(tag), uint64(len(buf))
 	return true, l.writeFrame(&h, buf)
@@ -181,7 +181,8 @@ func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
 	}
 	// Field by field: a composite literal is built on the stack and
 	// copied in 16-byte moves that straddle its narrower stores, and that
-	// failed store forwarding cost 6 % of a small Sendrecv (pprof).
+	// failed store forwarding stood out in profiles of a small Sendrecv
+	// (bench/results/2026-11-21-msg-path).
 	req.recv.Context, req.recv.Src, req.recv.Tag, req.recv.Owner = ctx, source, tag, req
 	out, m, err := w.eng.Post(&req.recv)
 	if err != nil {

@@ -86,3 +86,21 @@ func (rv *rendezvous) pending() (sends, recvs int) {
 	defer rv.mu.Unlock()
 	return len(rv.sends), len(rv.recvs)
 }
+
+// pendingOn counts open rendezvous operations on context ctx.
+func (rv *rendezvous) pendingOn(ctx uint32) int {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	n := 0
+	for _, r := range rv.sends {
+		if r.ctx == ctx {
+			n++
+		}
+	}
+	for _, g := range rv.recvs {
+		if g.req.recv.Context == ctx {
+			n++
+		}
+	}
+	return n
+}

@@ -156,14 +156,35 @@ func (r *Request) Cancel() error {
 }
 
 // WaitAll waits for every request and returns the errors of those that
-// failed, joined (nil entries are skipped).
+// failed, joined, each prefixed with its index (nil entries are skipped).
+// It discards the statuses, as MPI_Waitall with MPI_STATUSES_IGNORE does,
+// and allocates nothing when every request succeeds; WaitAllStatus keeps
+// them.
 func WaitAll(reqs ...*Request) error {
+	return waitAll(reqs, nil)
+}
+
+// WaitAllStatus is WaitAll that also returns the statuses (MPI_Waitall):
+// the i-th is reqs[i]'s, as Wait would return it, and zero for a nil
+// entry. The statuses are returned even when some requests failed: a
+// truncated receive's says how many bytes it stored.
+func WaitAllStatus(reqs ...*Request) ([]Status, error) {
+	sts := make([]Status, len(reqs))
+	return sts, waitAll(reqs, sts)
+}
+
+// waitAll waits for reqs, storing their statuses in sts unless it is nil.
+func waitAll(reqs []*Request, sts []Status) error {
 	var errs []error
 	for i, r := range reqs {
 		if r == nil {
 			continue
 		}
-		if _, err := r.Wait(); err != nil {
+		st, err := r.Wait()
+		if sts != nil {
+			sts[i] = st
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("request %d: %w", i, err))
 		}
 	}
@@ -221,8 +242,8 @@ var requestPool = sync.Pool{New: func() any { return new(Request) }}
 // getRequest returns a request for a blocking call: one of the world's
 // spares (a blocking call needs one, a Sendrecv with a large send two),
 // else one from requestPool. A spare costs one atomic swap; the pool's
-// Get and Put held 10 % of the samples of a small Sendrecv to self
-// (pprof), and the spares took it from 124 to 120 ns.
+// Get and Put stood out in profiles of a small Sendrecv to self, which
+// the spares made faster (bench/results/2026-11-21-msg-path).
 func (w *world) getRequest() *Request {
 	for i := range w.spare {
 		if w.spare[i].Load() != nil {

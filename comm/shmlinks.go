@@ -14,11 +14,16 @@ import (
 // shmEnds is a shared-memory link's view of its peer: the ring this rank
 // reads (in its own segment) and the ring it writes (in the peer's).
 type shmEnds struct {
-	rd   *shm.Reader
-	wr   *shm.Writer
-	pid  int  // the peer's process id
-	pull bool // this rank may copy from the peer's memory (process_vm_readv)
-	lets bool // the peer may copy from this rank's memory
+	rd  *shm.Reader
+	wr  *shm.Writer
+	pid int // the peer's process id
+	// readsPeer: this rank may copy from the peer's memory
+	// (process_vm_readv), so it answers the peer's RTS by pulling the
+	// message itself (wire.Pulled).
+	readsPeer bool
+	// peerReads: the peer may copy from this rank's memory, so this
+	// rank's RTS carries its buffer's address.
+	peerReads bool
 }
 
 // Per-peer shared-memory status that each rank publishes: whether it
@@ -52,7 +57,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 		}
 	}
 	w.oversubscribed = len(local) > hostCPUs()
-	if w.cfg.Transport == "tcp" || len(local) < 2 {
+	if w.cfg.Transport == TransportTCP || len(local) < 2 {
 		local = []int{w.rank}
 	}
 	prefix := shm.JobPrefix(cookie)
@@ -63,7 +68,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 		var err error
 		if seg, err = shm.Create(name(w.rank), len(local), w.cfg.ShmRingSize); err == nil {
 			created = "1"
-		} else if w.cfg.Transport == "shm" {
+		} else if w.cfg.Transport == TransportShm {
 			return nil, err
 		} else {
 			w.logf("comm: rank %d: no shared memory, using TCP on this host: %v", w.rank, err)
@@ -123,7 +128,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 			if peers[p] != nil {
 				peers[p].Close()
 			}
-			if w.cfg.Transport == "shm" {
+			if w.cfg.Transport == TransportShm {
 				errs = append(errs, fmt.Errorf("no shared memory with rank %d (SPMD_TRANSPORT=shm)", p))
 			}
 			continue
@@ -134,7 +139,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 			return nil, err
 		}
 		w.segments = append(w.segments, peers[p])
-		ends[p] = &shmEnds{rd: rd, wr: wr, pid: cards[p].pid, pull: status[i] == shmPull, lets: theirs[me] == shmPull}
+		ends[p] = &shmEnds{rd: rd, wr: wr, pid: cards[p].pid, readsPeer: status[i] == shmPull, peerReads: theirs[me] == shmPull}
 	}
 	return ends, errors.Join(errs...)
 }
@@ -146,7 +151,7 @@ func newShmLink(w *world, peer int, e *shmEnds, watch *net.TCPConn) *link {
 	l := newLink(w, peer, e.rd, e.wr, shmCloser{e, watch}, e.wr.Close)
 	l.shm = e
 	l.watch = watch
-	if e.lets {
+	if e.peerReads {
 		l.eager = w.cfg.ShmEagerLimit // the receiver copies larger ones straight from us
 	}
 	return l

@@ -8,41 +8,45 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Binding policies for Job.BindTo (spmdrun --bind-to).
+// Binding is a policy for placing a job's ranks on CPUs (Job.BindTo,
+// spmdrun --bind-to).
+type Binding string
+
+// The binding policies.
 const (
 	// BindAuto is BindCore on a host where the job's ranks outnumber the
 	// CPUs this launcher may use by a whole multiple, else BindNone: the
-	// default. Ranks that share cores evenly run better where they stay
-	// put (see BindCore). Ranks with cores to spare are left free, as each
-	// may run on its share of the cores (GOMAXPROCS) and the kernel places
-	// its threads there; so are ranks that would share cores unevenly (3
-	// on 2 CPUs): bound, two of them would get half a CPU each while the
-	// third had one to itself, and the kernel can move them.
-	BindAuto = "auto"
+	// default, which the empty Binding means too. Ranks that share cores
+	// evenly run better where they stay put (see BindCore). Ranks with
+	// cores to spare are left free, as each may run on its share of the
+	// cores (GOMAXPROCS) and the kernel places its threads there; so are
+	// ranks that would share cores unevenly (3 on 2 CPUs): bound, two of
+	// them would get half a CPU each while the third had one to itself,
+	// and the kernel can move them.
+	BindAuto Binding = "auto"
 	// BindNone leaves the ranks to the kernel's scheduler (as MPICH's
 	// Hydra does).
-	BindNone = "none"
+	BindNone Binding = "none"
 	// BindCore binds each rank to one CPU: the host's n-th local rank to
 	// the n-th CPU this launcher may use, and when ranks outnumber CPUs,
-	// blocks of consecutive ranks to each CPU (blockCPU). On an
-	// oversubscribed host that keeps the ranks that share a core where
-	// they are: unbound, a rank's polling goroutine moves between its OS
-	// threads and the kernel places them anew, and the barrier on 4 ranks
-	// on 2 cores took 6.8–7.3 µs in some runs and 8.3–9.0 in others;
-	// bound, 5.9–7.0 µs (bench/results/2026-11-21-msg-path).
-	BindCore = "core"
+	// blocks of consecutive ranks to each CPU (ranks 0 and 1 on the first
+	// of 2 CPUs, 2 and 3 on the second). On an oversubscribed host that
+	// keeps the ranks that share a core where they are: unbound, a rank's
+	// polling goroutine moves between its OS threads and the kernel places
+	// them anew, which makes an oversubscribed barrier's time vary from
+	// run to run; bound, it is steady and as fast as the best unbound runs
+	// (bench/results/2026-11-21-msg-path).
+	BindCore Binding = "core"
 )
 
 // ParseBinding checks a binding policy: "auto", "none", "core", or ""
 // (auto).
-func ParseBinding(s string) (string, error) {
-	switch s {
+func ParseBinding(s string) (Binding, error) {
+	switch b := Binding(s); b {
 	case "", BindAuto:
 		return BindAuto, nil
-	case BindNone:
-		return BindNone, nil
-	case BindCore:
-		return BindCore, nil
+	case BindNone, BindCore:
+		return b, nil
 	}
 	return "", fmt.Errorf("invalid binding %q: want auto, none or core", s)
 }
@@ -68,7 +72,7 @@ func allowedCPUs() ([]int, error) {
 // bindCPU returns the CPU that the local-th of nlocal ranks on this host
 // is bound to under policy, or -1 for none, and how many CPUs the launcher
 // may use.
-func bindCPU(policy string, local, nlocal int) (cpu, ncpus int, err error) {
+func bindCPU(policy Binding, local, nlocal int) (cpu, ncpus int, err error) {
 	if policy == BindNone {
 		return -1, 0, nil
 	}
@@ -88,9 +92,9 @@ func bindCPU(policy string, local, nlocal int) (cpu, ncpus int, err error) {
 // CPUs, 2 and 3 on the second). Blocks rather than a round robin because
 // the collectives pair ranks whose numbers differ in their low bits: the
 // last step of a binomial broadcast sends to every odd rank, which a
-// round robin puts all on one CPU of two — a 1 MiB broadcast on 4 ranks
-// on 2 CPUs took 708–745 µs so (its pulls queued on one CPU), 215–245 µs
-// unbound.
+// round robin puts all on one CPU of two, where their copies queue; a
+// large broadcast so bound ran slower than unbound, in blocks not
+// (bench/results/2026-11-21-coll-small-bind).
 func blockCPU(local, nlocal, ncpus int) int {
 	if nlocal <= ncpus {
 		return local

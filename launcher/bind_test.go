@@ -29,3 +29,17 @@ func TestBlockCPU(t *testing.T) {
 		assert.Equal(t, c.want, got, "%d ranks on %d CPUs", c.nlocal, c.ncpus)
 	}
 }
+
+// TestParseBinding: the three policies and the empty default are
+// accepted as their constants; anything else is an error naming it.
+func TestParseBinding(t *testing.T) {
+	for in, want := range map[string]Binding{"": BindAuto, "auto": BindAuto, "none": BindNone, "core": BindCore} {
+		got, err := ParseBinding(in)
+		assert.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"socket", "Core", " core", "numa"} {
+		_, err := ParseBinding(in)
+		assert.ErrorContains(t, err, "invalid binding", in)
+	}
+}

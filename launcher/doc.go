@@ -1,31 +1,63 @@
 // Package launcher starts and supervises SPMD jobs: N copies of one program,
-// the ranks, wired up through a PMI-1 server (package launcher/pmi) the way
-// MPICH's Hydra does it.
+// the ranks, wired up through a PMI-1 server the way MPICH's Hydra does it.
+// The command launcher/cmd/spmdrun is a thin front end to it.
 //
-// A [Job] describes one run and [Job.Run] executes it on this host. Its
-// Mapping (package launcher/sched reads hostfiles and batch allocations and
-// places ranks on hosts) decides which ranks share a node: what the ranks
-// read in PMI_process_mapping and their local-rank variables. Ranks on
-// other hosts need per-node proxies, which do not exist yet. Run
+// # Jobs
 //
-//   - starts every rank in its own process group, with the PMI socket on
+// A [Job] describes one run and [Job.Run] executes it. Its Mapping (package
+// launcher/sched reads hostfiles and batch allocations and places ranks on
+// hosts) decides which ranks share a node: what the ranks read in
+// PMI_process_mapping and their local-rank variables. Run starts the ranks
+// of this host itself and those of every other host through a per-node
+// [Proxy] (see below). For every rank it
+//
+//   - starts the rank in its own process group, with the PMI socket on
 //     file descriptor 3 and PMI_FD, PMI_RANK, PMI_SIZE, SPMD_LOCAL_RANK,
-//     SPMD_LOCAL_SIZE, MPI_LOCALRANKID, MPI_LOCALNRANKS and SPMD_JOBID in its
-//     environment, and asks the kernel to kill it if the launcher dies;
-//   - forwards the ranks' standard output and error, optionally as whole lines
+//     SPMD_LOCAL_SIZE, MPI_LOCALRANKID, MPI_LOCALNRANKS, SPMD_JOBID and
+//     SPMD_COOKIE in its environment, and asks the kernel to kill it if its
+//     parent (the launcher, or the proxy) dies;
+//   - binds it to a CPU or not, as Job.BindTo's [Binding] says;
+//   - forwards its standard output and error, optionally as whole lines
 //     tagged with the rank ("[2] ..."), or into one directory per rank
-//     (Job.OutputDir), and the launcher's standard input to rank 0;
-//   - ends the job at the first failure: a rank that exits non-zero, is killed
-//     by a signal, calls PMI abort, or exits after closing its PMI connection
-//     without finalize; a time limit; a signal to the launcher. The others get
-//     SIGTERM, then SIGKILL after a grace period, and Run waits for all of
-//     them before it returns.
+//     (Job.OutputDir), and the launcher's standard input to rank 0.
 //
-// Run reports the first failure in one line on the job's standard error and
-// returns the exit code an mpirun-like command should exit with: the failing
-// rank's code, 128+n for a rank (or the launcher) ended by signal n, the abort
-// code, [ExitTimeout] for a time limit and [ExitCannotRun] when the program
-// cannot be started. The command launcher/cmd/spmdrun is a thin front end.
+// # Failures and exit codes
+//
+// The first failure ends the job: a rank that exits non-zero, is killed by
+// a signal, calls PMI abort, or exits after closing its PMI connection
+// without finalize; a lost host; a time limit; a signal to the launcher.
+// The others get SIGTERM, then SIGKILL after a grace period, and Run waits
+// for all of them before it returns.
+//
+// When one rank dies its peers often fail within milliseconds, and their
+// exits may be seen first. Run therefore holds the first rank failure back
+// for a moment and then names the one that best explains the others: a
+// rank's abort before its own exit, a rank that did not report a lost peer
+// (spmd ranks report the peers they see die) before one that did, then the
+// earliest observed.
+//
+// Run reports that failure in one line on the job's standard error (a
+// [Failure], whose [FailureKind] says what happened) and returns the exit
+// code an mpirun-like command should exit with: the failing rank's code,
+// 128+n for a rank (or the launcher) ended by signal n, the abort code,
+// [ExitTimeout] for a time limit, [ExitHostLost] for a lost host and
+// [ExitCannotRun] when the program cannot be started.
+//
+// # Many hosts: proxies
+//
+// For every host of the mapping that is not this one (see [IsLocalHost]),
+// Run starts `spmdrun --proxy` there through a [RemoteLauncher]: ssh by
+// default ([SSH]), one srun for all the hosts of a Slurm job, pbs_tmrsh or
+// pbsdsh inside PBS, or none at all when the nodes start their proxies
+// themselves (an HTCondor parallel job's `spmdrun --join`). Each proxy
+// connects back over TCP, both ends prove the job's cookie, and the proxy
+// receives its host's part of the job, forks those ranks, serves their PMI
+// itself (relaying each barrier to the root once per host with its ranks'
+// puts), streams their output back, and reports their exits; the root
+// signals them through it. A proxy whose root goes away ends its ranks; a
+// proxy that goes away loses its host, which fails the job.
+//
+// # Hang diagnostics
 //
 // Ranks that use package comm put a business card ("spmd-card-<rank>")
 // into the PMI key-value space and answer SIGUSR1 by putting a report of the
@@ -34,6 +66,8 @@
 // writes a table of them, one row per blocked operation and at least one
 // per rank, after its notice line; Job.Status asks for the same table
 // without ending the job. Only ranks with a card are ever sent SIGUSR1.
+//
+// # Output
 //
 // Output forwarding is available on its own: [Sink] serialises writes from
 // many streams onto one writer and [LineWriter] turns a byte stream into whole,

@@ -21,13 +21,13 @@ const (
 	ExitInternal = 1
 )
 
-// Kind says what ended a job early.
-type Kind int
+// FailureKind says what ended a job early.
+type FailureKind int
 
 // The kinds of [Failure].
 const (
 	// RankExited: a rank exited with a non-zero code.
-	RankExited Kind = iota + 1
+	RankExited FailureKind = iota + 1
 	// RankSignaled: a rank was killed by a signal.
 	RankSignaled
 	// RankAborted: a rank sent PMI abort.
@@ -55,7 +55,7 @@ const (
 // Failure is the first cause that ended a job early. [Job.Run] returns it as
 // its error, with Code equal to the exit code it returns.
 type Failure struct {
-	Kind    Kind
+	Kind    FailureKind
 	Rank    int            // the rank concerned, or -1
 	Pid     int            // the rank's process id, or 0
 	Host    string         // the rank's host, in a job that spans hosts

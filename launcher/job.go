@@ -52,8 +52,9 @@ type Job struct {
 	Dir string
 	// BindTo binds the ranks to CPUs: BindAuto ("", the default: bound
 	// when a host's ranks are a multiple of its CPUs), BindNone or
-	// BindCore. Proxies apply it to the ranks on their hosts.
-	BindTo string
+	// BindCore; Run rejects any other value. Proxies apply it to the ranks
+	// on their hosts.
+	BindTo Binding
 	// TagOutput prefixes every line of output with "[rank] ". Lines are
 	// written whole; a final unterminated line is written, with a newline,
 	// when the rank's stream ends. Without TagOutput output is passed through
@@ -186,7 +187,7 @@ func (j *Job) validate() error {
 	case j.Timeout < 0:
 		return fmt.Errorf("negative timeout %v", j.Timeout)
 	}
-	if _, err := ParseBinding(j.BindTo); err != nil {
+	if _, err := ParseBinding(string(j.BindTo)); err != nil {
 		return err
 	}
 	return j.checkPlacement()

@@ -21,7 +21,7 @@ type proxySpec struct {
 	OmitMapping    bool
 	Grace          time.Duration // SIGTERM to SIGKILL when the proxy ends its ranks itself
 	Stdin          bool          // rank 0 is here and reads the root's standard input
-	BindTo         string        // the job's binding policy (Job.BindTo), applied to this host's ranks
+	BindTo         Binding       // the job's binding policy (Job.BindTo), applied to this host's ranks
 }
 
 func (p *proxySpec) encode() []byte {
@@ -39,7 +39,7 @@ func (p *proxySpec) encode() []byte {
 	e.bool(p.OmitMapping)
 	e.uint(uint64(p.Grace.Milliseconds()))
 	e.bool(p.Stdin)
-	e.str(p.BindTo)
+	e.str(string(p.BindTo))
 	return e.b
 }
 
@@ -50,12 +50,12 @@ func decodeSpec(b []byte) (*proxySpec, error) {
 		Program: d.str(), Args: d.strs(), Env: d.strs(), Dir: d.str(),
 		Ranks: d.ints(), Mapping: d.str(), OmitMapping: d.bool(),
 		Grace: time.Duration(d.uint()) * time.Millisecond, Stdin: d.bool(),
-		BindTo: d.str(),
+		BindTo: Binding(d.str()),
 	}
 	if err := d.end(); err != nil {
 		return nil, err
 	}
-	if _, err := ParseBinding(p.BindTo); err != nil {
+	if _, err := ParseBinding(string(p.BindTo)); err != nil {
 		return nil, fmt.Errorf("%w: %w", errFrame, err)
 	}
 	return p, nil

@@ -44,8 +44,8 @@ func (r *remoteRank) askReport() (bool, error) {
 // as running from now on: each ends with its exit report or its host's
 // loss.
 func (s *supervisor) spawnRemote() {
-	rm := s.remote
-	for _, h := range rm.hosts {
+	pr := s.proxies
+	for _, h := range pr.hosts {
 		if h == nil {
 			continue
 		}
@@ -61,15 +61,15 @@ func (s *supervisor) spawnRemote() {
 	if limit <= 0 {
 		limit = DefaultConnectTimeout
 	}
-	s.connectT = time.NewTimer(limit)
-	if err := rm.start(); err != nil {
+	s.connectT = s.clock.NewTimer(limit)
+	if err := pr.start(); err != nil {
 		s.fail(&Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err})
 	}
 }
 
 // handleRemote handles the events of proxies and their launchers.
 func (s *supervisor) handleRemote(e event) {
-	rm := s.remote
+	pr := s.proxies
 	switch e.kind {
 	case evStarted:
 		r := s.procs[e.rank].(*remoteRank)
@@ -79,21 +79,21 @@ func (s *supervisor) handleRemote(e event) {
 			s.job.Started(e.rank, e.pid)
 		}
 	case evHostConnected:
-		rm.connected++
-		h := rm.hosts[e.rank]
+		pr.connected++
+		h := pr.hosts[e.rank]
 		s.logf("proxy for %s connected", h.name)
 		if s.job.Stdin != nil && slices.Contains(h.ranks, 0) {
-			go rm.forwardStdin(h, s.job.Stdin)
+			go pr.forwardStdin(h, s.job.Stdin)
 		}
 		if s.terminating {
 			h.send(frSignal, (&signalMsg{Signal: int(syscall.SIGKILL)}).encode())
 		}
-		if rm.connected == rm.count() && s.connectT != nil {
+		if pr.connected == pr.count() && s.connectT != nil {
 			s.connectT.Stop()
 			s.connectT = nil
 		}
 	case evHostLost:
-		s.hostLost(rm.hosts[e.rank], e.msg, e.at)
+		s.hostLost(pr.hosts[e.rank], e.msg, e.at)
 	case evLauncherExit:
 		s.launcherExit(e.msg, e.code, e.at)
 	}
@@ -110,7 +110,7 @@ func (s *supervisor) hostLost(h *remoteHost, why string, at time.Time) {
 		// No proxy will send these ranks' output or end their streams.
 		for _, rank := range h.ranks {
 			for stream := range 2 {
-				s.remote.endOutput(h, rank, stream)
+				s.proxies.endOutput(h, rank, stream)
 			}
 		}
 	}
@@ -138,8 +138,8 @@ func (s *supervisor) hostLost(h *remoteHost, why string, at time.Time) {
 // launcherExit handles the end of a process that starts proxies: before
 // its proxies connected, it means they never will.
 func (s *supervisor) launcherExit(host string, code int, at time.Time) {
-	rm := s.remote
-	for _, h := range rm.hosts {
+	pr := s.proxies
+	for _, h := range pr.hosts {
 		if h == nil || host != "" && h.name != host {
 			continue
 		}
@@ -154,7 +154,7 @@ func (s *supervisor) launcherExit(host string, code int, at time.Time) {
 
 // onConnectTimeout fails the job when a proxy has not connected in time.
 func (s *supervisor) onConnectTimeout() {
-	for _, h := range s.remote.hosts {
+	for _, h := range s.proxies.hosts {
 		if h == nil {
 			continue
 		}
@@ -166,17 +166,17 @@ func (s *supervisor) onConnectTimeout() {
 			if limit <= 0 {
 				limit = DefaultConnectTimeout
 			}
-			s.hostLost(h, fmt.Sprintf("its proxy did not connect within %v", limit), time.Now())
+			s.hostLost(h, fmt.Sprintf("its proxy did not connect within %v", limit), s.clock.Now())
 		}
 	}
 }
 
 // signalRemote sends sig to every rank on every remote host.
 func (s *supervisor) signalRemote(sig syscall.Signal) {
-	if s.remote == nil {
+	if s.proxies == nil {
 		return
 	}
-	for _, h := range s.remote.hosts {
+	for _, h := range s.proxies.hosts {
 		if h != nil {
 			h.send(frSignal, (&signalMsg{Signal: int(sig)}).encode())
 		}
@@ -186,16 +186,16 @@ func (s *supervisor) signalRemote(sig syscall.Signal) {
 // hostOf names the host of rank in jobs that span hosts; "" otherwise.
 func (s *supervisor) hostOf(rank int) string {
 	m := s.job.placement()
-	if s.remote == nil || rank < 0 || rank >= len(m.Node) {
+	if s.proxies == nil || rank < 0 || rank >= len(m.Node) {
 		return ""
 	}
 	return m.Hosts[m.Node[rank]]
 }
 
 // count is the number of remote hosts.
-func (rm *remote) count() int {
+func (pr *proxyRoot) count() int {
 	n := 0
-	for _, h := range rm.hosts {
+	for _, h := range pr.hosts {
 		if h != nil {
 			n++
 		}

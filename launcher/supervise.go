@@ -31,7 +31,8 @@ const (
 	// events arrive. When one rank dies its peers notice and often exit with
 	// errors of their own within milliseconds; the watchers post those exits
 	// in goroutine-scheduling order, not exit order, so the supervisor
-	// collects the failures for a moment and reports the earliest observed.
+	// collects the failures for a moment and blames the one that best
+	// explains the others (see blame).
 	settleWait = 100 * time.Millisecond
 	// settleMax bounds how long settling waits for a failure that is not a
 	// consequence: when every failure so far comes from ranks that reported a
@@ -91,6 +92,7 @@ func (st *pmiState) markClosed(at time.Time) {
 // but the callbacks and watchers runs on Run's goroutine.
 type supervisor struct {
 	job            *Job
+	clock          clock
 	n              int
 	grace          time.Duration
 	stdout, stderr *Sink
@@ -99,7 +101,7 @@ type supervisor struct {
 	cookie         string // the job's secret, proved by every rank connection
 	srv            *pmi.Server
 	ctx            context.Context // Run's
-	remote         *remote         // the proxies, or nil when every rank is local
+	proxies        *proxyRoot      // the proxies, or nil when every rank is local
 
 	events chan event
 	done   chan struct{} // closed when Run returns
@@ -117,22 +119,16 @@ type supervisor struct {
 	cause       *Failure
 	timedOut    bool       // the Timeout expired: later rank failures are not the cause
 	diag        *diagnosis // the report being made, or nil
-	diagT       *time.Timer
-	connectT    *time.Timer // until every proxy has connected
+	diagT       timer
+	connectT    timer // until every proxy has connected
 	terminating bool
 	killed      bool
-	timeoutT    *time.Timer
-	graceT      *time.Timer
-	killT       *time.Timer
-	settleT     *time.Timer
+	timeoutT    timer
+	graceT      timer
+	killT       timer
+	settleT     timer
 	settleStart time.Time
-	pending     []pendingFailure // rank failures waiting for settleT
-}
-
-// pendingFailure is a rank failure held back until the settle window ends.
-type pendingFailure struct {
-	f  *Failure
-	at time.Time
+	pending     []heldFailure // rank failures waiting for settleT (attribution.go)
 }
 
 func newSupervisor(j *Job) *supervisor {
@@ -142,6 +138,7 @@ func newSupervisor(j *Job) *supervisor {
 	}
 	s := &supervisor{
 		job:    j,
+		clock:  systemClock{},
 		n:      n,
 		grace:  j.grace(),
 		stdout: NewSink(orWriter(j.Stdout, os.Stdout)),
@@ -196,7 +193,7 @@ func (s *supervisor) prepare(ctx context.Context) *Failure {
 		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
 	}
 	s.ctx = ctx
-	if s.remote, err = s.newRemote(); err != nil {
+	if s.proxies, err = s.newProxyRoot(); err != nil {
 		return &Failure{Kind: Internal, Rank: -1, Code: ExitInternal, Err: err}
 	}
 	return nil
@@ -206,11 +203,11 @@ func (s *supervisor) prepare(ctx context.Context) *Failure {
 // started the job fails and the ranks already running are ended.
 func (s *supervisor) spawn() {
 	j := s.job
-	s.started = time.Now()
+	s.started = s.clock.Now()
 	if j.Timeout > 0 {
-		s.timeoutT = time.NewTimer(j.Timeout)
+		s.timeoutT = s.clock.NewTimer(j.Timeout)
 	}
-	if s.remote != nil {
+	if s.proxies != nil {
 		s.spawnRemote()
 		if s.terminating {
 			return
@@ -218,7 +215,7 @@ func (s *supervisor) spawn() {
 	}
 	m := j.placement()
 	for rank := 0; rank < s.n; rank++ {
-		if s.remote != nil && s.remote.hosts[m.Node[rank]] != nil {
+		if s.proxies != nil && s.proxies.hosts[m.Node[rank]] != nil {
 			continue
 		}
 		st := &s.pmi[rank]
@@ -371,12 +368,7 @@ func (s *supervisor) loop(ctx context.Context) {
 		case e := <-s.events:
 			s.handle(e)
 		case <-timerC(s.settleT):
-			s.settleT = nil
-			if s.onlyConsequences() && time.Since(s.settleStart) < settleMax {
-				s.settleT = time.NewTimer(settleWait)
-				continue
-			}
-			s.settle()
+			s.onSettleTimer()
 		case <-timerC(s.timeoutT):
 			s.timeoutT = nil
 			s.onTimeout()
@@ -388,8 +380,7 @@ func (s *supervisor) loop(ctx context.Context) {
 		case sig := <-s.job.Signals:
 			s.onSignal(sig)
 		case <-timerC(s.graceT):
-			s.graceT = nil
-			s.kill()
+			s.onGraceTimer()
 		case <-timerC(s.connectT):
 			s.connectT = nil
 			s.onConnectTimeout()
@@ -437,92 +428,6 @@ func (s *supervisor) handle(e event) {
 			s.hold(f, e.at)
 		}
 	}
-}
-
-// hold keeps a rank failure until the settle window, started by the first,
-// ends (see settleWait).
-func (s *supervisor) hold(f *Failure, at time.Time) {
-	s.pending = append(s.pending, pendingFailure{f, at})
-	if s.settleT == nil && s.cause == nil {
-		s.settleT = time.NewTimer(settleWait)
-		s.settleStart = time.Now()
-	}
-}
-
-// consequence reports whether a held failure's rank had seen a peer die.
-func (s *supervisor) consequence(p pendingFailure) bool {
-	r := p.f.Rank
-	return r >= 0 && r < len(s.pmi) && s.pmi[r].sawLoss.Load()
-}
-
-// onlyConsequences reports whether every held failure is a consequence
-// while ranks are still running (one of them may be the cause).
-func (s *supervisor) onlyConsequences() bool {
-	if s.running == 0 {
-		return false
-	}
-	for _, p := range s.pending {
-		if !s.consequence(p) {
-			return false
-		}
-	}
-	return true
-}
-
-// settle fails the job with the held rank failure that best explains the
-// others: a rank that did not report a lost peer before one that did, then
-// the earliest observed; an abort observed at the same moment as an exit is
-// its cause, so it wins ties.
-func (s *supervisor) settle() {
-	if len(s.pending) == 0 {
-		return
-	}
-	better := func(a, b pendingFailure) bool {
-		// A rank's abort explains its own exit, whatever the clocks say:
-		// the server closes an aborting rank's connection before it
-		// reports the abort, and MPICH's MPI_Abort, finding the connection
-		// closed, carries on and dies of SIGPIPE at its next PMI write.
-		if a.f.Rank == b.f.Rank && a.f.Kind != b.f.Kind && (a.f.Kind == RankAborted || b.f.Kind == RankAborted) {
-			return a.f.Kind == RankAborted
-		}
-		if ca, cb := s.consequence(a), s.consequence(b); ca != cb {
-			return cb
-		}
-		return a.at.Before(b.at) || a.at.Equal(b.at) && a.f.Kind == RankAborted
-	}
-	first := s.pending[0]
-	for _, p := range s.pending[1:] {
-		if better(p, first) {
-			first = p
-		}
-	}
-	s.pending = nil
-	if s.settleT != nil {
-		s.settleT.Stop()
-		s.settleT = nil
-	}
-	s.fail(first.f)
-}
-
-// exitFailure classifies a rank's exit; nil means success.
-func exitFailure(e event) *Failure {
-	f := &Failure{Rank: e.rank, Pid: e.pid}
-	st := e.status
-	switch {
-	case e.never:
-		f.Kind, f.Code, f.Message = CannotRun, ExitCannotRun, e.msg
-	case !st.known:
-		f.Kind, f.Code, f.Status = RankExited, 1, 1
-	case st.signal != 0:
-		f.Kind, f.Signal, f.Code = RankSignaled, st.signal, signalExitCode(st.signal)
-	case st.code != 0:
-		f.Kind, f.Code, f.Status = RankExited, st.code, st.code
-	case e.unfinalized:
-		f.Kind, f.Code = RankNoFinalize, 1
-	default:
-		return nil
-	}
-	return f
 }
 
 // onSignal handles a signal to the launcher: the first ends the job, a later
@@ -579,7 +484,13 @@ func (s *supervisor) fail(f *Failure) {
 		s.logf("%v", err)
 	}
 	s.signalRemote(syscall.SIGTERM)
-	s.graceT = time.NewTimer(s.grace)
+	s.graceT = s.clock.NewTimer(s.grace)
+}
+
+// onGraceTimer handles the end of the grace period: SIGKILL.
+func (s *supervisor) onGraceTimer() {
+	s.graceT = nil
+	s.kill()
 }
 
 // kill sends SIGKILL to every rank's process group and starts the final wait.
@@ -592,7 +503,7 @@ func (s *supervisor) kill() {
 		s.logf("%v", err)
 	}
 	s.signalRemote(syscall.SIGKILL)
-	s.killT = time.NewTimer(killWait)
+	s.killT = s.clock.NewTimer(killWait)
 }
 
 // pids lists the process ids, and so the process groups, of the ranks
@@ -643,10 +554,10 @@ func (s *supervisor) result() (int, error) {
 // finish releases what the job held.
 func (s *supervisor) finish() {
 	close(s.done)
-	if s.remote != nil {
-		s.remote.stop()
+	if s.proxies != nil {
+		s.proxies.stop()
 	}
-	for _, t := range []*time.Timer{s.timeoutT, s.graceT, s.killT, s.settleT, s.diagT, s.connectT} {
+	for _, t := range []timer{s.timeoutT, s.graceT, s.killT, s.settleT, s.diagT, s.connectT} {
 		if t != nil {
 			t.Stop()
 		}
@@ -671,14 +582,6 @@ func (s *supervisor) logf(format string, args ...any) {
 	if s.job.Logf != nil {
 		s.job.Logf(format, args...)
 	}
-}
-
-// timerC is t's channel, or nil (never ready) for no timer.
-func timerC(t *time.Timer) <-chan time.Time {
-	if t == nil {
-		return nil
-	}
-	return t.C
 }
 
 func orWriter(w, def io.Writer) io.Writer {

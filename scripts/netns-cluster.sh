@@ -97,8 +97,19 @@ down() {
 		# and with them their peers: the hosts' eth0 and $rootlink.
 		ip netns del "$switch" 2>/dev/null || { echo "$prog: cannot delete namespace $switch" >&2 && ok=1; }
 	fi
+	# The kernel tears a deleted namespace's devices down after the call
+	# returns (later on a busy machine): $rootlink may still show, and
+	# vanish while it is being deleted here. Only one that stays is an error.
 	if ip link show "$rootlink" >/dev/null 2>&1; then
-		ip link del "$rootlink" 2>/dev/null || { echo "$prog: cannot delete link $rootlink" >&2 && ok=1; }
+		ip link del "$rootlink" 2>/dev/null || true
+		for _ in $(seq 50); do
+			ip link show "$rootlink" >/dev/null 2>&1 || break
+			sleep 0.1
+		done
+		if ip link show "$rootlink" >/dev/null 2>&1; then
+			echo "$prog: cannot delete link $rootlink" >&2
+			ok=1
+		fi
 	fi
 	return "$ok"
 }

@@ -32,9 +32,10 @@ type CondorJob struct {
 // directory is SPMD_CONTACT_DIR, else the job's initial working directory
 // (_CONDOR_JOB_IWD), which must be on a file system every node shares. The
 // run id, which tells this run's contacts from those an earlier run
-// (before an eviction) left behind, is SPMD_RUN_ID, else the job ad's
-// ClusterId.ProcId.EnteredCurrentStatus (the time the job last started
-// running, the same on every node; HTCondor's own sshd.sh uses it so).
+// (before an eviction) left behind, is SPMD_RUN_ID, else built from the job
+// ad as ClusterId.ProcId.START, where START is the first of runStartAttrs
+// the ad has: an attribute the shadow sets once per run, so that every node
+// of one run agrees on it and a restarted run differs.
 func fromCondor(env func(string) string) (*CondorJob, error) {
 	procS, nS := env("_CONDOR_PROCNO"), env("_CONDOR_NPROCS")
 	if procS == "" || nS == "" {
@@ -67,11 +68,9 @@ func fromCondor(env func(string) string) (*CondorJob, error) {
 	}
 	run := env("SPMD_RUN_ID")
 	if run == "" {
-		cluster, proc, entered := ad["clusterid"], ad["procid"], ad["enteredcurrentstatus"]
-		if cluster == "" || entered == "" {
-			return nil, errors.New("HTCondor parallel job: no run id: set SPMD_RUN_ID, or _CONDOR_JOB_AD to a job ad with ClusterId and EnteredCurrentStatus")
+		if run, err = runID(ad); err != nil {
+			return nil, err
 		}
-		run = cluster + "." + proc + "." + entered
 	}
 	if cpus := ad["requestcpus"]; cpus != "" {
 		if c.Slots, err = parseCount(cpus); err != nil {
@@ -80,6 +79,25 @@ func fromCondor(env func(string) string) (*CondorJob, error) {
 	}
 	c.Rendezvous = Rendezvous{Dir: dir, Run: run, N: n}
 	return c, nil
+}
+
+// runStartAttrs are the job-ad attributes, in order of preference, that
+// mark when the current run of a job started. Each node of a parallel job
+// gets its own copy of the job ad, and EnteredCurrentStatus differs between
+// the copies (each node's starter enters the running state on its own), so
+// it cannot serve; JobCurrentStartDate and ShadowBday are set by the one
+// shadow of the run and agree on every node.
+var runStartAttrs = []string{"jobcurrentstartdate", "shadowbday"}
+
+// runID is ClusterId.ProcId.START for the job ad ad (names lower-cased).
+func runID(ad map[string]string) (string, error) {
+	cluster, proc := ad["clusterid"], ad["procid"]
+	for _, name := range runStartAttrs {
+		if start := ad[name]; cluster != "" && start != "" {
+			return cluster + "." + proc + "." + start, nil
+		}
+	}
+	return "", errors.New("HTCondor parallel job: no run id: set SPMD_RUN_ID, or _CONDOR_JOB_AD to a job ad with ClusterId and JobCurrentStartDate or ShadowBday")
 }
 
 // readClassAd reads the "Name = value" lines of a ClassAd file (the job ad
@@ -183,16 +201,20 @@ func (r *Rendezvous) Collect(ctx context.Context) ([]Contact, error) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		missing := []string{}
+		missing, stale := []string{}, []string{}
 		for i := range got {
 			if got[i] != nil {
 				continue
 			}
 			c, err := r.read(i)
+			var se *staleError
 			switch {
 			case err == nil:
 				got[i] = c
-			case errors.Is(err, errStale) || errors.Is(err, os.ErrNotExist):
+			case errors.As(err, &se):
+				missing = append(missing, strconv.Itoa(i))
+				stale = append(stale, fmt.Sprintf("node %d's names run %s", i, se.run))
+			case errors.Is(err, os.ErrNotExist):
 				missing = append(missing, strconv.Itoa(i))
 			default:
 				return nil, err
@@ -207,7 +229,12 @@ func (r *Rendezvous) Collect(ctx context.Context) ([]Contact, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("rendezvous in %s: no contact from node(s) %s of run %s: %w", r.Dir, strings.Join(missing, ","), r.Run, ctx.Err())
+			seen := r.N - len(missing)
+			why := ""
+			if len(stale) > 0 {
+				why = " (" + strings.Join(stale, ", ") + ")"
+			}
+			return nil, fmt.Errorf("rendezvous in %s: %d of %d nodes of run %s seen, none from node(s) %s%s: %w", r.Dir, seen, r.N, r.Run, strings.Join(missing, ","), why, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -222,8 +249,10 @@ func (r *Rendezvous) Remove() {
 	}
 }
 
-// errStale marks a contact file from another run.
-var errStale = errors.New("contact from another run")
+// staleError marks a contact file from another run.
+type staleError struct{ run string }
+
+func (e *staleError) Error() string { return "contact from another run " + e.run }
 
 // read reads node i's contact file.
 func (r *Rendezvous) read(i int) (*Contact, error) {
@@ -241,7 +270,7 @@ func (r *Rendezvous) read(i int) (*Contact, error) {
 		return nil, fmt.Errorf("rendezvous: %s: %w", r.path(i), err)
 	}
 	if run != r.Run {
-		return nil, errStale
+		return nil, &staleError{run}
 	}
 	if c.ProcNo != i {
 		return nil, fmt.Errorf("rendezvous: %s names node %d: %w", r.path(i), c.ProcNo, ErrSyntax)
@@ -308,16 +337,20 @@ func (r *Rendezvous) WaitRoot(ctx context.Context) (*Contact, error) {
 	defer t.Stop()
 	for {
 		c, err := r.read(0)
+		var se *staleError
+		seen := ""
 		switch {
 		case err == nil && c.Addr != "-":
 			return c, nil
-		case err == nil, errors.Is(err, errStale), errors.Is(err, os.ErrNotExist):
+		case errors.As(err, &se):
+			seen = " (its contact names run " + se.run + ")"
+		case err == nil, errors.Is(err, os.ErrNotExist):
 		default:
 			return nil, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("rendezvous in %s: node 0 of run %s published no address: %w", r.Dir, r.Run, ctx.Err())
+			return nil, fmt.Errorf("rendezvous in %s: node 0 of run %s published no address%s: %w", r.Dir, r.Run, seen, ctx.Err())
 		case <-t.C:
 		}
 	}

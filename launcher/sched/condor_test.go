@@ -13,10 +13,11 @@ import (
 )
 
 // condorEnv fakes the environment of node procNo of an n-node parallel job
-// whose job ad says it entered its current status at entered.
-func condorEnv(t *testing.T, dir string, procNo, n string, entered string) func(string) (string, bool) {
+// whose current run started at started. Its EnteredCurrentStatus is made to
+// differ from node to node, as HTCondor's do.
+func condorEnv(t *testing.T, dir string, procNo, n string, started string) func(string) (string, bool) {
 	ad := filepath.Join(t.TempDir(), ".job.ad")
-	require.NoError(t, os.WriteFile(ad, []byte("ClusterId = 12\nProcId = 0\nEnteredCurrentStatus = "+entered+"\nRequestCpus = 2\nOwner = \"alice\"\n"), 0o644))
+	require.NoError(t, os.WriteFile(ad, []byte("ClusterId = 12\nProcId = 0\nEnteredCurrentStatus = 99"+procNo+"\nJobCurrentStartDate = "+started+"\nRequestCpus = 2\nOwner = \"alice\"\n"), 0o644))
 	return fakeEnv("_CONDOR_PROCNO", procNo, "_CONDOR_NPROCS", n, "_CONDOR_JOB_AD", ad, "_CONDOR_JOB_IWD", dir)
 }
 
@@ -40,7 +41,7 @@ func TestDetectCondor(t *testing.T) {
 		{[]string{"_CONDOR_PROCNO", "x", "_CONDOR_NPROCS", "3"}, `_CONDOR_PROCNO="x": want a node number`},
 		{[]string{"_CONDOR_PROCNO", "0", "_CONDOR_NPROCS", "2"}, "HTCondor parallel job: set SPMD_CONTACT_DIR to a directory every node shares (_CONDOR_JOB_IWD is not set either)"},
 		{[]string{"_CONDOR_PROCNO", "0", "_CONDOR_NPROCS", "2", "SPMD_CONTACT_DIR", dir},
-			"HTCondor parallel job: no run id: set SPMD_RUN_ID, or _CONDOR_JOB_AD to a job ad with ClusterId and EnteredCurrentStatus"},
+			"HTCondor parallel job: no run id: set SPMD_RUN_ID, or _CONDOR_JOB_AD to a job ad with ClusterId and JobCurrentStartDate or ShadowBday"},
 	} {
 		_, err := Detect(fakeEnv(tt.env...))
 		assert.EqualError(t, err, tt.want, "%v", tt.env)
@@ -96,7 +97,7 @@ func TestRendezvousMissingNodes(t *testing.T) {
 	defer cancel()
 	_, err := r.Collect(ctx)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Contains(t, err.Error(), "no contact from node(s) 1,2 of run new")
+	assert.Contains(t, err.Error(), "1 of 3 nodes of run new seen, none from node(s) 1,2 (node 2's names run old)")
 
 	// A contact that does not parse is an error at once, not a wait.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "spmd-contact.1"), []byte("garbage\n"), 0o644))
@@ -114,5 +115,31 @@ func TestParseContact(t *testing.T) {
 		"spmd-contact run=r procno=1 host=n slots=1 addr"} {
 		_, _, err := ParseContact(bad)
 		assert.ErrorIs(t, err, ErrSyntax, bad)
+	}
+}
+
+// The nodes of one parallel job must agree on the run id although their job
+// ads' EnteredCurrentStatus differ (a real HTCondor pool showed it: node 0
+// and node 1 of one run wrote different ids and waited for each other for
+// ever).
+func TestRunIDAgreesAcrossNodes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ad   map[string]string
+		want string
+	}{
+		{"start date", map[string]string{"clusterid": "4", "procid": "0", "enteredcurrentstatus": "1796537134", "jobcurrentstartdate": "1796537130", "shadowbday": "1796537129"}, "4.0.1796537130"},
+		{"start date, other node", map[string]string{"clusterid": "4", "procid": "0", "enteredcurrentstatus": "1796537139", "jobcurrentstartdate": "1796537130", "shadowbday": "1796537129"}, "4.0.1796537130"},
+		{"shadow birthday", map[string]string{"clusterid": "4", "procid": "0", "enteredcurrentstatus": "1796537139", "shadowbday": "1796537129"}, "4.0.1796537129"},
+		{"entered status alone", map[string]string{"clusterid": "4", "procid": "0", "enteredcurrentstatus": "1796537139"}, ""},
+		{"no cluster", map[string]string{"jobcurrentstartdate": "1796537130"}, ""},
+	} {
+		got, err := runID(tt.ad)
+		if tt.want == "" {
+			assert.Error(t, err, tt.name)
+			continue
+		}
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, got, tt.name)
 	}
 }

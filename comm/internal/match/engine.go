@@ -86,8 +86,9 @@ type Engine struct {
 	mu   sync.Mutex
 	ctxs map[uint32]*contextState
 	// last is the context looked up last, and lastID its id: a program
-	// exchanges on one communicator at a time, and the map lookup was 7 %
-	// of a Sendrecv to self.
+	// exchanges on one communicator at a time, and the map lookup stood
+	// out in profiles of a Sendrecv to self
+	// (bench/results/2026-11-21-coll-shm-seal).
 	last   *contextState
 	lastID uint32
 	lost   map[int]error // world rank → why it is gone
@@ -125,6 +126,62 @@ func (e *Engine) RegisterContext(id uint32, group []int) {
 	e.mu.Unlock()
 }
 
+// Unregister forgets a context: its group and queues go, so that a process
+// that makes and frees communicators in a loop keeps no state for the freed
+// ones. It returns the messages that arrived on the context and were never
+// received, for the caller to account for and Release, and the receives
+// still posted there, dequeued, for the caller to fail.
+// The caller must know that no more messages will arrive on id until it is
+// reused: a message arriving later would be matched by the context's next
+// owner.
+func (e *Engine) Unregister(id uint32) (unreceived []*Message, posted []*Recv) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.ctxs[id]
+	if cs == nil {
+		return nil, nil
+	}
+	for m := cs.unexpected.head; m != nil; {
+		next := m.link.next
+		cs.unexpected.remove(m, msgLink)
+		if m.ready && !m.Rendezvous {
+			e.bytes -= len(m.Payload)
+		}
+		unreceived = append(unreceived, m)
+		m = next
+	}
+	for r := cs.posted.head; r != nil; {
+		next := r.link.next
+		cs.posted.remove(r, recvLink)
+		r.state = recvCanceled
+		posted = append(posted, r)
+		r = next
+	}
+	delete(e.ctxs, id)
+	if e.lastID == id {
+		e.last = nil
+	}
+	return unreceived, posted
+}
+
+// Posted returns the number of receives waiting in context id's posted
+// queue.
+func (e *Engine) Posted(id uint32) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cs := e.ctxs[id]; cs != nil {
+		return cs.posted.n
+	}
+	return 0
+}
+
+// Contexts returns the number of contexts the engine holds state for.
+func (e *Engine) Contexts() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.ctxs)
+}
+
 // Matches reports whether a receive for (src, tag) takes a message with env.
 func Matches(src, tag int, env *Envelope) bool {
 	return (src == AnySource || src == env.Src) && (tag == env.Tag || tag == AnyTag && env.Tag >= 0)
@@ -136,8 +193,9 @@ func Matches(src, tag int, env *Envelope) bool {
 // only be satisfied by a peer that is lost.
 func (e *Engine) Post(r *Recv) (Outcome, *Message, error) {
 	// Unlocked by hand rather than deferred: this and Arrive run for
-	// every message, and each deferred unlock cost 0.3–0.4 % of an
-	// 8-byte Allreduce (perf).
+	// every message, and the deferred unlocks showed in profiles of an
+	// 8-byte Allreduce (commit fc43112; its tables are in
+	// bench/results/2026-11-21-coll-shm-bound).
 	e.mu.Lock()
 	cs := e.context(r.Context)
 	for m := cs.unexpected.head; m != nil; m = m.link.next {

@@ -192,3 +192,35 @@ func BenchmarkArrivePosted(b *testing.B) {
 		e.Arrive(1, ev, false, 0, 0)
 	}
 }
+
+// TestUnregister: a context's leftovers are handed back, its state goes,
+// and a reuse of its id starts empty.
+func TestUnregister(t *testing.T) {
+	e := New()
+	e.RegisterContext(4, []int{0, 1})
+	arriveEager(e, 1, env(4, 1, 3, 5), "stale")
+	_, rdv := e.Arrive(1, env(4, 1, 9, 1<<20), true, 7, 0)
+	r := &Recv{Context: 4, Src: 0, Tag: 1}
+	out, _, err := e.Post(r)
+	require.NoError(t, err)
+	require.Equal(t, Queued, out)
+	assert.Equal(t, 1, e.Posted(4))
+	assert.Equal(t, 5, e.Stats().UnexpectedBytes)
+
+	left, posted := e.Unregister(4)
+	require.Len(t, left, 2)
+	assert.Equal(t, "stale", string(left[0].Payload))
+	assert.Same(t, rdv, left[1])
+	assert.Equal(t, []*Recv{r}, posted)
+	assert.False(t, e.Cancel(r), "an unregistered receive is no longer posted")
+	assert.Zero(t, e.Stats().UnexpectedBytes)
+	assert.Zero(t, e.Contexts())
+	assert.Zero(t, e.Posted(4))
+
+	_, ok, err := e.Probe(4, AnySource, AnyTag)
+	require.NoError(t, err)
+	assert.False(t, ok, "a reused id sees nothing of its previous owner")
+	left, posted = e.Unregister(99)
+	assert.Nil(t, left)
+	assert.Nil(t, posted)
+}

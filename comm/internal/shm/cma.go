@@ -9,18 +9,19 @@ import (
 )
 
 // ReadRemote copies len(dst) bytes from address addr in process pid into
-// dst with one process_vm_readv per piece of at most rawReadMax bytes:
+// dst with one process_vm_readv per piece of at most 4 MiB:
 // Linux cross-memory attach, a single copy from the sender's buffer to the
 // receiver's.
 //
 // The calls bypass Go's syscall bookkeeping (RawSyscall): a copy is CPU
 // work that returns in well under a millisecond, and declaring it a
-// blocking system call lets the runtime hand this thread's P to another
-// thread after 20 µs, waking it for nothing — with more ranks than cores,
-// the woken threads took the cores from the ranks doing the work
-// (allgather of 1 MiB on 4 ranks on 2 cores: 1535–1557 µs with the
-// ordinary call, 684–1703 µs raw; the spread is the kernel's placement of
-// the ranks). Pieces of rawReadMax bound how long the P stays held.
+// blocking system call lets the runtime's monitor hand this thread's P to
+// another thread once the call has lasted a moment, waking it for nothing
+// — with more ranks than cores, the woken threads took the cores from the
+// ranks doing the work (allgather of 1 MiB on 4 ranks on 2 cores ran
+// faster raw, with a spread that is the kernel's placement of the ranks;
+// bench/results/2026-11-21-coll-shm-tuned). The pieces bound how long the
+// P stays held.
 func ReadRemote(pid int, addr uintptr, dst []byte) error {
 	for len(dst) > 0 {
 		k := min(len(dst), rawReadMax)
@@ -42,8 +43,9 @@ func ReadRemote(pid int, addr uintptr, dst []byte) error {
 	return nil
 }
 
-// rawReadMax is the largest piece ReadRemote copies in one call: about
-// 300 µs at the 13 GB/s that process_vm_readv reaches here.
+// rawReadMax is the largest piece ReadRemote copies in one call: a fraction
+// of a millisecond at the rates process_vm_readv reaches (the 16 MiB rows
+// of bench/results/2026-11-21-pt2pt-shm).
 const rawReadMax = 4 << 20
 
 // CanReadRemote reports whether this process may read pid's memory: it

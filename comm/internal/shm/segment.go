@@ -131,9 +131,9 @@ func (s *Segment) Reader(i int) (*Reader, error) {
 // the mapping rather than when the first lap of frames reaches it. Small
 // frames take a cache line each, so a 256 KiB ring's first lap is 4096
 // frames with a page fault (in each process) every 64 of them, and the
-// first few thousand 8-byte Allreduces on 2 ranks took 1.1–1.6 µs each
-// against 0.40 once the rings had wrapped (spmdbench allreduce's first
-// sizes); populated, 0.26–0.43 from the first call.
+// first few thousand 8-byte Allreduces on 2 ranks took several times as
+// long as those after the rings had wrapped; populated, they run at full
+// speed from the first call (bench/results/2026-11-21-coll-shm-bound).
 const mapFlags = unix.MAP_SHARED | unix.MAP_POPULATE
 
 // Pipe returns the two ends of a ring in this process's own memory: the

@@ -13,9 +13,9 @@ import (
 // cores. sleepSlice bounds a sleep, so that a dead peer or a closed link is
 // noticed even if nobody wakes us. The yield phase is long because a
 // futex wake-up costs more than copying a ring's worth of data: a message
-// larger than the ring, streamed without cross-memory attach, took 1.6 ms
-// per MiB with 50 yields and 0.2 ms with 2000 (spmdbench latency,
-// SPMD_SHM_CMA=off).
+// larger than the ring, streamed without cross-memory attach, moved several
+// times faster with 2000 yields than with 50 (commit 4fcc596; the no-CMA
+// rows of bench/results/2026-11-21-coll-shm-seal measure that path today).
 const (
 	spinChecks  = 200
 	yieldChecks = 2000

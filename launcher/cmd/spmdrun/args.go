@@ -13,107 +13,6 @@ import (
 	"github.com/spmd-go/spmd/launcher/sched"
 )
 
-// usage is the text of spmdrun --help.
-const usage = `usage: spmdrun [flags] program [args...]
-
-Runs N copies (ranks) of program on this host or the hosts given, wired up
-through PMI-1 like MPICH's mpiexec, and exits with the code of the first
-rank that fails. Ranks on other hosts are started by a proxy per host
-(spmdrun --proxy, started through ssh, srun, pbs_tmrsh/pbsdsh or
---launcher), which connects back to this spmdrun.
-
-flags:
-  -n N, -np N      number of ranks (default: one per slot of the hosts, else 1;
-                   more ranks than slots or CPUs is allowed: placement wraps around)
-  --host LIST      hosts to run on: host[:slots],... (e.g. a:2,b:2); a host
-                   named twice gets the slots of both
-  --hostfile F     hosts to run on, one per line: "host slots=N [max_slots=M]"
-                   (Open MPI) or "host:N" (MPICH); '#' starts a comment.
-                   Also -f, --machinefile. Without --host or --hostfile, the
-                   allocation of a PBS, Slurm or HTCondor job is used, else
-                   this host alone
-  --map-by P       slot: fill each host's slots in turn (default);
-                   node: one rank per host in turn (round robin)
-  -ppn N           N ranks per host, whatever its slots (also --npernode)
-  --launcher CMD   how to start spmdrun's proxy on each other host: run as
-                   CMD host command..., like ssh (default "ssh -o BatchMode=yes";
-                   inside Slurm "srun" and inside PBS "pbs_tmrsh" or "pbsdsh -u"
-                   are used instead). The job's cookie goes to the proxy on
-                   its standard input (--launcher-cookie env: in SPMD_COOKIE;
-                   file: in a 0600 file under ~/.spmd, for launchers that pass
-                   neither)
-  --root-addr A    address the proxies connect back to (default: listen on
-                   every interface; the proxies try each address)
-  --connect-timeout D  how long proxies may take to connect (default 30s)
-  --print-allocation  print the hosts and slots found, and where the ranks
-                   would run, then exit without starting anything
-  -x VAR[=value]   export VAR to every rank (repeatable); without =value,
-                   spmdrun's own value is exported (nothing if VAR is unset).
-                   The ranks inherit spmdrun's environment in any case.
-  --bind-to P      core: bind each rank to one CPU, a host's n-th rank to
-                   the n-th CPU it may use, or when ranks outnumber CPUs,
-                   consecutive ranks in equal blocks to each; none: leave
-                   the ranks to the kernel; auto (default): core when the
-                   host's ranks are a multiple (2 or more) of those CPUs,
-                   else none. Proxies bind the ranks on their hosts alike
-  --tag-output     prefix every line of output with "[rank] "
-  --output-filename DIR
-                   write each rank's output to DIR/rank.N/stdout and
-                   DIR/rank.N/stderr instead of the terminal
-  --timeout D      end the job after duration D (e.g. 90s, 5m) with exit code 124;
-                   default $SPMD_TIMEOUT, else no limit. First the ranks that
-                   use spmd's comm are asked what they are blocked in (see
-                   below), and the answers are printed after the notice.
-  --grace D        time between SIGTERM and SIGKILL when the job is ended
-                   (default 3s; 0 kills at once)
-  --status PID     ask the spmdrun with process id PID for a status report,
-                   which that spmdrun prints on its own standard error (not
-                   here), and exit; the job goes on. The same as kill -USR1 PID
-  --version        print the version and exit
-  -h, --help       print this help and exit
-
-Inside a batch job spmdrun finds the hosts with no flags: PBS/Torque
-(PBS_NODEFILE), Slurm (SLURM_JOB_NODELIST, SLURM_TASKS_PER_NODE) or an
-HTCondor parallel job (_CONDOR_PROCNO, _CONDOR_NPROCS; node 0 meets the
-others through contact files in SPMD_CONTACT_DIR, else the job's initial
-working directory). SPMD_SCHEDULER=pbs|slurm|condor|none overrides the
-detection. Write submit scripts with spmdsubmit.
-
-Flags take one or two dashes, and their value as the next argument or after
-'=' (-n 4, --np=4). Flags end at the program name or at '--'; later
-arguments are the program's. Standard input goes to rank 0; the others read
-/dev/null. SIGINT, SIGTERM and SIGHUP end the job (SIGTERM to the ranks,
-SIGKILL after the grace period); a second signal kills at once.
-
-Hang diagnostics: when --timeout expires, spmdrun sends SIGUSR1 to every
-rank that uses spmd's comm package (those ranks announce themselves through
-PMI; other programs are never sent it) and waits up to 2s for each to
-report the operations it has been blocked in for over 0.1s, then prints
-
-  spmdrun: job timed out after 5s; blocked operations:
-    rank  op    peer  tag  comm   bytes  blocked
-    0     -     -     -    -      -      (not blocked in spmd)
-    2     recv  1     7    world  8      4.90s
-    3     ?     -     -    -      -      (no report)
-
-with a row per blocked operation (op: recv, send, ssend, probe or wait;
-comm: world, or "ctx N" for other communicators, "/coll" inside
-collectives) and ranks that did not answer marked. SIGUSR1 sent to spmdrun
-itself (or spmdrun --status PID) prints the same table on spmdrun's
-standard error under "spmdrun: status at T (job running for D):" and the
-job goes on.
-
-exit status:
-  0        every rank exited 0
-  1-255    the first failure: the rank's exit code, 128+n for a rank killed by
-           signal n, or the code a rank passed to PMI abort
-  2        bad arguments
-  124      the --timeout expired
-  127      the program cannot be run (not found, not executable)
-  255      a host was lost: its proxy went away, or never connected
-  129/130/143  spmdrun was ended by SIGHUP/SIGINT/SIGTERM
-`
-
 // options is the parsed command line.
 type options struct {
 	n          int // 0: from the allocation
@@ -125,7 +24,7 @@ type options struct {
 	outputDir  string
 	env        []string // KEY=VALUE, from -x
 	tagOutput  bool
-	bindTo     string // launcher.BindAuto (also "", the default), BindNone or BindCore
+	bindTo     launcher.Binding // BindAuto (also "", the default), BindNone or BindCore
 	timeout    time.Duration
 	grace      time.Duration
 	statusPID  int // --status: the spmdrun to ask for a report
@@ -146,6 +45,16 @@ type options struct {
 // A returned error is one line, suitable after "spmdrun: ".
 func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, error) {
 	o := &options{grace: launcher.DefaultGrace}
+	fs := o.flagSet(lookupEnv)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return o.check(fs, lookupEnv)
+}
+
+// flagSet defines spmdrun's flags, each setting a field of o; the usage
+// text documents every one (TestUsageListsEveryFlag).
+func (o *options) flagSet(lookupEnv func(string) (string, bool)) *flag.FlagSet {
 	fs := flag.NewFlagSet("spmdrun", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -187,9 +96,12 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, 
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
+	return fs
+}
+
+// check completes and checks the options fs has parsed: SPMD_TIMEOUT,
+// the program, and the values that flags alone cannot check.
+func (o *options) check(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) (*options, error) {
 	if o.help || o.version {
 		return o, nil
 	}

@@ -132,9 +132,3 @@ func TestOptionsJob(t *testing.T) {
 	assert.Equal(t, 2*time.Second, j.Timeout)
 	assert.Negative(t, j.Grace, "--grace 0 kills at once")
 }
-
-func TestUsageListsEveryFlag(t *testing.T) {
-	for _, f := range []string{"-n N", "-np N", "--host", "--hostfile", "--map-by", "-ppn", "--print-allocation", "--output-filename", "-x VAR", "--tag-output", "--bind-to", "--timeout", "--grace", "--status PID", "SIGUSR1", "--version", "--help", "SPMD_TIMEOUT", "124", "127"} {
-		assert.Contains(t, usage, f)
-	}
-}

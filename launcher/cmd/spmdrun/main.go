@@ -1,12 +1,3 @@
-// Command spmdrun runs an SPMD program as N ranks on this host, like mpirun:
-//
-//	spmdrun -n 4 ./prog args...
-//
-// It serves PMI-1 to the ranks, forwards their output and signals, gives its
-// standard input to rank 0, and exits with the code of the first rank that
-// fails. When --timeout expires, or spmdrun receives SIGUSR1 (spmdrun
-// --status PID sends it), it prints what each rank is blocked in. Run
-// spmdrun --help for the flags and exit codes.
 package main
 
 import (

@@ -16,7 +16,7 @@ import (
 )
 
 // The interoperability tests with MPICH (Debian's mpich and libmpich-dev;
-// scripts/install-mpich.sh installs them): MPICH's mpiexec (Hydra) launches
+// scripts/setup-test.sh installs them): MPICH's mpiexec (Hydra) launches
 // spmd programs, and spmdrun launches an MPICH program, whose PMI-1 client
 // is MPICH's own.
 
@@ -25,10 +25,10 @@ func mpichTools(t *testing.T) (mpiexec, mpicc string) {
 	t.Helper()
 	var err error
 	if mpiexec, err = exec.LookPath("mpiexec.mpich"); err != nil {
-		t.Skip("mpiexec.mpich not found: install Debian's mpich (scripts/install-mpich.sh) to run the MPICH interoperability tests")
+		t.Skip("mpiexec.mpich not found: install Debian's mpich (scripts/setup-test.sh) to run the MPICH interoperability tests")
 	}
 	if mpicc, err = exec.LookPath("mpicc.mpich"); err != nil {
-		t.Skip("mpicc.mpich not found: install Debian's libmpich-dev (scripts/install-mpich.sh) to run the MPICH interoperability tests")
+		t.Skip("mpicc.mpich not found: install Debian's libmpich-dev (scripts/setup-test.sh) to run the MPICH interoperability tests")
 	}
 	return mpiexec, mpicc
 }

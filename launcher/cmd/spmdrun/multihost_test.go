@@ -28,7 +28,7 @@ import (
 // name, its own /dev/shm and an sshd (scripts/netns-cluster.sh). TCP between
 // ranks crosses real interfaces, shared memory stays within a host, and
 // spmdrun reaches the hosts through ssh (--launcher DIR/ssh). They need root,
-// a working `ip netns` and openssh-server (scripts/setup.sh installs
+// a working `ip netns` and openssh-server (scripts/setup-test.sh installs
 // iproute2 and openssh-server as root), and skip, saying why, without them
 // or with SPMD_NO_NETNS=1. The hosts share this machine's process ids, so the
 // tests find and kill remote processes from here through /proc.
@@ -60,10 +60,10 @@ func probeNetns() string {
 	}
 	ip, err := lookPathSbin("ip")
 	if err != nil {
-		return "ip not found: install Debian's iproute2 (scripts/setup.sh does, as root)"
+		return "ip not found: install Debian's iproute2 (scripts/setup-test.sh does, as root)"
 	}
 	if _, err := os.Stat("/usr/sbin/sshd"); err != nil {
-		return "sshd missing: install Debian's openssh-server (scripts/setup.sh does, as root)"
+		return "sshd missing: install Debian's openssh-server (scripts/setup-test.sh does, as root)"
 	}
 	for _, c := range []string{"ssh", "ssh-keygen", "unshare", "flock", "hostname"} {
 		if _, err := exec.LookPath(c); err != nil {

@@ -45,7 +45,7 @@ func TestSpmdrunSlurmAllocation(t *testing.T) {
 func TestSpmdrunCondorAllocation(t *testing.T) {
 	dir := t.TempDir()
 	ad := filepath.Join(t.TempDir(), "job.ad")
-	require.NoError(t, os.WriteFile(ad, []byte("ClusterId = 3\nProcId = 0\nEnteredCurrentStatus = 1700000000\nRequestCpus = 2\n"), 0o644))
+	require.NoError(t, os.WriteFile(ad, []byte("ClusterId = 3\nProcId = 0\nJobCurrentStartDate = 1700000000\nRequestCpus = 2\n"), 0o644))
 	env := append(noScheduler, "_CONDOR_PROCNO=0", "_CONDOR_NPROCS=1", "_CONDOR_JOB_AD="+ad, "_CONDOR_JOB_IWD="+dir)
 	r := runSpmdrun(t, nil, env, pmirank, "ok")
 	require.Equal(t, 0, r.code, r.stderr)
@@ -60,7 +60,7 @@ func TestSpmdrunCondorAllocation(t *testing.T) {
 func TestSpmdrunCondorJoin(t *testing.T) {
 	dir := t.TempDir()
 	ad := filepath.Join(t.TempDir(), "job.ad")
-	require.NoError(t, os.WriteFile(ad, []byte("ClusterId = 4\nProcId = 0\nEnteredCurrentStatus = 1700000001\nRequestCpus = 2\n"), 0o644))
+	require.NoError(t, os.WriteFile(ad, []byte("ClusterId = 4\nProcId = 0\nJobCurrentStartDate = 1700000001\nRequestCpus = 2\n"), 0o644))
 	// A contact that an earlier run left behind must be ignored.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "spmd-contact.1"),
 		[]byte("spmd-contact run=4.0.1600000000 procno=1 host=stale slots=2 addr=-\n"), 0o644))

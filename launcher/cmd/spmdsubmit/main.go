@@ -1,12 +1,3 @@
-// Command spmdsubmit writes a batch-system submission that runs an SPMD
-// program through spmdrun:
-//
-//	spmdsubmit -N 2 -ppn 4 -t 1h30m -q batch slurm ./pi -n 1000000 > pi.sbatch
-//	spmdsubmit -N 4 -ppn 8 -o jobs condor ./ring
-//
-// The formats are pbs (OpenPBS select syntax), torque (nodes=N:ppn=M),
-// slurm and condor (HTCondor parallel universe: a submit description and
-// the wrapper every node runs). Run spmdsubmit --help for the flags.
 package main
 
 import (
@@ -22,23 +13,6 @@ import (
 
 	"github.com/spmd-go/spmd/launcher/sched"
 )
-
-const usage = `usage: spmdsubmit [flags] pbs|torque|slurm|condor program [args...]
-
-Writes a batch job that runs program on N nodes with M ranks each through
-spmdrun, which reads the allocation inside the job.
-
-flags:
-  -N N           nodes (default 1)
-  -ppn M         ranks per node (default 1)
-  -t T           walltime: a duration (90m, 2h) or H:MM:SS; default: the queue's
-  -q Q           PBS queue or Slurm partition
-  -J NAME        job name (default: the program's base name)
-  -x VAR=value   export VAR to every rank (repeatable)
-  --spmdrun P    the spmdrun command in the job (default: spmdrun from PATH)
-  -o DIR         write the files into DIR; without it a single-file submission
-                 goes to standard output (condor, two files, needs -o)
-`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -64,22 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // parse reads the command line.
 func parse(args []string) (s *sched.Script, format sched.Format, dir string, err error) {
 	s = &sched.Script{Nodes: 1, RanksPerNode: 1}
-	fs := flag.NewFlagSet("spmdsubmit", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.IntVar(&s.Nodes, "N", 1, "")
-	fs.IntVar(&s.RanksPerNode, "ppn", 1, "")
-	fs.Func("t", "", func(v string) (err error) {
-		s.Walltime, err = parseWalltime(v)
-		return err
-	})
-	fs.StringVar(&s.Queue, "q", "", "")
-	fs.StringVar(&s.Name, "J", "", "")
-	fs.Func("x", "", func(v string) error {
-		s.Env = append(s.Env, v)
-		return nil
-	})
-	fs.StringVar(&s.Spmdrun, "spmdrun", "", "")
-	fs.StringVar(&dir, "o", "", "")
+	fs := flagSet(s, &dir)
 	if err := fs.Parse(args); err != nil {
 		return nil, "", "", err
 	}
@@ -97,6 +56,28 @@ func parse(args []string) (s *sched.Script, format sched.Format, dir string, err
 		}, filepath.Base(s.Program))
 	}
 	return s, format, dir, nil
+}
+
+// flagSet defines spmdsubmit's flags, setting s's fields and dir; the
+// usage text documents every one (TestUsageListsEveryFlag).
+func flagSet(s *sched.Script, dir *string) *flag.FlagSet {
+	fs := flag.NewFlagSet("spmdsubmit", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&s.Nodes, "N", 1, "")
+	fs.IntVar(&s.RanksPerNode, "ppn", 1, "")
+	fs.Func("t", "", func(v string) (err error) {
+		s.Walltime, err = parseWalltime(v)
+		return err
+	})
+	fs.StringVar(&s.Queue, "q", "", "")
+	fs.StringVar(&s.Name, "J", "", "")
+	fs.Func("x", "", func(v string) error {
+		s.Env = append(s.Env, v)
+		return nil
+	})
+	fs.StringVar(&s.Spmdrun, "spmdrun", "", "")
+	fs.StringVar(dir, "o", "", "")
+	return fs
 }
 
 // parseWalltime accepts a Go duration or H:MM:SS.

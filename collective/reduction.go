@@ -1,163 +1,83 @@
 package collective
 
 import (
-	"errors"
 	"fmt"
 	"unsafe"
 
 	"github.com/spmd-go/spmd/comm"
 )
 
-// rcall is one call of a reduction collective on one rank: the collective
-// view, the call's base tag, the operation, and the scratch the call holds.
-// Its methods move typed blocks and combine them; the algorithm files are
-// written in their terms.
-type rcall[T comm.Scalar] struct {
-	cc         *comm.Comm
-	tag        int // the call's base tag; messages use tag+k, k < 16
-	op         Op
-	rank, size int
-	st         *reductionState
-	held       [6][]uint64 // scratch to give back when the call ends (3 at most today)
-	nheld      int
-	utmp       []T   // a user op's copy space for reduceLeftInto
-	err        error // the first message whose length disagreed (see recv)
+// reduction is one call of a reduction collective on one rank: a call
+// with the operation, and the typed state its steps share. Its methods move
+// typed blocks and combine them; the algorithm files are written in their
+// terms.
+type reduction[T comm.Scalar] struct {
+	call
+	op   Op
+	utmp []T // a user op's copy space for reduceLeftInto
 	// src is Allreduce's send buffer while this rank's contribution has
 	// not yet been combined into acc (nil: acc holds it). The first step
 	// of an algorithm reads its contribution from src (mine) and writes
 	// its first combination into acc, so that no step copies send into
-	// recv up front: at 1 MiB that copy cost as much as a whole exchange,
-	// and a peer that then pulls the copy with process_vm_readv reads
-	// lines this core has just written rather than the untouched send
-	// buffer.
+	// recv up front: for long vectors that copy costs about as much as a
+	// whole exchange (bench/results/2026-11-21-coll-shm-tuned), and
+	// a peer that then pulls the copy with process_vm_readv reads lines
+	// this core has just written rather than the untouched send buffer.
 	src []T
 }
 
-// Message roles (the k of tag+k) used by the reduction algorithms. Phases
+// Message roles (the role of tag+role) used by the reduction algorithms. Phases
 // that talk to the same peer use different roles, so that a mismatch
 // between ranks shows as an error rather than as data crossing phases.
 const (
-	kFold   = 0 // non-power-of-two fold-in
-	kCore   = 1 // the core exchange (recursive doubling, halving, ring reduce-scatter)
-	kGather = 2 // allgather / gather phase
-	kUnfold = 3 // non-power-of-two fold-out
-	kExtra  = 4 // a last hop (to a root that sat out)
+	roleFold   = 0 // non-power-of-two fold-in
+	roleCore   = 1 // the core exchange (recursive doubling, halving, ring reduce-scatter)
+	roleGather = 2 // allgather / gather phase
+	roleUnfold = 3 // non-power-of-two fold-out
+	roleExtra  = 4 // a last hop (to a root that sat out)
 )
 
-// checkComm rejects the nil communicator.
-func checkComm(c *comm.Comm) error {
-	if c == nil || c.Collective() == nil {
-		return fmt.Errorf("collective: nil communicator: %w", comm.ErrComm)
-	}
-	return nil
-}
-
-// start begins a reduction call on c in x, which the caller declares:
-// it rejects a nil communicator, then takes the call's tag, before any
-// other check, so that every rank numbers its calls alike even when some
-// rank's arguments are wrong (an erroneous call still counts); then it
-// checks op and finds the algorithm that tests or SPMD_COLL_<OP> force (""
-// if none). It fills x in place: returning an rcall by value made the
-// compiler zero and copy it twice per call, 7 % of the samples of an
-// 8-byte Allreduce on 2 ranks (perf).
-func (x *rcall[T]) start(c *comm.Comm, op Op, name string) (string, error) {
-	if err := checkComm(c); err != nil {
+// start begins a reduction call of operation name on c in x, which the
+// caller declares: begin (the nil check, and the call counted), then the
+// check of op, then the algorithm that tests or SPMD_COLL_<OP> force (""
+// if none). It fills x in place (see begin).
+func (x *reduction[T]) start(c *comm.Comm, op Op, name string) (string, error) {
+	if err := x.begin(c, name); err != nil {
 		return "", err
 	}
-	cc, s, tag := callState(c)
-	x.cc, x.tag, x.op, x.rank, x.size, x.st = cc, tag, op, cc.Rank(), cc.Size(), &s.red
+	x.op = op
 	if err := checkOp[T](op); err != nil {
 		return "", err
 	}
-	return x.st.algorithm(name)
-}
-
-// algorithm returns the algorithm forced for op: by a test override on
-// this communicator, else by SPMD_COLL_<OP>, else "".
-func (s *reductionState) algorithm(op string) (string, error) {
-	if m := s.override.Load(); m != nil {
-		if a, ok := (*m)[op]; ok {
-			return a, nil
-		}
-	}
-	return s.forced(op)
+	return x.forced(name)
 }
 
 // scratch returns n elements of scratch, given back by done.
-func (x *rcall[T]) scratch(n int) []T {
-	b := x.st.get(wordsFor[T](n))
-	if x.nheld < len(x.held) {
-		x.held[x.nheld] = b
-		x.nheld++
-	}
-	return typed[T](b, n)
+func (x *reduction[T]) scratch(n int) []T { return scratchOf[T](&x.call, n) }
+
+func (x *reduction[T]) send(buf []T, to, role int) error {
+	return sendTo(&x.call, buf, to, role)
 }
 
-// done gives the scratch back and returns err, or else the first length
-// disagreement seen, wrapped with the operation and algorithm.
-func (x *rcall[T]) done(name, alg string, err error) error {
-	for i := range x.nheld {
-		x.st.put(x.held[i])
-		x.held[i] = nil
-	}
-	x.nheld = 0
-	if err == nil {
-		err = x.err
-	}
-	if err != nil {
-		return fmt.Errorf("collective: %s (%s): %w", name, alg, err)
-	}
-	return nil
-}
-
-func (x *rcall[T]) send(buf []T, to, k int) error {
-	return comm.Send(x.cc, buf, to, x.tag+k)
-}
-
-// recv receives exactly len(buf) elements from rank from. A message of
-// another length means the ranks passed disagreeing lengths: recv records
-// it (ErrMismatch, or comm.ErrTruncate for a longer one) and returns nil,
-// so the call goes on to its end and every rank finishes its part rather
-// than leaving a peer waiting; done then reports it.
-func (x *rcall[T]) recv(buf []T, from, k int) error {
-	st, err := comm.Recv(x.cc, buf, from, x.tag+k)
-	return x.received(st, err, len(buf), from)
+// recv receives exactly len(buf) elements from rank from (see call's
+// Messages: a length that disagrees is kept, and done reports it).
+func (x *reduction[T]) recv(buf []T, from, role int) error {
+	return recvFrom(&x.call, buf, from, role)
 }
 
 // sendrecv sends sbuf to rank to and receives exactly len(rbuf) elements
 // from rank from, at once.
-func (x *rcall[T]) sendrecv(sbuf []T, to int, rbuf []T, from, k int) error {
-	st, err := comm.Sendrecv(x.cc, sbuf, to, x.tag+k, rbuf, from, x.tag+k)
-	return x.received(st, err, len(rbuf), from)
-}
-
-func (x *rcall[T]) received(st comm.Status, err error, n, from int) error {
-	if errors.Is(err, comm.ErrTruncate) {
-		x.mismatch(err)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if want := n * comm.SizeOf[T](); st.Bytes != want {
-		x.mismatch(fmt.Errorf("rank %d sent %d bytes where %d were expected: %w", from, st.Bytes, want, ErrMismatch))
-	}
-	return nil
-}
-
-func (x *rcall[T]) mismatch(err error) {
-	if x.err == nil {
-		x.err = err
-	}
+func (x *reduction[T]) sendrecv(sbuf []T, to int, rbuf []T, from, role int) error {
+	return exchange(&x.call, sbuf, to, rbuf, from, role)
 }
 
 // right sets acc = acc ∘ in (acc holds the lower ranks' contribution).
-func (x *rcall[T]) right(acc, in []T) error {
+func (x *reduction[T]) right(acc, in []T) error {
 	return reduceInto(x.op, acc, in)
 }
 
 // left sets acc = in ∘ acc (in holds the lower ranks' contribution).
-func (x *rcall[T]) left(in, acc []T) error {
+func (x *reduction[T]) left(in, acc []T) error {
 	if x.op.kind == opUser && len(x.utmp) < len(in) {
 		x.utmp = x.scratch(len(in))
 	}
@@ -165,7 +85,7 @@ func (x *rcall[T]) left(in, acc []T) error {
 }
 
 // combine sets acc = acc ∘ in when accLower, in ∘ acc otherwise.
-func (x *rcall[T]) combine(acc, in []T, accLower bool) error {
+func (x *reduction[T]) combine(acc, in []T, accLower bool) error {
 	if accLower {
 		return x.right(acc, in)
 	}
@@ -174,7 +94,7 @@ func (x *rcall[T]) combine(acc, in []T, accLower bool) error {
 
 // mine returns the buffer that holds this rank's contribution: the pending
 // send buffer (see src), else acc itself. Slice it like acc.
-func (x *rcall[T]) mine(acc []T) []T {
+func (x *reduction[T]) mine(acc []T) []T {
 	if x.src != nil {
 		return x.src
 	}
@@ -184,7 +104,7 @@ func (x *rcall[T]) mine(acc []T) []T {
 // combineInto sets dst = own ∘ in when ownLower, in ∘ own otherwise. own
 // is dst itself or the matching part of the pending send buffer, which
 // must not overlap dst; in must overlap neither.
-func (x *rcall[T]) combineInto(dst, own, in []T, ownLower bool) error {
+func (x *reduction[T]) combineInto(dst, own, in []T, ownLower bool) error {
 	if same, _ := aliasing(dst, own); same || len(dst) == 0 {
 		return x.combine(dst, in, ownLower)
 	}
@@ -211,7 +131,7 @@ func (x *rcall[T]) combineInto(dst, own, in []T, ownLower bool) error {
 // a predefined operation: acc holds the partner's vector, own (not
 // overlapping it) this rank's. The kernels work element by element, so the
 // result may replace an operand, and either operand may be on the left.
-func (x *rcall[T]) combineOver(acc, own []T, ownLower bool) error {
+func (x *reduction[T]) combineOver(acc, own []T, ownLower bool) error {
 	if len(own) != len(acc) {
 		return fmt.Errorf("collective: reduce %d elements with %d: %w", len(own), len(acc), comm.ErrArg)
 	}
@@ -223,7 +143,7 @@ func (x *rcall[T]) combineOver(acc, own []T, ownLower bool) error {
 
 // settle copies the pending send buffer into acc, for algorithms that
 // want their input in place from the start.
-func (x *rcall[T]) settle(acc []T) {
+func (x *reduction[T]) settle(acc []T) {
 	if x.src != nil {
 		copyHot(acc, x.src)
 		x.src = nil
@@ -267,19 +187,19 @@ func oldRank(nr, rem int) int {
 
 // foldIn folds acc (this rank's vector, n elements) into the group of
 // floorPow2(size) ranks and returns this rank's new rank (-1: sat out).
-func (x *rcall[T]) foldIn(acc []T) (int, error) {
+func (x *reduction[T]) foldIn(acc []T) (int, error) {
 	rem := x.size - floorPow2(x.size)
 	nr := newRank(x.rank, rem)
 	if x.rank >= 2*rem {
 		return nr, nil // a pending send buffer stays pending for the core
 	}
 	if nr < 0 {
-		err := x.send(x.mine(acc), x.rank+1, kFold)
+		err := x.send(x.mine(acc), x.rank+1, roleFold)
 		x.src = nil // foldOut overwrites all of acc
 		return nr, err
 	}
 	tmp := x.scratch(len(acc))
-	if err := x.recv(tmp, x.rank-1, kFold); err != nil {
+	if err := x.recv(tmp, x.rank-1, roleFold); err != nil {
 		return nr, err
 	}
 	err := x.combineInto(acc, x.mine(acc), tmp, false)
@@ -288,15 +208,15 @@ func (x *rcall[T]) foldIn(acc []T) (int, error) {
 }
 
 // foldOut hands the result back to the ranks that sat out.
-func (x *rcall[T]) foldOut(acc []T) error {
+func (x *reduction[T]) foldOut(acc []T) error {
 	rem := x.size - floorPow2(x.size)
 	switch {
 	case x.rank >= 2*rem:
 		return nil
 	case x.rank%2 == 1:
-		return x.send(acc, x.rank-1, kUnfold)
+		return x.send(acc, x.rank-1, roleUnfold)
 	}
-	return x.recv(acc, x.rank+1, kUnfold)
+	return x.recv(acc, x.rank+1, roleUnfold)
 }
 
 // aliasing classifies two slices: same reports that they start at the same

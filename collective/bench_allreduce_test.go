@@ -21,14 +21,14 @@ func BenchmarkAllreduce(b *testing.B) {
 					name = "default"
 				}
 				b.Run(fmt.Sprintf("p=%d/%dB/%s", p, bytes, name), func(b *testing.B) {
-					rdBenchAllreduce(b, p, bytes/8, alg)
+					benchAllreduce(b, p, bytes/8, alg)
 				})
 			}
 		}
 	}
 }
 
-func rdBenchAllreduce(b *testing.B, p, n int, alg string) {
+func benchAllreduce(b *testing.B, p, n int, alg string) {
 	iters := b.N
 	b.ReportAllocs()
 	b.SetBytes(int64(n * 8))

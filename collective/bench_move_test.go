@@ -8,10 +8,10 @@ import (
 	"github.com/spmd-go/spmd/comm/commtest"
 )
 
-// mvBench runs op b.N times on p in-process ranks (over loopback TCP) and
+// benchOp runs op b.N times on p in-process ranks (over loopback TCP) and
 // reports the bytes of one rank's buffer per operation; the default
 // choice ("") and every algorithm of family are measured.
-func mvBench(b *testing.B, family string, p int, op func(c *comm.Comm, alg string) error) {
+func benchOp(b *testing.B, family string, p int, op func(c *comm.Comm) error) {
 	for _, alg := range append([]string{""}, Algorithms()[family]...) {
 		name := alg
 		if name == "" {
@@ -20,14 +20,15 @@ func mvBench(b *testing.B, family string, p int, op func(c *comm.Comm, alg strin
 		b.Run(fmt.Sprintf("p%d/%s", p, name), func(b *testing.B) {
 			b.SetBytes(1 << 20)
 			err := commtest.Run(p, func(c *comm.Comm) error {
-				if err := op(c, alg); err != nil { // warm up connections and scratch
+				setOverride(c, family, alg)
+				if err := op(c); err != nil { // warm up connections and scratch
 					return err
 				}
 				if c.Rank() == 0 {
 					b.ResetTimer()
 				}
 				for range b.N {
-					if err := op(c, alg); err != nil {
+					if err := op(c); err != nil {
 						return err
 					}
 				}
@@ -51,11 +52,11 @@ func mvBench(b *testing.B, family string, p int, op func(c *comm.Comm, alg strin
 func BenchmarkBcast1MiB(b *testing.B) {
 	buf := make([][]float64, 4)
 	for _, p := range []int{2, 4} {
-		mvBench(b, "bcast", p, func(c *comm.Comm, alg string) error {
+		benchOp(b, "bcast", p, func(c *comm.Comm) error {
 			if buf[c.Rank()] == nil {
 				buf[c.Rank()] = make([]float64, 1<<17)
 			}
-			return bcastWith(c, buf[c.Rank()], 0, alg)
+			return Bcast(c, buf[c.Rank()], 0)
 		})
 	}
 }
@@ -65,13 +66,13 @@ func BenchmarkBcast1MiB(b *testing.B) {
 func BenchmarkAllgather1MiB(b *testing.B) {
 	recv := make([][]float64, 4)
 	for _, p := range []int{2, 4} {
-		mvBench(b, "allgather", p, func(c *comm.Comm, alg string) error {
+		benchOp(b, "allgather", p, func(c *comm.Comm) error {
 			me := c.Rank()
 			if recv[me] == nil || len(recv[me]) != 1<<17 {
 				recv[me] = make([]float64, 1<<17)
 			}
 			n := (1 << 17) / p
-			return allgather(c, nil, recv[me][:p*n], alg)
+			return Allgather(c, nil, recv[me][:p*n])
 		})
 	}
 }

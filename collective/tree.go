@@ -6,7 +6,7 @@ import "github.com/spmd-go/spmd/comm"
 // virtual rank v is real rank (v+shift) mod p, so shift is the root. The
 // data are blocks laid out in virtual-rank order: block v is
 // buf[off[v]:off[v+1]] of a whole buffer. Rank v's subtree is the ranks
-// [v, v+moveSpan(v, p)); its parent is v minus its lowest set bit and its
+// [v, v+subtreeSpan(v, p)); its parent is v minus its lowest set bit and its
 // children are v+2^j for 2^j below that bit (the root: every 2^j < p).
 // Every subtree's blocks are therefore contiguous, so each edge carries one
 // message. Depth ⌈lg p⌉; the root sends or receives ⌈lg p⌉ messages.
@@ -20,7 +20,7 @@ import "github.com/spmd-go/spmd/comm"
 // every block; on return every rank's sub holds the blocks of its subtree.
 // Cost: ⌈lg p⌉α + n(p−1)/p·β for n elements in all (each block travels
 // from the root once per level it descends, halving at each level).
-func treeScatter[T comm.Scalar](cc *comm.Comm, sub []T, off []int, v, shift, tag int, errs *moveErrs) {
+func treeScatter[T comm.Scalar](x *call, sub []T, off []int, v, shift, role int) {
 	p := len(off) - 1
 	peer := func(u int) int { return (u + shift) % p }
 	base := off[v]
@@ -28,7 +28,7 @@ func treeScatter[T comm.Scalar](cc *comm.Comm, sub []T, off []int, v, shift, tag
 	for mask < p {
 		if v&mask != 0 { // receive my subtree from my parent
 			hi := min(v+mask, p)
-			errs.keep(moveRecv(cc, sub[:off[hi]-base], peer(v-mask), tag))
+			x.keep(recvFrom(x, sub[:off[hi]-base], peer(v-mask), role))
 			break
 		}
 		mask <<= 1
@@ -38,7 +38,7 @@ func treeScatter[T comm.Scalar](cc *comm.Comm, sub []T, off []int, v, shift, tag
 	for mask >>= 1; mask > 0; mask >>= 1 {
 		if c := v + mask; c < p {
 			hi := min(c+mask, p)
-			errs.keep(moveSend(cc, sub[off[c]-base:off[hi]-base], peer(c), tag))
+			x.keep(sendTo(x, sub[off[c]-base:off[hi]-base], peer(c), role))
 		}
 	}
 }
@@ -46,19 +46,19 @@ func treeScatter[T comm.Scalar](cc *comm.Comm, sub []T, off []int, v, shift, tag
 // treeGather moves blocks up the tree. On entry every rank's sub holds its
 // own block at sub[0:off[v+1]-off[v]]; on return it holds the blocks of its
 // subtree, so the root's holds all. Cost as treeScatter's.
-func treeGather[T comm.Scalar](cc *comm.Comm, sub []T, off []int, v, shift, tag int, errs *moveErrs) {
+func treeGather[T comm.Scalar](x *call, sub []T, off []int, v, shift, role int) {
 	p := len(off) - 1
 	peer := func(u int) int { return (u + shift) % p }
 	base := off[v]
 	for mask := 1; mask < p; mask <<= 1 {
 		if v&mask != 0 { // my subtree is complete: pass it to my parent
 			hi := min(v+mask, p)
-			errs.keep(moveSend(cc, sub[:off[hi]-base], peer(v-mask), tag))
+			x.keep(sendTo(x, sub[:off[hi]-base], peer(v-mask), role))
 			return
 		}
 		if c := v + mask; c < p { // child c's subtree follows the blocks I hold
 			hi := min(c+mask, p)
-			errs.keep(moveRecv(cc, sub[off[c]-base:off[hi]-base], peer(c), tag))
+			x.keep(recvFrom(x, sub[off[c]-base:off[hi]-base], peer(c), role))
 		}
 	}
 }

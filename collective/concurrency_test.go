@@ -9,13 +9,13 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-// TestMoveConcurrentSplits runs data-movement collectives on two split
+// TestDataMovementOnSplitsConcurrently runs data-movement collectives on two split
 // communicators at once, from two goroutines of every rank, while a user
 // AnySource/AnyTag receive is outstanding on the world: the collectives'
 // traffic must neither mix nor satisfy that receive.
-func TestMoveConcurrentSplits(t *testing.T) {
+func TestDataMovementOnSplitsConcurrently(t *testing.T) {
 	const p = 6
-	mvRun(t, p, func(c *comm.Comm) error {
+	onRanks(t, p, func(c *comm.Comm) error {
 		me := c.Rank()
 		user := []int{-1}
 		ureq, err := comm.Irecv(c, user, comm.AnySource, comm.AnyTag)
@@ -36,7 +36,7 @@ func TestMoveConcurrentSplits(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = mvMixedRounds(sub, 10*i)
+				errs[i] = mixedRounds(sub, 10*i)
 			}()
 		}
 		wg.Wait()
@@ -67,27 +67,27 @@ func TestMoveConcurrentSplits(t *testing.T) {
 	})
 }
 
-// mvMixedRounds runs a mix of data-movement collectives on c, checked.
-func mvMixedRounds(c *comm.Comm, seed int) error {
+// mixedRounds runs a mix of data-movement collectives on c, checked.
+func mixedRounds(c *comm.Comm, seed int) error {
 	p := c.Size()
 	for round := range 5 {
 		s := seed + round
 		if err := errors.Join(
-			mvBcastCase[float64](c, "scatter_allgather", round%p, 1000, s),
-			mvAllgatherCase[int32](c, "bruck", 7, s, false),
-			mvGatherCase[uint8](c, "binomial", (round+1)%p, 1000, s, false),
-			mvScatterCase[complex128](c, "binomial", round%p, 7, s, false),
-			mvAlltoallCase[float64](c, "pairwise", 100, s, false),
+			bcastCase[float64](c, "scatter_allgather", round%p, 1000, s),
+			allgatherCase[int32](c, "bruck", 7, s, false),
+			gatherCase[uint8](c, "binomial", (round+1)%p, 1000, s, false),
+			scatterCase[complex128](c, "binomial", round%p, 7, s, false),
+			alltoallCase[float64](c, "pairwise", 100, s, false),
 		); err != nil {
 			return err
 		}
 		// Non-blocking broadcasts overlapping one another.
-		a, b := mvGarbage[int32](100), mvGarbage[int32](100)
+		a, b := garbage[int32](100), garbage[int32](100)
 		if c.Rank() == 0 {
-			mvFill(a, s, 0)
+			fillInput(a, s, 0)
 		}
 		if c.Rank() == p-1 {
-			mvFill(b, s, p-1)
+			fillInput(b, s, p-1)
 		}
 		ra, err := Ibcast(c, a, 0)
 		if err != nil {
@@ -100,40 +100,40 @@ func mvMixedRounds(c *comm.Comm, seed int) error {
 		if err := comm.WaitAll(ra, rb); err != nil {
 			return err
 		}
-		if err := errors.Join(mvEqual("ibcast a", a, mvInput[int32](100, s, 0)), mvEqual("ibcast b", b, mvInput[int32](100, s, p-1))); err != nil {
+		if err := errors.Join(sameElems("ibcast a", a, inputOf[int32](100, s, 0)), sameElems("ibcast b", b, inputOf[int32](100, s, p-1))); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// TestMoveLarge runs every algorithm once on 10^6 elements on 3 ranks, and
+// TestDataMovementLarge runs every algorithm once on 10^6 elements on 3 ranks, and
 // the broadcasts and allgathers (whose power-of-two paths differ) on 4,
 // against the serial results. Bytes keep it quick under the race
 // detector; the smaller tests cover the other types.
-func TestMoveLarge(t *testing.T) {
+func TestDataMovementLarge(t *testing.T) {
 	const n = 1_000_000
 	for _, p := range []int{3, 4} {
 		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			mvRun(t, p, func(c *comm.Comm) error {
+			onRanks(t, p, func(c *comm.Comm) error {
 				var errs []error
 				for _, alg := range Algorithms()["bcast"] {
-					errs = append(errs, mvBcastCase[uint8](c, alg, 1, n, 1))
+					errs = append(errs, bcastCase[uint8](c, alg, 1, n, 1))
 				}
 				for _, alg := range Algorithms()["allgather"] {
-					errs = append(errs, mvAllgatherCase[uint8](c, alg, n/p, 2, false))
+					errs = append(errs, allgatherCase[uint8](c, alg, n/p, 2, false))
 				}
 				if p == 4 {
 					return errors.Join(errs...)
 				}
 				for _, alg := range Algorithms()["gather"] {
-					errs = append(errs, mvGatherCase[uint8](c, alg, p-1, n/p, 3, false))
+					errs = append(errs, gatherCase[uint8](c, alg, p-1, n/p, 3, false))
 				}
 				for _, alg := range Algorithms()["scatter"] {
-					errs = append(errs, mvScatterCase[uint8](c, alg, 1, n/p, 4, false))
+					errs = append(errs, scatterCase[uint8](c, alg, 1, n/p, 4, false))
 				}
 				for _, alg := range Algorithms()["alltoall"] {
-					errs = append(errs, mvAlltoallCase[uint8](c, alg, n/p, 5, false))
+					errs = append(errs, alltoallCase[uint8](c, alg, n/p, 5, false))
 				}
 				return errors.Join(errs...)
 			})

@@ -52,7 +52,7 @@ func (s *supervisor) onStatus() {
 // startDiagnosis sends SIGUSR1 to every spmd rank that still runs and waits,
 // up to diagWait, for their reports.
 func (s *supervisor) startDiagnosis(timeout bool) {
-	d := &diagnosis{timeout: timeout, at: time.Now(), ranks: make([]rankDiag, s.n), waiting: make([]bool, s.n)}
+	d := &diagnosis{timeout: timeout, at: s.clock.Now(), ranks: make([]rankDiag, s.n), waiting: make([]bool, s.n)}
 	s.diag = d
 	for rank := range d.ranks {
 		d.anySpmd = d.anySpmd || s.pmi[rank].spmd.Load()
@@ -67,7 +67,7 @@ func (s *supervisor) startDiagnosis(timeout bool) {
 		s.endDiagnosis()
 		return
 	}
-	s.diagT = time.NewTimer(diagWait)
+	s.diagT = s.clock.NewTimer(diagWait)
 }
 
 // askRank sends SIGUSR1 to rank if it is an spmd rank that still runs and

@@ -10,26 +10,44 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestReductionForcedByEnv: SPMD_COLL_<OP> forces an algorithm; an unknown
-// name fails on every rank with ErrAlgorithm (t.Setenv: not parallel).
-func TestReductionForcedByEnv(t *testing.T) {
+// TestForcedByEnv: SPMD_COLL_<OP> forces an algorithm; an unknown name
+// fails on every rank with ErrAlgorithm, and the call still counts
+// (t.Setenv: not parallel).
+func TestForcedByEnv(t *testing.T) {
 	t.Setenv("SPMD_COLL_ALLREDUCE", allreduceRing)
 	t.Setenv("SPMD_COLL_REDUCE_SCATTER_BLOCK", reduceScatterPairwise)
-	rdRun(t, 3, func(c *comm.Comm) error {
-		return rdEach(c, 1000, 21, rdAllreduce[float64]{only: "sum"}, rdAllreduce[uint64]{}, rdReduceScatter[int32]{block: true})
+	onRanks(t, 3, func(c *comm.Comm) error {
+		return eachCase(c, 1000, 21, allreduceCase[float64]{only: "sum"}, allreduceCase[uint64]{}, reduceScatterCase[int32]{block: true})
 	})
 	t.Setenv("SPMD_COLL_SCAN", "bogus")
-	rdRun(t, 2, func(c *comm.Comm) error {
+	onRanks(t, 2, func(c *comm.Comm) error {
 		err := Scan(c, []int{1}, []int{0}, Sum)
 		if !errors.Is(err, ErrAlgorithm) {
 			return fmt.Errorf("got %v", err)
 		}
-		return rdEach(c, 7, 1, rdAllreduce[float64]{only: "sum"}) // the call still counted
+		return eachCase(c, 7, 1, allreduceCase[float64]{only: "sum"}) // the call still counted
+	})
+	t.Setenv("SPMD_COLL_ALLGATHER", "ring")
+	onRanks(t, 3, func(c *comm.Comm) error {
+		return allgatherCase[float64](c, "", 1000, 3, false)
+	})
+	t.Setenv("SPMD_COLL_BCAST", "bogus")
+	onRanks(t, 2, func(c *comm.Comm) error {
+		if err := Bcast(c, []int{1}, 0); !errors.Is(err, ErrAlgorithm) {
+			return fmt.Errorf("bogus bcast algorithm: %v", err)
+		}
+		return eachCase(c, 7, 1, allreduceCase[float64]{only: "sum"}) // the call still counted
 	})
 }
 
-func TestReductionsRegistered(t *testing.T) {
+func TestAlgorithmsRegistered(t *testing.T) {
 	algs := Algorithms()
+	assert.Equal(t, []string{"binomial", "scatter_allgather", "scatter_ring", "linear"}, algs["bcast"])
+	assert.Equal(t, []string{"binomial", "linear"}, algs["scatter"])
+	assert.Equal(t, []string{"binomial", "linear"}, algs["gather"])
+	assert.Equal(t, []string{"recursive_doubling", "bruck", "ring", "linear"}, algs["allgather"])
+	assert.Equal(t, []string{"bruck", "pairwise", "linear"}, algs["alltoall"])
+	assert.Equal(t, []string{"pairwise", "linear"}, algs["alltoallv"])
 	assert.Equal(t, []string{"recursive_doubling", "rabenseifner", "ring", "linear"}, algs["allreduce"])
 	assert.Equal(t, []string{"binomial", "rabenseifner", "linear"}, algs["reduce"])
 	assert.Equal(t, []string{"recursive_halving", "pairwise"}, algs["reduce_scatter"])
@@ -42,7 +60,7 @@ func TestReductionsRegistered(t *testing.T) {
 // TestScratchReuse: buffers come back from the per-communicator list,
 // the smallest that fits, and oversized ones are not kept.
 func TestScratchReuse(t *testing.T) {
-	var s reductionState
+	var s state
 	a := s.get(100)
 	s.put(a)
 	b := s.get(50)

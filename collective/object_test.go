@@ -8,22 +8,22 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-type mvRecord struct {
+type record struct {
 	Rank  int
 	Name  string
 	Vals  []float64
 	Attrs map[string]int
 }
 
-func mvRecordOf(r int) mvRecord {
-	return mvRecord{Rank: r, Name: fmt.Sprint("rank-", r), Vals: mvInput[float64](r*3, 5, r), Attrs: map[string]int{"x": r}}
+func recordOf(r int) record {
+	return record{Rank: r, Name: fmt.Sprint("rank-", r), Vals: inputOf[float64](r*3, 5, r), Attrs: map[string]int{"x": r}}
 }
 
-func mvSameRecord(got, want mvRecord) error {
+func sameRecord(got, want record) error {
 	if got.Rank != want.Rank || got.Name != want.Name || got.Attrs["x"] != want.Attrs["x"] || len(got.Attrs) != len(want.Attrs) {
 		return fmt.Errorf("record %+v, want %+v", got, want)
 	}
-	return mvEqual("record values", got.Vals, want.Vals)
+	return sameElems("record values", got.Vals, want.Vals)
 }
 
 // TestObjectCollectives checks BcastObj, GatherObj, ScatterObj and
@@ -31,22 +31,22 @@ func mvSameRecord(got, want mvRecord) error {
 func TestObjectCollectives(t *testing.T) {
 	for _, p := range []int{1, 2, 3, 5} {
 		t.Run(fmt.Sprint(p), func(t *testing.T) {
-			mvRun(t, p, func(c *comm.Comm) error {
+			onRanks(t, p, func(c *comm.Comm) error {
 				me := c.Rank()
 				for root := range p {
-					var in mvRecord
+					var in record
 					if me == root {
-						in = mvRecordOf(root)
+						in = recordOf(root)
 					}
 					got, err := BcastObj(c, in, root)
 					if err != nil {
 						return err
 					}
-					if err := mvSameRecord(got, mvRecordOf(root)); err != nil {
+					if err := sameRecord(got, recordOf(root)); err != nil {
 						return fmt.Errorf("bcastobj: %w", err)
 					}
 
-					all, err := GatherObj(c, mvRecordOf(me), root)
+					all, err := GatherObj(c, recordOf(me), root)
 					if err != nil {
 						return err
 					}
@@ -58,7 +58,7 @@ func TestObjectCollectives(t *testing.T) {
 							return fmt.Errorf("gatherobj: %d values", len(all))
 						}
 						for r := range p {
-							if err := mvSameRecord(all[r], mvRecordOf(r)); err != nil {
+							if err := sameRecord(all[r], recordOf(r)); err != nil {
 								return fmt.Errorf("gatherobj: %w", err)
 							}
 						}
@@ -78,12 +78,12 @@ func TestObjectCollectives(t *testing.T) {
 						return fmt.Errorf("scatterobj: %q, want %q", s, want)
 					}
 				}
-				all, err := AllgatherObj(c, mvRecordOf(me))
+				all, err := AllgatherObj(c, recordOf(me))
 				if err != nil {
 					return err
 				}
 				for r := range p {
-					if err := mvSameRecord(all[r], mvRecordOf(r)); err != nil {
+					if err := sameRecord(all[r], recordOf(r)); err != nil {
 						return fmt.Errorf("allgatherobj: %w", err)
 					}
 				}
@@ -96,7 +96,7 @@ func TestObjectCollectives(t *testing.T) {
 // TestObjectErrors: a value that cannot be encoded (a func) fails on every
 // rank that needed it, and the next collective still works.
 func TestObjectErrors(t *testing.T) {
-	mvRun(t, 3, func(c *comm.Comm) error {
+	onRanks(t, 3, func(c *comm.Comm) error {
 		me := c.Rank()
 		var f func()
 		if me == 1 {

@@ -54,8 +54,9 @@ type Proxy struct {
 	Logf func(format string, args ...any)
 }
 
-// proxyRun is the state of one running proxy.
-type proxyRun struct {
+// proxyNode is the state of one running proxy on its node (proxyRoot is
+// the root's end of the connection).
+type proxyNode struct {
 	p      *Proxy
 	spec   *proxySpec
 	conn   net.Conn
@@ -93,7 +94,7 @@ func (p *Proxy) Run(ctx context.Context) (int, error) {
 	if err != nil {
 		return 1, fmt.Errorf("proxy: %w", err)
 	}
-	r := &proxyRun{p: p, spec: spec, conn: conn, fences: make(chan *fenceMsg, 1), gone: make(chan struct{}),
+	r := &proxyNode{p: p, spec: spec, conn: conn, fences: make(chan *fenceMsg, 1), gone: make(chan struct{}),
 		ranks: make(map[int]*localRank), pmi: make(map[int]*pmiState)}
 	defer func() {
 		if err := removeShm(p.Cookie); err != nil {
@@ -153,7 +154,7 @@ func (p *Proxy) dial(ctx context.Context) (net.Conn, error) {
 }
 
 // send writes one frame to the root. A failure is noticed by the reader.
-func (r *proxyRun) send(typ byte, body []byte) {
+func (r *proxyNode) send(typ byte, body []byte) {
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
 	_ = r.conn.SetWriteDeadline(time.Now().Add(killWait))
@@ -166,7 +167,7 @@ func (r *proxyRun) send(typ byte, body []byte) {
 // start forks the host's ranks and a watcher for each. A rank that cannot
 // be started is reported as such, and so are the ones after it, which are
 // not started.
-func (r *proxyRun) start() {
+func (r *proxyNode) start() {
 	spec := r.spec
 	job := &Job{Env: append([]string{"SPMD_HOST=" + spec.Host}, spec.Env...)}
 	var err error
@@ -240,7 +241,7 @@ func (r *proxyRun) start() {
 
 // watch waits for a rank to exit and its output to be sent, then reports
 // the exit as the root's supervisor does for its own ranks.
-func (r *proxyRun) watch(lr *localRank, st *pmiState, output *sync.WaitGroup) {
+func (r *proxyNode) watch(lr *localRank, st *pmiState, output *sync.WaitGroup) {
 	defer r.finished.Done()
 	ps := lr.wait()
 	at := time.Now()
@@ -265,7 +266,7 @@ func (r *proxyRun) watch(lr *localRank, st *pmiState, output *sync.WaitGroup) {
 
 // relay is the local PMI server's barrier relay: the puts go to the root,
 // and the proxy waits for the barrier's outcome.
-func (r *proxyRun) relay(puts []pmi.KV) ([]pmi.KV, error) {
+func (r *proxyNode) relay(puts []pmi.KV) ([]pmi.KV, error) {
 	r.send(frFence, (&fenceMsg{Puts: puts}).encode())
 	var f *fenceMsg
 	select {
@@ -279,11 +280,11 @@ func (r *proxyRun) relay(puts []pmi.KV) ([]pmi.KV, error) {
 	return f.Puts, nil
 }
 
-func (r *proxyRun) onAbort(rank, code int, msg string) {
+func (r *proxyNode) onAbort(rank, code int, msg string) {
 	r.send(frAbort, (&rankMsg{Rank: rank, Code: code, Value: msg}).encode())
 }
 
-func (r *proxyRun) onClose(rank int, finalized bool) {
+func (r *proxyNode) onClose(rank int, finalized bool) {
 	r.mu.Lock()
 	st := r.pmi[rank]
 	r.mu.Unlock()
@@ -293,14 +294,14 @@ func (r *proxyRun) onClose(rank int, finalized bool) {
 }
 
 // onPut passes on at once the puts the root watches between barriers.
-func (r *proxyRun) onPut(rank int, key, value string) {
+func (r *proxyNode) onPut(rank int, key, value string) {
 	if strings.HasPrefix(key, lostKeyPrefix) || strings.HasPrefix(key, blockedKeyPrefix) {
 		r.send(frNotice, (&rankMsg{Rank: rank, Key: key, Value: value}).encode())
 	}
 }
 
 // serve reads the root's frames until it says the job is over or is lost.
-func (r *proxyRun) serve(ctx context.Context) (int, error) {
+func (r *proxyNode) serve(ctx context.Context) (int, error) {
 	frames := make(chan error, 1)
 	go func() { frames <- r.readLoop() }()
 	var err error
@@ -330,7 +331,7 @@ func (r *proxyRun) serve(ctx context.Context) (int, error) {
 }
 
 // readLoop handles frames from the root; it returns nil on shutdown.
-func (r *proxyRun) readLoop() error {
+func (r *proxyNode) readLoop() error {
 	for {
 		typ, body, err := readFrame(r.conn)
 		if err != nil {
@@ -372,7 +373,7 @@ func (r *proxyRun) readLoop() error {
 
 // signalRanks signals the process groups of ranks (all when empty). SIGTERM
 // is followed by SIGCONT, so that stopped ranks see it.
-func (r *proxyRun) signalRanks(sig syscall.Signal, ranks []int) {
+func (r *proxyNode) signalRanks(sig syscall.Signal, ranks []int) {
 	r.mu.Lock()
 	var pids []int
 	for rank, lr := range r.ranks {
@@ -399,7 +400,7 @@ func (r *proxyRun) signalRanks(sig syscall.Signal, ranks []int) {
 
 // endRanks ends the ranks when the root is gone: SIGTERM, then SIGKILL after
 // the grace period; it waits for the watchers, bounded.
-func (r *proxyRun) endRanks() {
+func (r *proxyNode) endRanks() {
 	r.signalRanks(syscall.SIGTERM, nil)
 	done := make(chan struct{})
 	go func() { r.finished.Wait(); close(done) }()
@@ -427,7 +428,7 @@ func (p *Proxy) logf(format string, args ...any) {
 
 // outputWriter sends a rank's output stream to the root; Close ends it.
 type outputWriter struct {
-	r            *proxyRun
+	r            *proxyNode
 	rank, stream int
 }
 

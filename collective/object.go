@@ -11,8 +11,8 @@ import (
 // The object forms of the data-movement collectives, like mpi4py's
 // lower-case bcast, gather, scatter and allgather: any gob-encodable value,
 // at the cost of encoding and decoding. Each encodes a value once, moves
-// the lengths with the numeric algorithms (tag…), then the bytes (later
-// tags). A value that fails to encode travels as length −1, so that every
+// the lengths with the numeric algorithms (roles 0…), then the bytes
+// (later roles). A value that fails to encode travels as length −1, so that every
 // rank that needed it returns an error instead of waiting.
 
 // objEncode gob-encodes v.
@@ -54,14 +54,14 @@ func objNotEncoded(r int) error {
 // with the cause) and decoding errors.
 func BcastObj[T any](c *comm.Comm, v T, root int) (T, error) {
 	var zero T
-	cc, tag, err := moveStart("bcastobj", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "bcastobj"); err != nil {
 		return zero, err
 	}
-	if err := moveCheckRoot("bcastobj", cc, root); err != nil {
+	if err := x.checkRoot(root); err != nil {
 		return zero, err
 	}
-	me := cc.Rank()
+	me := x.rank
 	var data []byte
 	var encErr error
 	length := []int64{0}
@@ -69,32 +69,34 @@ func BcastObj[T any](c *comm.Comm, v T, root int) (T, error) {
 		data, encErr = objEncode(v)
 		length[0] = objLength(data, encErr)
 	}
-	var errs moveErrs
-	bcastRun(cc, length, root, tag, "binomial", &errs)
+	bcastRun(&x, length, root, 0, "binomial")
 	switch {
-	case errs.err != nil:
-		return zero, moveWrap("bcastobj", errs.err)
+	case x.err != nil:
+		return zero, x.done("", nil)
 	case encErr != nil:
-		return zero, moveWrap("bcastobj", encErr)
+		return zero, x.done("", encErr)
 	case length[0] < 0:
-		return zero, moveWrap("bcastobj", objNotEncoded(root))
+		return zero, x.done("", objNotEncoded(root))
 	}
 	if me != root {
 		data = make([]byte, length[0])
 	}
-	alg, err := moveChoose(cc, "bcast", "", func() string { return bcastDecide(cc.Size(), len(data)) })
+	alg, err := x.forced("bcast")
 	if err != nil {
 		return zero, err
 	}
-	bcastRun(cc, data, root, tag+1, alg, &errs)
-	if errs.err != nil {
-		return zero, moveWrap("bcastobj", errs.err)
+	if alg == "" {
+		alg = chooseBcast(x.size, len(data))
+	}
+	bcastRun(&x, data, root, 1, alg)
+	if x.err != nil {
+		return zero, x.done("", nil)
 	}
 	if me == root {
-		return v, nil
+		return v, x.done("", nil)
 	}
 	out, err := objDecode[T](data, root)
-	return out, moveWrap("bcastobj", err)
+	return out, x.done("", err)
 }
 
 // GatherObj returns, at root, every rank's v in rank order (mpi4py's
@@ -102,23 +104,22 @@ func BcastObj[T any](c *comm.Comm, v T, root int) (T, error) {
 // nil. Errors as Gather's, plus encoding errors (at the rank that failed,
 // and at the root naming it) and decoding errors.
 func GatherObj[T any](c *comm.Comm, v T, root int) ([]T, error) {
-	cc, tag, err := moveStart("gatherobj", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "gatherobj"); err != nil {
 		return nil, err
 	}
-	if err := moveCheckRoot("gatherobj", cc, root); err != nil {
+	if err := x.checkRoot(root); err != nil {
 		return nil, err
 	}
-	p, me := cc.Size(), cc.Rank()
+	p, me := x.size, x.rank
 	data, encErr := objEncode(v)
 	var lengths []int64
 	if me == root {
 		lengths = make([]int64, p)
 	}
-	one := moveEqualOffsets(p, 1)
-	var errs moveErrs
+	one := equalOffsets(p, 1)
 	if p > 1 {
-		gatherBinomial(cc, []int64{objLength(data, encErr)}, lengths, one, one, root, tag, false, &errs)
+		gatherBinomial(&x, []int64{objLength(data, encErr)}, lengths, one, one, root, 0, false)
 	}
 	counts := make([]int, p)
 	if me == root {
@@ -130,20 +131,18 @@ func GatherObj[T any](c *comm.Comm, v T, root int) ([]T, error) {
 	var all []byte
 	var off []int
 	if me == root {
-		off = moveOffsets(counts)
+		off = blockOffsets(counts)
 		all = make([]byte, off[p])
 	}
 	if encErr != nil {
 		data = nil
 	}
 	if p > 1 {
-		gatherLinearRoot(cc, data, all, off, root, tag+1, false, &errs)
+		gatherLinearRoot(&x, data, all, off, root, 1, false)
 	}
-	if errs.err != nil || encErr != nil {
-		return nil, moveWrap("gatherobj", moveFirstErr(errs.err, encErr))
-	}
-	if me != root {
-		return nil, nil
+	x.keep(encErr)
+	if x.err != nil || me != root {
+		return nil, x.done("", nil)
 	}
 	out := make([]T, p)
 	for i := range p {
@@ -152,13 +151,14 @@ func GatherObj[T any](c *comm.Comm, v T, root int) ([]T, error) {
 			continue
 		}
 		if lengths[i] < 0 {
-			return nil, moveWrap("gatherobj", objNotEncoded(i))
+			return nil, x.done("", objNotEncoded(i))
 		}
+		var err error
 		if out[i], err = objDecode[T](all[off[i]:off[i+1]], i); err != nil {
-			return nil, moveWrap("gatherobj", err)
+			return nil, x.done("", err)
 		}
 	}
-	return out, nil
+	return out, x.done("", nil)
 }
 
 // ScatterObj gives rank i root's vs[i] (mpi4py's comm.scatter): the root
@@ -169,14 +169,14 @@ func GatherObj[T any](c *comm.Comm, v T, root int) ([]T, error) {
 // cause) and decoding errors.
 func ScatterObj[T any](c *comm.Comm, vs []T, root int) (T, error) {
 	var zero T
-	cc, tag, err := moveStart("scatterobj", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "scatterobj"); err != nil {
 		return zero, err
 	}
-	if err := moveCheckRoot("scatterobj", cc, root); err != nil {
+	if err := x.checkRoot(root); err != nil {
 		return zero, err
 	}
-	p, me := cc.Size(), cc.Rank()
+	p, me := x.size, x.rank
 	var lengths []int64
 	var all []byte
 	var off []int
@@ -200,35 +200,35 @@ func ScatterObj[T any](c *comm.Comm, vs []T, root int) (T, error) {
 			lengths[i], parts[i] = objLength(data, err), data
 			counts[i] = len(data)
 		}
-		off = moveOffsets(counts)
+		off = blockOffsets(counts)
 		all = make([]byte, 0, off[p])
 		for _, b := range parts {
 			all = append(all, b...)
 		}
 	}
 	length := []int64{0}
-	one := moveEqualOffsets(p, 1)
-	var errs moveErrs
+	one := equalOffsets(p, 1)
 	if p > 1 {
-		scatterBinomial(cc, lengths, length, one, one, root, tag, false, &errs)
+		scatterBinomial(&x, lengths, length, one, one, root, 0, false)
 	}
 	var data []byte
 	if me != root {
 		data = make([]byte, max(length[0], 0))
 	}
 	if p > 1 {
-		scatterLinearRoot(cc, all, data, off, root, tag+1, false, &errs)
+		scatterLinearRoot(&x, all, data, off, root, 1, false)
 	}
+	x.keep(rootErr)
 	switch {
-	case errs.err != nil || rootErr != nil:
-		return zero, moveWrap("scatterobj", moveFirstErr(errs.err, rootErr))
+	case x.err != nil:
+		return zero, x.done("", nil)
 	case me == root:
-		return vs[root], nil
+		return vs[root], x.done("", nil)
 	case length[0] < 0:
-		return zero, moveWrap("scatterobj", fmt.Errorf("root %d could not encode the value for rank %d: %w", root, me, comm.ErrArg))
+		return zero, x.done("", fmt.Errorf("root %d could not encode the value for rank %d: %w", root, me, comm.ErrArg))
 	}
 	out, err := objDecode[T](data, root)
-	return out, moveWrap("scatterobj", err)
+	return out, x.done("", err)
 }
 
 // AllgatherObj returns every rank's v, in rank order, on every rank
@@ -236,31 +236,34 @@ func ScatterObj[T any](c *comm.Comm, vs []T, root int) (T, error) {
 // as Allgather's, plus encoding (every rank fails, naming the rank) and
 // decoding errors.
 func AllgatherObj[T any](c *comm.Comm, v T) ([]T, error) {
-	cc, tag, err := moveStart("allgatherobj", c)
-	if err != nil {
+	var x call
+	if err := x.begin(c, "allgatherobj"); err != nil {
 		return nil, err
 	}
-	p, me := cc.Size(), cc.Rank()
+	p, me := x.size, x.rank
 	data, encErr := objEncode(v)
 	lengths := make([]int64, p)
 	lengths[me] = objLength(data, encErr)
-	one := moveEqualOffsets(p, 1)
-	var errs moveErrs
-	allgatherRun(cc, lengths, one, tag, allgatherDecide(p, 8*p), &errs)
+	one := equalOffsets(p, 1)
+	allgatherRun(&x, lengths, one, 0, chooseAllgather(p, 8*p))
 	counts := make([]int, p)
 	for i, n := range lengths {
 		counts[i] = int(max(n, 0))
 	}
-	off := moveOffsets(counts)
+	off := blockOffsets(counts)
 	all := make([]byte, off[p])
 	copyHot(all[off[me]:off[me+1]], data)
-	alg, err := moveChoose(cc, "allgather", "", func() string { return allgatherDecide(p, off[p]) })
+	alg, err := x.forced("allgather")
 	if err != nil {
 		return nil, err
 	}
-	allgatherRun(cc, all, off, tag+3, alg, &errs)
-	if errs.err != nil || encErr != nil {
-		return nil, moveWrap("allgatherobj", moveFirstErr(errs.err, encErr))
+	if alg == "" {
+		alg = chooseAllgather(p, off[p])
+	}
+	allgatherRun(&x, all, off, 3, alg)
+	x.keep(encErr)
+	if x.err != nil {
+		return nil, x.done("", nil)
 	}
 	out := make([]T, p)
 	for i := range p {
@@ -269,21 +272,11 @@ func AllgatherObj[T any](c *comm.Comm, v T) ([]T, error) {
 			continue
 		}
 		if lengths[i] < 0 {
-			return nil, moveWrap("allgatherobj", objNotEncoded(i))
+			return nil, x.done("", objNotEncoded(i))
 		}
 		if out[i], err = objDecode[T](all[off[i]:off[i+1]], i); err != nil {
-			return nil, moveWrap("allgatherobj", err)
+			return nil, x.done("", err)
 		}
 	}
-	return out, nil
-}
-
-// moveFirstErr returns the first non-nil of its arguments.
-func moveFirstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return out, x.done("", nil)
 }

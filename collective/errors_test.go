@@ -11,28 +11,42 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-// mvAfter runs a correct broadcast after an erroneous call: the streams
+// afterError runs a correct broadcast after an erroneous call: the streams
 // and the call count must still be in step on every rank.
-func mvAfter(c *comm.Comm, seed int) error {
-	if err := mvBcastCase[float64](c, "binomial", 0, 100, seed); err != nil {
+func afterError(c *comm.Comm, seed int) error {
+	if err := bcastCase[float64](c, "binomial", 0, 100, seed); err != nil {
 		return fmt.Errorf("broadcast after the error: %w", err)
 	}
 	return nil
 }
 
-func TestMoveNilComm(t *testing.T) {
-	var c *comm.Comm
+// TestNilComm: every collective rejects the nil communicator (and the
+// zero Comm value) with comm.ErrComm, before anything else.
+func TestNilComm(t *testing.T) {
+	for _, c := range []*comm.Comm{nil, new(comm.Comm)} {
+		testNilComm(t, c)
+	}
+}
+
+func testNilComm(t *testing.T, c *comm.Comm) {
 	buf := []int{1}
 	for name, err := range map[string]error{
-		"Bcast":      Bcast(c, buf, 0),
-		"Scatter":    Scatter(c, buf, buf, 0),
-		"Scatterv":   Scatterv(c, buf, []int{1}, buf, 0),
-		"Gather":     Gather(c, buf, buf, 0),
-		"Gatherv":    Gatherv(c, buf, buf, []int{1}, 0),
-		"Allgather":  Allgather(c, buf, buf),
-		"Allgatherv": Allgatherv(c, buf, buf, []int{1}),
-		"Alltoall":   Alltoall(c, buf, buf),
-		"Alltoallv":  Alltoallv(c, buf, []int{1}, buf, []int{1}),
+		"Barrier":            Barrier(c),
+		"Allreduce":          Allreduce(c, buf, buf, Sum),
+		"Reduce":             Reduce(c, buf, buf, Sum, 0),
+		"ReduceScatter":      ReduceScatter(c, buf, buf, []int{1}, Sum),
+		"ReduceScatterBlock": ReduceScatterBlock(c, buf, buf, Sum),
+		"Scan":               Scan(c, buf, buf, Sum),
+		"Exscan":             Exscan(c, buf, buf, Sum),
+		"Bcast":              Bcast(c, buf, 0),
+		"Scatter":            Scatter(c, buf, buf, 0),
+		"Scatterv":           Scatterv(c, buf, []int{1}, buf, 0),
+		"Gather":             Gather(c, buf, buf, 0),
+		"Gatherv":            Gatherv(c, buf, buf, []int{1}, 0),
+		"Allgather":          Allgather(c, buf, buf),
+		"Allgatherv":         Allgatherv(c, buf, buf, []int{1}),
+		"Alltoall":           Alltoall(c, buf, buf),
+		"Alltoallv":          Alltoallv(c, buf, []int{1}, buf, []int{1}),
 	} {
 		require.ErrorIs(t, err, comm.ErrComm, name)
 	}
@@ -46,12 +60,18 @@ func TestMoveNilComm(t *testing.T) {
 	require.ErrorIs(t, err, comm.ErrComm)
 	_, err = AllgatherObj(c, 1)
 	require.ErrorIs(t, err, comm.ErrComm)
+	_, err = AllreduceObj(c, 1, func(a, b int) int { return a + b })
+	require.ErrorIs(t, err, comm.ErrComm)
+	_, err = Iallreduce(c, buf, buf, Sum)
+	require.ErrorIs(t, err, comm.ErrComm)
+	_, err = Ibarrier(c)
+	require.ErrorIs(t, err, comm.ErrComm)
 }
 
-// TestMoveBadRoot: a root outside the communicator fails on every rank,
+// TestBadRoot: a root outside the communicator fails on every rank,
 // before any message, and the next collective works.
-func TestMoveBadRoot(t *testing.T) {
-	mvRun(t, 3, func(c *comm.Comm) error {
+func TestBadRoot(t *testing.T) {
+	onRanks(t, 3, func(c *comm.Comm) error {
 		buf := make([]int, 3)
 		for _, root := range []int{-1, 3} {
 			for name, err := range map[string]error{
@@ -69,14 +89,14 @@ func TestMoveBadRoot(t *testing.T) {
 				return fmt.Errorf("BcastObj with root %d: %v", root, err)
 			}
 		}
-		return mvAfter(c, 1)
+		return afterError(c, 1)
 	})
 }
 
-// TestMoveBadArgs: local argument errors that every rank makes alike come
+// TestBadArgs: local argument errors that every rank makes alike come
 // back as comm.ErrArg or ErrAlgorithm, and the next collective works.
-func TestMoveBadArgs(t *testing.T) {
-	mvRun(t, 3, func(c *comm.Comm) error {
+func TestBadArgs(t *testing.T) {
+	onRanks(t, 3, func(c *comm.Comm) error {
 		buf := make([]int, 12)
 		for name, err := range map[string]error{
 			"Allgather short recv":      Allgather(c, buf[:3], buf[:8]),
@@ -100,36 +120,20 @@ func TestMoveBadArgs(t *testing.T) {
 				return fmt.Errorf("%s: %v, want ErrArg", name, err)
 			}
 		}
-		if err := bcastWith(c, buf, 0, "nope"); !errors.Is(err, ErrAlgorithm) {
+		if err := Bcast(forcing(c, "bcast", "nope"), buf, 0); !errors.Is(err, ErrAlgorithm) {
 			return fmt.Errorf("unknown algorithm: %v", err)
 		}
-		return mvAfter(c, 2)
+		return afterError(c, 2)
 	})
 }
 
-// TestMoveForcedByEnv: SPMD_COLL_<OP> forces an algorithm; an unknown one
-// fails on every rank.
-func TestMoveForcedByEnv(t *testing.T) {
-	t.Setenv("SPMD_COLL_ALLGATHER", "ring")
-	mvRun(t, 3, func(c *comm.Comm) error {
-		return mvAllgatherCase[float64](c, "", 1000, 3, false)
-	})
-	t.Setenv("SPMD_COLL_BCAST", "bogus")
-	mvRun(t, 2, func(c *comm.Comm) error {
-		if err := Bcast(c, []int{1}, 0); !errors.Is(err, ErrAlgorithm) {
-			return fmt.Errorf("bogus bcast algorithm: %v", err)
-		}
-		return nil
-	})
-}
-
-// mvMismatch runs bad on p ranks, where the ranks disagree about a length;
+// checkMismatch runs bad on p ranks, where the ranks disagree about a length;
 // at least one rank must report comm.ErrTruncate or ErrMismatch, none may
 // hang or panic, and a correct collective must work afterwards.
-func mvMismatch(t *testing.T, p int, name string, bad func(c *comm.Comm) error) {
+func checkMismatch(t *testing.T, p int, name string, bad func(c *comm.Comm) error) {
 	t.Helper()
 	var noticed atomic.Int32
-	mvRun(t, p, func(c *comm.Comm) error {
+	onRanks(t, p, func(c *comm.Comm) error {
 		err := bad(c)
 		switch {
 		case errors.Is(err, comm.ErrTruncate) || errors.Is(err, ErrMismatch):
@@ -137,14 +141,14 @@ func mvMismatch(t *testing.T, p int, name string, bad func(c *comm.Comm) error) 
 		case err != nil:
 			return fmt.Errorf("%s: unexpected error %w", name, err)
 		}
-		return mvAfter(c, 3)
+		return afterError(c, 3)
 	})
 	require.Positive(t, noticed.Load(), "%s: no rank noticed the mismatch", name)
 }
 
-// TestMoveMismatch gives one rank a length that disagrees with the
+// TestDataMovementLengthMismatch gives one rank a length that disagrees with the
 // others', for every algorithm, short and past the eager limit.
-func TestMoveMismatch(t *testing.T) {
+func TestDataMovementLengthMismatch(t *testing.T) {
 	const p = 5
 	for _, n := range []int{7, 100_000} {
 		odd := func(c *comm.Comm, delta int) int { // rank 3's length is off
@@ -155,44 +159,44 @@ func TestMoveMismatch(t *testing.T) {
 		}
 		for _, delta := range []int{-2, 3} {
 			for _, alg := range Algorithms()["bcast"] {
-				mvMismatch(t, p, "bcast "+alg, func(c *comm.Comm) error {
-					return bcastWith(c, make([]float64, odd(c, delta)), 1, alg)
+				checkMismatch(t, p, "bcast "+alg, func(c *comm.Comm) error {
+					return Bcast(forcing(c, "bcast", alg), make([]float64, odd(c, delta)), 1)
 				})
 			}
 			for _, alg := range Algorithms()["gather"] {
-				mvMismatch(t, p, "gather "+alg, func(c *comm.Comm) error {
-					return gather(c, make([]float64, odd(c, delta)), make([]float64, p*n+p*3), 0, alg)
+				checkMismatch(t, p, "gather "+alg, func(c *comm.Comm) error {
+					return Gather(forcing(c, "gather", alg), make([]float64, odd(c, delta)), make([]float64, p*n+p*3), 0)
 				})
-				mvMismatch(t, p, "gatherv "+alg, func(c *comm.Comm) error {
+				checkMismatch(t, p, "gatherv "+alg, func(c *comm.Comm) error {
 					counts := []int{n, n, n, n, n}
-					return gatherv(c, make([]float64, odd(c, delta)), make([]float64, p*n), counts, 2, alg)
+					return Gatherv(forcing(c, "gather", alg), make([]float64, odd(c, delta)), make([]float64, p*n), counts, 2)
 				})
 			}
 			for _, alg := range Algorithms()["scatter"] {
-				mvMismatch(t, p, "scatter "+alg, func(c *comm.Comm) error {
-					return scatter(c, make([]float64, p*n+p*3), make([]float64, odd(c, delta)), 0, alg)
+				checkMismatch(t, p, "scatter "+alg, func(c *comm.Comm) error {
+					return Scatter(forcing(c, "scatter", alg), make([]float64, p*n+p*3), make([]float64, odd(c, delta)), 0)
 				})
-				mvMismatch(t, p, "scatterv "+alg, func(c *comm.Comm) error {
+				checkMismatch(t, p, "scatterv "+alg, func(c *comm.Comm) error {
 					counts := []int{n, n, n, n, n}
-					return scatterv(c, make([]float64, p*n), counts, make([]float64, odd(c, delta)), 4, alg)
+					return Scatterv(forcing(c, "scatter", alg), make([]float64, p*n), counts, make([]float64, odd(c, delta)), 4)
 				})
 			}
 			for _, alg := range Algorithms()["allgather"] {
-				mvMismatch(t, p, "allgather "+alg, func(c *comm.Comm) error {
-					return allgather(c, make([]float64, odd(c, delta)), make([]float64, p*(n+3)), alg)
+				checkMismatch(t, p, "allgather "+alg, func(c *comm.Comm) error {
+					return Allgather(forcing(c, "allgather", alg), make([]float64, odd(c, delta)), make([]float64, p*(n+3)))
 				})
 			}
 			for _, alg := range Algorithms()["alltoall"] {
-				mvMismatch(t, p, "alltoall "+alg, func(c *comm.Comm) error {
-					return alltoall(c, make([]float64, p*odd(c, delta)), make([]float64, p*(n+3)), alg)
+				checkMismatch(t, p, "alltoall "+alg, func(c *comm.Comm) error {
+					return Alltoall(forcing(c, "alltoall", alg), make([]float64, p*odd(c, delta)), make([]float64, p*(n+3)))
 				})
 			}
 			for _, alg := range Algorithms()["alltoallv"] {
-				mvMismatch(t, p, "alltoallv "+alg, func(c *comm.Comm) error {
+				checkMismatch(t, p, "alltoallv "+alg, func(c *comm.Comm) error {
 					counts := []int{n, n, n, n, n}
 					sc := append([]int(nil), counts...)
 					sc[1] = odd(c, delta)
-					return alltoallv(c, make([]float64, p*n+3), sc, make([]float64, p*n), counts, alg)
+					return Alltoallv(forcing(c, "alltoallv", alg), make([]float64, p*n+3), sc, make([]float64, p*n), counts)
 				})
 			}
 		}
