@@ -57,8 +57,7 @@ const maxHaloDims = 19
 //
 // A Halo is for one goroutine at a time. Its messages travel on a
 // communicator of its own (a Dup made by NewHalo), so they never match
-// the program's or other Halos' messages; that communicator lasts as long
-// as the program.
+// the program's or other Halos' messages; Free releases it.
 type Halo[T comm.Scalar] struct {
 	c     *comm.Comm // the Halo's own duplicate of the grid communicator
 	local []int
@@ -399,6 +398,22 @@ func (h *Halo[T]) Wait() error {
 	err := h.finish(h.data)
 	h.data = nil
 	return err
+}
+
+// Free releases the Halo's communicator (comm.Comm.Free); the Halo can
+// exchange no more. Collective over the grid communicator's ranks, after
+// each has completed its last exchange.
+//
+// Errors: an exchange in progress (comm.ErrArg, nothing freed); those of
+// comm.Comm.Free, including a second Free (comm.ErrComm).
+func (h *Halo[T]) Free() error {
+	if h.data != nil {
+		return fmt.Errorf("grid: halo free: an exchange is in progress (call Wait): %w", comm.ErrArg)
+	}
+	if err := h.c.Free(); err != nil {
+		return fmt.Errorf("grid: halo free: %w", err)
+	}
+	return nil
 }
 
 // Exchange is Start followed at once by Wait.
