@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/jobnames"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 // Bootstrap is how the ranks of a job find each other before they can talk:
@@ -71,7 +72,7 @@ func bootstrapFromEnv() (Bootstrap, error) {
 }
 
 // pmiBootstrap is the bootstrap of a rank launched through PMI, over
-// either wire (a *pmi.Client or a *pmi.Client2).
+// either wire (the PMI-1 or the PMI-2 client).
 type pmiBootstrap struct{ pmi.Endpoint }
 
 func (b pmiBootstrap) Fence() error { return b.Barrier() }
@@ -93,7 +94,7 @@ const lossReportWait = 200 * time.Millisecond
 func (b pmiBootstrap) ReportLost(peer int) {
 	done := make(chan struct{})
 	go func() {
-		_ = b.Put("spmd-lost-"+strconv.Itoa(b.Rank()), strconv.Itoa(peer))
+		_ = b.Put(jobnames.LostKey(b.Rank()), strconv.Itoa(peer))
 		close(done)
 	}()
 	select {

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
-	"github.com/spmd-go/spmd/launcher/sched"
+	"github.com/spmd-go/spmd/internal/hostlist"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 // The plain-Slurm bootstrap: the last resort before a singleton, for a
@@ -65,6 +65,12 @@ import (
 // other ranks then lose their connections to rank 0 and to the aborting
 // rank and fail. srun --kill-on-bad-exit=1 (-K) makes Slurm end the whole
 // step as soon as one task exits with an error.
+//
+// Join: every rank must join within SPMD_CONNECT_TIMEOUT. When one has not
+// (it died before Init, or cannot reach rank 0), rank 0 logs which ranks
+// are missing and closes its server, so that its own Init fails and the
+// ranks that did join fail too, rather than wait in their first fence for
+// ever in a step that Slurm would keep running.
 //
 // Finalize: rank 0 must keep serving until every rank has finalized, so
 // its Finalize waits (up to SPMD_CONNECT_TIMEOUT) for every rank's
@@ -164,7 +170,7 @@ func slurmStepFromEnv(env func(string) string) (st slurmStep, ok bool, err error
 	if listVar == "" {
 		return bad("none of SLURM_STEP_NODELIST, SLURM_JOB_NODELIST, SLURM_NODELIST is set")
 	}
-	hosts, err := sched.ExpandHostlist(list)
+	hosts, err := hostlist.Expand(list)
 	if err != nil {
 		return slurmStep{}, false, fmt.Errorf("comm: Slurm bootstrap: %s: %w: %w", listVar, ErrArg, err)
 	}
@@ -340,18 +346,23 @@ type slurmKVS struct {
 	logf func(string, ...any)
 	wg   sync.WaitGroup // the accept loop and every connection's server
 
-	mu       sync.Mutex
-	ended    int                   // ranks whose connection has ended
-	allEnded chan struct{}         // closed when ended reaches the size
-	greeting map[net.Conn]struct{} // connections not yet greeted, for close
-	closed   bool
+	mu        sync.Mutex
+	ended     int                   // ranks whose connection has ended
+	allEnded  chan struct{}         // closed when ended reaches the size
+	joined    []bool                // by rank: greeted (rank 0: connected itself)
+	nJoined   int                   // how many of joined are true
+	allJoined chan struct{}         // closed when nJoined reaches the size
+	greeting  map[net.Conn]struct{} // connections not yet greeted, for close
+	closed    bool
 
+	stop      chan struct{} // closed by close
 	closeOnce sync.Once
 }
 
 // startSlurmKVS starts rank 0's server and listens on the step's port.
 func startSlurmKVS(st slurmStep, exit func(int), logf func(string, ...any)) (*slurmKVS, error) {
-	k := &slurmKVS{st: st, exit: exit, logf: logf, allEnded: make(chan struct{}), greeting: make(map[net.Conn]struct{})}
+	k := &slurmKVS{st: st, exit: exit, logf: logf, allEnded: make(chan struct{}), greeting: make(map[net.Conn]struct{}),
+		joined: make([]bool, st.size), allJoined: make(chan struct{}), stop: make(chan struct{})}
 	srv, err := pmi.NewServer(pmi.ServerConfig{
 		Size:    st.size,
 		KVSName: "slurm-" + st.job(),
@@ -374,7 +385,51 @@ func startSlurmKVS(st slurmStep, exit func(int), logf func(string, ...any)) (*sl
 		defer k.wg.Done()
 		k.acceptLoop()
 	}()
+	go k.watchJoin()
 	return k, nil
+}
+
+// markJoined records that rank has joined the key-value space.
+func (k *slurmKVS) markJoined(rank int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.joined[rank] {
+		return
+	}
+	k.joined[rank] = true
+	k.nJoined++
+	if k.nJoined == k.st.size {
+		close(k.allJoined)
+	}
+}
+
+// watchJoin closes the server when some rank has not joined within the
+// connect timeout, which fails rank 0's pending fence: plain Slurm has no
+// process manager to end a step whose rank never started or cannot reach
+// rank 0, and without this rank 0 would wait in its first fence for ever.
+// It is not one of the goroutines close waits for (it calls close).
+func (k *slurmKVS) watchJoin() {
+	t := time.NewTimer(k.st.timeout)
+	defer t.Stop()
+	select {
+	case <-k.allJoined:
+	case <-k.stop:
+	case <-t.C:
+		k.mu.Lock()
+		var missing []string
+		for r, ok := range k.joined {
+			if !ok {
+				missing = append(missing, strconv.Itoa(r))
+			}
+		}
+		k.mu.Unlock()
+		if len(missing) > 8 {
+			missing = append(missing[:8], fmt.Sprintf("and %d more", len(missing)-8))
+		}
+		k.logf("comm: Slurm bootstrap: rank(s) %s of %d did not join rank 0's key-value server on port %d within %v (%s); giving up",
+			strings.Join(missing, ", "), k.st.size, k.st.port, k.st.timeout, "SPMD_CONNECT_TIMEOUT")
+		k.close()
+	}
 }
 
 // localClient connects rank 0 to its own server through a pipe.
@@ -389,6 +444,7 @@ func (k *slurmKVS) localClient() (*pmi.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("comm: Slurm bootstrap: rank 0: %w", err)
 	}
+	k.markJoined(0)
 	return c, nil
 }
 
@@ -444,6 +500,7 @@ func (k *slurmKVS) serveConn(conn net.Conn) {
 		conn.Close()
 		return
 	}
+	k.markJoined(rank)
 	_ = conn.SetDeadline(time.Time{})
 	// ServeConn refuses a rank that is already connected, and closes conn.
 	if err := k.srv.ServeConn(rank, bufferedConn{br, conn}); err != nil && !errors.Is(err, pmi.ErrClosed) {
@@ -516,6 +573,7 @@ func (k *slurmKVS) finish() error {
 // for the serving goroutines. It is idempotent.
 func (k *slurmKVS) close() {
 	k.closeOnce.Do(func() {
+		close(k.stop)
 		k.ln.Close()
 		k.mu.Lock()
 		k.closed = true

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -473,6 +473,41 @@ func TestSlurmFinalizeBounded(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
 }
 
+// TestSlurmRankNeverJoins: a rank that never joins (it died before Init,
+// or cannot reach rank 0) makes rank 0's fence fail after the connect
+// timeout, with a log line naming the missing ranks, rather than wait for
+// ever (found under a real srun --mpi=none, which leaves such a step
+// running).
+func TestSlurmRankNeverJoins(t *testing.T) {
+	port := freePort(t)
+	var mu sync.Mutex
+	var logs []string
+	env0 := slurmEnv(0, 4, port)
+	env0["SPMD_CONNECT_TIMEOUT"] = "300ms"
+	st0 := stepFor(t, env0)
+	k0 := make(chan bootResult, 1)
+	go func() {
+		b, err := newSlurmBootstrap(st0, nil, func(f string, a ...any) {
+			mu.Lock()
+			logs = append(logs, fmt.Sprintf(f, a...))
+			mu.Unlock()
+		})
+		k0 <- bootResult{b, err}
+	}()
+	b0 := waitBoot(t, "rank 0", k0)
+	env2 := slurmEnv(2, 4, port)
+	b2 := waitBoot(t, "rank 2", startRank(t, env2, nil))
+	fenced := make(chan error, 1)
+	go func() { fenced <- b2.Fence() }()
+	start := time.Now()
+	require.Error(t, withinT(t, "rank 0's fence", b0.Fence))
+	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
+	require.Error(t, withinT(t, "rank 2's fence", func() error { return <-fenced }))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, strings.Join(logs, "\n"), "rank(s) 1, 3 of 4 did not join rank 0's key-value server")
+}
+
 // TestSlurmRankLeavesEarly: a rank that closes its connection without
 // finalize counts as gone, so rank 0's Finalize does not wait for it, and a
 // fence that needs it fails.
@@ -595,8 +630,7 @@ func (f *fakeEndpoint) Put(k, v string) error {
 }
 
 func TestPMIBootstrapReportLost(t *testing.T) {
-	// Any Endpoint, hence a PMI-2 client too.
-	var _ pmi.Endpoint = (*pmi.Client2)(nil)
+	// Any Endpoint, hence either wire's client.
 	f := &fakeEndpoint{rank: 3, puts: map[string]string{}}
 	var lr lossReporter = pmiBootstrap{f}
 	lr.ReportLost(5)

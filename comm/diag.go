@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/spmd-go/spmd/internal/jobnames"
 )
 
 // Hang diagnostics. A goroutine that waits longer than its polling budget
@@ -161,7 +163,7 @@ func (w *world) publishDiagnostics(p putter) {
 	seq := w.diag.seq
 	w.diag.seq++
 	w.diag.mu.Unlock()
-	key := fmt.Sprintf("spmd-blocked-%d-%d", w.rank, seq)
+	key := jobnames.BlockedKey(w.rank, seq)
 	if err := p.Put(key, w.diag.report(time.Now())); err != nil {
 		w.logf("comm: rank %d: publish diagnostics: %v", w.rank, err)
 	}

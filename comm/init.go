@@ -17,6 +17,7 @@ import (
 	"github.com/spmd-go/spmd/comm/internal/shm"
 	"github.com/spmd-go/spmd/comm/internal/tcp"
 	"github.com/spmd-go/spmd/comm/internal/wire"
+	"github.com/spmd-go/spmd/internal/jobnames"
 )
 
 // maxMessage bounds a single message's length as announced by a peer.
@@ -170,8 +171,6 @@ func parseCard(s string) (card, error) {
 	return c, nil
 }
 
-func cardKey(rank int) string { return "spmd-card-" + strconv.Itoa(rank) }
-
 // connect exchanges cards and opens one authenticated TCP connection per
 // peer: each rank dials the higher ranks and accepts the lower ones.
 func (w *world) connect() error {
@@ -206,7 +205,7 @@ func (w *world) connect() error {
 	} else {
 		me.addrs = hostAddrs()
 	}
-	if err := w.boot.Put(cardKey(w.rank), me.String()); err != nil {
+	if err := w.boot.Put(jobnames.CardKey(w.rank), me.String()); err != nil {
 		return fmt.Errorf("comm: rank %d: publish business card: %w", w.rank, err)
 	}
 	if err := w.boot.Fence(); err != nil {
@@ -218,7 +217,7 @@ func (w *world) connect() error {
 			cards[peer] = me
 			continue
 		}
-		s, err := w.boot.Get(cardKey(peer))
+		s, err := w.boot.Get(jobnames.CardKey(peer))
 		if err != nil {
 			return fmt.Errorf("comm: rank %d: business card of rank %d: %w", w.rank, peer, err)
 		}
@@ -327,7 +326,7 @@ func (w *world) shareCookie() ([]byte, error) {
 	if len(w.cfg.Cookie) > 0 {
 		return w.cfg.Cookie, nil
 	}
-	const key = "spmd-cookie"
+	const key = jobnames.CookieKey
 	if w.rank == 0 {
 		cookie := make([]byte, 32)
 		if _, err := rand.Read(cookie); err != nil {

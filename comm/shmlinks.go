@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spmd-go/spmd/comm/internal/shm"
+	"github.com/spmd-go/spmd/internal/jobnames"
 )
 
 // shmEnds is a shared-memory link's view of its peer: the ring this rank
@@ -34,9 +35,6 @@ const (
 	shmPull   = '2'
 )
 
-func shmKey(rank int) string   { return "spmd-shm-" + strconv.Itoa(rank) }
-func shmOKKey(rank int) string { return "spmd-shmok-" + strconv.Itoa(rank) }
-
 // setupShm sets up shared memory with the ranks on this host (same host
 // name and kernel): every local rank creates a segment with a ring per
 // local rank, fences, maps its peers' segments, publishes what worked,
@@ -60,7 +58,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 	if w.cfg.Transport == TransportTCP || len(local) < 2 {
 		local = []int{w.rank}
 	}
-	prefix := shm.JobPrefix(cookie)
+	prefix := jobnames.ShmPrefix(cookie)
 	name := func(r int) string { return prefix + strconv.Itoa(r) }
 	var seg *shm.Segment
 	created := "0"
@@ -74,7 +72,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 			w.logf("comm: rank %d: no shared memory, using TCP on this host: %v", w.rank, err)
 		}
 	}
-	if err := w.boot.Put(shmKey(w.rank), created); err != nil {
+	if err := w.boot.Put(jobnames.ShmSegmentKey(w.rank), created); err != nil {
 		return nil, err
 	}
 	if err := w.boot.Fence(); err != nil {
@@ -88,7 +86,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 		if p == w.rank || seg == nil {
 			continue
 		}
-		if v, err := w.boot.Get(shmKey(p)); err != nil || v != "1" {
+		if v, err := w.boot.Get(jobnames.ShmSegmentKey(p)); err != nil || v != "1" {
 			continue
 		}
 		ps, err := shm.Open(name(p))
@@ -102,7 +100,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 			status[i] = shmPull
 		}
 	}
-	if err := w.boot.Put(shmOKKey(w.rank), string(status)); err != nil {
+	if err := w.boot.Put(jobnames.ShmStatusKey(w.rank), string(status)); err != nil {
 		return nil, err
 	}
 	if err := w.boot.Fence(); err != nil {
@@ -120,7 +118,7 @@ func (w *world) setupShm(cards []card, cookie []byte) ([]*shmEnds, error) {
 		if p == w.rank {
 			continue
 		}
-		theirs, err := w.boot.Get(shmOKKey(p))
+		theirs, err := w.boot.Get(jobnames.ShmStatusKey(p))
 		if err != nil || len(theirs) != len(local) {
 			return nil, fmt.Errorf("rank %d's shared-memory status %q: %w", p, theirs, errProtocol)
 		}

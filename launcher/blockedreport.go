@@ -13,19 +13,9 @@ import (
 // Hang diagnostics: the reports spmd ranks publish on SIGUSR1 and the table
 // spmdrun makes of them.
 //
-// An spmd rank puts its business card under "spmd-card-<rank>" at start-up;
-// on SIGUSR1 it puts "spmd-blocked-<rank>-<seq>" (seq counting its reports
-// from 0) with a value in the format that parseBlocked reads.
-
-// Keys of the PMI key-value space that the launcher watches for diagnostics.
-const (
-	// cardKeyPrefix starts the key of an spmd rank's business card: the
-	// ranks that put one answer SIGUSR1 with a report.
-	cardKeyPrefix = "spmd-card-"
-	// blockedKeyPrefix starts the key of an spmd rank's report,
-	// "spmd-blocked-<rank>-<seq>".
-	blockedKeyPrefix = "spmd-blocked-"
-)
+// An spmd rank puts its business card (jobnames.CardKey) at start-up; on
+// SIGUSR1 it puts a report (jobnames.BlockedKey) with a value in the format
+// that parseBlocked reads. Only ranks that put a card are asked.
 
 // anyRank is blockedOp.Peer and blockedOp.Tag for "any".
 const anyRank = -1
@@ -52,7 +42,7 @@ type blockedReport struct {
 	More int
 }
 
-// parseBlocked parses the value of an "spmd-blocked-" key: "none", or
+// parseBlocked parses the value of a blocked-operations report: "none", or
 // entries joined by ";", each "op,peer,tag,ctx,bytes,ms" where op is a
 // lower-case word, peer and tag are non-negative numbers or "any", ctx is a
 // 32-bit context id, bytes and ms are non-negative numbers; the last entry
@@ -171,24 +161,6 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// parseBlockedKey splits an "spmd-blocked-<rank>-<seq>" key.
-func parseBlockedKey(key string) (rank, seq int, ok bool) {
-	rest, ok := strings.CutPrefix(key, blockedKeyPrefix)
-	if !ok {
-		return 0, 0, false
-	}
-	r, s, ok := strings.Cut(rest, "-")
-	if !ok {
-		return 0, 0, false
-	}
-	rn, err1 := parseCount(r)
-	sn, err2 := parseCount(s)
-	if err1 != nil || err2 != nil || rn > math.MaxInt32 || sn > math.MaxInt32 {
-		return 0, 0, false
-	}
-	return int(rn), int(sn), true
 }
 
 // rankState says what is known about one rank when a report is made.

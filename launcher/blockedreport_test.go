@@ -51,22 +51,6 @@ func TestParseBlockedRejects(t *testing.T) {
 	}
 }
 
-func TestParseBlockedKey(t *testing.T) {
-	for key, want := range map[string][2]int{
-		"spmd-blocked-0-0":  {0, 0},
-		"spmd-blocked-12-7": {12, 7},
-	} {
-		rank, seq, ok := parseBlockedKey(key)
-		assert.True(t, ok, key)
-		assert.Equal(t, want, [2]int{rank, seq}, key)
-	}
-	for _, key := range []string{"spmd-blocked-", "spmd-blocked-1", "spmd-blocked-1-", "spmd-blocked--1",
-		"spmd-blocked-1-2-3", "spmd-blocked-x-1", "spmd-card-1", "spmd-blocked-99999999999-0"} {
-		_, _, ok := parseBlockedKey(key)
-		assert.False(t, ok, key)
-	}
-}
-
 func TestCommName(t *testing.T) {
 	for ctx, want := range map[uint32]string{
 		0: "world", 1: "world/coll", 2: "ctx 2", 3: "ctx 2/coll", 10: "ctx 10", 11: "ctx 10/coll",

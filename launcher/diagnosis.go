@@ -96,8 +96,8 @@ func (s *supervisor) askRank(rank int) (state rankState, asked bool) {
 	return stateNoReport, true
 }
 
-// onReport handles a rank's "spmd-blocked-" put: the answer to the current
-// round, if the rank was asked and has not answered yet.
+// onReport handles a rank's blocked-operations report: the answer to the
+// current round, if the rank was asked and has not answered yet.
 func (s *supervisor) onReport(rank int, value string) {
 	d := s.diag
 	if d == nil || rank < 0 || rank >= len(d.waiting) || !d.waiting[rank] {

@@ -1,6 +1,7 @@
 // Package launcher starts and supervises SPMD jobs: N copies of one program,
-// the ranks, wired up through a PMI-1 server the way MPICH's Hydra does it.
-// The command launcher/cmd/spmdrun is a thin front end to it.
+// the ranks, wired up through a PMI-1 server (package internal/pmi) the way
+// MPICH's Hydra does it. The command launcher/cmd/spmdrun is a thin front
+// end to it.
 //
 // # Jobs
 //

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 	"github.com/spmd-go/spmd/launcher/sched"
 )
 

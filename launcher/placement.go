@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 	"github.com/spmd-go/spmd/launcher/sched"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 // servePMI makes rank's PMI socket pair, serves the launcher's end with srv

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 // proxySpec is what the root tells a proxy to run: the first frame after

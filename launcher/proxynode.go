@@ -15,7 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/jobnames"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 // DefaultConnectTimeout bounds how long a proxy tries to reach the root,
@@ -295,7 +296,7 @@ func (r *proxyNode) onClose(rank int, finalized bool) {
 
 // onPut passes on at once the puts the root watches between barriers.
 func (r *proxyNode) onPut(rank int, key, value string) {
-	if strings.HasPrefix(key, lostKeyPrefix) || strings.HasPrefix(key, blockedKeyPrefix) {
+	if strings.HasPrefix(key, jobnames.LostKeyPrefix) || strings.HasPrefix(key, jobnames.BlockedKeyPrefix) {
 		r.send(frNotice, (&rankMsg{Rank: rank, Key: key, Value: value}).encode())
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 func TestProxyMessagesRoundTrip(t *testing.T) {

@@ -1,26 +1,26 @@
 package launcher
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/spmd-go/spmd/internal/jobnames"
 )
 
 // shmDir is where the ranks' shared-memory segments live.
 var shmDir = "/dev/shm"
 
-// shmPrefix is the name prefix of a job's shared-memory segments. It must
-// match comm/internal/shm.JobPrefix, which the ranks use: both derive it
-// from the job cookie (TestShmPrefixMatchesRanks pins the two to one value).
-func shmPrefix(cookieHex string) (string, bool) {
+// shmPrefix is the name prefix of the shared-memory segments of the job
+// whose cookie is cookieHex, as the ranks name them; ok is false when
+// cookieHex is not a cookie.
+func shmPrefix(cookieHex string) (prefix string, ok bool) {
 	cookie, err := hex.DecodeString(cookieHex)
 	if err != nil || len(cookie) == 0 {
 		return "", false
 	}
-	sum := sha256.Sum256(append([]byte("spmd-shm:"), cookie...))
-	return "spmd-" + hex.EncodeToString(sum[:8]) + "-", true
+	return jobnames.ShmPrefix(cookie), true
 }
 
 // removeShm deletes whatever segments the job's ranks left in /dev/shm.

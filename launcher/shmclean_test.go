@@ -8,21 +8,23 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/spmd-go/spmd/internal/jobnames"
 )
 
-// testCookie and testPrefix pin the segment naming shared with the ranks:
-// comm/internal/shm's TestJobPrefixMatchesLauncher checks the same pair.
-const (
-	testCookie = "000102030405060708090a0b0c0d0e0f"
-	testPrefix = "spmd-be9ac4697c11c02a-"
-)
+// testCookie is a job cookie as hex, and testPrefix its segments' prefix.
+const testCookie = "000102030405060708090a0b0c0d0e0f"
 
-func TestShmPrefixMatchesRanks(t *testing.T) {
+var testPrefix = jobnames.ShmPrefix([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+
+func TestShmPrefix(t *testing.T) {
 	p, ok := shmPrefix(testCookie)
 	require.True(t, ok)
 	assert.Equal(t, testPrefix, p)
-	_, ok = shmPrefix("not hex")
-	assert.False(t, ok)
+	for _, bad := range []string{"not hex", ""} {
+		_, ok = shmPrefix(bad)
+		assert.False(t, ok, bad)
+	}
 }
 
 // TestJobRemovesLeftSegments: segments a failed job's ranks left behind

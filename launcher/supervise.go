@@ -13,7 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/jobnames"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 // Bounds on the waits of a job's end.
@@ -38,8 +39,6 @@ const (
 	// consequence: when every failure so far comes from ranks that reported a
 	// lost peer, the rank that died is still to be reaped.
 	settleMax = time.Second
-	// lostKeyPrefix starts the key an spmd rank puts when it sees a peer die.
-	lostKeyPrefix = "spmd-lost-"
 )
 
 // eventKind tells the supervisor's events apart.
@@ -338,12 +337,12 @@ func (s *supervisor) onPut(rank int, key, value string) {
 		return
 	}
 	switch {
-	case strings.HasPrefix(key, lostKeyPrefix):
+	case strings.HasPrefix(key, jobnames.LostKeyPrefix):
 		s.pmi[rank].sawLoss.Store(true)
-	case strings.HasPrefix(key, cardKeyPrefix):
+	case strings.HasPrefix(key, jobnames.CardKeyPrefix):
 		s.pmi[rank].spmd.Store(true)
-	case strings.HasPrefix(key, blockedKeyPrefix):
-		if r, _, ok := parseBlockedKey(key); ok && r == rank {
+	case strings.HasPrefix(key, jobnames.BlockedKeyPrefix):
+		if r, _, ok := jobnames.ParseBlockedKey(key); ok && r == rank {
 			s.post(event{kind: evReport, rank: rank, msg: value})
 		} else {
 			s.logf("rank %d put %q: not its own blocked-operations key; ignored", rank, key)

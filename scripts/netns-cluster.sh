@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# A three-host cluster on one machine, for spmdrun's multi-host tests:
+# A three-host cluster on one machine, for spmdrun's multi-host tests (and
+# the hosts of scripts/slurm-cluster.sh):
 #
-#   scripts/netns-cluster.sh up DIR     make it (a few seconds at most)
-#   scripts/netns-cluster.sh down DIR   remove it; safe to run again
+#   scripts/netns-cluster.sh up DIR [HOSTS]  make it (a few seconds at most);
+#                                            HOSTS hosts, 1 to 9, default 3
+#   scripts/netns-cluster.sh down DIR        remove it; safe to run again
 #
 # Each "host" is a network namespace with its own eth0 (a veth into a bridge
 # that lives in a fourth, "switch" namespace), its own host name (UTS
@@ -16,12 +18,12 @@
 #
 # up writes into DIR (which must not hold whitespace or quotes; it is written
 # into the ssh and sshd configurations):
-#   hostfile      the three hosts' addresses, slots=2 each, for --hostfile
+#   hostfile      the hosts' addresses, slots=2 each, for --hostfile
 #   ssh           "ssh with the cluster's configuration", for --launcher DIR/ssh
 #   cluster.env   NET, ROOT_ADDR, HOSTS, NETNS, HOSTNAMES, SWITCH (shell syntax)
 #   ssh_config, sshd_config, keys, sshd-hN.pid and .log, netns-cluster.log
 #
-# The addresses are 10.23.X.1 (root namespace) and 10.23.X.11-13 (hosts), X
+# The addresses are 10.23.X.1 (root namespace) and 10.23.X.11-19 (hosts), X
 # chosen so that no address or route of the root namespace is in 10.23.X.0/24.
 # Names derive from DIR (a hash), so clusters with different DIRs do not
 # collide. Needs root, iproute2, openssh-server and util-linux's unshare and
@@ -35,10 +37,15 @@ die() {
 	exit 1
 }
 
-if [ $# -ne 2 ] || [[ $1 != up && $1 != down ]]; then
-	die "usage: $0 up|down DIR"
+if [ $# -lt 2 ] || [ $# -gt 3 ] || [[ $1 != up && $1 != down ]] || [[ $1 == down && $# -ne 2 ]]; then
+	die "usage: $0 up DIR [HOSTS] | down DIR"
 fi
 action=$1
+nhosts=${3:-3}
+case $nhosts in
+[1-9]) ;;
+*) die "HOSTS must be 1 to 9: $nhosts" ;;
+esac
 case $2 in
 *[!A-Za-z0-9_./+-]* | '') die "DIR must be a non-empty path of letters, digits and _./+- (it goes into ssh configurations): $2" ;;
 esac
@@ -49,7 +56,6 @@ command -v ip >/dev/null || die "ip not found: install Debian's iproute2"
 
 dir=$(realpath -m -- "$2")
 id=$(printf '%s' "$dir" | sha256sum | cut -c1-8)
-nhosts=3
 ns_host() { echo "spmd-$id-h$1"; } # also the host's host name
 switch="spmd-$id-sw"
 # The root namespace's end of its link to the switch; interface names have at
@@ -78,7 +84,8 @@ kill_ns() {
 # or a DIR that was deleted.
 down() {
 	local i ns pid ok=0
-	for i in $(seq "$nhosts"); do
+	# Every host an up of any size may have made.
+	for i in $(seq 9); do
 		ns=$(ns_host "$i")
 		# The sshd by its pid file first, checking that the pid is still in
 		# the namespace (pids are reused), then whatever else is there.

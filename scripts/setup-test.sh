@@ -91,3 +91,8 @@ if ((${#optional[@]})); then
 		fi
 	fi
 fi
+
+# Debian's Slurm and munge, for the real-Slurm tests (internal/realsched):
+# root only, SPMD_NO_SLURM=1 leaves them out; a failed install skips those
+# tests and does not stop the run.
+bash scripts/setup-slurm.sh

@@ -23,6 +23,7 @@ import (
 
 	"github.com/spmd-go/spmd/comm"
 	"github.com/spmd-go/spmd/comm/internal/shm"
+	"github.com/spmd-go/spmd/internal/jobnames"
 )
 
 // DefaultTimeout bounds a Run unless Timeout says otherwise.
@@ -165,10 +166,10 @@ func (k *kvs) abort(err error) {
 // /dev/shm; their names derive from the cookie rank 0 published.
 func (k *kvs) removeSegments() {
 	k.mu.Lock()
-	hexCookie, ok := k.data["spmd-cookie"]
+	hexCookie, ok := k.data[jobnames.CookieKey]
 	k.mu.Unlock()
 	if cookie, err := hex.DecodeString(hexCookie); ok && err == nil {
-		_ = shm.RemoveJob(shm.JobPrefix(cookie))
+		_ = shm.RemoveJob(jobnames.ShmPrefix(cookie))
 	}
 }
 

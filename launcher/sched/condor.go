@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spmd-go/spmd/internal/hostlist"
 )
 
 // CondorJob is one node's view of an HTCondor parallel-universe job: every
@@ -164,7 +166,7 @@ func (r *Rendezvous) Publish(c Contact) error {
 	if strings.ContainsAny(r.Run, " \n") || r.Run == "" {
 		return fmt.Errorf("rendezvous: invalid run id %q", r.Run)
 	}
-	if why := validHostName(c.Host); why != "" {
+	if why := hostlist.CheckName(c.Host); why != "" {
 		return fmt.Errorf("rendezvous: %s", why)
 	}
 	if c.Addr == "" {
@@ -300,7 +302,7 @@ func ParseContact(line string) (*Contact, string, error) {
 	if c.Slots, err = parseCount(kv["slots"]); err != nil {
 		return nil, "", fmt.Errorf("contact slots: %w: %w", ErrSyntax, err)
 	}
-	if why := validHostName(c.Host); why != "" {
+	if why := hostlist.CheckName(c.Host); why != "" {
 		return nil, "", fmt.Errorf("contact: %s: %w", why, ErrSyntax)
 	}
 	if kv["run"] == "" || c.Addr == "" {

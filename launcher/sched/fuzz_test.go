@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spmd-go/spmd/internal/hostlist"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +28,7 @@ func writeHostfile(hosts []Host) string {
 func checkHosts(t *testing.T, hosts []Host) {
 	seen := map[string]bool{}
 	for _, h := range hosts {
-		assert.Empty(t, validHostName(h.Name), "host %q", h.Name)
+		assert.Empty(t, hostlist.CheckName(h.Name), "host %q", h.Name)
 		assert.False(t, seen[h.Name], "host %q twice", h.Name)
 		seen[h.Name] = true
 		assert.True(t, h.Slots >= 1 && h.Slots <= MaxSlots, "slots %d", h.Slots)
@@ -58,31 +59,6 @@ func FuzzParseHostfile(f *testing.F) {
 		again, err := ParseHostfile("again", strings.NewReader(writeHostfile(hosts)))
 		require.NoError(t, err)
 		require.Equal(t, hosts, again)
-	})
-}
-
-// FuzzExpandHostlist checks that the Slurm host-list expander never panics,
-// stays within its bounds, yields only valid host names, and expands each
-// comma-separated item on its own.
-func FuzzExpandHostlist(f *testing.F) {
-	for _, s := range []string{"tux[0-5,12]", "a[01-03]b", "a[0-1].b[0-1]", "n1,n[3-4]", "x[9-10]", "a[3-1]", "a[[1]]"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		names, err := ExpandHostlist(s)
-		if err != nil {
-			require.ErrorIs(t, err, ErrSyntax)
-			return
-		}
-		require.NotEmpty(t, names)
-		require.LessOrEqual(t, len(names), MaxHosts)
-		for _, n := range names {
-			require.Empty(t, validHostName(n), n)
-		}
-		// Expanding the expansion gives it back.
-		again, err := ExpandHostlist(strings.Join(names, ","))
-		require.NoError(t, err)
-		require.Equal(t, names, again)
 	})
 }
 

@@ -1,9 +1,11 @@
 package sched
 
 import (
-	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/spmd-go/spmd/internal/hostlist"
 )
 
 // MaxSlots bounds the slots of one host and the ranks of one job, so that a
@@ -12,10 +14,12 @@ const MaxSlots = 1 << 16
 
 // MaxHosts bounds the hosts of one allocation, and so what a compressed
 // Slurm host list may expand to.
-const MaxHosts = 1 << 16
+const MaxHosts = hostlist.MaxHosts
 
-// ErrSyntax is wrapped by every error about text that does not parse.
-var ErrSyntax = errors.New("syntax error")
+// ErrSyntax is wrapped by every error about text that does not parse. It is
+// the host-list package's sentinel, so that errors from expanding a Slurm
+// host list match it too.
+var ErrSyntax = hostlist.ErrSyntax
 
 // Host is one node that ranks may be placed on.
 type Host struct {
@@ -100,35 +104,22 @@ func (l *hostList) add(name string, slots, maxSlots int) error {
 	return nil
 }
 
-// validHostName reports why name cannot be a host name or address, or "".
-// It accepts DNS names, IPv4 addresses and bracketed IPv6 addresses; it
-// refuses what would be taken for syntax (':', '=', '#', ',', brackets,
-// spaces) so that a typo is an error rather than a host.
-func validHostName(name string) string {
-	if name == "" {
-		return "empty host name"
-	}
-	if len(name) > 255 {
-		return "host name longer than 255 bytes"
-	}
-	if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") && len(name) > 2 {
-		for _, c := range name[1 : len(name)-1] {
-			if !(c == ':' || c == '.' || c == '%' || isAlnum(c)) {
-				return fmt.Sprintf("invalid character %q in IPv6 address %q", c, name)
-			}
-		}
-		return ""
-	}
-	for _, c := range name {
-		if !(isAlnum(c) || c == '-' || c == '.' || c == '_') {
-			return fmt.Sprintf("invalid character %q in host name %q", c, name)
-		}
-	}
-	return ""
-}
+// maxDigits bounds the digits of a number in a count list or a contact
+// line, so that arithmetic on it cannot overflow.
+const maxDigits = 9
 
-func isAlnum(c rune) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+// parseNumber parses a non-negative decimal of at most maxDigits digits.
+func parseNumber(s string) (int, error) {
+	if s == "" || len(s) > maxDigits {
+		return 0, fmt.Errorf("invalid number %q: %w", s, ErrSyntax)
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("invalid number %q: %w", s, ErrSyntax)
+		}
+	}
+	n, _ := strconv.Atoi(s)
+	return n, nil
 }
 
 // parseCount parses a slot count: a decimal number in 1..MaxSlots.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spmd-go/spmd/internal/hostlist"
 )
 
 // MaxLineLen bounds one line of a hostfile or nodefile.
@@ -147,7 +149,7 @@ func splitHostCount(s string) (host, count string, hasCount bool, err error) {
 				return "", "", false, fmt.Errorf("unexpected %q after %s", rest, host)
 			}
 		}
-		if why := validHostName(host); why != "" {
+		if why := hostlist.CheckName(host); why != "" {
 			return "", "", false, errors.New(why)
 		}
 		return host, count, hasCount, nil
@@ -156,7 +158,7 @@ func splitHostCount(s string) (host, count string, hasCount bool, err error) {
 		return "", "", false, fmt.Errorf("%q: put IPv6 addresses in brackets, as [fe80::1]:2", s)
 	}
 	host, count, hasCount = strings.Cut(s, ":")
-	if why := validHostName(host); why != "" {
+	if why := hostlist.CheckName(host); why != "" {
 		return "", "", false, errors.New(why)
 	}
 	return host, count, hasCount, nil

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/spmd-go/spmd/internal/hostlist"
 )
 
 // ParseNodefile reads a PBS node file (PBS_NODEFILE): one host name per
@@ -20,7 +22,7 @@ func ParseNodefile(name string, r io.Reader) ([]Host, error) {
 		if line == "" {
 			return nil
 		}
-		if why := validHostName(line); why != "" {
+		if why := hostlist.CheckName(line); why != "" {
 			return errors.New(why)
 		}
 		return l.add(line, 1, 0)

@@ -2,9 +2,7 @@ package shm
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -174,14 +172,6 @@ func (s *Segment) ProbeAddr() (uintptr, uint64) {
 // to test cross-memory attach to the creator.
 func (s *Segment) RemoteProbe() (uintptr, uint64) {
 	return uintptr(binary.LittleEndian.Uint64(s.mem[offProbeAddr:])), binary.LittleEndian.Uint64(s.mem[offProbe:])
-}
-
-// JobPrefix is the name prefix of a job's segments, derived from the job's
-// secret cookie so that every rank, and the launcher cleaning up after a
-// crash, computes the same one without being told.
-func JobPrefix(cookie []byte) string {
-	sum := sha256.Sum256(append([]byte("spmd-shm:"), cookie...))
-	return "spmd-" + hex.EncodeToString(sum[:8]) + "-"
 }
 
 // Unlink removes the segment's name; mappings stay valid.

@@ -256,13 +256,6 @@ func BenchmarkRingPingPong(b *testing.B) {
 	aw.Close()
 }
 
-// TestJobPrefixMatchesLauncher pins the segment names that spmdrun cleans
-// up (launcher/shmclean_test.go holds the same pair).
-func TestJobPrefixMatchesLauncher(t *testing.T) {
-	cookie := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
-	assert.Equal(t, "spmd-be9ac4697c11c02a-", JobPrefix(cookie))
-}
-
 // TestRingFrames streams frames of every small size, and some larger than
 // the ring, through a 4 KiB ring, a writer goroutine against a reader that
 // sometimes asks before the frame is there, and checks that each frame

@@ -208,8 +208,14 @@ func (o *options) remoteLauncher(m *sched.Mapping, lookPath func(string) (string
 		if _, err := lookPath("srun"); err == nil && m != nil {
 			// One proxy per node of the job's hosts, from one srun, as
 			// Open MPI's and MPICH's launchers do inside an allocation.
+			// srun takes the batch job's SLURM_NTASKS (and
+			// SLURM_NTASKS_PER_NODE) from the environment as options, and
+			// a task count from there that disagrees with one per node
+			// makes it ignore --ntasks-per-node and start a proxy per
+			// rank: --ntasks overrides it.
 			return &launcher.RemoteLauncher{Command: []string{"srun", "--ntasks-per-node=1",
-				fmt.Sprintf("--nodes=%d", len(m.Hosts)), "--nodelist=" + strings.Join(m.Hosts, ","),
+				fmt.Sprintf("--nodes=%d", len(m.Hosts)), fmt.Sprintf("--ntasks=%d", len(m.Hosts)),
+				"--nodelist=" + strings.Join(m.Hosts, ","),
 				"--kill-on-bad-exit", "--mpi=none", "--cpu-bind=none", "--input=none"}, Cookie: "env"}
 		}
 	case sched.PBS:

@@ -132,3 +132,20 @@ func TestOptionsJob(t *testing.T) {
 	assert.Equal(t, 2*time.Second, j.Timeout)
 	assert.Negative(t, j.Grace, "--grace 0 kills at once")
 }
+
+// TestRemoteLauncherSlurm: inside a Slurm job the proxies start from one
+// srun with one task per node of the mapping, and the task count is on the
+// command line: srun would otherwise take the batch job's SLURM_NTASKS from
+// the environment, ignore --ntasks-per-node and start a proxy per rank
+// (seen under a real Slurm).
+func TestRemoteLauncherSlurm(t *testing.T) {
+	o := &options{scheduler: sched.Slurm}
+	m := &sched.Mapping{Hosts: []string{"n1", "n2", "n3"}, Node: []int{0, 0, 1, 1, 2, 2}}
+	found := func(string) (string, error) { return "/usr/bin/srun", nil }
+	l := o.remoteLauncher(m, found)
+	require.NotNil(t, l)
+	assert.Equal(t, []string{"srun", "--ntasks-per-node=1", "--nodes=3", "--ntasks=3", "--nodelist=n1,n2,n3",
+		"--kill-on-bad-exit", "--mpi=none", "--cpu-bind=none", "--input=none"}, l.Command)
+	assert.False(t, l.PerHost)
+	assert.Equal(t, "env", l.Cookie)
+}

@@ -14,8 +14,9 @@
 //	stdin               rank 0 copies its standard input to standard output as "got: LINE"
 //	env VAR...          print VAR=value for every VAR
 //	where               fence; print "rank R local L/S mapping M" (SPMD_LOCAL_RANK/SIZE, PMI_process_mapping)
-//	spmd REPORT...      act as an spmd rank: put "spmd-card-R", fence, print "ready", hang; on
-//	                    SIGUSR1 put "spmd-blocked-R-SEQ" with REPORT number R (default "none").
+//	spmd REPORT...      act as an spmd rank: put a card (jobnames.CardKey), fence, print "ready",
+//	                    hang; on each SIGUSR1 put the next report (jobnames.BlockedKey), with
+//	                    value REPORT number R (default "none").
 //	                    REPORT "silent" never answers; "nocard" puts no card (and dies of
 //	                    SIGUSR1); "finalized" finalizes after the fence, then ignores SIGUSR1;
 //	                    "quit" exits 3 on SIGUSR1
@@ -32,7 +33,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spmd-go/spmd/launcher/pmi"
+	"github.com/spmd-go/spmd/internal/jobnames"
+	"github.com/spmd-go/spmd/internal/pmi"
 )
 
 func main() {
@@ -145,7 +147,7 @@ func spmd(reports []string) {
 	}
 	if report == "nocard" {
 		signal.Reset(syscall.SIGUSR1)
-	} else if err := c.Put(fmt.Sprintf("spmd-card-%d", rank), "card"); err != nil {
+	} else if err := c.Put(jobnames.CardKey(rank), "card"); err != nil {
 		fail("put card: %v", err)
 	}
 	if err := c.Barrier(); err != nil {
@@ -170,7 +172,7 @@ func spmd(reports []string) {
 		case "quit":
 			os.Exit(3)
 		}
-		if err := c.Put(fmt.Sprintf("spmd-blocked-%d-%d", rank, seq), report); err != nil {
+		if err := c.Put(jobnames.BlockedKey(rank, seq), report); err != nil {
 			fail("put report: %v", err)
 		}
 	}

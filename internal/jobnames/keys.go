@@ -1,0 +1,87 @@
+package jobnames
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Key prefixes that the launcher watches for (see the package doc).
+const (
+	// CardKeyPrefix starts the key of a rank's business card.
+	CardKeyPrefix = "spmd-card-"
+	// BlockedKeyPrefix starts the key of a rank's blocked-operations report.
+	BlockedKeyPrefix = "spmd-blocked-"
+	// LostKeyPrefix starts the key of a rank's report of a dead peer.
+	LostKeyPrefix = "spmd-lost-"
+)
+
+// CookieKey is the key under which rank 0 publishes the job's cookie, as
+// hex, when the launcher did not give one.
+const CookieKey = "spmd-cookie"
+
+// Prefixes of keys that only the ranks read.
+const (
+	shmSegmentKeyPrefix = "spmd-shm-"
+	shmStatusKeyPrefix  = "spmd-shmok-"
+)
+
+// CardKey returns the key of rank's business card, "spmd-card-<rank>".
+func CardKey(rank int) string { return CardKeyPrefix + strconv.Itoa(rank) }
+
+// LostKey returns the key under which rank reports a dead peer,
+// "spmd-lost-<rank>".
+func LostKey(rank int) string { return LostKeyPrefix + strconv.Itoa(rank) }
+
+// ShmSegmentKey returns the key under which rank says whether it created
+// its shared-memory segment, "spmd-shm-<rank>".
+func ShmSegmentKey(rank int) string { return shmSegmentKeyPrefix + strconv.Itoa(rank) }
+
+// ShmStatusKey returns the key under which rank says which of its local
+// peers' segments it mapped, "spmd-shmok-<rank>".
+func ShmStatusKey(rank int) string { return shmStatusKeyPrefix + strconv.Itoa(rank) }
+
+// BlockedKey returns the key of rank's seq-th blocked-operations report,
+// "spmd-blocked-<rank>-<seq>". A rank reports more than once in a run, and
+// PMI keys are written once, so each report has a key of its own.
+func BlockedKey(rank, seq int) string {
+	return BlockedKeyPrefix + strconv.Itoa(rank) + "-" + strconv.Itoa(seq)
+}
+
+// ParseBlockedKey splits a key that BlockedKey made into its rank and
+// sequence number. ok is false for any other key, and for numbers that are
+// not plain non-negative decimals within int32's range.
+func ParseBlockedKey(key string) (rank, seq int, ok bool) {
+	rest, ok := strings.CutPrefix(key, BlockedKeyPrefix)
+	if !ok {
+		return 0, 0, false
+	}
+	r, s, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, 0, false
+	}
+	rank, okR := parseInt32(r)
+	seq, okS := parseInt32(s)
+	if !okR || !okS {
+		return 0, 0, false
+	}
+	return rank, seq, true
+}
+
+// parseInt32 parses one or more ASCII digits with a value of at most
+// math.MaxInt32.
+func parseInt32(s string) (int, bool) {
+	if s == "" {
+		return 0, false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n > math.MaxInt32 {
+		return 0, false
+	}
+	return int(n), true
+}
