@@ -19,80 +19,88 @@ import (
 // lands in the right block.
 
 // neighborTagRoles is how many slots one call number's tags can name
-// (see call); calls on grids of more than neighborTagRoles/2 dimensions
-// take several call numbers.
+// (see callTagBits); calls on grids of more than neighborTagRoles/2
+// dimensions take several call numbers.
 const neighborTagRoles = 1 << callTagBits
 
-// neighborCall begins a neighbourhood collective: it rejects a nil or
-// non-Cartesian communicator, and returns the collective view, the
-// neighbours in slot order and the base tags. Like every collective it
-// draws its call numbers before checking anything else that could differ
-// between ranks, so that the ranks stay in step.
-func neighborCall(op string, c *comm.Comm) (*comm.Comm, []int, []int, error) {
-	var x call
-	if err := x.begin(c, op); err != nil {
-		return nil, nil, nil, err
+// neighborCall is one neighbourhood collective call: the call (collective
+// view, first base tag, kept errors), the neighbours in slot order, and
+// one base tag per neighborTagRoles slots.
+type neighborCall struct {
+	call
+	nbrs  []int
+	bases []int
+}
+
+// begin starts a neighbourhood collective on c: it numbers the call (and
+// rejects a nil communicator) first, like every collective, then rejects a
+// communicator without a Cartesian topology (the same on every rank) and
+// finds the neighbours.
+func (x *neighborCall) begin(c *comm.Comm, op string) error {
+	if err := x.call.begin(c, op); err != nil {
+		return err
 	}
 	dims, _, ok := c.CartDims()
 	if !ok {
-		return nil, nil, nil, fmt.Errorf("collective: %s: %v: %w", op, c, comm.ErrTopology)
+		return fmt.Errorf("collective: %s: %v: %w", op, c, comm.ErrTopology)
 	}
 	k := 2 * len(dims)
-	bases := make([]int, max(1, (k+neighborTagRoles-1)/neighborTagRoles))
-	bases[0] = x.tag
-	for i := 1; i < len(bases); i++ {
+	x.bases = make([]int, max(1, (k+neighborTagRoles-1)/neighborTagRoles))
+	x.bases[0] = x.tag
+	for i := 1; i < len(x.bases); i++ {
 		var more call
 		if err := more.begin(c, op); err != nil {
-			return nil, nil, nil, err
+			return err
 		}
-		bases[i] = more.tag
+		x.bases[i] = more.tag
 	}
-	cc := x.cc
-	nbrs := make([]int, k)
+	x.nbrs = make([]int, k)
 	for d := range dims {
 		src, dst, err := c.CartShift(d, 1)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("collective: %s: %w", op, err)
+			return fmt.Errorf("collective: %s: %w", op, err)
 		}
-		nbrs[2*d], nbrs[2*d+1] = src, dst
+		x.nbrs[2*d], x.nbrs[2*d+1] = src, dst
 	}
-	return cc, nbrs, bases, nil
+	return nil
 }
 
-// neighborSendTag is the tag of the message to slot j's neighbour; the
-// neighbour files it under the opposite slot, j^1, whose receive expects
-// neighborRecvTag(j^1) == neighborSendTag(j).
-func neighborSendTag(bases []int, j int) int {
-	return bases[j/neighborTagRoles] + j%neighborTagRoles
+// sendTag is the tag of the message to slot j's neighbour; the neighbour
+// files it under the opposite slot, j^1, whose receive expects
+// recvTag(j^1) == sendTag(j).
+func (x *neighborCall) sendTag(j int) int {
+	return x.bases[j/neighborTagRoles] + j%neighborTagRoles
 }
 
-func neighborRecvTag(bases []int, j int) int { return neighborSendTag(bases, j^1) }
+func (x *neighborCall) recvTag(j int) int { return x.sendTag(j ^ 1) }
 
 // neighborExchange moves one block per slot: send[soff[j]:soff[j+1]] to
 // slot j's neighbour (the whole of send to every neighbour when soff is
 // nil, as in an allgather) and recv[roff[j]:roff[j+1]] from it. Receives
-// are posted first, then the sends, then everything is waited for; the
-// first error is returned after all requests have completed.
-func neighborExchange[T comm.Scalar](op string, cc *comm.Comm, nbrs, bases []int, send []T, soff []int, recv []T, roff []int) error {
-	reqs := make([]*comm.Request, 2*len(nbrs))
+// are posted first, then the sends, then everything is waited for; a
+// block of the wrong length is kept as the call's error while the rest
+// completes, so no neighbour is left waiting.
+func neighborExchange[T comm.Scalar](x *neighborCall, send []T, soff []int, recv []T, roff []int) error {
+	k := len(x.nbrs)
+	reqs := make([]*comm.Request, 2*k)
 	var first error
 	keep := func(err error) {
 		if first == nil && err != nil {
 			first = err
 		}
 	}
-	for j, r := range nbrs {
+	for j, r := range x.nbrs {
 		if r == comm.ProcNull {
 			continue
 		}
-		req, err := comm.Irecv(cc, recv[roff[j]:roff[j+1]], r, neighborRecvTag(bases, j))
+		req, err := comm.Irecv(x.cc, recv[roff[j]:roff[j+1]], r, x.recvTag(j))
 		if err != nil {
 			keep(fmt.Errorf("receive from rank %d: %w", r, err))
 			continue
 		}
 		reqs[j] = req
 	}
-	for j, r := range nbrs {
+	for j, r := range x.nbrs {
 		if r == comm.ProcNull {
 			continue
 		}
@@ -100,37 +108,26 @@ func neighborExchange[T comm.Scalar](op string, cc *comm.Comm, nbrs, bases []int
 		if soff != nil {
 			blk = send[soff[j]:soff[j+1]]
 		}
-		req, err := comm.Isend(cc, blk, r, neighborSendTag(bases, j))
+		req, err := comm.Isend(x.cc, blk, r, x.sendTag(j))
 		if err != nil {
 			keep(fmt.Errorf("send to rank %d: %w", r, err))
 			continue
 		}
-		reqs[len(nbrs)+j] = req
+		reqs[k+j] = req
 	}
 	size := comm.SizeOf[T]()
 	for j, req := range reqs {
-		if req == nil {
-			continue
-		}
-		st, err := req.Wait()
-		if j >= len(nbrs) {
-			if err != nil {
-				keep(fmt.Errorf("send to rank %d: %w", nbrs[j-len(nbrs)], err))
-			}
-			continue
-		}
-		want := (roff[j+1] - roff[j]) * size
 		switch {
-		case err != nil:
-			keep(fmt.Errorf("receive from rank %d: %w", nbrs[j], err))
-		case st.Bytes != want:
-			keep(fmt.Errorf("rank %d sent %d bytes, %d expected: %w", nbrs[j], st.Bytes, want, ErrMismatch))
+		case req == nil:
+		case j < k:
+			keep(x.waitRecv(req, (roff[j+1]-roff[j])*size, x.nbrs[j]))
+		default:
+			if _, err := req.Wait(); err != nil {
+				keep(fmt.Errorf("send to rank %d: %w", x.nbrs[j-k], err))
+			}
 		}
 	}
-	if first != nil {
-		return fmt.Errorf("collective: %s: %w", op, first)
-	}
-	return nil
+	return x.done("", first)
 }
 
 // neighborCounts checks a counts argument (one entry per slot, none
@@ -186,10 +183,11 @@ func neighborEqual(k, n int) []int {
 // point-to-point errors.
 func NeighborAlltoall[T comm.Scalar](c *comm.Comm, send, recv []T) error {
 	const op = "neighbor alltoall"
-	cc, nbrs, bases, err := neighborCall(op, c)
-	if err != nil {
+	var x neighborCall
+	if err := x.begin(c, op); err != nil {
 		return err
 	}
+	nbrs := x.nbrs
 	k := len(nbrs)
 	if k == 0 {
 		return nil
@@ -205,7 +203,7 @@ func NeighborAlltoall[T comm.Scalar](c *comm.Comm, send, recv []T) error {
 		return fmt.Errorf("collective: %s: len(recv) = %d < %d neighbours × %d: %w", op, len(recv), k, n, comm.ErrArg)
 	}
 	off := neighborEqual(k, n)
-	return neighborExchange(op, cc, nbrs, bases, send, off, recv, off)
+	return neighborExchange(&x, send, off, recv, off)
 }
 
 // NeighborAlltoallv is NeighborAlltoall with blocks of different lengths
@@ -218,10 +216,11 @@ func NeighborAlltoall[T comm.Scalar](c *comm.Comm, send, recv []T) error {
 // negative, or adding up to more than their buffer holds (comm.ErrArg).
 func NeighborAlltoallv[T comm.Scalar](c *comm.Comm, send []T, sendCounts []int, recv []T, recvCounts []int) error {
 	const op = "neighbor alltoallv"
-	cc, nbrs, bases, err := neighborCall(op, c)
-	if err != nil {
+	var x neighborCall
+	if err := x.begin(c, op); err != nil {
 		return err
 	}
+	nbrs := x.nbrs
 	k := len(nbrs)
 	soff, err := neighborCounts(op, "sendCounts", sendCounts, k, len(send))
 	if err != nil {
@@ -231,7 +230,7 @@ func NeighborAlltoallv[T comm.Scalar](c *comm.Comm, send []T, sendCounts []int, 
 	if err != nil {
 		return err
 	}
-	return neighborExchange(op, cc, nbrs, bases, send, soff, recv, roff)
+	return neighborExchange(&x, send, soff, recv, roff)
 }
 
 // NeighborAllgather sends send to every neighbour and receives block j of
@@ -246,15 +245,16 @@ func NeighborAlltoallv[T comm.Scalar](c *comm.Comm, send []T, sendCounts []int, 
 // errors.
 func NeighborAllgather[T comm.Scalar](c *comm.Comm, send, recv []T) error {
 	const op = "neighbor allgather"
-	cc, nbrs, bases, err := neighborCall(op, c)
-	if err != nil {
+	var x neighborCall
+	if err := x.begin(c, op); err != nil {
 		return err
 	}
+	nbrs := x.nbrs
 	k, n := len(nbrs), len(send)
 	if len(recv) < k*n {
 		return fmt.Errorf("collective: %s: len(recv) = %d < %d neighbours × %d: %w", op, len(recv), k, n, comm.ErrArg)
 	}
-	return neighborExchange(op, cc, nbrs, bases, send, nil, recv, neighborEqual(k, n))
+	return neighborExchange(&x, send, nil, recv, neighborEqual(k, n))
 }
 
 // NeighborAllgatherv is NeighborAllgather with blocks of different
@@ -266,13 +266,14 @@ func NeighborAllgather[T comm.Scalar](c *comm.Comm, send, recv []T) error {
 // negative, or adding up to more than len(recv) (comm.ErrArg).
 func NeighborAllgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, recvCounts []int) error {
 	const op = "neighbor allgatherv"
-	cc, nbrs, bases, err := neighborCall(op, c)
-	if err != nil {
+	var x neighborCall
+	if err := x.begin(c, op); err != nil {
 		return err
 	}
+	nbrs := x.nbrs
 	roff, err := neighborCounts(op, "recvCounts", recvCounts, len(nbrs), len(recv))
 	if err != nil {
 		return err
 	}
-	return neighborExchange(op, cc, nbrs, bases, send, nil, recv, roff)
+	return neighborExchange(&x, send, nil, recv, roff)
 }

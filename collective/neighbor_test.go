@@ -208,8 +208,17 @@ func TestNeighborErrors(t *testing.T) {
 		if err := collective.NeighborAlltoall(w, buf, buf); !errors.Is(err, comm.ErrTopology) {
 			return fmt.Errorf("world: %v, want ErrTopology", err)
 		}
-		if err := collective.NeighborAllgather[float64](nil, buf, buf); !errors.Is(err, comm.ErrComm) {
-			return fmt.Errorf("nil: %v, want ErrComm", err)
+		for _, bad := range []*comm.Comm{nil, new(comm.Comm)} {
+			for name, err := range map[string]error{
+				"NeighborAlltoall":   collective.NeighborAlltoall(bad, buf, buf),
+				"NeighborAlltoallv":  collective.NeighborAlltoallv(bad, buf, []int{1}, buf, []int{1}),
+				"NeighborAllgather":  collective.NeighborAllgather(bad, buf, buf),
+				"NeighborAllgatherv": collective.NeighborAllgatherv(bad, buf, buf, []int{1}),
+			} {
+				if !errors.Is(err, comm.ErrComm) {
+					return fmt.Errorf("%s on %v: %v, want ErrComm", name, bad, err)
+				}
+			}
 		}
 		c, err := comm.CartCreate(w, []int{2}, []bool{false}, false)
 		if err != nil {

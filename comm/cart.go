@@ -166,9 +166,10 @@ func (c *Comm) topology(op string) (*cartTopology, error) {
 // CartDims returns the shape and periodicity of c's grid, as new slices,
 // and ok = true; ok is false (and the slices nil) when c is nil or has no
 // Cartesian topology (MPI_Cartdim_get and MPI_Cart_get without the
-// coordinates: use CartCoords(c.Rank()) for those).
+// coordinates: use CartCoords(c.Rank()) for those). A freed communicator
+// has none.
 func (c *Comm) CartDims() (dims []int, periods []bool, ok bool) {
-	if c == nil || c.cart == nil {
+	if c == nil || c.cart == nil || c.freed.Load() {
 		return nil, nil, false
 	}
 	return slices.Clone(c.cart.dims), slices.Clone(c.cart.periods), true

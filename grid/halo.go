@@ -9,8 +9,8 @@ import (
 	"github.com/spmd-go/spmd/comm"
 )
 
-// Option changes what a Halo exchanges.
-type Option func(*haloOptions)
+// Option changes what a Halo exchanges (NewHalo's options).
+type Option struct{ apply func(*haloOptions) }
 
 type haloOptions struct {
 	corners bool
@@ -21,7 +21,7 @@ type haloOptions struct {
 // dimensions instead of 2n), as stencils that read diagonal points need
 // (a 9-point 2-D stencil, a 27-point 3-D one). Without it only the faces
 // are exchanged, which is all that star stencils read.
-func Corners() Option { return func(o *haloOptions) { o.corners = true } }
+func Corners() Option { return Option{func(o *haloOptions) { o.corners = true }} }
 
 // maxHaloDims bounds the number of dimensions: every direction of the
 // neighbourhood gets a tag of its own, 3ⁿ−1 of them, and tags are below
@@ -57,8 +57,7 @@ const maxHaloDims = 19
 //
 // A Halo is for one goroutine at a time. Its messages travel on a
 // communicator of its own (a Dup made by NewHalo), so they never match
-// the program's or other Halos' messages; that communicator lasts as long
-// as the program.
+// the program's or other Halos' messages; Free releases it.
 type Halo[T comm.Scalar] struct {
 	c     *comm.Comm // the Halo's own duplicate of the grid communicator
 	local []int
@@ -102,7 +101,9 @@ type haloLink[T comm.Scalar] struct {
 func NewHalo[T comm.Scalar](c *comm.Comm, local []int, width int, opts ...Option) (*Halo[T], error) {
 	var o haloOptions
 	for _, opt := range opts {
-		opt(&o)
+		if opt.apply != nil {
+			opt.apply(&o)
+		}
 	}
 	if c == nil {
 		return nil, fmt.Errorf("grid: new halo: nil communicator: %w", comm.ErrComm)
@@ -397,6 +398,22 @@ func (h *Halo[T]) Wait() error {
 	err := h.finish(h.data)
 	h.data = nil
 	return err
+}
+
+// Free releases the Halo's communicator (comm.Comm.Free); the Halo can
+// exchange no more. Collective over the grid communicator's ranks, after
+// each has completed its last exchange.
+//
+// Errors: an exchange in progress (comm.ErrArg, nothing freed); those of
+// comm.Comm.Free, including a second Free (comm.ErrComm).
+func (h *Halo[T]) Free() error {
+	if h.data != nil {
+		return fmt.Errorf("grid: halo free: an exchange is in progress (call Wait): %w", comm.ErrArg)
+	}
+	if err := h.c.Free(); err != nil {
+		return fmt.Errorf("grid: halo free: %w", err)
+	}
+	return nil
 }
 
 // Exchange is Start followed at once by Wait.

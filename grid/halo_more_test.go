@@ -1,6 +1,7 @@
 package grid_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -98,6 +99,46 @@ func TestHaloAllocs(t *testing.T) {
 		}
 		if c.Rank() == 0 {
 			t.Logf("%v allocations per exchange with 2 neighbours", allocs)
+		}
+		return nil
+	}, commtest.Timeout(60*time.Second)))
+}
+
+// TestHaloFree: Halos made and freed in a loop, then a freed Halo refuses
+// to exchange or free again.
+func TestHaloFree(t *testing.T) {
+	require.NoError(t, commtest.Run(3, func(w *comm.Comm) error {
+		c, err := comm.CartCreate(w, []int{3}, []bool{true}, false)
+		if err != nil {
+			return err
+		}
+		u := make([]float64, 8)
+		for range 40 {
+			h, err := grid.NewHalo[float64](c, []int{6}, 1)
+			if err != nil {
+				return err
+			}
+			if err := h.Exchange(u); err != nil {
+				return err
+			}
+			if err := h.Start(u); err != nil {
+				return err
+			}
+			if err := h.Free(); !errors.Is(err, comm.ErrArg) {
+				return fmt.Errorf("Free during an exchange: %v", err)
+			}
+			if err := h.Wait(); err != nil {
+				return err
+			}
+			if err := h.Free(); err != nil {
+				return err
+			}
+			if err := h.Start(u); !errors.Is(err, comm.ErrComm) {
+				return fmt.Errorf("Start after Free: %v", err)
+			}
+			if err := h.Free(); !errors.Is(err, comm.ErrComm) {
+				return fmt.Errorf("second Free: %v", err)
+			}
 		}
 		return nil
 	}, commtest.Timeout(60*time.Second)))
