@@ -69,6 +69,10 @@ flags:
   --status PID     ask the spmdrun with process id PID for a status report,
                    which that spmdrun prints on its own standard error (not
                    here), and exit; the job goes on. The same as kill -USR1 PID
+  --report FILE    when the job ends, write FILE: JSON with the job's wall time,
+                   its application span (the last rank's comm.Init fence to
+                   the last rank's Finalize, by spmdrun's clock), the ranks
+                   and hosts, and the exit code (spmdbench scale reads it)
   --version        print the version and exit
   -h, --help       print this help and exit
 
@@ -135,6 +139,7 @@ type options struct {
 	connect    time.Duration
 	scheduler  sched.Scheduler  // the batch system whose allocation is used
 	condor     *sched.CondorJob // node 0 of an HTCondor parallel job
+	report     string // --report: where to write the run's timing report
 	help       bool
 	version    bool
 	program    string
@@ -184,6 +189,7 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool)) (*options, 
 	fs.StringVar(&o.cookieVia, "launcher-cookie", "", "")
 	fs.StringVar(&o.rootAddr, "root-addr", "", "")
 	fs.DurationVar(&o.connect, "connect-timeout", 0, "")
+	fs.StringVar(&o.report, "report", "", "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
