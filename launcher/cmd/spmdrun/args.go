@@ -139,7 +139,7 @@ type options struct {
 	connect    time.Duration
 	scheduler  sched.Scheduler  // the batch system whose allocation is used
 	condor     *sched.CondorJob // node 0 of an HTCondor parallel job
-	report     string // --report: where to write the run's timing report
+	report     string           // --report: where to write the run's timing report
 	help       bool
 	version    bool
 	program    string
