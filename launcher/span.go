@@ -13,7 +13,10 @@ import (
 // rank's comm.Init ends with that barrier, its wire-up fence) and ends when
 // the last of them sends finalize (comm's Finalize sends it after a barrier
 // over the whole world). Launch cost (exec, runtime start-up, wire-up) and
-// teardown are therefore not counted.
+// teardown are therefore not counted. A rank that sends finalize without
+// any barrier before it (comm.Init of a one-rank job has nobody to wire up
+// with) starts its span when its first PMI request is read, which for such
+// a rank is comm.Init itself.
 //
 // Because both ends are collective, ranks served through a proxy on another
 // host finish their fence and enter finalize within a barrier's latency of
@@ -26,12 +29,13 @@ import (
 type Span struct {
 	mu       sync.Mutex
 	fenceOut []time.Time // fenceOut[r]: last barrier reply to rank r before its finalize
+	first    []time.Time // first[r]: when rank r's first request was read
 	finalize []time.Time // finalize[r]: when rank r's finalize was read
 }
 
 // NewSpan returns a Span for a job of n ranks.
 func NewSpan(n int) *Span {
-	return &Span{fenceOut: make([]time.Time, n), finalize: make([]time.Time, n)}
+	return &Span{fenceOut: make([]time.Time, n), first: make([]time.Time, n), finalize: make([]time.Time, n)}
 }
 
 // SpanReport is what a Span measured.
@@ -53,12 +57,13 @@ func (sp *Span) Report() SpanReport {
 	var start, end time.Time
 	r := SpanReport{FinalizeOffsetsS: make([]*float64, len(sp.finalize))}
 	for i := range sp.finalize {
-		if sp.fenceOut[i].IsZero() || sp.finalize[i].IsZero() {
+		from := sp.startOf(i)
+		if from.IsZero() || sp.finalize[i].IsZero() {
 			continue
 		}
 		r.Timed++
-		if sp.fenceOut[i].After(start) {
-			start = sp.fenceOut[i]
+		if from.After(start) {
+			start = from
 		}
 		if sp.finalize[i].After(end) {
 			end = sp.finalize[i]
@@ -68,7 +73,7 @@ func (sp *Span) Report() SpanReport {
 		return r
 	}
 	for i, t := range sp.finalize {
-		if r.Timed > 0 && !t.IsZero() && !sp.fenceOut[i].IsZero() {
+		if !t.IsZero() && !sp.startOf(i).IsZero() {
 			off := t.Sub(start).Seconds()
 			r.FinalizeOffsetsS[i] = &off
 		}
@@ -76,6 +81,15 @@ func (sp *Span) Report() SpanReport {
 	app := end.Sub(start).Seconds()
 	r.AppS = &app
 	return r
+}
+
+// startOf returns when rank i's span starts: its last fence, else its
+// first request. The caller holds mu.
+func (sp *Span) startOf(i int) time.Time {
+	if !sp.fenceOut[i].IsZero() {
+		return sp.fenceOut[i]
+	}
+	return sp.first[i]
 }
 
 // watch returns conn, the launcher's end of rank's PMI connection, with its
@@ -103,6 +117,9 @@ var (
 
 func (c *spanConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.sp.mark(c.sp.first, c.rank, false)
+	}
 	buf := p[:n]
 	for len(buf) > 0 {
 		i := bytes.IndexByte(buf, '\n')

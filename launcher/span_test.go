@@ -61,6 +61,17 @@ func TestSpanFromLastFenceToLastFinalize(t *testing.T) {
 	assert.Equal(t, sp.watch(5, s0), s0, "a rank outside the job is not watched")
 }
 
+func TestSpanOfARankWithoutFenceStartsAtItsFirstRequest(t *testing.T) {
+	sp := NewSpan(1)
+	s0, r0 := spanPipe(t, sp, 0)
+	send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
+	assert.Nil(t, sp.Report().AppS)
+	send(t, s0, r0, "cmd=finalize\n")
+	rep := sp.Report()
+	require.NotNil(t, rep.AppS)
+	assert.Equal(t, 1, rep.Timed)
+}
+
 func TestSpanNilWatchesNothing(t *testing.T) {
 	var sp *Span
 	a, b := net.Pipe()
