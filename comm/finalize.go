@@ -26,6 +26,7 @@ func (c *Comm) Finalize() error {
 }
 
 func (w *world) finalize() error {
+	w.markSpan("fin")
 	world := w.worldComm()
 	var errs []error
 	if err := world.coll.barrier(); err != nil {

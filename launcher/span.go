@@ -3,39 +3,46 @@ package launcher
 import (
 	"bytes"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 )
 
 // Span times a job's application span with the launcher's clock, from the
-// PMI traffic of the ranks it serves itself: the span starts when the last
-// of those ranks has been answered its last barrier before finalize (an spmd
-// rank's comm.Init ends with that barrier, its wire-up fence) and ends when
-// the last of them sends finalize (comm's Finalize sends it after a barrier
-// over the whole world). Launch cost (exec, runtime start-up, wire-up) and
-// teardown are therefore not counted. A rank that sends finalize without
-// any barrier before it (comm.Init of a one-rank job has nobody to wire up
-// with) starts its span when its first PMI request is read, which for such
-// a rank is comm.Init itself.
+// PMI traffic of the ranks it serves itself. An spmd rank marks its span:
+// it puts "spmd-span-init-<rank>" as comm.Init returns and
+// "spmd-span-fin-<rank>" as Finalize begins (see package comm), with its
+// clock's time as the value, which is the launcher's clock too for the
+// ranks it serves itself (those on its host); a value that is not a time
+// within the job's run is replaced by the time the put was read. The span
+// runs from the last rank's init mark to the last rank's fin mark, so
+// launch, wire-up and teardown are not counted. For a rank that does not
+// mark (another PMI program), the span starts at the reply to its last
+// barrier before finalize (else at its first request) and ends when its
+// finalize is read.
 //
-// Because both ends are collective, ranks served through a proxy on another
-// host finish their fence and enter finalize within a barrier's latency of
-// the ranks served here, so the ranks on the launcher's own host stand for
-// the job; when none run there, the span is unknown (SpanReport.AppS nil).
-// A program that does not speak PMI, or dies before finalize, has no span.
+// Ranks served through a proxy on another host are not seen; since
+// comm.Init ends after a job-wide fence and Finalize starts a barrier over
+// the world, the ranks on the launcher's own host mark within a barrier's
+// latency of the others, and stand for the job. When none run there, the
+// span is unknown (SpanReport.AppS nil). A rank that dies before finalize
+// has no span.
 //
 // Set Job.Span to a new Span before Run; read Report after Run returns. A
 // Span serves one run.
 type Span struct {
 	mu       sync.Mutex
-	fenceOut []time.Time // fenceOut[r]: last barrier reply to rank r before its finalize
 	first    []time.Time // first[r]: when rank r's first request was read
+	fenceOut []time.Time // fenceOut[r]: last barrier reply to rank r before its finalize
+	initMark []time.Time // initMark[r]: rank r's init mark
+	finMark  []time.Time // finMark[r]: rank r's fin mark
 	finalize []time.Time // finalize[r]: when rank r's finalize was read
 }
 
 // NewSpan returns a Span for a job of n ranks.
 func NewSpan(n int) *Span {
-	return &Span{fenceOut: make([]time.Time, n), first: make([]time.Time, n), finalize: make([]time.Time, n)}
+	return &Span{first: make([]time.Time, n), fenceOut: make([]time.Time, n), initMark: make([]time.Time, n),
+		finMark: make([]time.Time, n), finalize: make([]time.Time, n)}
 }
 
 // SpanReport is what a Span measured.
@@ -43,10 +50,12 @@ type SpanReport struct {
 	// AppS is the application span in seconds, or nil when it could not
 	// be measured (see Span).
 	AppS *float64 `json:"app_s"`
-	// Timed is the number of ranks whose fence and finalize were seen.
+	// Timed is the number of ranks whose span was seen.
 	Timed int `json:"ranks_timed"`
-	// FinalizeOffsetsS[r] is when rank r sent finalize, in seconds after
-	// the span's start; nil for a rank not timed.
+	// Marked is the number of those that marked it themselves.
+	Marked int `json:"ranks_marked"`
+	// FinalizeOffsetsS[r] is when rank r's span ended, in seconds after
+	// the job's span started; nil for a rank not timed.
 	FinalizeOffsetsS []*float64 `json:"finalize_offsets_s"`
 }
 
@@ -57,24 +66,27 @@ func (sp *Span) Report() SpanReport {
 	var start, end time.Time
 	r := SpanReport{FinalizeOffsetsS: make([]*float64, len(sp.finalize))}
 	for i := range sp.finalize {
-		from := sp.startOf(i)
-		if from.IsZero() || sp.finalize[i].IsZero() {
+		from, to := sp.startOf(i), sp.endOf(i)
+		if from.IsZero() || to.IsZero() {
 			continue
 		}
 		r.Timed++
+		if !sp.initMark[i].IsZero() && !sp.finMark[i].IsZero() {
+			r.Marked++
+		}
 		if from.After(start) {
 			start = from
 		}
-		if sp.finalize[i].After(end) {
-			end = sp.finalize[i]
+		if to.After(end) {
+			end = to
 		}
 	}
 	if r.Timed == 0 {
 		return r
 	}
-	for i, t := range sp.finalize {
-		if !t.IsZero() && !sp.startOf(i).IsZero() {
-			off := t.Sub(start).Seconds()
+	for i := range sp.finalize {
+		if to := sp.endOf(i); !to.IsZero() && !sp.startOf(i).IsZero() {
+			off := to.Sub(start).Seconds()
 			r.FinalizeOffsetsS[i] = &off
 		}
 	}
@@ -83,13 +95,23 @@ func (sp *Span) Report() SpanReport {
 	return r
 }
 
-// startOf returns when rank i's span starts: its last fence, else its
-// first request. The caller holds mu.
+// startOf returns when rank i's span starts, or zero. The caller holds mu.
 func (sp *Span) startOf(i int) time.Time {
-	if !sp.fenceOut[i].IsZero() {
+	switch {
+	case !sp.initMark[i].IsZero():
+		return sp.initMark[i]
+	case !sp.fenceOut[i].IsZero():
 		return sp.fenceOut[i]
 	}
 	return sp.first[i]
+}
+
+// endOf returns when rank i's span ends, or zero. The caller holds mu.
+func (sp *Span) endOf(i int) time.Time {
+	if !sp.finMark[i].IsZero() {
+		return sp.finMark[i]
+	}
+	return sp.finalize[i]
 }
 
 // watch returns conn, the launcher's end of rank's PMI connection, with its
@@ -112,8 +134,15 @@ type spanConn struct {
 
 var (
 	cmdFinalize   = []byte("cmd=finalize")
+	cmdPut        = []byte("cmd=put ")
+	keyInitMark   = []byte(" key=spmd-span-init-")
+	keyFinMark    = []byte(" key=spmd-span-fin-")
 	cmdBarrierOut = []byte("cmd=barrier_out rc=0") // a barrier that succeeded
 )
+
+// maxWatchedLine bounds the carried part of a request line: the lines
+// that matter are short, longer ones are puts of other keys.
+const maxWatchedLine = 256
 
 func (c *spanConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
@@ -124,7 +153,7 @@ func (c *spanConn) Read(p []byte) (int, error) {
 	for len(buf) > 0 {
 		i := bytes.IndexByte(buf, '\n')
 		if i < 0 {
-			if len(c.line) < 256 { // longer lines are puts, never finalize
+			if len(c.line) < maxWatchedLine {
 				c.line = append(c.line, buf...)
 			}
 			break
@@ -134,12 +163,45 @@ func (c *spanConn) Read(p []byte) (int, error) {
 			line = append(c.line, line...)
 			c.line = c.line[:0]
 		}
-		if bytes.Equal(bytes.TrimSpace(line), cmdFinalize) {
-			c.sp.mark(c.sp.finalize, c.rank, false)
-		}
+		c.request(bytes.TrimSpace(line))
 		buf = buf[i+1:]
 	}
 	return n, err
+}
+
+// request notes one request line.
+func (c *spanConn) request(line []byte) {
+	switch {
+	case bytes.Equal(line, cmdFinalize):
+		c.sp.mark(c.sp.finalize, c.rank, false)
+	case bytes.HasPrefix(line, cmdPut) && bytes.Contains(line, keyInitMark):
+		c.sp.markAt(c.sp.initMark, c.rank, markTime(line))
+	case bytes.HasPrefix(line, cmdPut) && bytes.Contains(line, keyFinMark):
+		c.sp.markAt(c.sp.finMark, c.rank, markTime(line))
+	}
+}
+
+// markTime returns the time in a mark's " value=" field, or now when it
+// holds none that is plausible: not in the future, and not before the
+// rank's first request (checked by markAt).
+func markTime(line []byte) time.Time {
+	now := time.Now()
+	_, v, ok := bytes.Cut(line, []byte(" value="))
+	if !ok {
+		return now
+	}
+	if i := bytes.IndexByte(v, ' '); i >= 0 {
+		v = v[:i]
+	}
+	ns, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return now
+	}
+	t := time.Unix(0, ns)
+	if t.After(now) {
+		return now
+	}
+	return t
 }
 
 func (c *spanConn) Write(p []byte) (int, error) {
@@ -150,8 +212,22 @@ func (c *spanConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// mark sets ts[rank] to now: always when again is true, else once. Fence
-// replies after the rank's finalize (none in PMI-1) are ignored.
+// markAt sets ts[rank] to t, once; to now instead if t is before the
+// rank's first request (a clock that is not the launcher's).
+func (sp *Span) markAt(ts []time.Time, rank int, t time.Time) {
+	now := time.Now()
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if t.Before(sp.first[rank]) {
+		t = now
+	}
+	if sp.finalize[rank].IsZero() && ts[rank].IsZero() {
+		ts[rank] = t
+	}
+}
+
+// mark sets ts[rank] to now: always when again is true, else once. Marks
+// after the rank's finalize are ignored.
 func (sp *Span) mark(ts []time.Time, rank int, again bool) {
 	now := time.Now()
 	sp.mu.Lock()

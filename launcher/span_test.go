@@ -1,9 +1,11 @@
 package launcher
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,6 +72,53 @@ func TestSpanOfARankWithoutFenceStartsAtItsFirstRequest(t *testing.T) {
 	rep := sp.Report()
 	require.NotNil(t, rep.AppS)
 	assert.Equal(t, 1, rep.Timed)
+}
+
+func TestSpanPrefersTheRanksOwnMarks(t *testing.T) {
+	sp := NewSpan(1)
+	s0, r0 := spanPipe(t, sp, 0)
+	send(t, s0, r0, "cmd=barrier_in\n")
+	reply(t, s0, r0, "cmd=barrier_out rc=0\n")
+	time.Sleep(20 * time.Millisecond) // wire-up after the fence: not counted
+	send(t, s0, r0, "cmd=put kvsname=k key=spmd-span-init-0 value=1\n")
+	time.Sleep(30 * time.Millisecond) // the program's work
+	send(t, s0, r0, "cmd=put kvsname=k key=spmd-span-fin-0 value=1\n")
+	time.Sleep(20 * time.Millisecond) // teardown: not counted
+	send(t, s0, r0, "cmd=finalize\n")
+	rep := sp.Report()
+	require.NotNil(t, rep.AppS)
+	assert.Equal(t, 1, rep.Marked)
+	assert.GreaterOrEqual(t, *rep.AppS, 0.03)
+	assert.Less(t, *rep.AppS, 0.065, "neither wire-up nor teardown counted")
+}
+
+func TestSpanTakesTheRanksClockFromTheMark(t *testing.T) {
+	sp := NewSpan(1)
+	s0, r0 := spanPipe(t, sp, 0)
+	send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
+	t0 := time.Now()
+	time.Sleep(5 * time.Millisecond)
+	start := time.Now()
+	end := start.Add(40 * time.Millisecond)
+	send(t, s0, r0, fmt.Sprintf("cmd=put kvsname=k key=spmd-span-init-0 value=%d\n", start.UnixNano()))
+	time.Sleep(45 * time.Millisecond)
+	send(t, s0, r0, fmt.Sprintf("cmd=put kvsname=k key=spmd-span-fin-0 value=%d\n", end.UnixNano()))
+	send(t, s0, r0, "cmd=finalize\n")
+	rep := sp.Report()
+	require.NotNil(t, rep.AppS)
+	assert.InDelta(t, 0.040, *rep.AppS, 1e-6)
+
+	// A value before the rank's first request, or not a number, is not trusted.
+	sp = NewSpan(1)
+	s0, r0 = spanPipe(t, sp, 0)
+	send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
+	send(t, s0, r0, fmt.Sprintf("cmd=put kvsname=k key=spmd-span-init-0 value=%d\n", t0.Add(-time.Hour).UnixNano()))
+	send(t, s0, r0, "cmd=put kvsname=k key=spmd-span-fin-0 value=soon\n")
+	send(t, s0, r0, "cmd=finalize\n")
+	rep = sp.Report()
+	require.NotNil(t, rep.AppS)
+	assert.Less(t, *rep.AppS, 1.0)
+	assert.GreaterOrEqual(t, *rep.AppS, 0.0)
 }
 
 func TestSpanNilWatchesNothing(t *testing.T) {
