@@ -26,7 +26,7 @@ func (c *Comm) Finalize() error {
 }
 
 func (w *world) finalize() error {
-	w.markSpan("fin")
+	w.markSpan()
 	world := w.worldComm()
 	var errs []error
 	if err := world.coll.barrier(); err != nil {

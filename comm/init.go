@@ -119,7 +119,7 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	for i := range group {
 		group[i] = i
 	}
-	w.markSpan("init")
+	w.markInit()
 	return w.newComm(0, group, rank), nil
 }
 

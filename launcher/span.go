@@ -9,24 +9,23 @@ import (
 )
 
 // Span times a job's application span with the launcher's clock, from the
-// PMI traffic of the ranks it serves itself. An spmd rank marks its span:
-// it puts "spmd-span-init-<rank>" as comm.Init returns and
-// "spmd-span-fin-<rank>" as Finalize begins (see package comm), with its
-// clock's time as the value, which is the launcher's clock too for the
-// ranks it serves itself (those on its host); a value that is not a time
-// within the job's run is replaced by the time the put was read. The span
-// runs from the last rank's init mark to the last rank's fin mark, so
-// launch, wire-up and teardown are not counted. For a rank that does not
-// mark (another PMI program), the span starts at the reply to its last
-// barrier before finalize (else at its first request) and ends when its
-// finalize is read.
+// PMI traffic of the ranks it serves itself. As Finalize begins, an spmd
+// rank puts "spmd-span-<rank>" with the value "<init>:<fin>": when its
+// comm.Init returned and when Finalize was called, in Unix nanoseconds by
+// its clock (see package comm), which is the launcher's clock too for the
+// ranks it serves itself, those on its host. The job's span runs from the
+// last rank's init to the last rank's fin, so launch, wire-up and teardown
+// are not counted. A value that is not two such times, in order, within
+// the rank's PMI session, is ignored: the span then ends when the put was
+// read. For a rank that does not report (another PMI program), the span
+// starts at the reply to its last barrier before finalize (else at its
+// first request) and ends when its finalize is read.
 //
 // Ranks served through a proxy on another host are not seen; since
 // comm.Init ends after a job-wide fence and Finalize starts a barrier over
-// the world, the ranks on the launcher's own host mark within a barrier's
-// latency of the others, and stand for the job. When none run there, the
-// span is unknown (SpanReport.AppS nil). A rank that dies before finalize
-// has no span.
+// the world, the ranks on the launcher's own host stand for the job. When
+// none run there, the span is unknown (SpanReport.AppS nil). A rank that
+// dies before finalize has no span.
 //
 // Set Job.Span to a new Span before Run; read Report after Run returns. A
 // Span serves one run.
@@ -34,8 +33,8 @@ type Span struct {
 	mu       sync.Mutex
 	first    []time.Time // first[r]: when rank r's first request was read
 	fenceOut []time.Time // fenceOut[r]: last barrier reply to rank r before its finalize
-	initMark []time.Time // initMark[r]: rank r's init mark
-	finMark  []time.Time // finMark[r]: rank r's fin mark
+	initMark []time.Time // initMark[r]: when rank r's Init returned, as it reported
+	finMark  []time.Time // finMark[r]: when rank r's Finalize began, as it reported
 	finalize []time.Time // finalize[r]: when rank r's finalize was read
 }
 
@@ -52,7 +51,7 @@ type SpanReport struct {
 	AppS *float64 `json:"app_s"`
 	// Timed is the number of ranks whose span was seen.
 	Timed int `json:"ranks_timed"`
-	// Marked is the number of those that marked it themselves.
+	// Marked is the number of those that reported it themselves.
 	Marked int `json:"ranks_marked"`
 	// FinalizeOffsetsS[r] is when rank r's span ended, in seconds after
 	// the job's span started; nil for a rank not timed.
@@ -135,8 +134,7 @@ type spanConn struct {
 var (
 	cmdFinalize   = []byte("cmd=finalize")
 	cmdPut        = []byte("cmd=put ")
-	keyInitMark   = []byte(" key=spmd-span-init-")
-	keyFinMark    = []byte(" key=spmd-span-fin-")
+	keySpan       = []byte(" key=spmd-span-")
 	cmdBarrierOut = []byte("cmd=barrier_out rc=0") // a barrier that succeeded
 )
 
@@ -174,56 +172,48 @@ func (c *spanConn) request(line []byte) {
 	switch {
 	case bytes.Equal(line, cmdFinalize):
 		c.sp.mark(c.sp.finalize, c.rank, false)
-	case bytes.HasPrefix(line, cmdPut) && bytes.Contains(line, keyInitMark):
-		c.sp.markAt(c.sp.initMark, c.rank, markTime(line))
-	case bytes.HasPrefix(line, cmdPut) && bytes.Contains(line, keyFinMark):
-		c.sp.markAt(c.sp.finMark, c.rank, markTime(line))
+	case bytes.HasPrefix(line, cmdPut) && bytes.Contains(line, keySpan):
+		init, fin, ok := spanTimes(line)
+		c.sp.report(c.rank, init, fin, ok)
 	}
 }
 
-// markTime returns the time in a mark's " value=" field, or now when it
-// holds none that is plausible: not in the future, and not before the
-// rank's first request (checked by markAt).
-func markTime(line []byte) time.Time {
-	now := time.Now()
-	_, v, ok := bytes.Cut(line, []byte(" value="))
-	if !ok {
-		return now
+// spanTimes reads "value=<init>:<fin>" from a span put.
+func spanTimes(line []byte) (init, fin time.Time, ok bool) {
+	_, v, found := bytes.Cut(line, []byte(" value="))
+	if !found {
+		return init, fin, false
 	}
 	if i := bytes.IndexByte(v, ' '); i >= 0 {
 		v = v[:i]
 	}
-	ns, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil {
-		return now
+	a, b, found := bytes.Cut(v, []byte(":"))
+	if !found {
+		return init, fin, false
 	}
-	t := time.Unix(0, ns)
-	if t.After(now) {
-		return now
+	an, err1 := strconv.ParseInt(string(a), 10, 64)
+	bn, err2 := strconv.ParseInt(string(b), 10, 64)
+	if err1 != nil || err2 != nil || an <= 0 || bn < an {
+		return init, fin, false
 	}
-	return t
+	return time.Unix(0, an), time.Unix(0, bn), true
 }
 
-func (c *spanConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	if err == nil && bytes.HasPrefix(p, cmdBarrierOut) {
-		c.sp.mark(c.sp.fenceOut, c.rank, true)
-	}
-	return n, err
-}
-
-// markAt sets ts[rank] to t, once; to now instead if t is before the
-// rank's first request (a clock that is not the launcher's).
-func (sp *Span) markAt(ts []time.Time, rank int, t time.Time) {
+// report records rank's own span, once, if ok and the times lie within
+// its PMI session so far (they come from its clock); else the end of its
+// span is now.
+func (sp *Span) report(rank int, init, fin time.Time, ok bool) {
 	now := time.Now()
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	if t.Before(sp.first[rank]) {
-		t = now
+	if !sp.finalize[rank].IsZero() || !sp.finMark[rank].IsZero() {
+		return
 	}
-	if sp.finalize[rank].IsZero() && ts[rank].IsZero() {
-		ts[rank] = t
+	if ok && !init.Before(sp.first[rank]) && !fin.After(now) {
+		sp.initMark[rank], sp.finMark[rank] = init, fin
+		return
 	}
+	sp.finMark[rank] = now
 }
 
 // mark sets ts[rank] to now: always when again is true, else once. Marks

@@ -74,51 +74,51 @@ func TestSpanOfARankWithoutFenceStartsAtItsFirstRequest(t *testing.T) {
 	assert.Equal(t, 1, rep.Timed)
 }
 
-func TestSpanPrefersTheRanksOwnMarks(t *testing.T) {
-	sp := NewSpan(1)
+func TestSpanTakesTheRanksOwnReport(t *testing.T) {
+	sp := NewSpan(2)
 	s0, r0 := spanPipe(t, sp, 0)
+	s1, r1 := spanPipe(t, sp, 1)
+	send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
+	send(t, s1, r1, "cmd=init pmi_version=1 pmi_subversion=1\n")
 	send(t, s0, r0, "cmd=barrier_in\n")
 	reply(t, s0, r0, "cmd=barrier_out rc=0\n")
 	time.Sleep(20 * time.Millisecond) // wire-up after the fence: not counted
-	send(t, s0, r0, "cmd=put kvsname=k key=spmd-span-init-0 value=1\n")
-	time.Sleep(30 * time.Millisecond) // the program's work
-	send(t, s0, r0, "cmd=put kvsname=k key=spmd-span-fin-0 value=1\n")
+	init0 := time.Now()
+	init1 := init0.Add(time.Millisecond)
+	fin0, fin1 := init0.Add(30*time.Millisecond), init0.Add(35*time.Millisecond)
+	time.Sleep(40 * time.Millisecond)
+	send(t, s0, r0, fmt.Sprintf("cmd=put kvsname=k key=spmd-span-0 value=%d:%d\n", init0.UnixNano(), fin0.UnixNano()))
+	send(t, s1, r1, fmt.Sprintf("cmd=put kvsname=k key=spmd-span-1 value=%d:%d\n", init1.UnixNano(), fin1.UnixNano()))
 	time.Sleep(20 * time.Millisecond) // teardown: not counted
 	send(t, s0, r0, "cmd=finalize\n")
+	send(t, s1, r1, "cmd=finalize\n")
 	rep := sp.Report()
 	require.NotNil(t, rep.AppS)
-	assert.Equal(t, 1, rep.Marked)
-	assert.GreaterOrEqual(t, *rep.AppS, 0.03)
-	assert.Less(t, *rep.AppS, 0.065, "neither wire-up nor teardown counted")
+	assert.Equal(t, 2, rep.Marked)
+	assert.InDelta(t, 0.034, *rep.AppS, 1e-6, "from the last init to the last fin")
+	assert.InDelta(t, 0.029, *rep.FinalizeOffsetsS[0], 1e-6)
 }
 
-func TestSpanTakesTheRanksClockFromTheMark(t *testing.T) {
-	sp := NewSpan(1)
-	s0, r0 := spanPipe(t, sp, 0)
-	send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
-	t0 := time.Now()
-	time.Sleep(5 * time.Millisecond)
-	start := time.Now()
-	end := start.Add(40 * time.Millisecond)
-	send(t, s0, r0, fmt.Sprintf("cmd=put kvsname=k key=spmd-span-init-0 value=%d\n", start.UnixNano()))
-	time.Sleep(45 * time.Millisecond)
-	send(t, s0, r0, fmt.Sprintf("cmd=put kvsname=k key=spmd-span-fin-0 value=%d\n", end.UnixNano()))
-	send(t, s0, r0, "cmd=finalize\n")
-	rep := sp.Report()
-	require.NotNil(t, rep.AppS)
-	assert.InDelta(t, 0.040, *rep.AppS, 1e-6)
-
-	// A value before the rank's first request, or not a number, is not trusted.
-	sp = NewSpan(1)
-	s0, r0 = spanPipe(t, sp, 0)
-	send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
-	send(t, s0, r0, fmt.Sprintf("cmd=put kvsname=k key=spmd-span-init-0 value=%d\n", t0.Add(-time.Hour).UnixNano()))
-	send(t, s0, r0, "cmd=put kvsname=k key=spmd-span-fin-0 value=soon\n")
-	send(t, s0, r0, "cmd=finalize\n")
-	rep = sp.Report()
-	require.NotNil(t, rep.AppS)
-	assert.Less(t, *rep.AppS, 1.0)
-	assert.GreaterOrEqual(t, *rep.AppS, 0.0)
+func TestSpanDistrustsImplausibleReports(t *testing.T) {
+	for _, value := range []string{"soon", "1:2", "5", "backwards", "future"} {
+		sp := NewSpan(1)
+		s0, r0 := spanPipe(t, sp, 0)
+		send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
+		now := time.Now()
+		switch value {
+		case "backwards":
+			value = fmt.Sprintf("%d:%d", now.UnixNano(), now.Add(-time.Second).UnixNano())
+		case "future":
+			value = fmt.Sprintf("%d:%d", now.UnixNano(), now.Add(time.Hour).UnixNano())
+		}
+		send(t, s0, r0, "cmd=put kvsname=k key=spmd-span-0 value="+value+"\n")
+		send(t, s0, r0, "cmd=finalize\n")
+		rep := sp.Report()
+		require.NotNil(t, rep.AppS, value)
+		assert.Equal(t, 0, rep.Marked, value)
+		assert.GreaterOrEqual(t, *rep.AppS, 0.0, value)
+		assert.Less(t, *rep.AppS, 1.0, value)
+	}
 }
 
 func TestSpanNilWatchesNothing(t *testing.T) {

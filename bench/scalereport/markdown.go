@@ -95,7 +95,7 @@ func metricNames(s *Summary) []string {
 func fitLines(s *Summary) []string {
 	var out []string
 	if f := s.Fits.Amdahl; f != nil {
-		se := "no standard error (two observations)"
+		se := "no standard error (two points)"
 		if f.Stderr != nil {
 			se = fmt.Sprintf("± %.3f (standard error)", *f.Stderr)
 		}
@@ -103,7 +103,7 @@ func fitLines(s *Summary) []string {
 		if f.MaxSpeedup != nil {
 			bound = fmt.Sprintf("%.3g", *f.MaxSpeedup)
 		}
-		out = append(out, fmt.Sprintf("Amdahl: T(p) = %.4g s + %.4g s / p over %d runs; serial fraction %.3f %s; r² = %.3f; speedup bound 1/f = %s.",
+		out = append(out, fmt.Sprintf("Amdahl: T(p) = %.4g s + %.4g s / p, fitted to the medians of %d points; serial fraction %.3f %s; r² = %.3f; speedup bound 1/f = %s.",
 			f.AS, f.BS, f.N, f.SerialFraction, se, f.R2, bound))
 	}
 	if g := s.Fits.Gustafson; g != nil {

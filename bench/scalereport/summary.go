@@ -95,7 +95,7 @@ type Fits struct {
 	Gustafson *GustafsonFit `json:"gustafson"`
 }
 
-// AmdahlFit is T(p) = a + b/p fitted to every good run.
+// AmdahlFit is T(p) = a + b/p fitted to the points' medians.
 type AmdahlFit struct {
 	SerialFraction float64  `json:"serial_fraction"`
 	Stderr         *float64 `json:"stderr"`
@@ -131,7 +131,6 @@ func Summarize(st *sweep.Study, recs []sweep.Record) *Summary {
 	}
 	np := slices.Clone(st.NP)
 	refs := map[int][]float64{}
-	var obs []scalestat.Observation
 	sources := map[string]bool{}
 	byP := map[int]*Point{}
 	for _, p := range np {
@@ -167,7 +166,6 @@ func Summarize(st *sweep.Study, recs []sweep.Record) *Summary {
 		sources[r.TimeSource] = true
 		pt.times = append(pt.times, r.TimeS)
 		walls[r.P] = append(walls[r.P], r.WallS)
-		obs = append(obs, scalestat.Observation{P: r.P, Time: r.TimeS})
 		for k, v := range r.Metrics {
 			if metrics[r.P] == nil {
 				metrics[r.P] = map[string][]float64{}
@@ -225,7 +223,7 @@ func Summarize(st *sweep.Study, recs []sweep.Record) *Summary {
 	if over := oversubscribed(s.Points); len(over) > 0 {
 		s.warn(fmt.Sprintf("p=%v: oversubscribed (more ranks than slots or CPUs on a host); those times include time slicing", over))
 	}
-	s.derive(obs)
+	s.derive()
 	return s
 }
 
@@ -253,7 +251,8 @@ func oversubscribed(pts []Point) []int {
 
 // derive computes speedups, efficiencies, Karp–Flatt, the fits and the
 // overlap warnings from the points' medians.
-func (s *Summary) derive(obs []scalestat.Observation) {
+func (s *Summary) derive() {
+	var obs []scalestat.Observation
 	b := s.Baseline
 	if b == nil {
 		return
@@ -286,6 +285,7 @@ func (s *Summary) derive(obs []scalestat.Observation) {
 			s.warn(fmt.Sprintf("p=%d and p=%d: their intervals overlap, so no difference between them can be claimed", prev.P, pt.P))
 		}
 		prev = pt
+		obs = append(obs, scalestat.Observation{P: pt.P, Time: t})
 	}
 	if weak {
 		if g, err := scalestat.FitGustafson(scaled); err == nil {

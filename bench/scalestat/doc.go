@@ -43,10 +43,13 @@
 // r² = 1 − RSS/TSS. The serial fraction is f = a/(a+b), the share of the
 // one-rank time that does not parallelise; its standard error comes from
 // the delta method, ∇f = (b, −a)/(a+b)². The fit's speedup bound is 1/f.
-// Individual runs are fitted rather than medians so that the run-to-run
-// scatter sets the standard error; r² below 0.9 says the law does not
-// describe the data (overheads that grow with p, such as log p collective
-// terms, are the usual reason).
+// FitAmdahl fits whatever observations it is given; spmdbench scale gives
+// it the points' medians, because single runs are skewed to the right (a
+// late wake-up or a stolen core only ever adds time) and least squares
+// follows outliers; the standard error then measures how far the medians
+// stray from the law, with n−2 degrees of freedom. r² below 0.9 says the
+// law does not describe the data (overheads that grow with p, such as
+// log p collective terms, are the usual reason).
 //
 // # Gustafson's law, for weak sweeps
 //
