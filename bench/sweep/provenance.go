@@ -68,7 +68,7 @@ func ReadBuildInfo(path string) *BuildInfo {
 
 // collectProvenance gathers the provenance of a study of the program at
 // path, run through spmdrun (empty for a foreign launcher).
-func collectProvenance(path, spmdrun string, d *sched.Detected) Provenance {
+func collectProvenance(path, spmdrun string, d *sched.Detected, lookupEnv func(string) (string, bool)) Provenance {
 	p := Provenance{CommandLine: os.Args, Program: path, ProgramBuild: ReadBuildInfo(path),
 		GoVersion: runtime.Version(), SpmdVersion: spmdVersion(), CPUs: runtime.NumCPU(),
 		CPUModel: cpuModel(), Env: map[string]string{}}
@@ -84,7 +84,7 @@ func collectProvenance(path, spmdrun string, d *sched.Detected) Provenance {
 	if d != nil && d.Scheduler != sched.NoScheduler {
 		p.Scheduler = string(d.Scheduler)
 		for _, k := range []string{"PBS_JOBID", "SLURM_JOB_ID", "SLURM_JOBID", "_CONDOR_CLUSTERID", "CONDOR_ID"} {
-			if v := os.Getenv(k); v != "" {
+			if v, _ := lookupEnv(k); v != "" {
 				p.JobID = v
 				break
 			}

@@ -164,7 +164,7 @@ func Run(ctx context.Context, c Config, o Options) ([]Record, error) {
 		c.Seed = uint64(time.Now().UnixNano())
 	}
 	rng := rand.New(rand.NewPCG(c.Seed, 0x5eed))
-	st := newStudy(c, launcher != nil, det)
+	st := newStudy(c, launcher != nil, det, o.LookupEnv)
 	for _, p := range c.NP {
 		st.Placements[p] = Place(p, alloc, c.Fill, o.CPUs)
 	}
@@ -254,7 +254,7 @@ func (c Config) moreRounds(recs []Record, rng *rand.Rand) []Item {
 	return round
 }
 
-func newStudy(c Config, foreign bool, det *sched.Detected) *Study {
+func newStudy(c Config, foreign bool, det *sched.Detected, lookupEnv func(string) (string, bool)) *Study {
 	st := &Study{Program: c.Program, Args: c.Args, NP: c.NP, Mode: c.Mode, Repeat: c.Repeat, Warmup: c.Warmup,
 		CITarget: c.CITarget, SerialReference: c.Mode == Weak && c.SerialReference, Seed: c.Seed, Fill: c.Fill,
 		Launcher: c.Launcher, SpmdrunArgs: c.SpmdrunArgs, RunTimeoutS: c.RunTimeout.Seconds(),
@@ -269,7 +269,7 @@ func newStudy(c Config, foreign bool, det *sched.Detected) *Study {
 	if foreign {
 		spmdrun = ""
 	}
-	st.Provenance = collectProvenance(c.Program, spmdrun, det)
+	st.Provenance = collectProvenance(c.Program, spmdrun, det, lookupEnv)
 	return st
 }
 
