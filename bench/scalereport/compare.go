@@ -111,6 +111,7 @@ func ComparePlot(a, b *Summary, nameA, nameB string) (Plot, error) {
 		p.Legend.Add(name, l, sc)
 	}
 	loosenLogY(p)
+	p.Y.Tick.Marker = niceLogTicks{}
 	out := Plot{Name: "compare", Title: p.Title.Text}
 	var err error
 	if out.PNG, err = render(p, "png"); err == nil {

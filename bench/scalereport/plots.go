@@ -169,9 +169,9 @@ func (sr *series) draw(p *plot.Plot, name string, line bool) error {
 		if err != nil {
 			return err
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: colOver, Radius: vg.Points(4), Shape: draw.CrossGlyph{}}
+		sc.GlyphStyle = draw.GlyphStyle{Color: colOver, Radius: vg.Points(5), Shape: draw.BoxGlyph{}}
 		p.Add(sc)
-		p.Legend.Add(name+", oversubscribed", sc)
+		p.Legend.Add(name+", oversubscribed (†)", sc)
 	}
 	if len(sr.errs) > 0 {
 		eb, err := plotter.NewYErrorBars(errBars{sr.errXYs, sr.errs})
@@ -230,7 +230,6 @@ func timePlot(s *Summary, weak bool) *figure {
 			sr.add(pt.P, *pt.MedianS, &pt.CI95S[0], &pt.CI95S[1], pt.Oversubscribed)
 		}
 	}
-	err := sr.draw(p, "measured", false)
 	if b := s.Baseline; b != nil {
 		if weak {
 			function(p, s, fmt.Sprintf("ideal (T = %.3g s)", b.MedianS), colIdeal, true, func(float64) float64 { return b.MedianS })
@@ -241,8 +240,10 @@ func timePlot(s *Summary, weak bool) *figure {
 	if f := s.Fits.Amdahl; f != nil {
 		function(p, s, fmt.Sprintf("Amdahl fit %.3g + %.3g/p", f.AS, f.BS), colFit, false, func(x float64) float64 { return f.AS + f.BS/x })
 	}
+	err := sr.draw(p, "measured", false)
 	if !weak {
 		loosenLogY(p)
+		p.Y.Tick.Marker = niceLogTicks{}
 	}
 	return &figure{name: "time", p: p, err: err}
 }
@@ -271,7 +272,6 @@ func speedupPlot(s *Summary, weak bool) *figure {
 	if len(sr.xys)+len(sr.over) == 0 {
 		return nil
 	}
-	err := sr.draw(p, "measured", true)
 	function(p, s, "ideal (S = p)", colIdeal, true, func(x float64) float64 { return x })
 	if f := s.Fits.Amdahl; f != nil {
 		t1 := f.AS + f.BS
@@ -282,7 +282,10 @@ func speedupPlot(s *Summary, weak bool) *figure {
 		function(p, s, fmt.Sprintf("Gustafson, serial fraction %.3f", g.SerialFraction), colFit, false,
 			func(x float64) float64 { return g.SerialFraction + (1-g.SerialFraction)*x })
 	}
+	err := sr.draw(p, "measured", true)
 	loosenLogY(p)
+	p.Y.Tick.Marker = niceLogTicks{}
+	p.Legend.Left = true
 	return &figure{name: "speedup", p: p, err: err}
 }
 
@@ -298,12 +301,13 @@ func efficiencyPlot(s *Summary, weak bool) *figure {
 			sr.add(pt.P, *pt.Efficiency, nil, nil, pt.Oversubscribed)
 		}
 	}
-	err := sr.draw(p, "measured", true)
 	function(p, s, "ideal", colIdeal, true, func(float64) float64 { return 1 })
 	if f := s.Fits.Amdahl; f != nil && !weak {
 		t1 := f.AS + f.BS
 		function(p, s, "Amdahl fit", colFit, false, func(x float64) float64 { return t1 / (f.AS + f.BS/x) / x })
 	}
+	err := sr.draw(p, "measured", true)
+	p.Legend.Top, p.Legend.Left = false, true
 	p.Y.Min = 0
 	p.Y.Max = math.Max(p.Y.Max, 1.1)
 	return &figure{name: "efficiency", p: p, err: err}
@@ -317,13 +321,40 @@ func karpFlattPlot(s *Summary) *figure {
 			sr.add(pt.P, *pt.KarpFlatt, nil, nil, pt.Oversubscribed)
 		}
 	}
-	err := sr.draw(p, "measured", true)
 	if f := s.Fits.Amdahl; f != nil {
 		function(p, s, fmt.Sprintf("Amdahl serial fraction %.3f", f.SerialFraction), colFit, true,
 			func(float64) float64 { return f.SerialFraction })
 	}
+	err := sr.draw(p, "measured", true)
+	p.Legend.Top = false
 	if p.Y.Min > 0 {
 		p.Y.Min = 0
 	}
 	return &figure{name: "karp-flatt", p: p, err: err}
+}
+
+// niceLogTicks labels a log axis at 1, 2 and 5 times the powers of ten,
+// with unlabelled ticks between, so that short ranges get labels too.
+type niceLogTicks struct{}
+
+func (niceLogTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	if lo <= 0 || hi <= 0 {
+		return nil
+	}
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		base := math.Pow(10, e)
+		for m := 1; m < 10; m++ {
+			v := float64(m) * base
+			if v < lo || v > hi {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }
