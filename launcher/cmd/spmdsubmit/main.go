@@ -3,6 +3,7 @@
 //
 //	spmdsubmit -N 2 -ppn 4 -t 1h30m -q batch slurm ./pi -n 1000000 > pi.sbatch
 //	spmdsubmit -N 4 -ppn 8 -o jobs condor ./ring
+//	spmdsubmit -N 4 -ppn 16 --scale "--np 1-64 --repeat 5" slurm ./heat -n 4096 > heat-scale.sbatch
 //
 // The formats are pbs (OpenPBS select syntax), torque (nodes=N:ppn=M),
 // slurm and condor (HTCondor parallel universe: a submit description and
@@ -36,6 +37,13 @@ flags:
   -J NAME        job name (default: the program's base name)
   -x VAR=value   export VAR to every rank (repeatable)
   --spmdrun P    the spmdrun command in the job (default: spmdrun from PATH)
+  --scale ARGS   make the job a scaling study: spmdbench scale ARGS -- program
+                 args..., the whole sweep inside the job's one allocation of
+                 N nodes (the largest point), results and report in the job's
+                 working directory. ARGS are split like a shell's words, e.g.
+                 --scale "--np 1-64 --repeat 5 --metric 'GF=([0-9.]+) GFlops'".
+                 HTCondor studies run on node 0's slots: use -N 1
+  --spmdbench P  the spmdbench command in a --scale job (default: from PATH)
   -o DIR         write the files into DIR; without it a single-file submission
                  goes to standard output (condor, two files, needs -o)
 `
@@ -79,6 +87,13 @@ func parse(args []string) (s *sched.Script, format sched.Format, dir string, err
 		return nil
 	})
 	fs.StringVar(&s.Spmdrun, "spmdrun", "", "")
+	fs.Func("scale", "", func(v string) (err error) {
+		if s.Scale, err = sched.SplitWords(v); err == nil && s.Scale == nil {
+			s.Scale = []string{} // --scale "": a study with the defaults
+		}
+		return err
+	})
+	fs.StringVar(&s.Spmdbench, "spmdbench", "", "")
 	fs.StringVar(&dir, "o", "", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, "", "", err
