@@ -97,7 +97,7 @@ func fitLines(s *Summary) []string {
 	if f := s.Fits.Amdahl; f != nil {
 		se := "no standard error (two points)"
 		if f.Stderr != nil {
-			se = fmt.Sprintf("± %.3f (standard error)", *f.Stderr)
+			se = fmt.Sprintf("± %.2g (standard error)", *f.Stderr)
 		}
 		bound := "none"
 		if f.MaxSpeedup != nil {
@@ -109,7 +109,7 @@ func fitLines(s *Summary) []string {
 	if g := s.Fits.Gustafson; g != nil {
 		se := "no standard error (one point above p = 1)"
 		if g.Stderr != nil {
-			se = fmt.Sprintf("± %.3f (standard error)", *g.Stderr)
+			se = fmt.Sprintf("± %.2g (standard error)", *g.Stderr)
 		}
 		out = append(out, fmt.Sprintf("Gustafson: scaled speedup S(p) = s + (1 − s)·p with serial fraction s = %.3f %s over %d points.",
 			g.SerialFraction, se, g.Points))

