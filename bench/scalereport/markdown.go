@@ -127,7 +127,7 @@ func baselineLine(s *Summary) string {
 	if s.Mode == "weak" {
 		what = "weak efficiency T(p₀)/T(p)"
 	}
-	return fmt.Sprintf("Baseline: p₀ = %d ranks of the same parallel program (not a separate serial code), median %s s, 95%% interval [%s, %s] s; %s.",
+	return fmt.Sprintf("Baseline: the same parallel program at p₀ = %d (not a separate serial code), median %s s, 95%% interval [%s, %s] s; %s.",
 		b.P, fs(b.MedianS), fs(b.CI95S[0]), fs(b.CI95S[1]), what)
 }
 
@@ -135,7 +135,7 @@ func baselineLine(s *Summary) string {
 func timeLine(s *Summary) string {
 	switch s.TimeSource {
 	case "app":
-		return "Times are the program's own span: from the last rank's return from comm.Init to the last rank's Finalize, measured by spmdrun's clock (launch and teardown excluded)."
+		return "Times are the program's own span: from the last rank's return from comm.Init to the last rank's call of Finalize, as the ranks report them to spmdrun (launch, wire-up and teardown excluded)."
 	case "wall":
 		return "Times are whole-job wall times (the program's span could not be measured), launch cost included."
 	}
@@ -149,8 +149,12 @@ func WriteMarkdown(w io.Writer, s *Summary, plots []Plot) error {
 	fmt.Fprintf(&b, "# Scaling study: %s (%s scaling)\n\n", baseName(s.Study.Program), s.Mode)
 	fmt.Fprintf(&b, "Command: `%s`\n\n", strings.Join(s.Provenance.CommandLine, " "))
 	fmt.Fprintf(&b, "%s %s\n\n", timeLine(s), baselineLine(s))
-	fmt.Fprintf(&b, "Each point ran %d times (after %d warm-up rounds), in shuffled rounds with seed %d; %d timed runs, %d failed. Medians with distribution-free 95 %% intervals (order statistics); * marks an interval short of 95 %% (fewer than 6 runs: the range of the runs), † an oversubscribed point.\n\n",
-		s.Study.Repeat, s.Study.Warmup, s.Study.Seed, s.Runs, s.Failed)
+	warm := ""
+	if s.Study.Warmup > 0 {
+		warm = fmt.Sprintf(" after %d discarded warm-up rounds", s.Study.Warmup)
+	}
+	fmt.Fprintf(&b, "Each point ran %d times%s, in shuffled rounds with seed %d; %d timed runs, %d failed. Medians with distribution-free 95 %% intervals (order statistics); * marks an interval short of 95 %% (fewer than 6 runs: the range of the runs), † an oversubscribed point.\n\n",
+		s.Study.Repeat, warm, s.Study.Seed, s.Runs, s.Failed)
 	if s.Study.Interrupted {
 		b.WriteString("**The study was interrupted; these are its finished runs.**\n\n")
 	}

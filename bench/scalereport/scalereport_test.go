@@ -216,7 +216,7 @@ func TestWriteRendersEveryReport(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
 	require.NoError(t, err)
 	for _, want := range []string{"| p | nodes×ppn | n | median (s) | 95% CI (s) | speedup | efficiency | Karp–Flatt | notes |",
-		"† oversubscribed", "baseline", "Amdahl: T(p)", "![", "time.png", "Baseline: p₀ = 1"} {
+		"† oversubscribed", "baseline", "Amdahl: T(p)", "![", "time.png", "Baseline: the same parallel program at p₀ = 1"} {
 		assert.Contains(t, string(md), want)
 	}
 	html, err := os.ReadFile(filepath.Join(dir, HTMLFile))
