@@ -3,7 +3,7 @@
 //
 //	spmdsubmit -N 2 -ppn 4 -t 1h30m -q batch slurm ./pi -n 1000000 > pi.sbatch
 //	spmdsubmit -N 4 -ppn 8 -o jobs condor ./ring
-//	spmdsubmit -N 4 -ppn 16 --scale "--np 1-64 --repeat 5" slurm ./heat -n 4096 > heat-scale.sbatch
+//	spmdsubmit -N 4 -ppn 16 --scale "--np 1-64 --repeat 5" slurm ./matmul -m 4096 > matmul-scale.sbatch
 //
 // The formats are pbs (OpenPBS select syntax), torque (nodes=N:ppn=M),
 // slurm and condor (HTCondor parallel universe: a submit description and
