@@ -327,3 +327,14 @@ func TestMoreRoundsForTheCITarget(t *testing.T) {
 	c.CITarget = 0
 	assert.Empty(t, c.moreRounds(recs[:1], rng), "no target, no more rounds")
 }
+
+func TestProgressLine(t *testing.T) {
+	var b bytes.Buffer
+	progress(&b, 3, 12, Item{P: 8, Kind: Timed, Repeat: 1}, time.Now().Add(-30*time.Second))
+	assert.Equal(t, "\r\033[Krun 4/12: p=8 repeat 2, 30s elapsed, about 1m30s left", b.String())
+	b.Reset()
+	progress(&b, 0, 4, Item{P: 2, Kind: Reference}, time.Now())
+	assert.Contains(t, b.String(), "p=2 reference repeat 1")
+	assert.Contains(t, b.String(), "about ? left")
+	progress(nil, 0, 1, Item{}, time.Now()) // quiet: nothing to write to
+}

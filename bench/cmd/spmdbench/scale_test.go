@@ -329,3 +329,22 @@ func TestScaleCompare(t *testing.T) {
 	code = runScale([]string{"--compare", a, filepath.Join(dir, "none")}, &out, &errb)
 	assert.Equal(t, 2, code)
 }
+
+// A foreign launcher runs the program its way; the study falls back to
+// wall time and says so.
+func TestScaleForeignLauncherIsTimedByWallTime(t *testing.T) {
+	buildScaleBins(t)
+	out := filepath.Join(t.TempDir(), "study")
+	code, stdout, stderr := scale(t, "--np", "1,2", "--repeat", "2", "--launcher", "env SCALE_TEST_RANKS={p}", "--out", out, "--",
+		scaleBins.amdahl, "-serial", "0.01", "-parallel", "0.02")
+	require.Equal(t, 0, code, "%s\n%s", stdout, stderr)
+	s := readSummary(t, out)
+	assert.Equal(t, "wall", s.TimeSource)
+	assert.Contains(t, strings.Join(s.Warnings, "\n"), "launch cost included")
+	rows := readCSV(t, out)
+	require.Len(t, rows, 5)
+	for _, r := range rows[1:] {
+		assert.Equal(t, "wall", r[12])
+		assert.Equal(t, "", r[10], "no span without spmdrun")
+	}
+}
