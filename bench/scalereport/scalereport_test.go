@@ -202,6 +202,9 @@ func TestWriteRendersEveryReport(t *testing.T) {
 	s, err := Write(dir)
 	require.NoError(t, err)
 	assert.Len(t, s.Points, 3)
+	csvText, err := os.ReadFile(filepath.Join(dir, sweep.RunsCSV))
+	require.NoError(t, err, "runs.csv is rebuilt from runs.jsonl")
+	assert.Equal(t, 1+len(recs), strings.Count(string(csvText), "\n"))
 	for _, name := range []string{"time", "speedup", "efficiency", "karp-flatt"} {
 		f, err := os.Open(filepath.Join(dir, name+".png"))
 		require.NoError(t, err)

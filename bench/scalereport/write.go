@@ -20,24 +20,35 @@ const (
 
 // Load reads a study's directory and summarises it.
 func Load(dir string) (*Summary, error) {
+	s, _, err := load(dir)
+	return s, err
+}
+
+func load(dir string) (*Summary, []sweep.Record, error) {
 	st, err := sweep.LoadStudy(dir)
 	if err != nil {
-		return nil, fmt.Errorf("study %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("study %s: %w", dir, err)
 	}
 	recs, err := sweep.LoadRecords(dir)
 	if err != nil {
-		return nil, fmt.Errorf("study %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("study %s: %w", dir, err)
 	}
-	return Summarize(st, recs), nil
+	return Summarize(st, recs), recs, nil
 }
 
 // Write analyses the study in dir and writes summary.json, report.md,
-// report.html and the plots there. It can be run again at any time, on a
-// finished or interrupted study, without rerunning anything.
+// report.html and the plots there, and runs.csv again from runs.jsonl (a
+// study that was killed outright has no runs.csv yet). It can be run again
+// at any time, on a finished or interrupted study, without rerunning
+// anything.
 func Write(dir string) (*Summary, error) {
-	s, err := Load(dir)
+	s, recs, err := load(dir)
 	if err != nil {
 		return nil, err
+	}
+	var csv bytes.Buffer
+	if err := sweep.WriteCSV(&csv, recs); err != nil {
+		return s, err
 	}
 	plots, err := Plots(s)
 	if err != nil {
@@ -55,7 +66,7 @@ func Write(dir string) (*Summary, error) {
 	if err := WriteHTML(&html, s, plots); err != nil {
 		return s, err
 	}
-	files[MarkdownFile], files[HTMLFile] = md.Bytes(), html.Bytes()
+	files[MarkdownFile], files[HTMLFile], files[sweep.RunsCSV] = md.Bytes(), html.Bytes(), csv.Bytes()
 	for _, p := range plots {
 		files[p.Name+".png"], files[p.Name+".svg"] = p.PNG, p.SVG
 	}
