@@ -338,3 +338,24 @@ func TestProgressLine(t *testing.T) {
 	assert.Contains(t, b.String(), "about ? left")
 	progress(nil, 0, 1, Item{}, time.Now()) // quiet: nothing to write to
 }
+
+// With a CI target, rounds are added until every interval is a true 95 %
+// one within the target: for steady runs, at the sixth run.
+func TestRunAddsRoundsForTheCITarget(t *testing.T) {
+	build(t)
+	t.Setenv("SPMD_SCHEDULER", "none")
+	out := filepath.Join(t.TempDir(), "study")
+	cfg := Config{Program: bins.amdahl, Args: []string{"-serial", "0.1", "-parallel", "0.1"}, NP: []int{1, 2}, Repeat: 2,
+		CITarget: 0.2, MaxRepeat: 8, Spmdrun: bins.spmdrun, Out: out, Seed: 3}
+	recs, err := Run(context.Background(), cfg, Options{})
+	require.NoError(t, err)
+	count := map[int]int{}
+	for _, r := range recs {
+		require.True(t, r.OK(), "%+v", r)
+		count[r.P]++
+	}
+	assert.Equal(t, map[int]int{1: 6, 2: 6}, count)
+	st, err := LoadStudy(out)
+	require.NoError(t, err)
+	assert.Equal(t, 8, st.MaxRepeat)
+}
