@@ -229,3 +229,12 @@ func (sp *Span) mark(ts []time.Time, rank int, again bool) {
 		ts[rank] = now
 	}
 }
+
+// Write writes a reply to the rank, noting a successful barrier's.
+func (c *spanConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err == nil && bytes.HasPrefix(p, cmdBarrierOut) {
+		c.sp.mark(c.sp.fenceOut, c.rank, true)
+	}
+	return n, err
+}

@@ -121,6 +121,20 @@ func TestSpanDistrustsImplausibleReports(t *testing.T) {
 	}
 }
 
+func TestSpanOfARankThatDoesNotReportStartsAtItsLastFence(t *testing.T) {
+	sp := NewSpan(1)
+	s0, r0 := spanPipe(t, sp, 0)
+	send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
+	time.Sleep(30 * time.Millisecond) // before the fence: not counted
+	send(t, s0, r0, "cmd=barrier_in\n")
+	reply(t, s0, r0, "cmd=barrier_out rc=0\n")
+	send(t, s0, r0, "cmd=finalize\n")
+	rep := sp.Report()
+	require.NotNil(t, rep.AppS)
+	assert.Less(t, *rep.AppS, 0.025)
+	assert.Equal(t, 0, rep.Marked)
+}
+
 func TestSpanNilWatchesNothing(t *testing.T) {
 	var sp *Span
 	a, b := net.Pipe()
