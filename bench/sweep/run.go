@@ -111,7 +111,7 @@ func (r *runner) run(ctx context.Context, it Item, order int, pl Placement) (rec
 	}
 	cmd := exec.CommandContext(runCtx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), extra...)
-	cmd.Stdout = io2(logf, &out)
+	cmd.Stdout = keepingTee(logf, &out)
 	cmd.Stderr = cmd.Stdout
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = stopWait

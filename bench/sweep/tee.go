@@ -9,9 +9,9 @@ import (
 // metrics and error line; the log file gets all of it.
 const outputKeep = 4 << 20
 
-// io2 writes to the log file and keeps the output in buf, up to
+// keepingTee writes to the log file and keeps the output in buf, up to
 // outputKeep bytes (the rest is dropped from buf only).
-func io2(log io.Writer, buf *bytes.Buffer) io.Writer { return &tee{log: log, buf: buf} }
+func keepingTee(log io.Writer, buf *bytes.Buffer) io.Writer { return &tee{log: log, buf: buf} }
 
 type tee struct {
 	log io.Writer
