@@ -359,3 +359,27 @@ func TestRunAddsRoundsForTheCITarget(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 8, st.MaxRepeat)
 }
+
+// Inside a Slurm allocation spmdrun sees each point's share of it.
+func TestRunInsideSlurmUsesSubsetsOfTheAllocation(t *testing.T) {
+	build(t)
+	env := map[string]string{"SLURM_JOB_ID": "7", "SLURM_JOB_NODELIST": "localhost", "SLURM_TASKS_PER_NODE": "4"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	out := filepath.Join(t.TempDir(), "study")
+	cfg := Config{Program: bins.amdahl, Args: []string{"-serial", "0.01", "-parallel", "0"}, NP: []int{1, 4}, Repeat: 1,
+		Spmdrun: bins.spmdrun, Out: out}
+	recs, err := Run(context.Background(), cfg, Options{LookupEnv: lookup})
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	for _, r := range recs {
+		require.True(t, r.OK(), "%+v", r)
+		assert.Equal(t, []string{"localhost"}, r.Hosts)
+		assert.Equal(t, r.P, len(r.RankHost))
+	}
+	st, err := LoadStudy(out)
+	require.NoError(t, err)
+	assert.Equal(t, "slurm", st.Provenance.Scheduler)
+	assert.Equal(t, "7", st.Provenance.JobID)
+	assert.Equal(t, 4, st.Placements[4].PPN)
+	assert.False(t, st.Placements[4].Oversubscribed, "4 ranks on 4 slots")
+}
