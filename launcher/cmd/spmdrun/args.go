@@ -70,9 +70,11 @@ flags:
                    which that spmdrun prints on its own standard error (not
                    here), and exit; the job goes on. The same as kill -USR1 PID
   --report FILE    when the job ends, write FILE: JSON with the job's wall time,
-                   its application span (the last rank's comm.Init fence to
-                   the last rank's Finalize, by spmdrun's clock), the ranks
-                   and hosts, and the exit code (spmdbench scale reads it)
+                   its application span (from the last rank's return from
+                   comm.Init to the last rank's call of Finalize, as the
+                   ranks on this host report them; for other PMI programs,
+                   from the last barrier to finalize), the ranks and hosts,
+                   and the exit code (spmdbench scale reads it)
   --version        print the version and exit
   -h, --help       print this help and exit
 

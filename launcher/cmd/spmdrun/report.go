@@ -10,8 +10,9 @@ import (
 	"github.com/spmd-go/spmd/launcher"
 )
 
-// runReport is the file spmdrun --report writes when the job ends.
-// spmdbench scale reads it; fields are only ever added.
+// runReport is the file spmdrun --report writes when the job ends (see
+// launcher.Span for the application span). spmdbench scale reads it;
+// fields are only ever added.
 type runReport struct {
 	// WallS is the job's wall time by spmdrun's clock: from just before the
 	// first rank starts to the end of the last, in seconds.
