@@ -241,7 +241,10 @@ func timePlot(s *Summary, weak bool) *figure {
 		function(p, s, fmt.Sprintf("Amdahl fit %.3g + %.3g/p", f.AS, f.BS), colFit, false, func(x float64) float64 { return f.AS + f.BS/x })
 	}
 	err := sr.draw(p, "measured", false)
-	if !weak {
+	if weak {
+		p.Y.Min = 0 // flat is the ideal: show it against zero
+		p.Y.Max *= 1.15
+	} else {
 		loosenLogY(p)
 		p.Y.Tick.Marker = niceLogTicks{}
 	}
