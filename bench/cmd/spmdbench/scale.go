@@ -167,7 +167,7 @@ func runScale(argv []string, stdout, stderr io.Writer) int {
 		o.Progress = stderr
 	}
 	_, runErr := sweep.Run(ctx, a.cfg, o)
-	if runErr != nil && ctx.Err() == nil && !fileExists(filepath.Join(a.cfg.Out, sweep.RunsJSONL)) {
+	if runErr != nil && ctx.Err() == nil && (errors.Is(runErr, sweep.ErrConfig) || !fileExists(filepath.Join(a.cfg.Out, sweep.RunsJSONL))) {
 		fmt.Fprintf(stderr, "spmdbench scale: %v\n", runErr)
 		return 2
 	}

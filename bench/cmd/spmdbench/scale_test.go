@@ -321,6 +321,10 @@ func TestScaleCompare(t *testing.T) {
 	assert.Contains(t, out.String(), "| 1 |")
 	assert.Contains(t, out.String(), "| 2 |")
 	assert.Equal(t, 2, strings.Count(out.String(), "B slower"), out.String())
+
+	code, _, stderr := scale(t, "--np", "1", "--out", a, "--", scaleBins.amdahl)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "already holds a study")
 	assert.FileExists(t, filepath.Join(b, "compare-a.png"))
 	assert.FileExists(t, filepath.Join(b, "compare-a.svg"))
 
