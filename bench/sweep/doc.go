@@ -12,9 +12,10 @@
 // whose interval is still too wide follow, up to a maximum.
 //
 // Each run goes through spmdrun with --report, which gives the job's wall
-// time and the program's own span: from the last rank's comm.Init fence
-// to the last rank's Finalize, by spmdrun's clock, so launch cost is not
-// counted. Programs that spmdrun cannot time (no PMI, or a foreign MPI run
+// time and the program's own span: from the last rank's return from
+// comm.Init to the last rank's call of Finalize, as the ranks report them
+// to spmdrun (see launcher.Span), so launching, wiring up and tearing down
+// the job are not counted. Programs that spmdrun cannot time (no PMI, or a foreign MPI run
 // with a Launcher) are timed by their wall time, and the record says so.
 //
 // Inside a PBS/Torque or Slurm allocation (package launcher/sched) every
