@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -94,6 +95,9 @@ func parseScaleArgs(argv []string, out io.Writer, lookupEnv func(string) (string
 	c.SerialReference = !*noRef
 	c.Fill = sweep.Fill(*fill)
 	c.SpmdrunArgs = spmdrunArgs
+	if c.Spmdrun == "" {
+		c.Spmdrun = defaultSpmdrun()
+	}
 	var err error
 	if *np != "" {
 		if c.NP, err = sweep.ParseNP(*np); err != nil {
@@ -125,6 +129,21 @@ func parseScaleArgs(argv []string, out io.Writer, lookupEnv func(string) (string
 	}
 	a.progress = !*quiet && isTerminal(os.Stderr)
 	return a, sweep.Validate(*c)
+}
+
+// defaultSpmdrun is spmdrun from PATH, else the one next to this
+// executable (both are built into the same bin directory).
+func defaultSpmdrun() string {
+	if _, err := exec.LookPath("spmdrun"); err == nil {
+		return "spmdrun"
+	}
+	if self, err := os.Executable(); err == nil {
+		sibling := filepath.Join(filepath.Dir(self), "spmdrun")
+		if _, err := os.Stat(sibling); err == nil {
+			return sibling
+		}
+	}
+	return "spmdrun"
 }
 
 // availableSlots is the allocation's slots inside a PBS or Slurm job, else
@@ -294,7 +313,8 @@ Flags:
   --spmdrun-arg ARG   extra argument for spmdrun (repeatable), e.g.
                       --spmdrun-arg=--bind-to=core; --host/--hostfile here
                       leave placement to spmdrun
-  --spmdrun PATH      spmdrun executable (default: from PATH)
+  --spmdrun PATH      spmdrun executable (default: from PATH, else the one
+                      next to spmdbench)
   --launcher CMD      run with another launcher instead: CMD with
                       placeholders, e.g. 'mpirun.openmpi -np {p}'
   --run-timeout D     end a run after D (recorded as failed, code 124)
