@@ -32,6 +32,7 @@ func (c *Comm) Finalize() error {
 }
 
 func (w *world) finalize() error {
+	w.markSpan()
 	world := w.worldComm()
 	var errs []error
 	if err := world.coll.barrier(); err != nil {

@@ -120,6 +120,7 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	for i := range group {
 		group[i] = i
 	}
+	w.markInit()
 	return w.newComm(worldContext, group, rank), nil
 }
 

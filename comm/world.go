@@ -23,6 +23,7 @@ type world struct {
 	ctxs       contextTable
 	probes     notifier
 	diag       diagnostics
+	spanStart  int64 // when Init returned, Unix nanoseconds (see markSpan)
 	listener   *tcp.Listener
 	segments   []*shm.Segment // mapped shared-memory segments, unmapped at Finalize
 	logf       func(format string, args ...any)

@@ -121,6 +121,10 @@ type Job struct {
 	// Logf, if not nil, receives diagnostics from the launcher and its PMI
 	// server.
 	Logf func(format string, args ...any)
+	// Span, if not nil, times the application span of the ranks this
+	// launcher serves itself (see Span); it must have been made for the
+	// job's number of ranks.
+	Span *Span
 }
 
 // Run starts the job's ranks, forwards their input and output, and waits for

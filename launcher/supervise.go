@@ -218,7 +218,7 @@ func (s *supervisor) spawn() {
 			continue
 		}
 		st := &s.pmi[rank]
-		conn, err := servePMI(s.srv, rank, func(active bool, at time.Time) {
+		conn, err := servePMI(s.srv, rank, j.Span, func(active bool, at time.Time) {
 			st.active.Store(active)
 			st.markClosed(at)
 			s.post(event{kind: evClosed, rank: rank})

@@ -29,6 +29,14 @@ type Script struct {
 	Env []string
 	// Spmdrun is the spmdrun command; empty means "spmdrun" from PATH.
 	Spmdrun string
+	// Scale, if not nil, makes the job a scaling study instead: it runs
+	// spmdbench scale with these flags on Program and Args, the whole
+	// sweep inside the job's one allocation (nothing is submitted again);
+	// Env is passed to every run. An HTCondor study needs 1 node.
+	Scale []string
+	// Spmdbench is the spmdbench command for Scale; empty means
+	// "spmdbench" from PATH.
+	Spmdbench string
 }
 
 // Format names a batch system's submission format.
@@ -55,6 +63,9 @@ type File struct {
 // (NAME.sh). Inside the job, spmdrun finds the allocation by itself.
 func (s *Script) Files(f Format) ([]File, error) {
 	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	if err := s.validateScale(f); err != nil {
 		return nil, err
 	}
 	switch f {
@@ -93,6 +104,9 @@ func (s *Script) validate() error {
 
 // command is the spmdrun line, every word quoted for the shell.
 func (s *Script) command(extra ...string) string {
+	if s.Scale != nil {
+		return s.scaleCommand()
+	}
 	run := s.Spmdrun
 	if run == "" {
 		run = "spmdrun"

@@ -100,6 +100,7 @@ func parseArgs(argv []string, out io.Writer) (args, error) {
 
 const usage = `usage: spmdrun -n N spmdbench BENCHMARK [flags]
        spmdbench --list-algorithms
+       spmdbench scale [flags] -- PROGRAM [ARGS...]   (see spmdbench scale --help)
 
 Point-to-point benchmarks (OSU Micro-Benchmarks method, exactly 2 ranks):
   latency     one-way latency of a blocking ping-pong, us (sizes 0..16M)

@@ -7,9 +7,12 @@
 //	spmdrun -n 4 spmdbench allreduce --max 1M
 //	spmdrun -n 4 spmdbench bcast --algorithm scatter_ring
 //	spmdbench --list-algorithms
+//	spmdbench scale --np 1,2,4,8 -- ./prog -n 1000
 //
 // Rank 0 prints an OSU-like table (or CSV, or JSON) under a header that
-// describes the machine. Run spmdbench --help for the flags.
+// describes the machine. spmdbench scale, run without spmdrun, runs a
+// scaling study of any program (see package bench/sweep). Run spmdbench
+// --help or spmdbench scale --help for the flags.
 package main
 
 import (
@@ -31,6 +34,9 @@ func main() {
 // run is spmdbench with its arguments and output; it returns the exit code:
 // 0, 1 when the benchmark fails, 2 for bad arguments.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "scale" {
+		return runScale(args[1:], stdout, stderr)
+	}
 	a, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

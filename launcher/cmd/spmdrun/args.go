@@ -34,6 +34,7 @@ type options struct {
 	connect    time.Duration
 	scheduler  sched.Scheduler  // the batch system whose allocation is used
 	condor     *sched.CondorJob // node 0 of an HTCondor parallel job
+	report     string           // --report: where to write the run's timing report
 	help       bool
 	version    bool
 	program    string
@@ -93,6 +94,7 @@ func (o *options) flagSet(lookupEnv func(string) (string, bool)) *flag.FlagSet {
 	fs.StringVar(&o.cookieVia, "launcher-cookie", "", "")
 	fs.StringVar(&o.rootAddr, "root-addr", "", "")
 	fs.DurationVar(&o.connect, "connect-timeout", 0, "")
+	fs.StringVar(&o.report, "report", "", "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	fs.BoolVar(&o.help, "help", false, "")

@@ -63,6 +63,12 @@ Ending the job:
   --status PID     ask the spmdrun with process id PID for a status report,
                    which that spmdrun prints on its own standard error (not
                    here), and exit; the job goes on. The same as kill -USR1 PID
+  --report FILE    when the job ends, write FILE: JSON with the job's wall
+                   time, its application span (from the last rank's return
+                   from comm.Init to the last rank's call of Finalize, as the
+                   ranks on this host report them; for other PMI programs,
+                   from the last barrier to finalize), the ranks and hosts,
+                   and the exit code (spmdbench scale reads it)
 
 Other hosts:
   --launcher CMD   how to start spmdrun's proxy on each other host: run as

@@ -64,7 +64,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				defer os.Remove(c.Rendezvous.CookiePath())
 				defer c.Rendezvous.Remove()
 			}
-			return runJob(job, stdin, stdout, stderr)
+			if opts.report == "" {
+				return runJob(job, stdin, stdout, stderr)
+			}
+			return runReported(job, opts.report, stdin, stdout, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "spmdrun: %v\n", err)

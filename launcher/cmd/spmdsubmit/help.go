@@ -20,6 +20,13 @@ Flags:
                  other than letters, digits, '-', '_' and '.' made '_')
   -x VAR=value   export VAR to every rank (repeatable; spmdrun -x)
   --spmdrun P    the spmdrun command in the job (default: spmdrun from PATH)
+  --scale ARGS   make the job a scaling study: spmdbench scale ARGS -- program
+                 args..., the whole sweep inside the job's one allocation of
+                 N nodes (the largest point), results and report in the job's
+                 working directory. ARGS are split like a shell's words, e.g.
+                 --scale "--np 1-64 --repeat 5 --metric 'GF=([0-9.]+) GFlops'".
+                 HTCondor studies run on node 0's slots: use -N 1
+  --spmdbench P  the spmdbench command in a --scale job (default: from PATH)
   -o DIR         write the files into DIR (created when missing) and print
                  their paths; without it a single-file submission goes to
                  standard output (condor, two files, needs -o)

@@ -27,7 +27,7 @@ func TestUsageListsEveryFlag(t *testing.T) {
 		re := regexp.MustCompile(`(^|[\s,(])--?` + regexp.QuoteMeta(f.Name) + `\b`)
 		assert.Regexp(t, re, usage, "flag -%s", f.Name)
 	})
-	assert.Equal(t, 8, n)
+	assert.Equal(t, 10, n)
 	for _, s := range []string{"--help", "\n  pbs ", "\n  torque ", "\n  slurm ", "\n  condor ", "\n  0 ", "\n  2 "} {
 		assert.Contains(t, usage, s)
 	}

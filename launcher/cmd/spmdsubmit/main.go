@@ -76,6 +76,13 @@ func flagSet(s *sched.Script, dir *string) *flag.FlagSet {
 		return nil
 	})
 	fs.StringVar(&s.Spmdrun, "spmdrun", "", "")
+	fs.Func("scale", "", func(v string) (err error) {
+		if s.Scale, err = sched.SplitWords(v); err == nil && s.Scale == nil {
+			s.Scale = []string{} // --scale "": a study with the defaults
+		}
+		return err
+	})
+	fs.StringVar(&s.Spmdbench, "spmdbench", "", "")
 	fs.StringVar(dir, "o", "", "")
 	return fs
 }

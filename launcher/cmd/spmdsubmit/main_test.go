@@ -64,3 +64,17 @@ func TestParseWalltime(t *testing.T) {
 	_, err := parseWalltime("1:60:00")
 	assert.Error(t, err)
 }
+
+func TestSpmdsubmitScale(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"-N", "2", "-ppn", "8", "--scale", "--np 1-16 --repeat 5 --metric 'GF=([0-9.]+) GF'", "pbs", "./pi", "-n", "{1000*p}"}, &out, &errb)
+	require.Equal(t, 0, code, errb.String())
+	assert.Contains(t, out.String(), "#PBS -l select=2:ncpus=8:mpiprocs=8\n")
+	assert.Contains(t, out.String(), "exec spmdbench scale --np 1-16 --repeat 5 --metric 'GF=([0-9.]+) GF' -- ./pi -n '{1000*p}'\n")
+
+	out.Reset()
+	errb.Reset()
+	code = run([]string{"--scale", "--np 'unclosed", "slurm", "./pi"}, &out, &errb)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errb.String(), "unclosed")
+}
