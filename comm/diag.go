@@ -108,8 +108,8 @@ type queues struct{ posted, unexpected, unexpectedBytes int }
 //	u,fn,site                                  a user goroutine outside spmd
 //	s,stacks                                   those goroutines' stacks
 //
-// where call is the user-level spmd function ("Barrier"), alg the
-// function of the same package it waits in (a collective's algorithm), fn
+// where call is the user-level spmd function ("Barrier"), alg a
+// collective's algorithm ("ring") when its functions tell it, fn
 // and site the user's function and file:line; text fields are
 // query-escaped, "-" when unknown. The stacks are cut to stackBudget
 // bytes, and then end in a line saying so. dump is runtime.Stack's text

@@ -27,15 +27,15 @@ func TestDiagnosticsBlockedSince(t *testing.T) {
 	assert.Equal(t, []*blockedOp{old}, d.blockedSince(now))
 }
 
-// blockedHere registers a blocked operation as a user function would,
-// through a library frame (enter's caller, the request's wait).
-func blockedHere(d *diagnostics, op *blockedOp) { d.enter(op) }
+// testReportV2NamesCallAndSiteRing registers a blocked operation through a
+// library function named like a collective's algorithm.
+func testReportV2NamesCallAndSiteRing(d *diagnostics, op *blockedOp) { d.enter(op) }
 
 func TestReportV2NamesCallAndSite(t *testing.T) {
 	var d diagnostics
 	now := time.Now()
 	op := &blockedOp{op: "recv", peer: 1, tag: 7, bytes: 8, since: now.Add(-2 * time.Second)}
-	blockedHere(&d, op)
+	testReportV2NamesCallAndSiteRing(&d, op)
 	r := reportV2(d.blockedSince(now), now, queues{1, 2, 16}, nil)
 	// The test's own package is comm, a library package: the call is the
 	// outermost comm frame and the user is the testing package's caller.
@@ -45,7 +45,7 @@ func TestReportV2NamesCallAndSite(t *testing.T) {
 	require.Len(t, f, 10, r)
 	assert.Equal(t, []string{"recv", "1", "7", "0", "8", "2000"}, f[:6])
 	assert.Equal(t, "TestReportV2NamesCallAndSite", f[6], "the outermost library function")
-	assert.Equal(t, "blockedHere", f[7], "the innermost function of its package")
+	assert.Equal(t, "ring", f[7], "the algorithm, from a function named after the call")
 	assert.Equal(t, "testing.tRunner", mustUnescape(t, f[8]))
 	assert.Regexp(t, `^testing\.go:\d+$`, mustUnescape(t, f[9]))
 	assert.Equal(t, "q,1,2,16", e[1])

@@ -23,7 +23,7 @@ const libraryPrefix = "github.com/spmd-go/spmd/"
 // callSite is where a goroutine entered spmd, or where it is.
 type callSite struct {
 	call string // the user-level spmd function, "Barrier"; "" if unknown
-	alg  string // the innermost function of the call's package, if it is another
+	alg  string // a collective's algorithm, "ring"; "" if unknown
 	fn   string // the user's function, "main.main"
 	site string // the user's file:line, file without its directory, "main.go:24"
 }
@@ -67,21 +67,19 @@ func memberName(fn string) string {
 	return s
 }
 
-// siteOf resolves the program counters of a blocked goroutine.
+// siteOf resolves the program counters of a blocked goroutine. A
+// collective's algorithm is found by the name of its function: the call's
+// name in lower camel case followed by the algorithm's, as
+// allreduceRing for Allreduce.
 func siteOf(pcs []uintptr) callSite {
 	var cs callSite
 	frames := runtime.CallersFrames(pcs)
-	var outer, inner runtime.Frame // the outermost spmd frame; the innermost one of its package
-	var innerOK bool
+	var library []string // the functions of the spmd library, innermost first
 	for {
 		f, more := frames.Next()
 		if isLibrary(f.Function) {
-			outer = f
-			if !innerOK || packageOf(inner.Function) != packageOf(f.Function) {
-				inner = f
-			}
-			innerOK = true
-		} else if innerOK && f.Function != "" {
+			library = append(library, f.Function)
+		} else if len(library) > 0 && f.Function != "" {
 			cs.fn, cs.site = shortName(f.Function), path.Base(f.File)+":"+strconv.Itoa(f.Line)
 			break
 		}
@@ -89,13 +87,22 @@ func siteOf(pcs []uintptr) callSite {
 			break
 		}
 	}
-	if outer.Function == "" {
+	if len(library) == 0 {
 		return cs
 	}
-	cs.call = memberName(outer.Function)
-	if packageOf(inner.Function) == packageOf(outer.Function) {
-		if alg := memberName(inner.Function); !strings.EqualFold(alg, cs.call) {
-			cs.alg = alg
+	outer := library[len(library)-1]
+	cs.call = memberName(outer)
+	if cs.call == "" {
+		return cs
+	}
+	lower := strings.ToLower(cs.call[:1]) + cs.call[1:]
+	for _, fn := range library {
+		name := memberName(fn)
+		if packageOf(fn) != packageOf(outer) || len(name) <= len(lower) || !strings.HasPrefix(name, lower) {
+			continue
+		}
+		if rest := name[len(lower):]; rest[0] >= 'A' && rest[0] <= 'Z' {
+			cs.alg = strings.ToLower(rest[:1]) + rest[1:]
 		}
 	}
 	return cs
