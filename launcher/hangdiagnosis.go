@@ -192,8 +192,10 @@ func formatDiagnosis(ranks []rankDiag) string {
 		fmt.Fprintf(&b, "    %s %s\n", rankRanges(p.Ranks), what)
 	}
 	switch {
-	case len(d.Odd) > 0:
+	case len(d.Odd) == 1:
 		fmt.Fprintf(&b, "    odd one out: %s\n", rankRanges(d.Odd))
+	case len(d.Odd) > 1:
+		fmt.Fprintf(&b, "    odd ones out: %s\n", rankRanges(d.Odd))
 	case len(d.Places) > 1:
 		b.WriteString("    no group is larger than the others: no odd one out\n")
 	}
