@@ -145,3 +145,25 @@ func TestDescribe(t *testing.T) {
 	e := s.describe()
 	assert.True(t, strings.HasPrefix(e.entry(e.since), "ssend,4,9,1,3,"), fmt.Sprint(e))
 }
+
+func TestAlgorithmOf(t *testing.T) {
+	const coll = "github.com/spmd-go/spmd/collective."
+	for _, c := range []struct {
+		call    string
+		library []string // innermost first; the last is the call
+		want    string
+	}{
+		{"Allreduce", []string{"github.com/spmd-go/spmd/comm.(*Request).Wait", coll + "(*reduction[...]).ringStep",
+			coll + "(*reduction[...]).allreduceRing", coll + "Allreduce[...]"}, "ring"},
+		{"Allgather", []string{coll + "exchange[...]", coll + "allgatherRingFrom[...]", coll + "allgatherRun[...]",
+			coll + "Allgather[...]"}, "ring"},
+		{"Gather", []string{coll + "gatherLinearRoot[...]", coll + "gatherCase[...]", coll + "Gather[...]"}, "linear"},
+		{"Reduce", []string{coll + "reduceInto[...]", coll + "(*reduction[...]).reduceBinomial", coll + "Reduce[...]"},
+			"binomial"},
+		{"Barrier", []string{coll + "exchange[...]", coll + "barrier", coll + "Barrier"}, ""},
+		{"Recv", []string{"github.com/spmd-go/spmd/comm.(*Request).Wait", "github.com/spmd-go/spmd/comm.Recv[...]"}, ""},
+	} {
+		outer := c.library[len(c.library)-1]
+		assert.Equal(t, c.want, algorithmOf(c.call, outer, c.library), "%s %v", c.call, c.library)
+	}
+}

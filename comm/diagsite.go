@@ -95,18 +95,38 @@ func siteOf(pcs []uintptr) callSite {
 	if cs.call == "" {
 		return cs
 	}
-	lower := strings.ToLower(cs.call[:1]) + cs.call[1:]
+	cs.alg = algorithmOf(cs.call, outer, library)
+	return cs
+}
+
+// algorithmOf names the algorithm of a collective call from the library
+// functions its goroutine is in, innermost first: the innermost function
+// of outer's package named like the call in lower camel case followed by
+// the algorithm, "allreduceRing" for Allreduce, less dispatchers and
+// helpers; "" if there is none.
+func algorithmOf(call, outer string, library []string) string {
+	lower := strings.ToLower(call[:1]) + call[1:]
 	for _, fn := range library {
 		name := memberName(fn)
 		if packageOf(fn) != packageOf(outer) || len(name) <= len(lower) || !strings.HasPrefix(name, lower) {
 			continue
 		}
-		if rest := name[len(lower):]; rest[0] >= 'A' && rest[0] <= 'Z' {
-			cs.alg = strings.ToLower(rest[:1]) + rest[1:]
+		rest := name[len(lower):]
+		if rest[0] < 'A' || rest[0] > 'Z' || notAlgorithm[rest] {
+			continue
 		}
+		for _, suffix := range []string{"From", "Root"} {
+			rest = strings.TrimSuffix(rest, suffix)
+		}
+		return strings.ToLower(rest[:1]) + rest[1:]
 	}
-	return cs
+	return ""
 }
+
+// notAlgorithm holds the name endings of the collective functions that
+// are named after their call but are not algorithms (dispatchers, helpers).
+var notAlgorithm = map[string]bool{"Run": true, "Case": true, "Cases": true, "Into": true, "LeftInto": true,
+	"Self": true, "Obj": true}
 
 // userGoroutine is a goroutine of the program that is not inside spmd.
 type userGoroutine struct {
