@@ -172,17 +172,27 @@ func TestStatusDiagnosesForgottenBarrier(t *testing.T) {
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	time.Sleep(500 * time.Millisecond) // the Barrier's waits register after diagMinAge
-	st := exec.CommandContext(ctx, filepath.Join(binDir, "spmdrun"), "--status", strconv.Itoa(cmd.Process.Pid))
-	st.Env = env()
-	out, err := st.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	deadline := time.Now().Add(cmdTimeout)
-	for !strings.Contains(stderr.String(), "pending messages of the waiting ranks:") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
+	// Ask until every rank is where it will stay: a rank registers its
+	// wait only once it has waited diagMinAge, and a loaded machine may
+	// take longer to bring every rank into the Barrier.
+	var report string
+	deadline := time.Now().Add(cmdTimeout / 2)
+	for asked := 1; time.Now().Before(deadline); asked++ {
+		time.Sleep(300 * time.Millisecond)
+		st := exec.CommandContext(ctx, filepath.Join(binDir, "spmdrun"), "--status", strconv.Itoa(cmd.Process.Pid))
+		st.Env = env()
+		out, err := st.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		for strings.Count(stderr.String(), "spmdrun: status at ") < asked && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // the rest of the report's lines, were it read in parts
+		all := stderr.String()
+		report = all[strings.LastIndex(all, "spmdrun: status at "):]
+		if strings.Contains(report, "    ranks 0-2,4-5 wait in Barrier") {
+			break
+		}
 	}
-	time.Sleep(200 * time.Millisecond) // the rest of the report's lines
-	report := stderr.String()
 	assert.Regexp(t, `^spmdrun: status at `, report)
 	checkForgottenBarrier(t, report)
 	assert.Nil(t, cmd.ProcessState, "the job runs on")
