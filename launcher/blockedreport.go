@@ -215,6 +215,7 @@ type rankDiag struct {
 //
 //	rank  call                   at          op    peer  tag  comm   bytes  blocked
 //	2     Recv from 1 tag 7 8 B  main.go:30  recv  1     7    world  8      4.90s
+//	0     -                      -           -     (not blocked in spmd)
 func formatBlockedTable(ranks []rankDiag) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -228,6 +229,12 @@ func formatBlockedTable(ranks []rankDiag) string {
 		_, _ = fmt.Fprintln(tw, "  "+strings.Join(cells, "\t"))
 	}
 	note := func(rank int, op, text string) {
+		if v2 {
+			// The note ends the line early, so that its row stays short
+			// (the last cell of a line belongs to no column).
+			row(strconv.Itoa(rank), "-", "-", op, "("+text+")")
+			return
+		}
 		row(strconv.Itoa(rank), "-", "-", op, "-", "-", "-", "-", "("+text+")")
 	}
 	row("rank", "call", "at", "op", "peer", "tag", "comm", "bytes", "blocked")

@@ -143,8 +143,8 @@ func TestTimeoutReportAssemblesFragments(t *testing.T) {
 		"  rank  call     at          op    peer  tag  comm        bytes  blocked\n" +
 		"  0     Barrier  main.go:41  recv  4     16   world/coll  0      0.51s\n" +
 		"  1     Barrier  main.go:41  recv  4     16   world/coll  0      0.51s\n" +
-		"  2     -        -           -     -     -    -           -      (not blocked in spmd)\n" +
-		"  3     -        -           ?     -     -    -           -      (unreadable report)\n" +
+		"  2     -        -           -     (not blocked in spmd)\n" +
+		"  3     -        -           ?     (unreadable report)\n" +
 		"  diagnosis:\n" +
 		"    ranks 0-1 wait in Barrier (main.go:41)\n" +
 		"    rank 2 is not in spmd: main.dawdle (main.go:49)\n" +

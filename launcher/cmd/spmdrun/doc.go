@@ -145,8 +145,8 @@
 //	    rank  call     at          op    peer  tag  comm        bytes  blocked
 //	    0     Barrier  main.go:41  recv  4     16   world/coll  0      3.51s
 //	    1     Barrier  main.go:41  recv  3     16   world/coll  0      3.51s
-//	    3     -        -           -     -     -    -           -      (not blocked in spmd)
-//	    5     -        -           ?     -     -    -           -      (no report)
+//	    3     -        -           -     (not blocked in spmd)
+//	    5     -        -           ?     (no report)
 //	    diagnosis:
 //	      ranks 0-1 wait in Barrier (main.go:41)
 //	      rank 3 is not in spmd: main.dawdle (main.go:49)
