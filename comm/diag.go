@@ -2,8 +2,10 @@ package comm
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,17 +17,32 @@ import (
 )
 
 // Hang diagnostics. A goroutine that waits longer than its polling budget
-// registers what it waits for; on SIGUSR1 a rank launched through PMI
-// publishes that list under the key "spmd-blocked-<rank>-<seq>", which
-// spmdrun collects into a table when --timeout fires or when it is asked
-// for the job's status. Only waits that went to sleep are registered, so
-// the fast path pays nothing.
+// registers what it waits for, with its callers; on SIGUSR1 a rank
+// launched through PMI publishes that list, the user-level calls and call
+// sites, its matching queues and the stacks of its goroutines outside spmd
+// under the keys "spmd-blocked-<rank>-<seq>", which spmdrun collects into
+// a table and a diagnosis when --timeout fires or when it is asked for the
+// job's status. Only waits that went to sleep are registered, so the fast
+// path pays nothing. (The first format, which spmdrun still reads, had
+// only "op,peer,tag,ctx,bytes,ms" entries, or "none".)
 
 // diagMinAge is how long an operation must have been blocked to be reported.
 const diagMinAge = 100 * time.Millisecond
 
-// diagMaxValue bounds a report to what a PMI value may hold.
-const diagMaxValue = 1000
+// Bounds of a report in the second format (see reportV2). PMI values hold
+// at most 1024 bytes on a line of at most 1024, so a report is cut into
+// fragments of fragmentPayload bytes, each put under a key of its own; the
+// launcher accepts at most maxFragments of them per report. The stacks of
+// the goroutines outside spmd are cut to stackBudget bytes before they are
+// escaped (which at most triples them), the blocked operations to
+// opsBudget bytes, so that a report always fits.
+const (
+	fragmentPayload = 800
+	maxFragments    = 16
+	opsBudget       = 3000
+	stackBudget     = 2500
+	maxIdle         = 8 // goroutines outside spmd named in a report
+)
 
 // blockedOp describes one operation a goroutine is blocked in.
 type blockedOp struct {
@@ -35,6 +52,8 @@ type blockedOp struct {
 	ctx   uint32
 	bytes int
 	since time.Time
+	pcs   [32]uintptr // the goroutine's callers when it went to sleep
+	npcs  int
 }
 
 // diagnostics is the registry of blocked operations.
@@ -45,7 +64,10 @@ type diagnostics struct {
 	stop    chan struct{}
 }
 
+// enter registers op. It records the caller's program counters: enter is
+// called only by goroutines about to sleep, never on the fast path.
 func (d *diagnostics) enter(op *blockedOp) {
+	op.npcs = runtime.Callers(2, op.pcs[:])
 	d.mu.Lock()
 	if d.blocked == nil {
 		d.blocked = make(map[*blockedOp]struct{})
@@ -60,10 +82,9 @@ func (d *diagnostics) leave(op *blockedOp) {
 	d.mu.Unlock()
 }
 
-// report formats the operations blocked longer than diagMinAge at now,
-// longest first: "none", or entries "op,peer,tag,ctx,bytes,ms" joined by
-// ";", the last one "+N" if N more did not fit.
-func (d *diagnostics) report(now time.Time) string {
+// blockedSince returns the operations blocked longer than diagMinAge at
+// now, longest first.
+func (d *diagnostics) blockedSince(now time.Time) []*blockedOp {
 	d.mu.Lock()
 	ops := make([]*blockedOp, 0, len(d.blocked))
 	for op := range d.blocked {
@@ -72,23 +93,82 @@ func (d *diagnostics) report(now time.Time) string {
 		}
 	}
 	d.mu.Unlock()
-	if len(ops) == 0 {
-		return "none"
-	}
 	slices.SortFunc(ops, func(a, b *blockedOp) int { return a.since.Compare(b.since) })
+	return ops
+}
+
+// queues is what the matching engine holds when a report is made.
+type queues struct{ posted, unexpected, unexpectedBytes int }
+
+// reportV2 formats a report in the second format: entries joined by ";",
+//
+//	op,peer,tag,ctx,bytes,ms,call,alg,fn,site  a blocked operation (longest first)
+//	+N                                         N more operations not listed
+//	q,posted,unexpected,unexpectedBytes        the matching engine's queues
+//	u,fn,site                                  a user goroutine outside spmd
+//	s,stacks                                   those goroutines' stacks
+//
+// where call is the user-level spmd function ("Barrier"), alg a
+// collective's algorithm ("ring") when its functions tell it, fn
+// and site the user's function and file:line; text fields are
+// query-escaped, "-" when unknown. The stacks are cut to stackBudget
+// bytes, and then end in a line saying so. dump is runtime.Stack's text
+// of all goroutines.
+func reportV2(ops []*blockedOp, now time.Time, q queues, dump []byte) string {
 	var b strings.Builder
-	for i, op := range ops {
-		e := op.entry(now)
-		if b.Len()+len(e)+1 > diagMaxValue-8 {
-			fmt.Fprintf(&b, ";+%d", len(ops)-i)
-			break
+	field := func(s string) string {
+		if s == "" {
+			return "-"
 		}
-		if i > 0 {
+		return url.QueryEscape(s)
+	}
+	entry := func(e string) {
+		if b.Len() > 0 {
 			b.WriteByte(';')
 		}
 		b.WriteString(e)
 	}
+	for i, op := range ops {
+		cs := siteOf(op.pcs[:op.npcs])
+		e := op.entry(now) + "," + field(cs.call) + "," + field(cs.alg) + "," + field(cs.fn) + "," + field(cs.site)
+		if b.Len()+len(e)+1 > opsBudget {
+			entry("+" + strconv.Itoa(len(ops)-i))
+			break
+		}
+		entry(e)
+	}
+	entry(fmt.Sprintf("q,%d,%d,%d", q.posted, q.unexpected, q.unexpectedBytes))
+	idle := idleUserGoroutines(dump)
+	var stacks strings.Builder
+	for i, g := range idle {
+		if i < maxIdle {
+			entry("u," + field(g.where.fn) + "," + field(g.where.site))
+		}
+		if stacks.Len() > 0 {
+			stacks.WriteString("\n\n")
+		}
+		stacks.WriteString(g.stack)
+	}
+	if stacks.Len() > 0 {
+		st := stacks.String()
+		if len(st) > stackBudget {
+			st = st[:stackBudget] + "\n... (stacks cut at " + strconv.Itoa(stackBudget) + " of " + strconv.Itoa(len(st)) + " bytes)"
+		}
+		entry("s," + field(st))
+	}
 	return b.String()
+}
+
+// fragments cuts a report into the values put for it: "v2:i:n:" and the
+// i-th piece of n, i from 1.
+func fragments(report string) []string {
+	n := max(1, (len(report)+fragmentPayload-1)/fragmentPayload)
+	out := make([]string, 0, n)
+	for i := range n {
+		piece := report[i*fragmentPayload : min(len(report), (i+1)*fragmentPayload)]
+		out = append(out, fmt.Sprintf("v2:%d:%d:%s", i+1, n, piece))
+	}
+	return out
 }
 
 func (op *blockedOp) entry(now time.Time) string {
@@ -158,14 +238,35 @@ func (w *world) serveDiagnostics() {
 	}()
 }
 
+// publishDiagnostics puts a report in the second format, fragment by
+// fragment, each under the next of the rank's report keys.
 func (w *world) publishDiagnostics(p putter) {
-	w.diag.mu.Lock()
-	seq := w.diag.seq
-	w.diag.seq++
-	w.diag.mu.Unlock()
-	key := jobnames.BlockedKey(w.rank, seq)
-	if err := p.Put(key, w.diag.report(time.Now())); err != nil {
-		w.logf("comm: rank %d: publish diagnostics: %v", w.rank, err)
+	now := time.Now()
+	ops := w.diag.blockedSince(now)
+	st := w.eng.Stats()
+	dump := allStacks()
+	values := fragments(reportV2(ops, now, queues{st.Posted, st.Unexpected, st.UnexpectedBytes}, dump))
+	for _, v := range values {
+		w.diag.mu.Lock()
+		seq := w.diag.seq
+		w.diag.seq++
+		w.diag.mu.Unlock()
+		if err := p.Put(jobnames.BlockedKey(w.rank, seq), v); err != nil {
+			w.logf("comm: rank %d: publish diagnostics: %v", w.rank, err)
+			return
+		}
+	}
+}
+
+// allStacks returns runtime.Stack's text for all goroutines, up to 1 MiB.
+func allStacks() []byte {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) || len(buf) >= 1<<20 {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }
 

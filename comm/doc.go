@@ -269,7 +269,10 @@
 // cores from ranks doing work; and unless GOMAXPROCS is set, each rank
 // runs its share of the host's cores. Blocking Send and Recv allocate
 // nothing. A launcher that times out sends SIGUSR1, and each rank reports
-// the operations it is blocked in (see SPMD_DIAG).
+// the operations it is blocked in, with the spmd call the program made and
+// the program's file:line that made it, and the stacks of its goroutines
+// outside spmd (see SPMD_DIAG). The callers are taken only when a wait
+// goes to sleep, and resolved only for a report.
 //
 // Performance figures, and how each design choice was measured, are in the
 // repository's bench/results directory.

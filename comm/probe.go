@@ -37,15 +37,21 @@ func (c *Comm) ProbeContext(ctx context.Context, source, tag int) (Status, error
 	if source >= 0 {
 		peer = c.group[source]
 	}
-	op := &blockedOp{op: "probe", peer: peer, tag: tag, ctx: c.ctx, since: time.Now()}
-	c.w.diag.enter(op)
-	defer c.w.diag.leave(op)
+	// Register for hang diagnostics only once the probe has to sleep:
+	// registering takes the goroutine's callers.
+	since := time.Now()
+	var op *blockedOp
 	for {
 		ch := c.w.probes.wait()
 		ok, st, err := c.Iprobe(source, tag)
 		if ok || err != nil {
 			c.w.probes.done()
 			return st, err
+		}
+		if op == nil {
+			op = &blockedOp{op: "probe", peer: peer, tag: tag, ctx: c.ctx, since: since}
+			c.w.diag.enter(op)
+			defer c.w.diag.leave(op)
 		}
 		select {
 		case <-ch:

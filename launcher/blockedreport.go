@@ -32,6 +32,12 @@ type blockedOp struct {
 	Ctx     uint32        // the communicator context id (see commName)
 	Bytes   int64         // the buffer's size
 	Blocked time.Duration // how long the operation has been blocked
+
+	// The second format only (see parseBlockedV2); "" when unknown.
+	Call string // the user-level spmd function, "Barrier", "Recv"
+	Alg  string // a collective's algorithm, "ring"
+	Fn   string // the user's function that called it, "main.main"
+	Site string // the user's file:line, "main.go:24"
 }
 
 // blockedReport is one rank's report: the operations it is blocked in,
@@ -40,6 +46,12 @@ type blockedOp struct {
 type blockedReport struct {
 	Ops  []blockedOp
 	More int
+
+	// The second format only (see parseBlockedV2).
+	V2     bool
+	Queues *matchQueues // the rank's matching queues
+	Idle   []userSite   // where its user goroutines outside spmd are
+	Stacks string       // their stacks, possibly cut
 }
 
 // parseBlocked parses the value of a blocked-operations report: "none", or
@@ -197,16 +209,35 @@ type rankDiag struct {
 //	rank  op    peer  tag  comm   bytes  blocked
 //	2     recv  1     7    world  8      4.90s
 //	0     -     -     -    -      -      (not blocked in spmd)
+//
+// When some report is in the second format, each row starts with the
+// user-level call and its caller's file:line:
+//
+//	rank  call                   at          op    peer  tag  comm   bytes  blocked
+//	2     Recv from 1 tag 7 8 B  main.go:30  recv  1     7    world  8      4.90s
+//	0     -                      -           -     (not blocked in spmd)
 func formatBlockedTable(ranks []rankDiag) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	row := func(cells ...string) {
+	v2 := hasV2(ranks)
+	row := func(rank, call, at string, cells ...string) {
+		if v2 {
+			cells = append([]string{rank, call, at}, cells...)
+		} else {
+			cells = append([]string{rank}, cells...)
+		}
 		_, _ = fmt.Fprintln(tw, "  "+strings.Join(cells, "\t"))
 	}
 	note := func(rank int, op, text string) {
-		row(strconv.Itoa(rank), op, "-", "-", "-", "-", "("+text+")")
+		if v2 {
+			// The note ends the line early, so that its row stays short
+			// (the last cell of a line belongs to no column).
+			row(strconv.Itoa(rank), "-", "-", op, "("+text+")")
+			return
+		}
+		row(strconv.Itoa(rank), "-", "-", op, "-", "-", "-", "-", "("+text+")")
 	}
-	row("rank", "op", "peer", "tag", "comm", "bytes", "blocked")
+	row("rank", "call", "at", "op", "peer", "tag", "comm", "bytes", "blocked")
 	for rank, d := range ranks {
 		switch d.State {
 		case stateReported:
@@ -214,7 +245,14 @@ func formatBlockedTable(ranks []rankDiag) string {
 				note(rank, "-", "not blocked in spmd")
 			}
 			for _, op := range d.Report.Ops {
-				row(strconv.Itoa(rank), op.Op, anyOrNumber(op.Peer), anyOrNumber(op.Tag), commName(op.Ctx),
+				call, at := "-", "-"
+				if op.Call != "" {
+					call = callLabel(op)
+				}
+				if op.Site != "" {
+					at = op.Site
+				}
+				row(strconv.Itoa(rank), call, at, op.Op, anyOrNumber(op.Peer), anyOrNumber(op.Tag), commName(op.Ctx),
 					strconv.FormatInt(op.Bytes, 10), formatBlocked(op.Blocked))
 			}
 			if d.Report.More > 0 {

@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -16,9 +17,11 @@ type diagnosis struct {
 	timeout bool      // the report ends the job (TimedOut), else it is a status report
 	at      time.Time // when it was asked for
 	ranks   []rankDiag
-	waiting []bool // ranks asked that have not answered
-	left    int    // the number of true entries in waiting
-	anySpmd bool   // some rank put a business card
+	waiting []bool            // ranks asked that have not answered
+	left    int               // the number of true entries in waiting
+	anySpmd bool              // some rank put a business card
+	pieces  []strings.Builder // by rank: the fragments of a second-format report so far
+	got     []int             // by rank: how many fragments pieces holds
 }
 
 // onTimeout handles the expiry of the Timeout: a report of the blocked
@@ -52,7 +55,8 @@ func (s *supervisor) onStatus() {
 // startDiagnosis sends SIGUSR1 to every spmd rank that still runs and waits,
 // up to diagWait, for their reports.
 func (s *supervisor) startDiagnosis(timeout bool) {
-	d := &diagnosis{timeout: timeout, at: s.clock.Now(), ranks: make([]rankDiag, s.n), waiting: make([]bool, s.n)}
+	d := &diagnosis{timeout: timeout, at: s.clock.Now(), ranks: make([]rankDiag, s.n), waiting: make([]bool, s.n),
+		pieces: make([]strings.Builder, s.n), got: make([]int, s.n)}
 	s.diag = d
 	for rank := range d.ranks {
 		d.anySpmd = d.anySpmd || s.pmi[rank].spmd.Load()
@@ -96,15 +100,38 @@ func (s *supervisor) askRank(rank int) (state rankState, asked bool) {
 	return stateNoReport, true
 }
 
-// onReport handles a rank's blocked-operations report: the answer to the
-// current round, if the rank was asked and has not answered yet.
+// onReport handles a rank's blocked-operations report, or a fragment of
+// one: the answer to the current round, if the rank was asked and has not
+// answered yet. A report in the second format is complete with its last
+// fragment; fragments must come in order (a rank puts them in order, on
+// one connection).
 func (s *supervisor) onReport(rank int, value string) {
 	d := s.diag
 	if d == nil || rank < 0 || rank >= len(d.waiting) || !d.waiting[rank] {
 		s.logf("rank %d: blocked-operations report not asked for: ignored", rank)
 		return
 	}
-	r, err := parseBlocked(value)
+	var r blockedReport
+	var err error
+	if strings.HasPrefix(value, "v2:") {
+		var i, n int
+		var piece string
+		i, n, piece, err = parseFragment(value)
+		if err == nil && i != d.got[rank]+1 {
+			err = fmt.Errorf("fragment %d of %d after %d", i, n, d.got[rank])
+		}
+		if err == nil {
+			d.got[rank] = i
+			d.pieces[rank].WriteString(piece)
+			if i < n {
+				return // more to come, within diagWait
+			}
+			value = d.pieces[rank].String()
+			r, err = parseBlockedV2(value)
+		}
+	} else {
+		r, err = parseBlocked(value)
+	}
 	if err != nil {
 		s.logf("rank %d: blocked-operations report %q: %v", rank, value, err)
 		d.ranks[rank].State = stateBadReport
@@ -166,14 +193,14 @@ func (s *supervisor) endDiagnosis() {
 	if d.timeout {
 		f := &Failure{Kind: TimedOut, Rank: -1, Code: ExitTimeout, Timeout: s.job.Timeout}
 		if d.anySpmd {
-			f.Blocked = formatBlockedTable(d.ranks)
+			f.Blocked = formatBlockedTable(d.ranks) + formatDiagnosis(d.ranks)
 		}
 		s.fail(f)
 		return
 	}
 	header := fmt.Sprintf("%s: status at %s (job running for %v):\n", s.job.name(),
 		d.at.Format(time.DateTime), d.at.Sub(s.started).Round(100*time.Millisecond))
-	_, _ = s.stderr.Write([]byte(header + formatBlockedTable(d.ranks)))
+	_, _ = s.stderr.Write([]byte(header + formatBlockedTable(d.ranks) + formatDiagnosis(d.ranks)))
 }
 
 // isClosed reports whether ch is closed.

@@ -127,3 +127,36 @@ func await(t *testing.T, ch <-chan struct{}, what string) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
 }
+
+// TestTimeoutReportAssemblesFragments: reports of the second format come in
+// fragments, which the launcher joins in order; a fragment out of order
+// makes the report unreadable.
+func TestTimeoutReportAssemblesFragments(t *testing.T) {
+	barrier := "v2:1:3:recv,4,16,1,0,510,Barr|v2:2:3:ier,-,main.main,main.go%3A41;|v2:3:3:q,1,1,0"
+	idle := "v2:1:2:q,0,0,0;u,main.dawdle,main.go%3A49;s,goroutine+1+%5Bsleep%5D%3A%0Amain.dawdle%28%29|" +
+		"v2:2:2:%0A%09%2Fp%2Fmain.go%3A49"
+	j, _, _ := newJob(4, "spmd", barrier, barrier, idle, "v2:2:2:q,0,0,0|v2:1:2:x")
+	j.Timeout = time.Second
+	r := run(t, j)
+	assert.Equal(t, ExitTimeout, r.code)
+	want := "spmdrun: job timed out after 1s; blocked operations:\n" +
+		"  rank  call     at          op    peer  tag  comm        bytes  blocked\n" +
+		"  0     Barrier  main.go:41  recv  4     16   world/coll  0      0.51s\n" +
+		"  1     Barrier  main.go:41  recv  4     16   world/coll  0      0.51s\n" +
+		"  2     -        -           -     (not blocked in spmd)\n" +
+		"  3     -        -           ?     (unreadable report)\n" +
+		"  diagnosis:\n" +
+		"    ranks 0-1 wait in Barrier (main.go:41)\n" +
+		"    rank 2 is not in spmd: main.dawdle (main.go:49)\n" +
+		"    rank 3 sent an unreadable report\n" +
+		"    odd ones out: ranks 2-3\n" +
+		"  rank 2, goroutines outside spmd:\n" +
+		"    goroutine 1 [sleep]:\n" +
+		"    main.dawdle()\n" +
+		"        /p/main.go:49\n" +
+		"  pending messages of the waiting ranks:\n" +
+		"    rank 0: 1 posted receives, 1 unexpected messages (0 B)\n" +
+		"    rank 1: 1 posted receives, 1 unexpected messages (0 B)\n"
+	assert.Equal(t, want, r.stderr)
+	assert.Less(t, r.elapsed, j.Timeout+diagWait, "every rank answered: no wait for the rest of diagWait")
+}

@@ -62,11 +62,14 @@
 //
 // Ranks that use package comm put a business card ("spmd-card-<rank>")
 // into the PMI key-value space and answer SIGUSR1 by putting a report of the
-// operations they are blocked in ("spmd-blocked-<rank>-<seq>"). When the
-// time limit expires, Run asks them, waits up to 2 s for the answers, and
-// writes a table of them, one row per blocked operation and at least one
-// per rank, after its notice line; Job.Status asks for the same table
-// without ending the job. Only ranks with a card are ever sent SIGUSR1.
+// operations they are blocked in ("spmd-blocked-<rank>-<seq>", in several
+// fragments if it is long). When the time limit expires, Run asks them,
+// waits up to 2 s for the answers, and writes a table of them, one row per
+// blocked operation (the user's call and its file:line, and the wait
+// inside it) and at least one per rank, after its notice line; then a
+// diagnosis that groups the ranks by where they wait and names the odd
+// ones out, with their stacks. Job.Status asks for the same report without
+// ending the job. Only ranks with a card are ever sent SIGUSR1.
 //
 // # Output
 //

@@ -67,8 +67,9 @@ type Failure struct {
 	Err     error          // the underlying error, for CannotRun, Canceled, Invalid and Internal
 	// Blocked is, for TimedOut, the table of the operations the ranks
 	// reported themselves blocked in, which followed the notice line: one
-	// line per operation, each ending in a newline. It is empty when no
-	// rank was an spmd rank.
+	// line per operation, each ending in a newline; then, when the ranks
+	// named their calls, the diagnosis (where the ranks wait, the odd ones
+	// out and their stacks). It is empty when no rank was an spmd rank.
 	Blocked string
 }
 

@@ -65,8 +65,9 @@ type Job struct {
 	// "spmd-card-<rank>", into the PMI key-value space), Run first sends
 	// SIGUSR1 to the spmd ranks that still run, waits up to 2 s for each to
 	// report the operations it is blocked in (see package comm), and writes
-	// the reports as a table after the notice line "job timed out after D;
-	// blocked operations:" (also in Failure.Blocked).
+	// the reports as a table, and a diagnosis of where the ranks wait, after
+	// the notice line "job timed out after D; blocked operations:" (also in
+	// Failure.Blocked).
 	Timeout time.Duration
 	// Grace is the time between SIGTERM and SIGKILL when the job is ended.
 	// Zero means DefaultGrace; a negative value means SIGKILL at once.

@@ -141,18 +141,37 @@
 //	PMI; other programs are never sent it) and waits up to 2s for each to
 //	report the operations it has been blocked in for over 0.1s, then prints
 //
-//	  spmdrun: job timed out after 5s; blocked operations:
-//	    rank  op    peer  tag  comm   bytes  blocked
-//	    0     -     -     -    -      -      (not blocked in spmd)
-//	    2     recv  1     7    world  8      4.90s
-//	    3     ?     -     -    -      -      (no report)
+//	  spmdrun: job timed out after 3s; blocked operations:
+//	    rank  call     at          op    peer  tag  comm        bytes  blocked
+//	    0     Barrier  main.go:41  recv  4     16   world/coll  0      3.51s
+//	    1     Barrier  main.go:41  recv  3     16   world/coll  0      3.51s
+//	    3     -        -           -     (not blocked in spmd)
+//	    5     -        -           ?     (no report)
+//	    diagnosis:
+//	      ranks 0-1 wait in Barrier (main.go:41)
+//	      rank 3 is not in spmd: main.dawdle (main.go:49)
+//	      rank 5 did not answer
+//	      odd ones out: ranks 3,5
+//	    rank 3, goroutines outside spmd:
+//	      goroutine 1 [sleep]:
+//	      ...
+//	    pending messages of the waiting ranks:
+//	      rank 0: 1 posted receives, 1 unexpected messages (0 B)
 //
-//	with a row per blocked operation (op: recv, send, ssend, probe or wait;
-//	comm: world, or "ctx N" for other communicators, "/coll" inside
-//	collectives) and ranks that did not answer marked. SIGUSR1 sent to spmdrun
-//	itself (or spmdrun --status PID) prints the same table on spmdrun's
-//	standard error under "spmdrun: status at T (job running for D):" and the
-//	job goes on.
+//	with a row per blocked operation: call is the spmd call the program made
+//	("Recv from 1 tag 7 8 B", "Barrier", "Allreduce (ring)" when the
+//	collective's algorithm is known) and at the file:line of the program that
+//	made it (the first caller outside spmd); op is the wait inside it (recv,
+//	send, ssend, probe or wait), comm the communicator (world, or "ctx N" for
+//	others, "/coll" inside collectives). The diagnosis groups the ranks by
+//	where they are and names the ranks outside the largest group as the odd
+//	ones out (none when groups tie), with the stacks of their goroutines that
+//	are not in spmd (cut at 2500 bytes; the rank takes them itself, no
+//	debugger needed), then the matching queues of the waiting ranks. Ranks
+//	built with an older spmd report no call: their table has no call and at
+//	columns and no diagnosis. SIGUSR1 sent to spmdrun itself (or spmdrun
+//	--status PID) prints the same report on spmdrun's standard error under
+//	"spmdrun: status at T (job running for D):" and the job goes on.
 //
 //	Environment read by spmdrun:
 //	  SPMD_TIMEOUT     default of --timeout (a duration)

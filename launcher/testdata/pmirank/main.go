@@ -16,7 +16,8 @@
 //	where               fence; print "rank R local L/S mapping M" (SPMD_LOCAL_RANK/SIZE, PMI_process_mapping)
 //	spmd REPORT...      act as an spmd rank: put a card (jobnames.CardKey), fence, print "ready",
 //	                    hang; on each SIGUSR1 put the next report (jobnames.BlockedKey), with
-//	                    value REPORT number R (default "none").
+//	                    value REPORT number R (default "none"); a REPORT with "|" is put
+//	                    as several values, one after the other, as fragments are.
 //	                    REPORT "silent" never answers; "nocard" puts no card (and dies of
 //	                    SIGUSR1); "finalized" finalizes after the fence, then ignores SIGUSR1;
 //	                    "quit" exits 3 on SIGUSR1
@@ -30,6 +31,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -164,7 +166,7 @@ func spmd(reports []string) {
 		hang()
 	}
 	fmt.Println("ready")
-	for seq := 0; ; seq++ {
+	for seq := 0; ; {
 		<-usr1
 		switch report {
 		case "silent":
@@ -172,8 +174,11 @@ func spmd(reports []string) {
 		case "quit":
 			os.Exit(3)
 		}
-		if err := c.Put(jobnames.BlockedKey(rank, seq), report); err != nil {
-			fail("put report: %v", err)
+		for _, v := range strings.Split(report, "|") {
+			if err := c.Put(jobnames.BlockedKey(rank, seq), v); err != nil {
+				fail("put report: %v", err)
+			}
+			seq++
 		}
 	}
 }
