@@ -23,6 +23,11 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	defer func() {
+		if proxyBuild.dir != "" {
+			os.RemoveAll(proxyBuild.dir)
+		}
+	}()
 	pmirank = filepath.Join(dir, "pmirank")
 	build := exec.Command("go", "build", "-o", pmirank, "./testdata/pmirank")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr

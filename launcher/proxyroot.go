@@ -71,8 +71,12 @@ type proxyRoot struct {
 	launchEnd []chan struct{} // closed as each launcher process ends
 	stdinW    []*os.File      // their standard input, held open while the job runs
 	cookieF   string          // the cookie file, for Cookie "file"
-	mu        sync.Mutex      // guards claimed
+	mu        sync.Mutex      // guards claimed and stopping
 	claimed   []bool
+	// stopping is set when the job is over: a proxy that connects from
+	// then on is told so and exits, rather than being refused and
+	// retrying until its connect timeout.
+	stopping  bool
 	connected int // hosts connected, counted by the loop
 }
 
@@ -190,6 +194,9 @@ func (pr *proxyRoot) admit(conn net.Conn) {
 func (pr *proxyRoot) claim(c proxyClaim) *remoteHost {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
+	if pr.stopping {
+		return nil
+	}
 	if c.Index >= 0 {
 		if c.Index < len(pr.hosts) && pr.hosts[c.Index] != nil && !pr.claimed[c.Index] {
 			pr.claimed[c.Index] = true
@@ -458,9 +465,18 @@ func (pr *proxyRoot) forwardStdin(h *remoteHost, in io.Reader) {
 }
 
 // stop tells every proxy the job is over and ends the launchers: their
-// standard input closes, and what still runs after a moment is killed.
+// standard input closes, and what still runs after a moment is
+// terminated, then killed.
 func (pr *proxyRoot) stop() {
-	pr.ln.Close()
+	// The listener stays open while the launchers end: srun and pbsdsh
+	// start a proxy on every host, and one on a host without ranks may
+	// connect only now (a short job can end first). Told that the job is
+	// over, it exits, and so does its launcher; refused, it would retry,
+	// and keep srun's step, with the allocation's CPUs, for its whole
+	// connect timeout.
+	pr.mu.Lock()
+	pr.stopping = true
+	pr.mu.Unlock()
 	for _, h := range pr.hosts {
 		if h != nil {
 			h.send(frShutdown, nil)
@@ -471,6 +487,26 @@ func (pr *proxyRoot) stop() {
 	}
 	deadline := time.NewTimer(drainWait)
 	defer deadline.Stop()
+	for i := range pr.launch {
+		select {
+		case <-pr.launchEnd[i]:
+		case <-deadline.C:
+			deadline.Reset(0)
+		}
+	}
+	pr.ln.Close()
+	// A launcher still running has a proxy that has not connected yet.
+	// SIGTERM first: srun ends its step on it, so that the allocation's
+	// next step can have the step's CPUs at once; killed outright, srun
+	// would leave the step running until that proxy's connect timeout.
+	for i, cmd := range pr.launch {
+		select {
+		case <-pr.launchEnd[i]:
+		default:
+			_ = signalGroup(cmd.Process.Pid, syscall.SIGTERM)
+		}
+	}
+	deadline.Reset(killWait)
 	for i, cmd := range pr.launch {
 		select {
 		case <-pr.launchEnd[i]:

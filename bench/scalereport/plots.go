@@ -71,14 +71,22 @@ type figure struct {
 	err  error
 }
 
-func render(p *plot.Plot, format string) ([]byte, error) {
+// render draws p in format. gonum/plot panics on data its axes cannot
+// show (a value not above zero on a log axis); such a panic is returned
+// as an error, so that one bad figure cannot take the report down.
+func render(p *plot.Plot, format string) (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("drawing %s: %v", format, r)
+		}
+	}()
 	w, err := p.WriterTo(plotWidth, plotHeight, format)
 	if err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	_, err = w.WriteTo(&b)
-	return b.Bytes(), err
+	var buf bytes.Buffer
+	_, err = w.WriteTo(&buf)
+	return buf.Bytes(), err
 }
 
 // newPlot makes a plot with p on a base-2 log x axis ticked at the
@@ -192,29 +200,44 @@ func sortXY(xys plotter.XYs) {
 	}
 }
 
-// function adds f over the plot's p range as a line.
+// function adds f over the plot's p range as a line. Where f has no
+// value the plot can show (NaN, infinite, or not positive on a log y
+// axis: a poor fit of a time that grows with p can dip below zero) the
+// line breaks, so that the values it does show stay where they belong.
 func function(p *plot.Plot, s *Summary, name string, c color.Color, dashed bool, f func(float64) float64) {
 	lo, hi := pRange(s)
-	var xys plotter.XYs
+	_, logY := p.Y.Scale.(plot.LogScale)
+	var segs []plotter.XYs
+	var cur plotter.XYs
 	for i := 0; i <= 64; i++ {
 		x := lo * math.Pow(hi/lo, float64(i)/64)
-		if y := f(x); !math.IsNaN(y) && !math.IsInf(y, 0) {
-			xys = append(xys, plotter.XY{X: x, Y: y})
+		y := f(x)
+		if math.IsNaN(y) || math.IsInf(y, 0) || (logY && y <= 0) {
+			if len(cur) > 1 {
+				segs = append(segs, cur)
+			}
+			cur = nil
+			continue
+		}
+		cur = append(cur, plotter.XY{X: x, Y: y})
+	}
+	if len(cur) > 1 {
+		segs = append(segs, cur)
+	}
+	for i, xys := range segs {
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return
+		}
+		l.Color = c
+		if dashed {
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
+		p.Add(l)
+		if i == 0 {
+			p.Legend.Add(name, l)
 		}
 	}
-	if len(xys) < 2 {
-		return
-	}
-	l, err := plotter.NewLine(xys)
-	if err != nil {
-		return
-	}
-	l.Color = c
-	if dashed {
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-	}
-	p.Add(l)
-	p.Legend.Add(name, l)
 }
 
 func timePlot(s *Summary, weak bool) *figure {

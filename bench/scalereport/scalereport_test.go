@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 
 	"github.com/spmd-go/spmd/bench/sweep"
 )
@@ -243,4 +245,39 @@ func TestCompare(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, p.PNG)
 	assert.False(t, math.IsNaN(rows[1].Ratio.Lo))
+}
+
+// TestPlotsFitBelowZero: times that fall faster than 1/p (here a program
+// with almost no work, whose one-rank runs were the slowest) get an
+// Amdahl fit T(p) = a + b/p with a < 0, which is below zero at the
+// largest p; the log-scale time and speedup plots leave that part of the
+// line out rather than failing (gonum/plot panics on it), as a real study
+// of examples/hello on a Slurm allocation of two nodes found.
+func TestPlotsFitBelowZero(t *testing.T) {
+	s := Summarize(study(sweep.Strong, map[int][]float64{
+		1: {0.02, 0.02, 0.021}, 2: {0.002, 0.002, 0.0021}, 4: {0.0005, 0.0005, 0.0006},
+	}))
+	f := s.Fits.Amdahl
+	require.NotNil(t, f)
+	require.Less(t, f.AS+f.BS/4, 0.0, "the case needs a fit below zero at p = 4")
+	plots, err := Plots(s)
+	require.NoError(t, err)
+	var names []string
+	for _, p := range plots {
+		names = append(names, p.Name)
+		assert.NotEmpty(t, p.PNG, p.Name)
+	}
+	assert.Equal(t, []string{"time", "speedup", "efficiency", "karp-flatt"}, names)
+}
+
+// TestRenderReturnsGonumPanics: data a figure's axes cannot show is an
+// error from render, not a panic that loses the whole report.
+func TestRenderReturnsGonumPanics(t *testing.T) {
+	p := plot.New()
+	p.Y.Scale = plot.LogScale{}
+	l, err := plotter.NewLine(plotter.XYs{{X: 1, Y: 0}, {X: 2, Y: 1}})
+	require.NoError(t, err)
+	p.Add(l)
+	_, err = render(p, "png")
+	assert.ErrorContains(t, err, "drawing png")
 }

@@ -368,7 +368,7 @@ var bins struct {
 }
 
 // program returns the path of a program built for the tests: spmdrun,
-// spmdsubmit, pi, ring, hello, crash or hang.
+// spmdsubmit, spmdbench, pi, ring, hello, crash or hang.
 func program(t *testing.T, name string) string {
 	t.Helper()
 	bins.once.Do(func() {
@@ -379,7 +379,7 @@ func program(t *testing.T, name string) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+"/",
-			"../../launcher/cmd/spmdrun", "../../launcher/cmd/spmdsubmit",
+			"../../launcher/cmd/spmdrun", "../../launcher/cmd/spmdsubmit", "../../bench/cmd/spmdbench",
 			"../../examples/pi", "../../examples/ring", "../../examples/hello",
 			"../../examples/internal/testprogs/crash", "../../examples/internal/testprogs/hang")
 		if out, err := cmd.CombinedOutput(); err != nil {
