@@ -354,7 +354,12 @@ func TestRunAddsRoundsForTheCITarget(t *testing.T) {
 		require.True(t, r.OK(), "%+v", r)
 		count[r.P]++
 	}
-	assert.Equal(t, map[int]int{1: 6, 2: 6}, count)
+	// Six runs are the fewest that give a 95 % interval, so rounds are
+	// added until then at least; a busy host may need more, up to
+	// MaxRepeat, and every round runs every point.
+	assert.Equal(t, count[1], count[2], "rounds run every point")
+	assert.GreaterOrEqual(t, count[1], 6)
+	assert.LessOrEqual(t, count[1], 8)
 	st, err := LoadStudy(out)
 	require.NoError(t, err)
 	assert.Equal(t, 8, st.MaxRepeat)
