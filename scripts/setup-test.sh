@@ -23,10 +23,12 @@ iproute2        netns     command -v ip || test -x /usr/sbin/ip || test -x /sbin
 openssh-server  netns     test -x /usr/sbin/sshd
 mpich           optional  command -v mpiexec.mpich
 libmpich-dev    optional  command -v mpicc.mpich
+chromium        optional  command -v chromium
 '
 # What each serves: gcc, cgo and the race detector; iproute2 and
 # openssh-server, the netns cluster (scripts/netns-cluster.sh); mpich and
-# libmpich-dev, the MPICH interoperability tests (launcher/cmd/spmdrun).
+# libmpich-dev, the MPICH interoperability tests (launcher/cmd/spmdrun);
+# chromium, the screenshot of spmdbench scale's HTML report.
 
 required=() optional=() skipped=()
 while read -r pkg kind check; do
