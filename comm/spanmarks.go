@@ -3,18 +3,18 @@ package comm
 import (
 	"strconv"
 	"time"
+
+	"github.com/spmd-go/spmd/internal/jobnames"
 )
 
-// spanKeyPrefix starts the key by which a rank reports its span to the
-// launcher as Finalize begins: "spmd-span-<rank>" with the value
-// "<init>:<fin>", the times (Unix nanoseconds by the rank's clock) at
+// A rank reports its span to the launcher as Finalize begins, under
+// jobnames.SpanKey: the times (Unix nanoseconds by the rank's clock) at
 // which Init returned and Finalize was called. spmdrun, which serves only
 // ranks on its own host and so shares their clock, uses them to time the
 // program's own span without launch, wire-up and teardown (spmdrun
 // --report); other PMI servers just store the key. Reporting both ends in
 // one put at Finalize keeps Init free of an extra round trip, whose delay
 // on a busy host would count as the program's time.
-const spanKeyPrefix = "spmd-span-"
 
 // markInit notes that Init returns now.
 func (w *world) markInit() { w.spanStart = time.Now().UnixNano() }
@@ -29,5 +29,5 @@ func (w *world) markSpan() {
 	}
 	fin := time.Now()
 	v := strconv.FormatInt(w.spanStart, 10) + ":" + strconv.FormatInt(fin.UnixNano(), 10)
-	_ = w.boot.Put(spanKeyPrefix+strconv.Itoa(w.rank), v)
+	_ = w.boot.Put(jobnames.SpanKey(w.rank), v)
 }

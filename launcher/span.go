@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/spmd-go/spmd/internal/jobnames"
 )
 
 // Span times a job's application span with the launcher's clock, from the
@@ -134,7 +136,7 @@ type spanConn struct {
 var (
 	cmdFinalize   = []byte("cmd=finalize")
 	cmdPut        = []byte("cmd=put ")
-	keySpan       = []byte(" key=spmd-span-")
+	keySpan       = []byte(" key=" + jobnames.SpanKeyPrefix)
 	cmdBarrierOut = []byte("cmd=barrier_out rc=0") // a barrier that succeeded
 )
 

@@ -25,6 +25,9 @@
 //	                            reports from 0)
 //	spmd-lost-<rank>            the peer the rank saw die; spmdrun uses it
 //	                            to blame the rank that failed first
+//	spmd-span-<rank>            when the rank's Init returned and its
+//	                            Finalize began, put as Finalize begins;
+//	                            spmdrun --report times the program with it
 //
 // The values' formats belong to the side that writes them (package comm)
 // and the launcher's readers; this package names keys only. Every key is

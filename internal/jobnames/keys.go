@@ -16,6 +16,14 @@ const (
 	LostKeyPrefix = "spmd-lost-"
 )
 
+// SpanKeyPrefix starts the key under which a rank reports, as Finalize
+// begins, when its Init returned and its Finalize began:
+// "spmd-span-<rank>" = "<init>:<fin>", Unix nanoseconds by its clock.
+const SpanKeyPrefix = "spmd-span-"
+
+// SpanKey returns rank's span key, "spmd-span-<rank>".
+func SpanKey(rank int) string { return SpanKeyPrefix + strconv.Itoa(rank) }
+
 // CookieKey is the key under which rank 0 publishes the job's cookie, as
 // hex, when the launcher did not give one.
 const CookieKey = "spmd-cookie"

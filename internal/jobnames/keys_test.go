@@ -18,6 +18,7 @@ func TestKeys(t *testing.T) {
 		BlockedKey(12, 7): "spmd-blocked-12-7",
 		ShmSegmentKey(5):  "spmd-shm-5",
 		ShmStatusKey(5):   "spmd-shmok-5",
+		SpanKey(2):        "spmd-span-2",
 		CookieKey:         "spmd-cookie",
 	} {
 		assert.Equal(t, want, got)
