@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -300,6 +301,27 @@ func TestPi(t *testing.T) {
 		require.Len(t, ns, 1, r)
 		assert.Contains(t, ns[0], "rank 0 ")
 	})
+}
+
+// TestReportTakesTheRanksOwnSpan: spmd ranks report their Init-to-Finalize
+// span to spmdrun, which writes it with --report (spmdbench scale reads it).
+func TestReportTakesTheRanksOwnSpan(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.json")
+	r := run(t, nil, "spmdrun", "-n", "3", "--report", path, filepath.Join(binDir, "pi"))
+	require.Equal(t, 0, r.code, r)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var rep struct {
+		WallS  float64  `json:"wall_s"`
+		AppS   *float64 `json:"app_s"`
+		Timed  int      `json:"ranks_timed"`
+		Marked int      `json:"ranks_marked"`
+	}
+	require.NoError(t, json.Unmarshal(b, &rep), "%s", b)
+	assert.Equal(t, 3, rep.Timed)
+	assert.Equal(t, 3, rep.Marked, "every rank reported its own span")
+	require.NotNil(t, rep.AppS)
+	assert.Less(t, *rep.AppS, rep.WallS, "launch and teardown are not counted")
 }
 
 // TestDirectRun runs each example without spmdrun: comm.Init then makes a

@@ -212,6 +212,8 @@ func (j *Job) newServer(s *supervisor, jobID string) (*pmi.Server, error) {
 		OnAbort:            s.onAbort,
 		OnClose:            s.onClose,
 		OnPut:              s.onPut,
+		OnRequest:          j.Span.request,
+		OnBarrierOut:       j.Span.barrierOut,
 		Logf:               j.Logf,
 	})
 	if err != nil {

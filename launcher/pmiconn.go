@@ -16,14 +16,14 @@ import (
 // on a new goroutine, and returns the child's end for exec.Cmd.ExtraFiles
 // (the caller closes it once the child has started). When the connection
 // ends, ended is called with whether the rank ever sent anything and when
-// the end was read. A non-nil span observes the connection (see Span).
+// the end was read.
 //
 // The launcher serves the connection itself, rather than with
 // pmi.Server.RankConn, to learn whether the rank spoke PMI at all: like
 // Hydra, it holds a close without finalize against a rank only if the rank
 // was PMI-active, so that programs that do not use PMI (hostname, shell
 // scripts) can be launched too.
-func servePMI(srv *pmi.Server, rank int, span *Span, ended func(active bool, at time.Time)) (*os.File, error) {
+func servePMI(srv *pmi.Server, rank int, ended func(active bool, at time.Time)) (*os.File, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("rank %d: PMI socket pair: %w", rank, err)
@@ -41,7 +41,7 @@ func servePMI(srv *pmi.Server, rank int, span *Span, ended func(active bool, at 
 		// ServeConn closes conn. Its error (a protocol violation, or the
 		// server closing) is logged by the server; the rank's exit tells the
 		// rest.
-		_ = srv.ServeConn(rank, span.watch(rank, ac))
+		_ = srv.ServeConn(rank, ac)
 		at := time.Now()
 		if t := ac.endedAt.Load(); t != 0 {
 			at = time.Unix(0, t)

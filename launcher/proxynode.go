@@ -191,7 +191,7 @@ func (r *proxyNode) start() {
 		r.pmi[rank] = st
 		r.mu.Unlock()
 		var conn *os.File
-		conn, err = servePMI(r.srv, rank, nil, func(active bool, at time.Time) {
+		conn, err = servePMI(r.srv, rank, func(active bool, at time.Time) {
 			st.active.Store(active)
 			st.closedAt = at
 			close(st.closed)

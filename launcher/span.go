@@ -1,9 +1,8 @@
 package launcher
 
 import (
-	"bytes"
-	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,7 +10,8 @@ import (
 )
 
 // Span times a job's application span with the launcher's clock, from the
-// PMI traffic of the ranks it serves itself. As Finalize begins, an spmd
+// PMI requests, barriers and puts of the ranks it serves itself, which the
+// launcher's PMI server reports to it. As Finalize begins, an spmd
 // rank puts "spmd-span-<rank>" with the value "<init>:<fin>": when its
 // comm.Init returned and when Finalize was called, in Unix nanoseconds by
 // its clock (see package comm), which is the launcher's clock too for the
@@ -115,86 +115,46 @@ func (sp *Span) endOf(i int) time.Time {
 	return sp.finalize[i]
 }
 
-// watch returns conn, the launcher's end of rank's PMI connection, with its
-// traffic observed.
-func (sp *Span) watch(rank int, conn net.Conn) net.Conn {
-	if sp == nil || rank < 0 || rank >= len(sp.finalize) {
-		return conn
+// request notes a request of rank read by the PMI server (see
+// pmi.ServerConfig.OnRequest): the first starts its session, finalize
+// ends it.
+func (sp *Span) request(rank int, cmd string) {
+	if !sp.serves(rank) {
+		return
 	}
-	return &spanConn{Conn: conn, sp: sp, rank: rank}
-}
-
-// spanConn notes the PMI-1 commands that bound a rank's span. Requests are
-// read as lines (a line may arrive in pieces); replies are written whole.
-type spanConn struct {
-	net.Conn
-	sp   *Span
-	rank int
-	line []byte // an incomplete request line carried between reads
-}
-
-var (
-	cmdFinalize   = []byte("cmd=finalize")
-	cmdPut        = []byte("cmd=put ")
-	keySpan       = []byte(" key=" + jobnames.SpanKeyPrefix)
-	cmdBarrierOut = []byte("cmd=barrier_out rc=0") // a barrier that succeeded
-)
-
-// maxWatchedLine bounds the carried part of a request line: the lines
-// that matter are short, longer ones are puts of other keys.
-const maxWatchedLine = 256
-
-func (c *spanConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.sp.mark(c.sp.first, c.rank, false)
-	}
-	buf := p[:n]
-	for len(buf) > 0 {
-		i := bytes.IndexByte(buf, '\n')
-		if i < 0 {
-			if len(c.line) < maxWatchedLine {
-				c.line = append(c.line, buf...)
-			}
-			break
-		}
-		line := buf[:i]
-		if len(c.line) > 0 {
-			line = append(c.line, line...)
-			c.line = c.line[:0]
-		}
-		c.request(bytes.TrimSpace(line))
-		buf = buf[i+1:]
-	}
-	return n, err
-}
-
-// request notes one request line.
-func (c *spanConn) request(line []byte) {
-	switch {
-	case bytes.Equal(line, cmdFinalize):
-		c.sp.mark(c.sp.finalize, c.rank, false)
-	case bytes.HasPrefix(line, cmdPut) && bytes.Contains(line, keySpan):
-		init, fin, ok := spanTimes(line)
-		c.sp.report(c.rank, init, fin, ok)
+	sp.mark(sp.first, rank, false)
+	if cmd == "finalize" {
+		sp.mark(sp.finalize, rank, false)
 	}
 }
 
-// spanTimes reads "value=<init>:<fin>" from a span put.
-func spanTimes(line []byte) (init, fin time.Time, ok bool) {
-	_, v, found := bytes.Cut(line, []byte(" value="))
+// barrierOut notes that rank was told a barrier succeeded.
+func (sp *Span) barrierOut(rank int) {
+	if sp.serves(rank) {
+		sp.mark(sp.fenceOut, rank, true)
+	}
+}
+
+// put notes rank's put of key; only its own span key matters.
+func (sp *Span) put(rank int, key, value string) {
+	if !sp.serves(rank) || key != jobnames.SpanKey(rank) {
+		return
+	}
+	init, fin, ok := spanTimes(value)
+	sp.report(rank, init, fin, ok)
+}
+
+// serves reports whether sp times rank: a nil Span times nothing.
+func (sp *Span) serves(rank int) bool { return sp != nil && rank >= 0 && rank < len(sp.finalize) }
+
+// spanTimes reads a span value, "<init>:<fin>" in Unix nanoseconds.
+func spanTimes(v string) (init, fin time.Time, ok bool) {
+	a, b, found := strings.Cut(v, ":")
 	if !found {
 		return init, fin, false
 	}
-	if i := bytes.IndexByte(v, ' '); i >= 0 {
-		v = v[:i]
-	}
-	a, b, found := bytes.Cut(v, []byte(":"))
-	if !found {
-		return init, fin, false
-	}
-	an, err1 := strconv.ParseInt(string(a), 10, 64)
-	bn, err2 := strconv.ParseInt(string(b), 10, 64)
+	an, err1 := strconv.ParseInt(a, 10, 64)
+	bn, err2 := strconv.ParseInt(b, 10, 64)
 	if err1 != nil || err2 != nil || an <= 0 || bn < an {
 		return init, fin, false
 	}
@@ -230,13 +190,4 @@ func (sp *Span) mark(ts []time.Time, rank int, again bool) {
 	if again || ts[rank].IsZero() {
 		ts[rank] = now
 	}
-}
-
-// Write writes a reply to the rank, noting a successful barrier's.
-func (c *spanConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	if err == nil && bytes.HasPrefix(p, cmdBarrierOut) {
-		c.sp.mark(c.sp.fenceOut, c.rank, true)
-	}
-	return n, err
 }

@@ -2,8 +2,6 @@ package launcher
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"testing"
 	"time"
 
@@ -11,64 +9,43 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// spanPipe returns a watched server end and the rank's end of a connection.
-func spanPipe(t *testing.T, sp *Span, rank int) (server, rankEnd net.Conn) {
-	a, b := net.Pipe()
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return sp.watch(rank, a), b
-}
-
-// send writes chunks from the rank's end and reads them at the server's.
-func send(t *testing.T, server, rankEnd net.Conn, chunks ...string) {
-	t.Helper()
-	for _, c := range chunks {
-		go func() { _, _ = rankEnd.Write([]byte(c)) }()
-		buf := make([]byte, len(c))
-		_, err := io.ReadFull(server, buf)
-		require.NoError(t, err)
-	}
-}
-
-// reply writes line from the server's end and drains it at the rank's.
-func reply(t *testing.T, server, rankEnd net.Conn, line string) {
-	t.Helper()
-	go func() { _, _ = io.ReadFull(rankEnd, make([]byte, len(line))) }()
-	_, err := server.Write([]byte(line))
-	require.NoError(t, err)
-}
+// The PMI server reports requests, successful barriers and puts to the
+// Span (pmi.ServerConfig.OnRequest, OnBarrierOut, OnPut); these tests feed
+// it those events in the order a rank's session makes them.
 
 func TestSpanFromLastFenceToLastFinalize(t *testing.T) {
 	sp := NewSpan(2)
-	s0, r0 := spanPipe(t, sp, 0)
-	s1, r1 := spanPipe(t, sp, 1)
 	assert.Nil(t, sp.Report().AppS, "nothing seen yet")
 
-	send(t, s0, r0, "cmd=barrier_in\n")
-	reply(t, s0, r0, "cmd=barrier_out rc=0\n")
-	reply(t, s1, r1, "cmd=barrier_out rc=0\n")
-	reply(t, s1, r1, "cmd=barrier_out rc=-1 msg=x\n") // a failed barrier is no fence
-	// finalize split across reads, after a put on the same line stream
-	send(t, s0, r0, "cmd=put kvsname=k key=a value=b\ncmd=fin", "alize\n")
+	sp.request(0, "barrier_in")
+	sp.barrierOut(0)
+	sp.barrierOut(1)
+	sp.put(0, "a", "b") // another key: no mark
+	sp.request(0, "put")
+	sp.request(0, "finalize")
 	rep := sp.Report()
 	assert.Equal(t, 1, rep.Timed)
 	require.NotNil(t, rep.AppS)
 	assert.Nil(t, rep.FinalizeOffsetsS[1])
 
-	send(t, s1, r1, "cmd=finalize\n")
+	sp.request(1, "finalize")
 	rep = sp.Report()
 	assert.Equal(t, 2, rep.Timed)
 	require.NotNil(t, rep.AppS)
 	assert.GreaterOrEqual(t, *rep.AppS, 0.0)
 	assert.InDelta(t, *rep.AppS, *rep.FinalizeOffsetsS[1], 1e-9, "rank 1 finalized last")
-	assert.Equal(t, sp.watch(5, s0), s0, "a rank outside the job is not watched")
+
+	sp.request(5, "finalize") // a rank outside the job is not timed
+	sp.barrierOut(-1)
+	sp.put(7, "spmd-span-7", "1:2")
+	assert.Equal(t, 2, sp.Report().Timed)
 }
 
 func TestSpanOfARankWithoutFenceStartsAtItsFirstRequest(t *testing.T) {
 	sp := NewSpan(1)
-	s0, r0 := spanPipe(t, sp, 0)
-	send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
+	sp.request(0, "init")
 	assert.Nil(t, sp.Report().AppS)
-	send(t, s0, r0, "cmd=finalize\n")
+	sp.request(0, "finalize")
 	rep := sp.Report()
 	require.NotNil(t, rep.AppS)
 	assert.Equal(t, 1, rep.Timed)
@@ -76,22 +53,20 @@ func TestSpanOfARankWithoutFenceStartsAtItsFirstRequest(t *testing.T) {
 
 func TestSpanTakesTheRanksOwnReport(t *testing.T) {
 	sp := NewSpan(2)
-	s0, r0 := spanPipe(t, sp, 0)
-	s1, r1 := spanPipe(t, sp, 1)
-	send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
-	send(t, s1, r1, "cmd=init pmi_version=1 pmi_subversion=1\n")
-	send(t, s0, r0, "cmd=barrier_in\n")
-	reply(t, s0, r0, "cmd=barrier_out rc=0\n")
-	time.Sleep(20 * time.Millisecond) // wire-up after the fence: not counted
-	init0 := time.Now()
+	sp.request(0, "init")
+	sp.request(1, "init")
+	sp.request(0, "barrier_in")
+	sp.barrierOut(0)
+	init0 := time.Now() // wire-up before it is not counted
 	init1 := init0.Add(time.Millisecond)
 	fin0, fin1 := init0.Add(30*time.Millisecond), init0.Add(35*time.Millisecond)
-	time.Sleep(40 * time.Millisecond)
-	send(t, s0, r0, fmt.Sprintf("cmd=put kvsname=k key=spmd-span-0 value=%d:%d\n", init0.UnixNano(), fin0.UnixNano()))
-	send(t, s1, r1, fmt.Sprintf("cmd=put kvsname=k key=spmd-span-1 value=%d:%d\n", init1.UnixNano(), fin1.UnixNano()))
-	time.Sleep(20 * time.Millisecond) // teardown: not counted
-	send(t, s0, r0, "cmd=finalize\n")
-	send(t, s1, r1, "cmd=finalize\n")
+	for time.Now().Before(fin1) { // the reports lie in the past when they arrive
+		time.Sleep(time.Millisecond)
+	}
+	sp.put(0, "spmd-span-0", fmt.Sprintf("%d:%d", init0.UnixNano(), fin0.UnixNano()))
+	sp.put(1, "spmd-span-1", fmt.Sprintf("%d:%d", init1.UnixNano(), fin1.UnixNano()))
+	sp.request(0, "finalize") // teardown after the reports: not counted
+	sp.request(1, "finalize")
 	rep := sp.Report()
 	require.NotNil(t, rep.AppS)
 	assert.Equal(t, 2, rep.Marked)
@@ -100,10 +75,9 @@ func TestSpanTakesTheRanksOwnReport(t *testing.T) {
 }
 
 func TestSpanDistrustsImplausibleReports(t *testing.T) {
-	for _, value := range []string{"soon", "1:2", "5", "backwards", "future"} {
+	for _, value := range []string{"soon", "1:2", "5", "backwards", "future", ""} {
 		sp := NewSpan(1)
-		s0, r0 := spanPipe(t, sp, 0)
-		send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
+		sp.request(0, "init")
 		now := time.Now()
 		switch value {
 		case "backwards":
@@ -111,8 +85,8 @@ func TestSpanDistrustsImplausibleReports(t *testing.T) {
 		case "future":
 			value = fmt.Sprintf("%d:%d", now.UnixNano(), now.Add(time.Hour).UnixNano())
 		}
-		send(t, s0, r0, "cmd=put kvsname=k key=spmd-span-0 value="+value+"\n")
-		send(t, s0, r0, "cmd=finalize\n")
+		sp.put(0, "spmd-span-0", value)
+		sp.request(0, "finalize")
 		rep := sp.Report()
 		require.NotNil(t, rep.AppS, value)
 		assert.Equal(t, 0, rep.Marked, value)
@@ -121,24 +95,32 @@ func TestSpanDistrustsImplausibleReports(t *testing.T) {
 	}
 }
 
+func TestSpanIgnoresAnotherRanksKey(t *testing.T) {
+	sp := NewSpan(2)
+	sp.request(0, "init")
+	now := time.Now()
+	sp.put(0, "spmd-span-1", fmt.Sprintf("%d:%d", now.UnixNano(), now.UnixNano()))
+	sp.request(0, "finalize")
+	assert.Equal(t, 0, sp.Report().Marked)
+}
+
 func TestSpanOfARankThatDoesNotReportStartsAtItsLastFence(t *testing.T) {
 	sp := NewSpan(1)
-	s0, r0 := spanPipe(t, sp, 0)
-	send(t, s0, r0, "cmd=init pmi_version=1 pmi_subversion=1\n")
+	sp.request(0, "init")
 	time.Sleep(30 * time.Millisecond) // before the fence: not counted
-	send(t, s0, r0, "cmd=barrier_in\n")
-	reply(t, s0, r0, "cmd=barrier_out rc=0\n")
-	send(t, s0, r0, "cmd=finalize\n")
+	sp.request(0, "barrier_in")
+	sp.barrierOut(0)
+	sp.request(0, "finalize")
 	rep := sp.Report()
 	require.NotNil(t, rep.AppS)
 	assert.Less(t, *rep.AppS, 0.025)
 	assert.Equal(t, 0, rep.Marked)
 }
 
-func TestSpanNilWatchesNothing(t *testing.T) {
+func TestSpanNilTimesNothing(t *testing.T) {
 	var sp *Span
-	a, b := net.Pipe()
-	defer a.Close()
-	defer b.Close()
-	assert.Equal(t, a, sp.watch(0, a))
+	sp.request(0, "init")
+	sp.barrierOut(0)
+	sp.put(0, "spmd-span-0", "1:2")
+	assert.False(t, sp.serves(0))
 }

@@ -218,7 +218,7 @@ func (s *supervisor) spawn() {
 			continue
 		}
 		st := &s.pmi[rank]
-		conn, err := servePMI(s.srv, rank, j.Span, func(active bool, at time.Time) {
+		conn, err := servePMI(s.srv, rank, func(active bool, at time.Time) {
 			st.active.Store(active)
 			st.markClosed(at)
 			s.post(event{kind: evClosed, rank: rank})
@@ -347,6 +347,8 @@ func (s *supervisor) onPut(rank int, key, value string) {
 		} else {
 			s.logf("rank %d put %q: not its own blocked-operations key; ignored", rank, key)
 		}
+	case strings.HasPrefix(key, jobnames.SpanKeyPrefix):
+		s.job.Span.put(rank, key, value)
 	}
 }
 

@@ -46,6 +46,13 @@ type ServerConfig struct {
 	// reply: a launcher can watch for keys that carry news (spmd ranks
 	// report a peer they saw die; see package internal/jobnames).
 	OnPut func(rank int, key, value string)
+	// OnRequest is called as each well-formed request of a rank is read,
+	// before it is served, with its command ("init", "barrier_in",
+	// "finalize", ...): a launcher can time a rank's session by it.
+	OnRequest func(rank int, cmd string)
+	// OnBarrierOut is called after a rank has been told that a barrier
+	// completed successfully.
+	OnBarrierOut func(rank int)
 	// Ranks, if not empty, makes the Server one node's part of a job that
 	// spans nodes (a per-node proxy): it serves only these ranks, and its
 	// barrier completes when all of them have entered it and Relay has
@@ -66,7 +73,7 @@ type ServerConfig struct {
 // job attributes. Each rank has at most one connection over the Server's
 // life, made with RankConn, ServeConn or ListenPort.
 //
-// Callbacks (OnAbort, OnClose, OnPut) run on the goroutine serving the rank, never
+// Callbacks (OnAbort, OnClose, OnPut, OnRequest, OnBarrierOut) run on the goroutine serving the rank, never
 // with a lock held, so they may call Close. Callbacks for different ranks
 // may run concurrently.
 type Server struct {
@@ -418,6 +425,9 @@ func (ss *session) handle(line []byte) (out outcome, done bool) {
 		ss.logf("%v", err)
 		return ss.replyOrEnd("error", &replyError{-1, "malformed_request"})
 	}
+	if ss.s.cfg.OnRequest != nil {
+		ss.s.cfg.OnRequest(ss.rank, m.cmd)
+	}
 	switch m.cmd {
 	case "init":
 		return ss.init(&m)
@@ -556,7 +566,11 @@ func (ss *session) barrierOut(b *barrier) (outcome, bool) {
 	if b.err != nil {
 		return ss.replyOrEnd("barrier_out", b.err)
 	}
-	return ss.replyOrEnd("barrier_out", nil)
+	out, done := ss.replyOrEnd("barrier_out", nil)
+	if !done && ss.s.cfg.OnBarrierOut != nil {
+		ss.s.cfg.OnBarrierOut(ss.rank)
+	}
+	return out, done
 }
 
 // abort records a rank's abort; the session ends without a reply.

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -361,6 +362,41 @@ func TestServerOnPut(t *testing.T) {
 	case p := <-puts:
 		t.Fatalf("OnPut called for a refused put: %v", p)
 	default:
+	}
+}
+
+// OnRequest sees every well-formed request before it is served, and
+// OnBarrierOut only a barrier that succeeded, after its reply.
+func TestServerOnRequestAndOnBarrierOut(t *testing.T) {
+	events := make(chan string, 16)
+	s := newTestServer(t, ServerConfig{Size: 2,
+		OnRequest:    func(rank int, cmd string) { events <- fmt.Sprint(rank, " ", cmd) },
+		OnBarrierOut: func(rank int) { events <- fmt.Sprint(rank, " out") },
+	})
+	raw0, _ := rawPipe(t, s, 0)
+	raw1, _ := rawPipe(t, s, 1)
+	raw0.callMsg("cmd=get_maxes\n")
+	assert.Equal(t, "0 get_maxes", recv(t, "OnRequest", events))
+	raw0.callMsg("hello\n") // malformed: not reported
+	raw0.send("cmd=barrier_in\n")
+	assert.Equal(t, "0 barrier_in", recv(t, "OnRequest", events))
+	raw1.callMsg("cmd=barrier_in\n")
+	_, err := raw0.recvLine()
+	require.NoError(t, err)
+	got := []string{recv(t, "event", events), recv(t, "event", events), recv(t, "event", events)}
+	assert.ElementsMatch(t, []string{"1 barrier_in", "0 out", "1 out"}, got)
+	raw0.callMsg("cmd=finalize\n")
+	assert.Equal(t, "0 finalize", recv(t, "OnRequest", events))
+
+	// A barrier that fails is no barrier out.
+	raw1.conn.Close()
+	m := raw0.callMsg("cmd=barrier_in\n")
+	assert.Equal(t, "-1", val(t, m, "rc"))
+	assert.Equal(t, "0 barrier_in", recv(t, "OnRequest", events))
+	select {
+	case e := <-events:
+		t.Fatalf("unexpected event after a failed barrier: %s", e)
+	case <-time.After(50 * time.Millisecond):
 	}
 }
 
