@@ -154,4 +154,3 @@ func TestCompressBadSetting(t *testing.T) {
 		t.Fatalf("SPMD_COMPRESS=gzip: %v, want ErrArg", err)
 	}
 }
-
