@@ -14,7 +14,6 @@ type Encoder struct {
 	method   Method
 	zstd     *zstd.Encoder // made on first use
 	out      []byte        // packed bytes of the current chunk
-	alt      []byte        // the other candidate while choosing
 	shuf     []byte        // shuffled raw bytes
 	shuffled bool          // this message's chunks are shuffled first
 	giveUp   bool          // this message stopped shrinking: send the rest stored
@@ -38,39 +37,45 @@ func (e *Encoder) Shrank() bool { return !e.giveUp }
 // Encode returns what to send for raw, the next chunk of the message
 // (1 to MaxChunk bytes), and its descriptor. The result is raw itself for
 // a Stored chunk, else a buffer of the Encoder's, valid until the next
-// call. The message's first chunk decides whether to shuffle; a chunk
-// that does not pay is sent stored and the rest of the message too.
+// call. The message's first chunk decides, on a sample, whether to shuffle
+// and whether to compress at all; a chunk that does not pay is sent stored
+// and the rest of the message too.
 func (e *Encoder) Encode(raw []byte, first bool) ([]byte, Chunk) {
 	stored := Chunk{Raw: len(raw)}
+	if first && !e.choose(raw) {
+		e.giveUp = true
+	}
 	if e.giveUp {
 		return raw, stored
 	}
-	var packed []byte
-	if first {
-		packed, e.shuffled = e.choose(raw)
-	} else {
-		packed = e.pack(raw, e.shuffled && len(raw)%8 == 0, &e.out)
-	}
+	shuffled := e.shuffled && len(raw)%8 == 0
+	packed := e.pack(raw, shuffled, &e.out)
 	if !pays(len(packed), len(raw)) {
 		e.giveUp = true
 		return raw, stored
 	}
-	return packed, Chunk{Method: e.method, Shuffled: e.shuffled && len(raw)%8 == 0, Raw: len(raw)}
+	return packed, Chunk{Method: e.method, Shuffled: shuffled, Raw: len(raw)}
 }
 
-// choose compresses raw both as it is and shuffled (see shuffle8; when it
-// is whole words) and keeps the smaller.
-func (e *Encoder) choose(raw []byte) ([]byte, bool) {
-	plain := e.pack(raw, false, &e.out)
-	if len(raw)%8 != 0 {
-		return plain, false
+// sampleBytes is how much of a message's first chunk choose compresses to
+// decide: enough for the compressors to find what repeats, little enough
+// that data which does not shrink costs next to nothing.
+const sampleBytes = 64 << 10
+
+// choose compresses a sample of raw both as it is and shuffled (see
+// shuffle8; when it is whole words), keeps the better transform for the
+// message, and reports whether it pays at all.
+func (e *Encoder) choose(raw []byte) bool {
+	sample := raw[:min(len(raw), sampleBytes)]
+	plain := len(e.pack(sample, false, &e.out))
+	best := plain
+	e.shuffled = false
+	if len(sample)%8 == 0 {
+		if n := len(e.pack(sample, true, &e.out)); n < plain {
+			best, e.shuffled = n, true
+		}
 	}
-	shuffled := e.pack(raw, true, &e.alt)
-	if len(shuffled) < len(plain) {
-		e.out, e.alt = e.alt, e.out
-		return shuffled, true
-	}
-	return plain, false
+	return pays(best, len(sample))
 }
 
 // pack compresses raw, shuffled first if asked, into *buf.
