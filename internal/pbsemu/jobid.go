@@ -53,6 +53,9 @@ func ParseArray(d Dialect, s string) (*Array, error) {
 		if err1 != nil || err2 != nil || err3 != nil || x >= y || z < 1 {
 			return nil, fmt.Errorf("array range %q: want X-Y[:Z], X < Y, Z ≥ 1", s)
 		}
+		if (y-x)/z+1 > maxArrayIndices {
+			return nil, fmt.Errorf("array of more than %d subjobs", maxArrayIndices)
+		}
 		for i := x; i <= y; i += z {
 			a.Indices = append(a.Indices, i)
 		}
