@@ -109,9 +109,10 @@ func (s *Server) runTask(j *Job, t task, via string) (int, error) {
 // Pbsdsh is the pbsdsh command. OpenPBS: "pbsdsh [-c copies | -n vnode]
 // [-s] [-v] -- prog [args]"; Torque adds -h host and -u (one task per
 // unique host, "This ignores the number of allocated processors").
-// Without -c, -n, -h or -u it runs one task per PBS_NODEFILE line. Options
-// are parsed as GNU getopt does (options after the program are still
-// options), so "--" must end them before a program with options. Tasks
+// Without -c, -n, -h or -u it runs one task per PBS_NODEFILE line.
+// OpenPBS's options are parsed as GNU getopt does (options after the
+// program are still options), so "--" must end them before a program with
+// options, as pbsdsh.1B says; Torque's end at the program. Tasks
 // run at once (in order with -s); it waits for all and returns the first
 // non-zero exit code among them, or 0.
 func Pbsdsh(home string, args []string, env func(string) string, stderr io.Writer) int {
@@ -142,6 +143,12 @@ func Pbsdsh(home string, args []string, env func(string) string, stderr io.Write
 			break
 		}
 		if len(a) < 2 || a[0] != '-' {
+			if d == Torque {
+				// Torque's synopsis has no "--": the program ends the
+				// options.
+				operands = append(operands, args[i:]...)
+				break
+			}
 			operands = append(operands, a)
 			continue
 		}
