@@ -304,8 +304,15 @@ func localHosts(names ...string) []emuHost {
 	return hs
 }
 
+// skipUnlessLinux skips t where the emulation cannot run, and records
+// that a process test ran otherwise.
 func skipUnlessLinux(t *testing.T) {
+	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the emulated PBS needs Linux (/proc, nsenter)")
 	}
+	if why := skipAll(); why != "" {
+		t.Skip(why)
+	}
+	noteLocal()
 }
