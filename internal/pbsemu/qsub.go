@@ -56,39 +56,9 @@ func Qsub(home string, args []string, env func(string) string, stdin io.Reader, 
 	if err != nil {
 		return fail(exitFail, "script file cannot be loaded - %v", err)
 	}
-	prefix := DefaultPrefix
-	if p := env("PBS_DPREFIX"); p != "" {
-		prefix = p
-	}
-	if cmd.Given['C'] {
-		prefix = cmd.Prefix
-	}
-	dirs, err := ScanDirectives(script, prefix)
-	if errors.Is(err, ErrCRLF) {
-		return fail(exitCRLF, "%v", err)
-	}
+	o, req, err := ParseJob(d, cmd, script, env("PBS_DPREFIX"), srv.Cfg.NodesCompat)
 	if err != nil {
-		return fail(exitUsage, "%v", err)
-	}
-	fromScript := &Options{Given: map[byte]bool{}}
-	for _, words := range dirs {
-		o, err := ParseOptions(d, words)
-		if err == nil && len(o.Args) > 0 {
-			err = fmt.Errorf("operand %q in a directive", o.Args[0])
-		}
-		if err != nil {
-			return fail(exitUsage, "directive error: %s", strings.Join(words, " "))
-		}
-		fromScript = Merge(o, fromScript)
-	}
-	o := Merge(cmd, fromScript)
-	req, err := ResolveRequest(d, o.Resources, srv.Cfg.NodesCompat)
-	if err != nil {
-		var ue *UsageError
-		if errors.As(err, &ue) {
-			return fail(exitUsage, "%v", err)
-		}
-		return fail(exitFail, "%v", err)
+		return fail(ExitCode(err), "%v", err)
 	}
 	if Place(req, srv.idleHosts()) == nil {
 		if d == Torque {
@@ -218,6 +188,61 @@ func Qsub(home string, args []string, env func(string) string, stdin io.Reader, 
 		return exitOK
 	}
 	return srv.block(printed)
+}
+
+// ParseJob applies qsub's rules to a job: the directives of script (with
+// the prefix from cmd's -C, else dprefix, the caller's PBS_DPREFIX, else
+// #PBS), each parsed like a command line, under the options of the
+// command line cmd, which win; then the dialect's resource rules. It
+// returns the job's options and request, or the error qsub reports
+// ("qsub: " + the error; ExitCode gives its exit status). It submits
+// nothing, so it checks a generated script as the dialect's qsub would.
+func ParseJob(d Dialect, cmd *Options, script []byte, dprefix string, nodesCompat bool) (*Options, *Request, error) {
+	prefix := DefaultPrefix
+	if dprefix != "" {
+		prefix = dprefix
+	}
+	if cmd.Given['C'] {
+		prefix = cmd.Prefix
+	}
+	dirs, err := ScanDirectives(script, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	fromScript := &Options{Given: map[byte]bool{}}
+	for _, words := range dirs {
+		o, err := ParseOptions(d, words)
+		if err == nil && len(o.Args) > 0 {
+			err = fmt.Errorf("operand %q in a directive", o.Args[0])
+		}
+		if err != nil {
+			return nil, nil, &DirectiveError{Line: strings.Join(words, " "), Why: err.Error()}
+		}
+		fromScript = Merge(o, fromScript)
+	}
+	o := Merge(cmd, fromScript)
+	req, err := ResolveRequest(d, o.Resources, nodesCompat)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, req, nil
+}
+
+// ExitCode is the exit status qsub ends with for err: 5 for a CR-LF
+// script, 2 for a bad option or directive, 1 for a job the server
+// refuses.
+func ExitCode(err error) int {
+	var ue *UsageError
+	var de *DirectiveError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, ErrCRLF):
+		return exitCRLF
+	case errors.As(err, &ue), errors.As(err, &de):
+		return exitUsage
+	}
+	return exitFail
 }
 
 // outputPaths are where job j's .o and .e files go: -o and -e (a
