@@ -119,11 +119,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if fs.Parse(rest) != nil {
 			return 2
 		}
-		if err := RunMom(*h, *host); err != nil {
-			fmt.Fprintf(stderr, "pbsemu mom: %v\n", err)
-			return 1
-		}
-		return 0
+		// A mom serves until it is killed or its listener fails.
+		fmt.Fprintf(stderr, "pbsemu mom: %v\n", RunMom(*h, *host))
+		return 1
 	case "_run":
 		if len(rest) != 2 {
 			fmt.Fprintln(stderr, "usage: pbsemu _run HOME JOBID")

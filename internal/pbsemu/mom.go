@@ -62,7 +62,8 @@ type Mom struct {
 	netns string // this process's network namespace, to tell its processes
 }
 
-// RunMom serves host's mom until the listener fails.
+// RunMom serves host's mom until its listener fails, and returns why:
+// it never returns nil.
 func RunMom(home, host string) error {
 	srv, err := Open(home)
 	if err != nil {
