@@ -157,6 +157,23 @@ exit 7
 	assert.Equal(t, 256+10, *e.wait(id).ExitStatus)
 	assert.FileExists(t, filepath.Join(e.submit, "STDIN.o2"))
 
+	// qsub -W block=true of a job that is deleted returns 3.
+	e.script("sleep.pbs", "#!/bin/sh\nsleep 60\n")
+	blocked := make(chan int, 1)
+	go func() {
+		_, _, code := e.run("qsub", "-W", "block=true", "sleep.pbs")
+		blocked <- code
+	}()
+	e.waitState("3.emu", "R")
+	_, errs, code = e.run("qdel", "3.emu")
+	require.Equal(t, 0, code, errs)
+	select {
+	case code = <-blocked:
+		assert.Equal(t, 3, code, "qsub -W block=true of a deleted job")
+	case <-time.After(jobLimit):
+		t.Fatal("qsub -W block=true did not return after qdel")
+	}
+
 	// PBS_DPREFIX and -C choose the prefix; an empty one turns scanning off.
 	e.script("p.pbs", "#!/bin/sh\n#PBS -N pbsname\n#XX -N xxname\ntrue\n")
 	id = e.qsub("-C", "#XX", "p.pbs")
