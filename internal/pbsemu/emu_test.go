@@ -237,7 +237,7 @@ func TestWalltimeKillsTheJobOnEveryHost(t *testing.T) {
 			j := e.wait(id)
 			assert.Equal(t, d.walltimeExit(), *j.ExitStatus)
 			assert.Less(t, time.Since(start), 10*time.Second)
-			assert.Empty(t, jobProcesses(id), "processes of the job outlive it")
+			assert.Empty(t, e.processes(id), "processes of the job outlive it")
 			assert.Contains(t, e.file("mom/n2.log"), "via=pbsdsh")
 		})
 	}
@@ -263,7 +263,7 @@ func TestQdel(t *testing.T) {
 	j := e.wait(id)
 	assert.Less(t, time.Since(start), 5*time.Second, "qdel must end a running job within 5 s")
 	assert.Equal(t, 256+15, *j.ExitStatus, "the script (sh) was ended by SIGTERM")
-	assert.Empty(t, jobProcesses(id))
+	assert.Empty(t, e.processes(id))
 	e.waitState(id2, "R")
 	_, _, code = e.run("qdel", id2)
 	assert.Equal(t, 0, code)

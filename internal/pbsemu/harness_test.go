@@ -272,10 +272,15 @@ func (e *emu) output(name string) string {
 	return string(b)
 }
 
-// jobProcesses lists the processes of this machine (every namespace: the
-// namespace hosts share its process ids) whose environment names job id.
-func jobProcesses(id string) []string {
-	marker := []byte("PBS_JOBID=" + id + "\x00")
+// processes lists the processes of this machine (every namespace: the
+// namespace hosts share its process ids) whose environment holds job id's
+// PBS_JOBCOOKIE.
+func (e *emu) processes(id string) []string {
+	e.t.Helper()
+	j, err := e.srv.job(id)
+	require.NoError(e.t, err)
+	require.NotEmpty(e.t, j.Cookie, "job %s has not started", id)
+	marker := []byte("PBS_JOBCOOKIE=" + j.Cookie + "\x00")
 	ents, _ := os.ReadDir("/proc")
 	var out []string
 	for _, e := range ents {

@@ -35,6 +35,9 @@ type momRequest struct {
 	// is left (SIGKILL until none is).
 	Signal int  `json:",omitempty"`
 	Final  bool `json:",omitempty"`
+	// Cookie is the job's PBS_JOBCOOKIE, which tells its processes from
+	// those of another server's job of the same id.
+	Cookie string `json:",omitempty"`
 }
 
 // momReply is one JSON line back: Pid when a task started, then Exit (or
@@ -116,7 +119,7 @@ func (m *Mom) serve(c net.Conn) {
 	case "spawn":
 		m.spawn(req, enc)
 	case "kill":
-		n := m.kill(req.Job, syscall.Signal(req.Signal), req.Final)
+		n := m.kill(req.Job, req.Cookie, syscall.Signal(req.Signal), req.Final)
 		enc.Encode(momReply{Count: n})
 	default:
 		enc.Encode(momReply{Err: "unknown op " + strconv.Quote(req.Op)})
@@ -210,12 +213,12 @@ func lookPathIn(file string, env []string) (string, error) {
 
 // kill signals every process of job on this host: its tasks, their
 // descendants, and any process of this host's network namespace whose
-// environment holds PBS_JOBID=job (a process that left its task's
-// session). With final it repeats SIGKILL until none is left (at most a
+// environment holds the job's PBS_JOBCOOKIE (a process that left its
+// task's session). With final it repeats SIGKILL until none is left (at most a
 // few seconds) and returns how many were left after that, else how many
 // it signalled.
-func (m *Mom) kill(job string, sig syscall.Signal, final bool) int {
-	pids := m.jobProcesses(job)
+func (m *Mom) kill(job, cookie string, sig syscall.Signal, final bool) int {
+	pids := m.jobProcesses(job, cookie)
 	for _, p := range pids {
 		syscall.Kill(p, sig)
 	}
@@ -225,7 +228,7 @@ func (m *Mom) kill(job string, sig syscall.Signal, final bool) int {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		left := m.jobProcesses(job)
+		left := m.jobProcesses(job, cookie)
 		if len(left) == 0 {
 			m.mu.Lock()
 			delete(m.tasks, job)
@@ -243,8 +246,9 @@ func (m *Mom) kill(job string, sig syscall.Signal, final bool) int {
 	}
 }
 
-// jobProcesses lists the live processes of job on this host.
-func (m *Mom) jobProcesses(job string) []int {
+// jobProcesses lists the live processes of job (whose PBS_JOBCOOKIE is
+// cookie) on this host.
+func (m *Mom) jobProcesses(job, cookie string) []int {
 	m.mu.Lock()
 	roots := map[int]bool{}
 	for _, p := range m.tasks[job] {
@@ -254,7 +258,7 @@ func (m *Mom) jobProcesses(job string) []int {
 	ents, _ := os.ReadDir("/proc")
 	parent := map[int]int{}
 	var mine []int
-	marker := []byte("PBS_JOBID=" + job + "\x00")
+	marker := []byte("PBS_JOBCOOKIE=" + cookie + "\x00")
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == os.Getpid() {
@@ -276,7 +280,7 @@ func (m *Mom) jobProcesses(job string) []int {
 			continue
 		}
 		env, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if bytes.HasPrefix(env, marker) || bytes.Contains(env, append([]byte{0}, marker...)) {
+		if cookie != "" && bytes.HasPrefix(env, marker) || bytes.Contains(env, append([]byte{0}, marker...)) {
 			mine = append(mine, pid)
 		}
 	}
@@ -337,16 +341,16 @@ func (mc *momConn) next() (momReply, error) {
 	return r, err
 }
 
-// killOnHosts sends a kill of job with sig to the moms of hosts, at once,
-// and waits for their answers.
-func (s *Server) killOnHosts(job string, hosts []string, sig syscall.Signal, final bool) error {
+// killOnHosts sends a kill of job (with PBS_JOBCOOKIE cookie) with sig to
+// the moms of hosts, at once, and waits for their answers.
+func (s *Server) killOnHosts(job, cookie string, hosts []string, sig syscall.Signal, final bool) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(hosts))
 	for i, h := range hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mc, err := s.dialMom(h, momRequest{Op: "kill", Job: job, Signal: int(sig), Final: final})
+			mc, err := s.dialMom(h, momRequest{Op: "kill", Job: job, Cookie: cookie, Signal: int(sig), Final: final})
 			if err != nil {
 				errs[i] = err
 				return

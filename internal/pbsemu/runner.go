@@ -84,7 +84,7 @@ func RunJob(home, id string) error {
 	hosts := UniqueHosts(j.Placements)
 	srv.setState(id, "E")
 	// The job has ended: nothing of it may outlive it on any host.
-	if err := srv.killOnHosts(id, hosts, syscall.SIGKILL, true); err != nil {
+	if err := srv.killOnHosts(id, j.Cookie, hosts, syscall.SIGKILL, true); err != nil {
 		lg.Printf("cleaning up: %v", err)
 	}
 	deliverErr := srv.deliver(j)
@@ -187,7 +187,7 @@ func (s *Server) execute(j *Job, lg *log.Logger) (status int, killedFor string) 
 			if killedFor == "" {
 				killedFor = "walltime"
 				lg.Printf("walltime %v exceeded", j.Request.Walltime)
-				go s.terminate(j.ID, hosts, lg)
+				go s.terminate(j.ID, j.Cookie, hosts, lg)
 			}
 		case <-poll.C:
 			if killedFor != "" {
@@ -195,7 +195,7 @@ func (s *Server) execute(j *Job, lg *log.Logger) (status int, killedFor string) 
 			}
 			if cur, err := s.job(j.ID); err == nil && cur.Deleted {
 				killedFor = "job deleted (qdel)"
-				go s.terminate(j.ID, hosts, lg)
+				go s.terminate(j.ID, j.Cookie, hosts, lg)
 			}
 		}
 	}
@@ -203,12 +203,12 @@ func (s *Server) execute(j *Job, lg *log.Logger) (status int, killedFor string) 
 
 // terminate ends a job's processes on hosts: SIGTERM, then after the
 // server's kill delay SIGKILL.
-func (s *Server) terminate(id string, hosts []string, lg *log.Logger) {
-	if err := s.killOnHosts(id, hosts, syscall.SIGTERM, false); err != nil {
+func (s *Server) terminate(id, cookie string, hosts []string, lg *log.Logger) {
+	if err := s.killOnHosts(id, cookie, hosts, syscall.SIGTERM, false); err != nil {
 		lg.Printf("SIGTERM: %v", err)
 	}
 	time.Sleep(s.Cfg.KillDelay)
-	if err := s.killOnHosts(id, hosts, syscall.SIGKILL, true); err != nil {
+	if err := s.killOnHosts(id, cookie, hosts, syscall.SIGKILL, true); err != nil {
 		lg.Printf("SIGKILL: %v", err)
 	}
 }
