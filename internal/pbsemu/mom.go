@@ -309,13 +309,14 @@ func (m *Mom) jobProcesses(job, cookie string) []int {
 	return out
 }
 
-// momCall sends req to host's mom and returns the connection's replies;
-// the caller reads them with next and closes the connection.
+// momConn is a request sent to a mom (dialMom), whose replies the caller
+// reads with next before closing the connection.
 type momConn struct {
 	c   net.Conn
 	dec *json.Decoder
 }
 
+// dialMom sends req to host's mom.
 func (s *Server) dialMom(host string, req momRequest) (*momConn, error) {
 	c, err := net.DialTimeout("unix", s.momSocket(host), 5*time.Second)
 	if err != nil {

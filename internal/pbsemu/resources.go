@@ -113,7 +113,7 @@ var (
 	torqueResources       = map[string]bool{"nodes": true, "walltime": true, "ncpus": true, "mem": true, "pmem": true, "vmem": true, "pvmem": true, "cput": true, "pcput": true, "file": true, "naccesspolicy": true, "feature": true}
 )
 
-// ResolveOptions turns a job's -l resources into its Request under d's
+// ResolveRequest turns a job's -l resources into its Request under d's
 // rules. nodesCompat lets the OpenPBS dialect convert -l nodes=N:ppn=P to
 // select=N:ncpus=P:mpiprocs=P (and a ":excl" suffix to place=scatter:excl)
 // as pbs_resources.7B's backward compatibility describes; without it the
