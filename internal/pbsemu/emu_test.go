@@ -316,6 +316,7 @@ pbsdsh -u /bin/sh -c 'echo u $PBS_NODENUM $PBS_VNODENUM'
 pbsdsh -h n2 /bin/sh -c 'echo h $PBS_NODENUM'
 command -v pbs_tmrsh || echo "no pbs_tmrsh"
 pbsdsh -c 3 -- true; echo "pbsdsh -c exit $?"
+got=$(pbsdsh -o -n 2 /bin/echo captured); echo "pbsdsh -o [$got]"
 `)
 		id := e.qsub("t.pbs")
 		assert.Equal(t, 0, *e.wait(id).ExitStatus)
@@ -326,5 +327,7 @@ pbsdsh -c 3 -- true; echo "pbsdsh -c exit $?"
 		assert.Contains(t, o, "h 1\n")
 		assert.Contains(t, o, "no pbs_tmrsh\n", "Torque has no pbs_tmrsh")
 		assert.Contains(t, o, "pbsdsh -c exit 0\n")
+		assert.Contains(t, o, "pbsdsh -o [captured]\n", "-o brings the task's output back to pbsdsh")
+		assert.Equal(t, 1, strings.Count(o, "captured"))
 	})
 }

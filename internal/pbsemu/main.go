@@ -105,7 +105,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if !needHome() {
 			return 1
 		}
-		return Pbsdsh(home, rest, os.Getenv, stderr)
+		return Pbsdsh(home, rest, os.Getenv, stdout, stderr)
 	case "pbs_tmrsh":
 		if !needHome() {
 			return 255

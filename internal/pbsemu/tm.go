@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,9 @@ type task struct {
 	vnode   int // PBS_VNODENUM: the PBS_NODEFILE line
 	argv    []string
 	tasknum int
+	// stdout, if set, is the file the task's standard output goes to
+	// instead of the job's output (pbsdsh -o).
+	stdout string
 }
 
 // runningJob returns the running job named by the caller's PBS_JOBID.
@@ -87,6 +91,9 @@ func (s *Server) runTask(j *Job, t task, via string) (int, error) {
 	case "eo":
 		out = errp
 	}
+	if t.stdout != "" {
+		out = t.stdout
+	}
 	mc, err := s.dialMom(t.host, momRequest{Op: "spawn", Job: j.ID, Argv: t.argv, Env: env, Dir: home,
 		Stdout: out, Stderr: errp, Via: via, TaskNum: t.tasknum})
 	if err != nil {
@@ -114,8 +121,10 @@ func (s *Server) runTask(j *Job, t task, via string) (int, error) {
 // program are still options), so "--" must end them before a program with
 // options, as pbsdsh.1B says; Torque's end at the program. Tasks
 // run at once (in order with -s); it waits for all and returns the first
-// non-zero exit code among them, or 0.
-func Pbsdsh(home string, args []string, env func(string) string, stderr io.Writer) int {
+// non-zero exit code among them, or 0. Tasks write to the job's output,
+// or with -o to pbsdsh's standard output (each task's output whole, when
+// it ends).
+func Pbsdsh(home string, args []string, env func(string) string, stdout, stderr io.Writer) int {
 	usage := func(msg string) int {
 		if msg != "" {
 			fmt.Fprintf(stderr, "pbsdsh: %s\n", msg)
@@ -172,10 +181,6 @@ func Pbsdsh(home string, args []string, env func(string) string, stderr io.Write
 			opts[a[k]] = v
 			break
 		}
-	}
-	if _, ok := opts['o']; ok {
-		fmt.Fprintln(stderr, "pbsdsh: -o is not emulated by pbsemu (task output goes to the job's output)")
-		return 1
 	}
 	if len(operands) == 0 {
 		return usage("")
@@ -242,10 +247,17 @@ func Pbsdsh(home string, args []string, env func(string) string, stderr io.Write
 	}
 	_, verbose := opts['v']
 	_, sequential := opts['s']
+	_, capture := opts['o']
 	codes := make([]int, len(tasks))
 	var wg sync.WaitGroup
+	var outMu sync.Mutex
 	for i := range tasks {
 		tasks[i].argv, tasks[i].tasknum = operands, first+i
+		if capture {
+			// -o: the task's output comes back to pbsdsh's standard
+			// output (whole, when the task ends) instead of the job's.
+			tasks[i].stdout = srv.spoolPath(j.ID, fmt.Sprintf("task%d.OU", tasks[i].tasknum))
+		}
 		run := func() {
 			code, err := srv.runTask(j, tasks[i], "pbsdsh")
 			if err != nil {
@@ -255,6 +267,13 @@ func Pbsdsh(home string, args []string, env func(string) string, stderr io.Write
 				fmt.Fprintf(stderr, "pbsdsh: task %d exit status %d\n", tasks[i].tasknum, code)
 			}
 			codes[i] = code
+			if capture {
+				b, _ := os.ReadFile(tasks[i].stdout)
+				os.Remove(tasks[i].stdout)
+				outMu.Lock()
+				stdout.Write(b)
+				outMu.Unlock()
+			}
 		}
 		if sequential {
 			run()
