@@ -51,6 +51,6 @@
 // ParseSelect, ParseArray, Place, Nodefile, JobEnv, job ids) are separate
 // from the process plumbing and tested with tables and fuzz targets. What
 // the emulation does not implement (interactive jobs, holds, dependencies,
-// mail delivery, qstat options other than -f and -x) is refused by name,
-// never ignored.
+// qstat options other than -f and -x) is refused by name, never ignored;
+// -m and -M are checked and shown, but no mail is sent.
 package pbsemu
