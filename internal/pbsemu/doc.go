@@ -52,5 +52,5 @@
 // from the process plumbing and tested with tables and fuzz targets. What
 // the emulation does not implement (interactive jobs, holds, dependencies,
 // qstat options other than -f and -x) is refused by name, never ignored;
-// -m and -M are checked and shown, but no mail is sent.
+// -m and -M are checked, but no mail is sent.
 package pbsemu
