@@ -16,12 +16,11 @@ var updateDoc = flag.Bool("update", false, "rewrite doc.go from the usage text")
 // TestUsageListsEveryFlag: every flag spmdsubmit parses, the formats and
 // the exit codes are in spmdsubmit --help.
 func TestUsageListsEveryFlag(t *testing.T) {
-	var dir string
-	fs := flagSet(&sched.Script{}, &dir)
+	fs := flagSet(&sched.Script{}, &command{})
 	missing, n := helpdoc.Undocumented(fs, usage)
 	assert.Empty(t, missing, "flags not in the usage text")
-	assert.Equal(t, 10, n)
-	for _, s := range []string{"--help", "\n  pbs ", "\n  torque ", "\n  slurm ", "\n  condor ", "\n  0 ", "\n  2 "} {
+	assert.Equal(t, 30, n)
+	for _, s := range []string{"--help", "\n  pbs ", "\n  torque ", "\n  slurm ", "\n  condor ", "\n  0 ", "\n  2 ", "\n  3 ", "SPMD_ARRAY_INDEX"} {
 		assert.Contains(t, usage, s)
 	}
 }
@@ -39,6 +38,7 @@ func docSource(t *testing.T) []byte {
 //
 //	spmdsubmit -N 2 -ppn 4 -t 1h30m -q batch slurm ./pi -n 1000000 > pi.sbatch
 //	spmdsubmit -N 4 -ppn 8 -o jobs condor ./ring
+//	spmdsubmit --job heat.yaml --wait slurm
 //
 // What follows is the text of spmdsubmit --help, the complete reference of
 // its flags, formats and exit codes.

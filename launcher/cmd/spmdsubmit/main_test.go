@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,24 +45,33 @@ func TestSpmdsubmitErrors(t *testing.T) {
 		{[]string{"lsf", "./p"}, `unknown script format "lsf"`},
 		{[]string{"-t", "soon", "pbs", "./p"}, `invalid walltime "soon"`},
 		{[]string{"-N", "0", "pbs", "./p"}, "invalid number of nodes 0"},
+		{[]string{"-t", "1:5:00", "slurm", "./p"}, `invalid walltime "1:5:00": field "5": want two digits`},
+		{[]string{"--qos", "high", "pbs", "./p"}, "pbs: --qos: no quality of service there; leave it out"},
+		{[]string{"--qos", "high", "condor", "./p"}, "condor: --qos: no quality of service there"},
+		{[]string{"-q", "batch", "-o", "d", "condor", "./p"}, "condor: -q: HTCondor has no queues or partitions"},
+		{[]string{"--mem-per-cpu", "2G", "pbs", "./p"}, "pbs: --mem-per-cpu: OpenPBS has no per-CPU memory; use --mem (per node)"},
+		{[]string{"--mem", "4", "slurm", "./p"}, `invalid memory size "4": no unit`},
+		{[]string{"--mem", "4G", "--mem-per-cpu", "1G", "slurm", "./p"}, "slurm: --mem and --mem-per-cpu: give one of them"},
+		{[]string{"--array", "1,3", "pbs", "./p"}, "pbs: --array 1,3: an OpenPBS array (-J) is one range"},
+		{[]string{"--array", "1-4%2", "-o", "d", "condor", "./p"}, "condor: --array 1-4%2: HTCondor has no limit on running tasks"},
+		{[]string{"--mail-type", "begin", "-o", "d", "condor", "./p"}, "condor: --mail-type begin: HTCondor mails no job start"},
+		{[]string{"--stdout", "o-%j", "torque", "./p"}, "torque: --stdout \"o-%j\": PBS cannot name a file by the job id"},
+		{[]string{"--stdout", "o-%a", "slurm", "./p"}, "%a is the array index, but the job is no array"},
+		{[]string{"--stdout", "o-%q", "slurm", "./p"}, "unknown placeholder %q"},
+		{[]string{"--setup", "", "slurm", "./p"}, `setup line "": want one non-empty line`},
+		{[]string{"--env-file", "/nonexistent/env", "slurm", "./p"}, "env file: open /nonexistent/env"},
+		{[]string{"--job", "/nonexistent/job.yaml", "slurm"}, "--job: open /nonexistent/job.yaml"},
+		{[]string{"--poll", "0s", "--submit", "pbs", "./p"}, "invalid --poll 0s"},
+		{[]string{"--wait", "--array", "1-2", "pbs", "./p"}, "pbs: --wait with --array"},
 	} {
 		var out, errb bytes.Buffer
 		assert.Equal(t, 2, run(tt.args, &out, &errb), tt.args)
 		assert.Contains(t, errb.String(), tt.want, tt.args)
+		assert.Equal(t, 1, strings.Count(errb.String(), "\n"), "one line: %q", errb.String())
 	}
 	var out, errb bytes.Buffer
 	assert.Equal(t, 0, run([]string{"--help"}, &out, &errb))
 	assert.Equal(t, usage, out.String())
-}
-
-func TestParseWalltime(t *testing.T) {
-	for in, want := range map[string]time.Duration{"90m": 90 * time.Minute, "2:00:05": 2*time.Hour + 5*time.Second, "100:00:00": 100 * time.Hour} {
-		got, err := parseWalltime(in)
-		require.NoError(t, err)
-		assert.Equal(t, want, got)
-	}
-	_, err := parseWalltime("1:60:00")
-	assert.Error(t, err)
 }
 
 func TestSpmdsubmitScale(t *testing.T) {
