@@ -26,21 +26,9 @@ func ParseEnvFile(name string, r io.Reader) ([]string, error) {
 		if t := strings.TrimLeft(line, " \t"); t == "" || t[0] == '#' {
 			return nil
 		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return fmt.Errorf("%q: want KEY=VALUE", line)
-		}
-		if why := checkEnvName(k); why != "" {
-			return fmt.Errorf("%q: %s", k, why)
-		}
-		if strings.ContainsAny(v, "\x00\r") {
-			return fmt.Errorf("%s: the value holds a NUL or carriage return", k)
-		}
-		if first, dup := lineOf[k]; dup {
-			return fmt.Errorf("%s given again (first on line %d)", k, first)
-		}
-		if len(out) == MaxEnvEntries {
-			return fmt.Errorf("more than %d entries", MaxEnvEntries)
+		k, err := envLine(line, lineOf, len(out))
+		if err != nil {
+			return fmt.Errorf("%w: %w", err, ErrSyntax)
 		}
 		lineOf[k] = n
 		out = append(out, line)
@@ -50,6 +38,25 @@ func ParseEnvFile(name string, r io.Reader) ([]string, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// envLine checks one KEY=VALUE line of an environment file whose earlier
+// entries, count of them, are lineOf (name to line); it returns the key.
+func envLine(line string, lineOf map[string]int, count int) (string, error) {
+	k, v, ok := strings.Cut(line, "=")
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%q: want KEY=VALUE", line)
+	case checkEnvName(k) != "":
+		return "", fmt.Errorf("%q: %s", k, checkEnvName(k))
+	case strings.ContainsAny(v, "\x00\r"):
+		return "", fmt.Errorf("%s: the value holds a NUL or carriage return", k)
+	case lineOf[k] > 0:
+		return "", fmt.Errorf("%s given again (first on line %d)", k, lineOf[k])
+	case count == MaxEnvEntries:
+		return "", fmt.Errorf("more than %d entries", MaxEnvEntries)
+	}
+	return k, nil
 }
 
 // checkEnvName says why k is not a shell variable name, or "".
