@@ -131,7 +131,7 @@ var (
 // job of cluster C: done is true once each of them has terminated or was
 // aborted, and code is the highest exit code among them (a job killed by
 // signal N counts as 128+N, an aborted job as 1).
-func ParseCondorLog(log, id string) (code int, done bool, err error) {
+func ParseCondorLog(log, id string) (code int, done bool) {
 	cluster, proc, one := strings.Cut(id, ".")
 	// open: the jobs seen submitted and not yet ended.
 	open := map[string]bool{}
@@ -170,9 +170,9 @@ func ParseCondorLog(log, id string) (code int, done bool, err error) {
 		event = ""
 	}
 	if ended == 0 {
-		return 0, false, nil
+		return 0, false
 	}
-	return code, len(open) == 0, nil
+	return code, len(open) == 0
 }
 
 // clusterNumber and procNumber pad ids as the user log writes them

@@ -87,3 +87,70 @@ func TestSpmdsubmitScale(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errb.String(), "unclosed")
 }
+
+func TestSpmdsubmitJobFile(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "site.env"), []byte("# site\nOMP_PLACES=cores\nNOTE=from env-file\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "extra.env"), []byte("NOTE=from the flag\nLATE=1\n"), 0o644))
+	job := filepath.Join(dir, "heat.yaml")
+	require.NoError(t, os.WriteFile(job, []byte(`name: heat
+nodes: 4
+ppn: 8
+walltime: 90m
+queue: batch
+account: proj42
+setup: [module load go]
+env-file: site.env
+env: {NOTE: from env}
+program: ./heat
+args: [-n, "100"]
+`), 0o644))
+
+	var out, errb bytes.Buffer
+	code := run([]string{"--job", job, "slurm"}, &out, &errb)
+	require.Equal(t, 0, code, errb.String())
+	assert.Equal(t, `#!/bin/bash
+#SBATCH --job-name=heat
+#SBATCH --nodes=4
+#SBATCH --ntasks-per-node=8
+#SBATCH --time=0-01:30:00
+#SBATCH --partition=batch
+#SBATCH --account=proj42
+
+# spmdrun reads the nodes from SLURM_JOB_NODELIST and SLURM_TASKS_PER_NODE.
+export OMP_PLACES=cores
+export NOTE='from env'
+module load go
+exec spmdrun -x OMP_PLACES -x NOTE ./heat -n 100
+`, out.String())
+
+	// Flags override the file wherever they come on the command line; list
+	// flags add to the file's lists; a program replaces program and args.
+	out.Reset()
+	code = run([]string{"-N", "2", "--setup", "ulimit -s unlimited", "--job", job, "--env-file", filepath.Join(dir, "extra.env"), "-A", "other", "torque", "./ring", "-v"}, &out, &errb)
+	require.Equal(t, 0, code, errb.String())
+	assert.Contains(t, out.String(), "#PBS -l nodes=2:ppn=8\n")
+	assert.Contains(t, out.String(), "#PBS -A other\n")
+	assert.Contains(t, out.String(), "#PBS -N heat\n", "the file's name stays")
+	assert.Contains(t, out.String(), "export OMP_PLACES=cores\nexport NOTE='from the flag'\nexport LATE=1\nmodule load go\nulimit -s unlimited\nexec spmdrun -x OMP_PLACES -x NOTE -x LATE ./ring -v\n")
+
+	// The same description for HTCondor is refused by name: it has no queue.
+	code = run([]string{"--job", job, "-o", dir, "condor"}, &out, &errb)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errb.String(), "condor: -q: HTCondor has no queues or partitions")
+
+	// Errors in the file name the file, the line and the key.
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("nodes: 2\nwalltim: 1h\n"), 0o644))
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"--job", bad, "slurm", "./p"}, &out, &errb))
+	assert.Contains(t, errb.String(), bad+`:2: unknown key "walltim"`)
+	require.NoError(t, os.WriteFile(bad, []byte("env-file: missing.env\n"), 0o644))
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"--job", bad, "slurm", "./p"}, &out, &errb))
+	assert.Contains(t, errb.String(), "env file: open "+filepath.Join(dir, "missing.env"))
+	errb.Reset()
+	require.NoError(t, os.WriteFile(bad, []byte("nodes: 2\n"), 0o644))
+	assert.Equal(t, 2, run([]string{"--job", bad, "slurm"}, &out, &errb), "no program in the file or on the command line")
+	assert.Contains(t, errb.String(), "want a format (pbs, torque, slurm, condor) and a program, or a --job file naming the program")
+}

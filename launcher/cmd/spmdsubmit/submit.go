@@ -101,6 +101,8 @@ func runTool(ctx context.Context, dir, name string, args ...string) (toolResult,
 		if msg == "" {
 			msg = "no message"
 		}
+		// Tools start their messages with their own name; say it once.
+		msg = strings.TrimPrefix(msg, name+": ")
 		return r, fmt.Errorf("%s: %s (exit status %d)", name, msg, ee.ExitCode())
 	case ctx.Err() != nil:
 		return r, fmt.Errorf("%s: interrupted", name)
@@ -154,7 +156,7 @@ func sbatchWait(ctx context.Context, script string, stdout, stderr io.Writer) in
 		if msg == "" && err != nil {
 			msg = err.Error()
 		}
-		fmt.Fprintf(stderr, "spmdsubmit: sbatch: %s\n", msg)
+		fmt.Fprintf(stderr, "spmdsubmit: sbatch: %s\n", strings.TrimPrefix(msg, "sbatch: "))
 		return exitTool
 	case err == nil:
 		return 0
@@ -212,11 +214,8 @@ func condorWait(ctx context.Context, dir, log, id string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reading the job's log: %w", err)
 	}
-	code, done, err := sched.ParseCondorLog(string(data), id)
-	switch {
-	case err != nil:
-		return 0, err
-	case !done:
+	code, done := sched.ParseCondorLog(string(data), id)
+	if !done {
 		return 0, fmt.Errorf("condor_wait returned, but %s shows no end of the job", filepath.Join(dir, log))
 	}
 	return code, nil
