@@ -114,7 +114,7 @@ func TestSubmitPBSWait(t *testing.T) {
 	// qstat says R twice, then F with the exit status.
 	for _, tt := range []struct {
 		format, qstatArgs, state, exitLine string
-		code                                int
+		code                               int
 	}{
 		{"pbs", "-x -f 12.srv", "F", "    Exit_status = 4", 4},
 		{"torque", "-f 12.srv", "C", "    exit_status = 271", 143},
