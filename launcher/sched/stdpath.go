@@ -20,16 +20,21 @@ import (
 // directives have no quoting), and for PBS and Torque ':' (qsub reads
 // host:path).
 
-// pathParts splits a path pattern into literal text and placeholders: each
-// element is either a literal (no leading %) or one of %j, %x, %a.
-func pathParts(p string) ([]string, error) {
+// pathPart is literal text, or a placeholder (j, x or a) when Text is "".
+type pathPart struct {
+	Text        string
+	Placeholder byte
+}
+
+// pathParts splits a path pattern into literal text and placeholders.
+func pathParts(p string) ([]pathPart, error) {
 	if p == "" {
 		return nil, fmt.Errorf("empty path")
 	}
 	if strings.ContainsAny(p, " \t\n\r'\"#\\\x00") {
 		return nil, fmt.Errorf("%q: blanks, quotes, '#' and '\\' cannot be written in a batch directive", p)
 	}
-	var parts []string
+	var parts []pathPart
 	var lit strings.Builder
 	for i := 0; i < len(p); i++ {
 		if p[i] != '%' {
@@ -45,16 +50,16 @@ func pathParts(p string) ([]string, error) {
 			lit.WriteByte('%')
 		case 'j', 'x', 'a':
 			if lit.Len() > 0 {
-				parts = append(parts, lit.String())
+				parts = append(parts, pathPart{Text: lit.String()})
 				lit.Reset()
 			}
-			parts = append(parts, "%"+string(p[i]))
+			parts = append(parts, pathPart{Placeholder: p[i]})
 		default:
 			return nil, fmt.Errorf("%q: unknown placeholder %%%c: want %%j (job id), %%x (job name), %%a (array index) or %%%%", p, p[i])
 		}
 	}
 	if lit.Len() > 0 {
-		parts = append(parts, lit.String())
+		parts = append(parts, pathPart{Text: lit.String()})
 	}
 	return parts, nil
 }
@@ -68,8 +73,8 @@ func (s *Script) jobPath(f Format, opt, p string) (string, error) {
 	}
 	var b strings.Builder
 	for _, part := range parts {
-		if !strings.HasPrefix(part, "%") {
-			lit := part
+		if part.Placeholder == 0 {
+			lit := part.Text
 			switch f {
 			case FormatSlurm:
 				lit = strings.ReplaceAll(lit, "%", "%%")
@@ -85,22 +90,23 @@ func (s *Script) jobPath(f Format, opt, p string) (string, error) {
 			b.WriteString(lit)
 			continue
 		}
-		if part == "%a" && s.Array == nil {
+		ph := "%" + string(part.Placeholder)
+		if ph == "%a" && s.Array == nil {
 			return "", fmt.Errorf("%s: %s %q: %%a is the array index, but the job is no array (--array)", f, opt, p)
 		}
 		switch {
 		case f == FormatSlurm:
-			b.WriteString(part)
-		case part == "%x":
+			b.WriteString(ph)
+		case ph == "%x":
 			b.WriteString(s.Name)
-		case f == FormatCondor && part == "%j":
+		case f == FormatCondor && ph == "%j":
 			b.WriteString("$(Cluster).$(Process)")
-		case f == FormatCondor && part == "%a":
+		case f == FormatCondor && ph == "%a":
 			_, index, _ := s.Array.condorQueue()
 			b.WriteString(index)
-		case f == FormatPBS && part == "%a":
+		case f == FormatPBS && ph == "%a":
 			b.WriteString("^array_index^")
-		case part == "%j":
+		case ph == "%j":
 			return "", fmt.Errorf("%s: %s %q: PBS cannot name a file by the job id (%%j); its default file NAME.oID has it", f, opt, p)
 		default:
 			return "", fmt.Errorf("%s: %s %q: Torque cannot name a file by the array index (%%a); its default file NAME.oID-INDEX has it", f, opt, p)
