@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spmd-go/spmd/internal/helpdoc"
@@ -58,4 +61,24 @@ func TestDocIsHelp(t *testing.T) {
 	got, err := os.ReadFile("doc.go")
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(got), "doc.go is not spmdsubmit --help: go test -run TestDocIsHelp -update ./launcher/cmd/spmdsubmit/")
+}
+
+// TestUsageJobFileExample: the job file in the help is read and renders
+// for each system it is said to serve.
+func TestUsageJobFileExample(t *testing.T) {
+	_, after, ok := strings.Cut(usage, "A job file (heat.yaml)")
+	require.True(t, ok)
+	_, body, _ := strings.Cut(after, ":\n")
+	body, _, _ = strings.Cut(body, "\n\n")
+	var yaml strings.Builder
+	for l := range strings.SplitSeq(body, "\n") {
+		yaml.WriteString(strings.TrimPrefix(l, "  ") + "\n")
+	}
+	job := filepath.Join(t.TempDir(), "heat.yaml")
+	require.NoError(t, os.WriteFile(job, []byte(yaml.String()), 0o644))
+	for _, f := range []string{"slurm", "pbs"} {
+		var out, errb bytes.Buffer
+		require.Equal(t, 0, run([]string{"--job", job, f}, &out, &errb), "%s: %s\n%s", f, errb.String(), yaml.String())
+		assert.Contains(t, out.String(), "exec spmdrun -x OMP_NUM_THREADS -x SPMD_ARRAY_INDEX ./heat -n 4096\n", f)
+	}
 }
