@@ -41,9 +41,10 @@
 //	                   SPMD_ARRAY_INDEX
 //	  --mail-user ADDR whom the batch system mails
 //	  --mail-type T    when: begin, end, fail (comma-separated), all or none
-//	  --stdout PATH    the job's standard output (and error, unless --stderr);
-//	  --stderr PATH    placeholders: %j job id, %x job name, %a array index,
-//	                   %% a literal %
+//	  --stdout PATH    the job's standard output (and error, unless --stderr;
+//	  --stderr PATH    HTCondor keeps its own error files); placeholders: %j job
+//	                   id, %x job name, %a array index, %% a literal %. With
+//	                   --submit, their directories are created
 //	  -J, --name NAME  job name (default: the program's base name, with
 //	                   characters other than letters, digits, '-', '_' and '.'
 //	                   made '_')

@@ -278,6 +278,11 @@ func write(s *sched.Script, format sched.Format, dir string, stdout io.Writer) (
 		if err := os.WriteFile(p, []byte(f.Content), f.Mode); err != nil {
 			return nil, err
 		}
+		// WriteFile keeps the mode of a file that was there: a node
+		// script must be executable all the same.
+		if err := os.Chmod(p, f.Mode); err != nil {
+			return nil, err
+		}
 		if stdout != nil {
 			fmt.Fprintln(stdout, p)
 		}

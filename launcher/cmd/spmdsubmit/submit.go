@@ -38,6 +38,9 @@ func submit(ctx context.Context, c *command, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
+	if err := makeOutputDirs(c, dir); err != nil {
+		return fail(exitUsage, "%v", err)
+	}
 	tool := sched.SubmitCommand(c.format)
 	if c.format == sched.FormatSlurm && c.wait {
 		return sbatchWait(ctx, paths[0], stdout, stderr)
@@ -69,6 +72,31 @@ func submit(ctx context.Context, c *command, stdout, stderr io.Writer) int {
 		return fail(exitTool, "job %s: %v", id, err)
 	}
 	return code
+}
+
+// makeOutputDirs creates the directories of the --stdout and --stderr
+// paths, which the batch systems do not create (Slurm ends a job whose
+// output directory is missing at once). They are relative to the job's
+// working directory: here, or dir for HTCondor. A directory named by a
+// placeholder is left to the user.
+func makeOutputDirs(c *command, dir string) error {
+	base := "."
+	if c.format == sched.FormatCondor {
+		base = dir
+	}
+	for _, p := range []string{c.script.Stdout, c.script.Stderr} {
+		d := filepath.Dir(p)
+		if p == "" || d == "." || strings.Contains(d, "%") {
+			continue
+		}
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(base, d)
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("the directory of the job's output: %w", err)
+		}
+	}
+	return nil
 }
 
 // toolResult is what a batch system's command printed.

@@ -53,8 +53,10 @@ func runIn(t *testing.T, dir string, args ...string) (code int, stdout, stderr s
 func TestSubmitSlurm(t *testing.T) {
 	tools := fakeTools(t, map[string]string{"sbatch": "echo 'Submitted batch job 42'"})
 	work := t.TempDir()
-	code, out, errs := runIn(t, work, "-N", "2", "-o", "jobs", "--submit", "slurm", "./pi")
+	code, out, errs := runIn(t, work, "-N", "2", "-o", "jobs", "--stdout", "logs/a/%x.out", "--stderr", "logs/%x/e", "--submit", "slurm", "./pi")
 	require.Equal(t, 0, code, errs)
+	assert.DirExists(t, filepath.Join(work, "logs", "a"), "the output's directory, made for sbatch")
+	assert.NoDirExists(t, filepath.Join(work, "logs", "%x"), "a directory named by a placeholder is not made")
 	assert.Equal(t, "42\n", out, "the job id only")
 	assert.Equal(t, []string{work + " jobs/pi.sbatch"}, calls(t, tools, "sbatch"), "sbatch runs here, on the written file")
 	assert.FileExists(t, filepath.Join(work, "jobs", "pi.sbatch"))
