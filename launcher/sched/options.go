@@ -119,6 +119,9 @@ func (s *Script) directives(f Format) ([]string, error) {
 		case FormatTorque:
 			// Torque's mem is the whole job's; the per-node request times
 			// the nodes is the same budget.
+			if s.Memory > MaxMemory/int64(s.Nodes) {
+				return nil, refuse("--mem", fmt.Sprintf("Torque asks for the job's total, %d nodes × %s, which is above 1 PiB", s.Nodes, pbsMemory(s.Memory)))
+			}
 			add("-l mem=%s", pbsMemory(s.Memory*int64(s.Nodes)))
 		case FormatCondor:
 			add("request_memory = %s", condorMemory(s.Memory))

@@ -152,6 +152,7 @@ func TestScriptOptionsRefused(t *testing.T) {
 		{func(s *Script) { s.MemoryPerCPU = 1 << 30 }, FormatCondor, "condor: --mem-per-cpu: HTCondor has no per-CPU memory"},
 		{func(s *Script) { s.Memory, s.MemoryPerCPU = 1<<30, 1<<30 }, FormatSlurm, "slurm: --mem and --mem-per-cpu: give one of them"},
 		{func(s *Script) { s.Memory = MaxMemory + 1 }, FormatSlurm, "want 1 byte..1 PiB"},
+		{func(s *Script) { s.Memory = MaxMemory }, FormatTorque, "torque: --mem: Torque asks for the job's total, 2 nodes × 1024tb, which is above 1 PiB"},
 		{func(s *Script) { s.Array = arr("1,2") }, FormatPBS, "pbs: --array 1,2: an OpenPBS array (-J) is one range X-Y[:Z] of at least two indices"},
 		{func(s *Script) { s.Array = arr("3") }, FormatPBS, "pbs: --array 3:"},
 		{func(s *Script) { s.Array = arr("1-3%1") }, FormatCondor, "condor: --array 1-3%1: HTCondor has no limit on running tasks (%1); leave it out"},
