@@ -57,10 +57,11 @@ func JobKeys() []string {
 	return names
 }
 
-// ParseJob reads a job description, a YAML mapping whose keys are
-// spmdsubmit's long flag names (JobKeys), into s: only the fields of the
-// keys present change, so s may hold defaults beforehand and flags may be
-// applied after. Values are YAML scalars, parsed as the flags parse them
+// ParseJob reads a job description, a YAML mapping (or a TOML document,
+// when name ends in .toml) whose keys are spmdsubmit's long flag names
+// (JobKeys), into s: only the fields of the keys present change, so s may
+// hold defaults beforehand and flags may be applied after. Values are
+// scalars, parsed as the flags parse them
 // (walltime by ParseWalltime, mem by ParseMemory, array by ParseArray);
 // setup, x and args are sequences of scalars; env is a mapping of variable
 // names to values, exported as Export entries in key order. The value of
@@ -86,8 +87,12 @@ func ParseJob(name string, data []byte, s *Script) (envFile string, err error) {
 	if len(data) > MaxJobFileSize {
 		return "", fmt.Errorf("%s: larger than %d bytes: %w", name, MaxJobFileSize, ErrSyntax)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	doc := &yaml.Node{}
+	if strings.HasSuffix(strings.ToLower(name), ".toml") {
+		if doc, err = tomlDocument(name, data); err != nil {
+			return "", err
+		}
+	} else if err := yaml.Unmarshal(data, doc); err != nil {
 		return "", fmt.Errorf("%s: %s: %w", name, strings.TrimPrefix(err.Error(), "yaml: "), ErrSyntax)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -95,7 +100,11 @@ func ParseJob(name string, data []byte, s *Script) (envFile string, err error) {
 	}
 	top := doc.Content[0]
 	lineErr := func(n *yaml.Node, format string, a ...any) error {
-		return &LineError{File: name, Line: n.Line, Err: fmt.Errorf("%s: %w", fmt.Sprintf(format, a...), ErrSyntax)}
+		err := fmt.Errorf("%s: %w", fmt.Sprintf(format, a...), ErrSyntax)
+		if n.Line == 0 { // a TOML key whose line was not found
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return &LineError{File: name, Line: n.Line, Err: err}
 	}
 	if top.Kind != yaml.MappingNode {
 		return "", lineErr(top, "want a mapping of keys (name, nodes, ppn, ...) to values")

@@ -181,3 +181,83 @@ args: [-n, "4096"]
 	// module load go
 	// exec spmdrun -x OMP_NUM_THREADS -x SPMD_ARRAY_INDEX ./heat -n 4096
 }
+
+func TestParseJobTOML(t *testing.T) {
+	src := `# a heat run
+name = "heat"
+nodes = 4
+ppn = 32
+walltime = 01:30:00
+mem = "64G"
+array = "1-10%2"
+mail-type = "end,fail"
+setup = ["module load go", "ulimit -s unlimited"]
+env-file = "site.env"
+x = ["A=1"]
+program = "./heat"
+args = ["-n", 4096]
+
+[env]
+OMP_NUM_THREADS = 1
+NOTE = "a b"
+`
+	s := Script{Nodes: 1, RanksPerNode: 1}
+	envFile, err := ParseJob("heat.toml", []byte(src), &s)
+	require.NoError(t, err)
+	assert.Equal(t, "site.env", envFile)
+	arr, _ := ParseArray("1-10%2")
+	assert.Equal(t, Script{
+		Name: "heat", Nodes: 4, RanksPerNode: 32, Walltime: 90 * time.Minute, Memory: 64 << 30, Array: arr,
+		MailType: MailEnd | MailFail, Setup: []string{"module load go", "ulimit -s unlimited"},
+		Export: []string{"OMP_NUM_THREADS=1", "NOTE=a b"}, Env: []string{"A=1"}, Program: "./heat", Args: []string{"-n", "4096"},
+	}, s)
+
+	// Dotted keys and inline tables say the same.
+	for _, env := range []string{"env.A = \"1\"\nenv.B = \"2\"\n", "env = {A = \"1\", B = \"2\"}\n"} {
+		s = Script{}
+		_, err = ParseJob("j.toml", []byte(env), &s)
+		require.NoError(t, err, env)
+		assert.Equal(t, []string{"A=1", "B=2"}, s.Export, env)
+	}
+
+	for _, tt := range []struct{ src, want string }{
+		{"", "j.toml: empty job description"},
+		{"nodes = 2\nnodez = 3\n", `j.toml:2: unknown key "nodez" (known: name, nodes`},
+		{"nodes = 2\nnodes = 3\n", "j.toml:2: "},
+		{"nodes = 2.5\n", `j.toml:1: nodes: invalid count "2.5"`},
+		{"nodes = 0\n", `j.toml:1: nodes: invalid count "0"`},
+		{"name = [\"a\"]\n", "j.toml:1: name: want a single value"},
+		{"setup = \"module load go\"\n", "j.toml:1: setup: want a list"},
+		{"walltime = 1979-05-27\n", "j.toml:1: walltime: a date is no value here"},
+		{"program = \"p\"\n\n[env]\n1A = \"x\"\n", `j.toml:4: env: "1A": not a variable name`},
+		{"[env]\nA = [\"x\"]\n", "j.toml:2: env: A: want a single value"},
+		{"[resources]\nnodes = 2\n", `j.toml:1: unknown key "resources"`},
+		{"nodes = \n", "j.toml:1: "},
+		{"setup = [[\"a\"]]\n", "j.toml:1: setup: want a single value"},
+		{"[[setup]]\na = 1\n", "j.toml:1: setup: want a single value"},
+	} {
+		s := Script{}
+		_, err := ParseJob("j.toml", []byte(tt.src), &s)
+		require.Error(t, err, tt.src)
+		assert.ErrorIs(t, err, ErrSyntax, tt.src)
+		assert.Contains(t, err.Error(), tt.want, tt.src)
+		assert.NotContains(t, err.Error(), "\n", tt.src)
+	}
+}
+
+// FuzzParseJobTOML: the TOML reader never panics and fails only with
+// ErrSyntax.
+func FuzzParseJobTOML(f *testing.F) {
+	for _, s := range []string{
+		"name = \"heat\"\nnodes = 4\nwalltime = 01:30:00\nprogram = \"p\"\n[env]\nA = \"1\"\n",
+		"env.A = \"1\"\n", "env = {A = 1}\n", "nodes = 2.5\n", "[[setup]]\na = 1\n", "x = 1979-05-27T07:32:00Z\n", "a = \"\"\"\nb = 1\n\"\"\"\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := Script{Name: "f", Nodes: 1, RanksPerNode: 1, Program: "p"}
+		if _, err := ParseJob("fuzz.toml", data, &s); err != nil {
+			require.ErrorIs(t, err, ErrSyntax)
+		}
+	})
+}

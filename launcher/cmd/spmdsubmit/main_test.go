@@ -154,3 +154,42 @@ exec spmdrun -x OMP_PLACES -x NOTE ./heat -n 100
 	assert.Equal(t, 2, run([]string{"--job", bad, "slurm"}, &out, &errb), "no program in the file or on the command line")
 	assert.Contains(t, errb.String(), "want a format (pbs, torque, slurm, condor) and a program, or a --job file naming the program")
 }
+
+func TestSpmdsubmitJobFileTOML(t *testing.T) {
+	dir := t.TempDir()
+	job := filepath.Join(dir, "heat.toml")
+	require.NoError(t, os.WriteFile(job, []byte(`name = "heat"
+nodes = 2
+ppn = 4
+walltime = "1h30m"
+account = "proj42"
+mem-per-cpu = "2G"
+setup = ["module load go"]
+program = "./heat"
+args = ["-n", "100"]
+
+[env]
+OMP_NUM_THREADS = "1"
+`), 0o644))
+	var out, errb bytes.Buffer
+	require.Equal(t, 0, run([]string{"--job", job, "torque"}, &out, &errb), errb.String())
+	assert.Equal(t, `#!/bin/bash
+#PBS -N heat
+#PBS -l nodes=2:ppn=4
+#PBS -l walltime=01:30:00
+#PBS -A proj42
+#PBS -l pmem=2gb
+#PBS -j oe
+
+# spmdrun reads the nodes from $PBS_NODEFILE.
+cd "$PBS_O_WORKDIR"
+export OMP_NUM_THREADS=1
+module load go
+exec spmdrun -x OMP_NUM_THREADS ./heat -n 100
+`, out.String())
+
+	require.NoError(t, os.WriteFile(job, []byte("nodes = 2\n\n[resources]\nmem = \"1G\"\n"), 0o644))
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"--job", job, "slurm", "./p"}, &out, &errb))
+	assert.Contains(t, errb.String(), job+`:3: unknown key "resources"`)
+}
