@@ -39,8 +39,8 @@ type Script struct {
 	Spmdbench string
 
 	// The options below map to each system's own directive, or are refused
-	// by Files for a system that has none (see options.go's table in the
-	// source, and spmdsubmit --help).
+	// by Files, naming the system and the option, for a system that has
+	// none (spmdsubmit --help has the table).
 
 	// Account is the account or project charged for the job; empty leaves
 	// the default.
@@ -57,9 +57,11 @@ type Script struct {
 	MailUser string
 	MailType MailEvents
 	// Stdout and Stderr are the job's output and error paths, with the
-	// placeholders %j, %x, %a and %% (see stdpath.go); empty leaves the
-	// system's default. Stdout alone takes both streams, except under
-	// HTCondor, which keeps its own error files.
+	// placeholders %j (job id), %x (job name), %a (array index) and %% (a
+	// literal %), each written in the system's own form or refused where
+	// the system has none; empty leaves the system's default. Stdout alone
+	// takes both streams, except under HTCondor, which keeps its own error
+	// files; HTCondor's paths gain .$(Node), one file per node.
 	Stdout, Stderr string
 	// Setup holds shell lines run before the launch (module load go), in
 	// order.
