@@ -118,8 +118,10 @@ Options by system (- means refused):
   --mail-user    --mail-user    -M                -M            notify_user
   --mail-type    --mail-type    -m abe/n          -m abe/n      notification
   --stdout       --output       -o                -o            output
-  --stderr       --error        -e (else -j oe)   -e (else -j oe) error
-  Torque's mem is the whole job's, so --mem (per node) is multiplied by N.
+  --stderr       --error        -e                -e            error
+  --setup, --env-file: lines in the script (HTCondor: in NAME.sh, and the
+  environment command for --env-file). PBS and Torque merge error into
+  output (-j oe) unless --stderr is given. Torque's mem is the whole job's, so --mem (per node) is multiplied by N.
   PBS takes fail as a (abort). HTCondor mails no start (begin is refused),
   has no limit on running array tasks (%P is refused), and numbers tasks by
   $(Process) when the indices are 0..K-1, else by a queue ... in (...)
