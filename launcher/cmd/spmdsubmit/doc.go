@@ -128,13 +128,14 @@
 //	  --stderr       --error        -e                -e            error
 //	  --setup, --env-file: lines in the script (HTCondor: in NAME.sh, and the
 //	  environment command for --env-file). PBS and Torque merge error into
-//	  output (-j oe) unless --stderr is given. Torque's mem is the whole job's, so --mem (per node) is multiplied by N.
-//	  PBS takes fail as a (abort). HTCondor mails no start (begin is refused),
-//	  has no limit on running array tasks (%P is refused), and numbers tasks by
-//	  $(Process) when the indices are 0..K-1, else by a queue ... in (...)
-//	  list. %j cannot name a PBS or Torque file, nor %a a Torque one (their
-//	  default names NAME.oID, NAME.oID-INDEX have them); PBS paths may not
-//	  hold ':' (qsub reads host:path).
+//	  output (-j oe) unless --stderr is given. Torque's mem is the whole
+//	  job's, so --mem (per node) is multiplied by N. PBS takes fail as a
+//	  (abort). HTCondor mails no start (begin is refused), has no limit on
+//	  running array tasks (%P is refused), and numbers tasks by $(Process)
+//	  when the indices are 0..K-1, else by a queue ... in (...) list. %j
+//	  cannot name a PBS or Torque file, nor %a a Torque one (their default
+//	  names NAME.oID, NAME.oID-INDEX have them); PBS paths may not hold ':'
+//	  (qsub reads host:path).
 //
 //	A job file (heat.yaml), submitted with spmdsubmit --job heat.yaml --submit
 //	slurm, or written for PBS with spmdsubmit --job heat.yaml pbs:
