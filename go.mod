@@ -3,7 +3,6 @@ module github.com/spmd-go/spmd
 go 1.26.0
 
 require (
-	github.com/BurntSushi/toml v1.6.0
 	github.com/klauspost/compress v1.20.5
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.5

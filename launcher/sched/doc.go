@@ -19,7 +19,7 @@
 // error naming the system and the option, never dropped. The user's words
 // for them are read strictly by [ParseWalltime], [ParseMemory],
 // [ParseArray], [ParseMailType] and [ParseEnvFile]; [ParseJob] reads a
-// whole description from YAML or TOML. The ranks of an array job find their task's
+// whole description from YAML. The ranks of an array job find their task's
 // index in SPMD_ARRAY_INDEX ([ArrayIndexVar]) whatever the system. What the
 // systems' tools print back is read by [ParseJobID], [ParsePBSStatus] and
 // [ParseCondorLog].

@@ -57,8 +57,8 @@ func JobKeys() []string {
 	return names
 }
 
-// ParseJob reads a job description, a YAML mapping (or a TOML document,
-// when name ends in .toml) whose keys are spmdsubmit's long flag names
+// ParseJob reads a job description, a YAML mapping whose keys are
+// spmdsubmit's long flag names
 // (JobKeys), into s: only the fields of the keys present change, so s may
 // hold defaults beforehand and flags may be applied after. Values are
 // scalars, parsed as the flags parse them
@@ -88,11 +88,7 @@ func ParseJob(name string, data []byte, s *Script) (envFile string, err error) {
 		return "", fmt.Errorf("%s: larger than %d bytes: %w", name, MaxJobFileSize, ErrSyntax)
 	}
 	doc := &yaml.Node{}
-	if strings.HasSuffix(strings.ToLower(name), ".toml") {
-		if doc, err = tomlDocument(name, data); err != nil {
-			return "", err
-		}
-	} else if err := yaml.Unmarshal(data, doc); err != nil {
+	if err := yaml.Unmarshal(data, doc); err != nil {
 		return "", fmt.Errorf("%s: %s: %w", name, strings.TrimPrefix(err.Error(), "yaml: "), ErrSyntax)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -101,9 +97,6 @@ func ParseJob(name string, data []byte, s *Script) (envFile string, err error) {
 	top := doc.Content[0]
 	lineErr := func(n *yaml.Node, format string, a ...any) error {
 		err := fmt.Errorf("%s: %w", fmt.Sprintf(format, a...), ErrSyntax)
-		if n.Line == 0 { // a TOML key whose line was not found
-			return fmt.Errorf("%s: %w", name, err)
-		}
 		return &LineError{File: name, Line: n.Line, Err: err}
 	}
 	if top.Kind != yaml.MappingNode {

@@ -63,10 +63,9 @@ Environment and set-up:
                    PATH)
 
 Description file:
-  --job FILE       read the job from a YAML file (TOML if FILE ends in
-                   .toml: lists as [...], env as an [env] table) whose keys
-                   are the long flag names: name, nodes, ppn, walltime,
-                   queue, account, qos, mem, mem-per-cpu, array, mail-user,
+  --job FILE       read the job from a YAML file whose keys are the long
+                   flag names: name, nodes, ppn, walltime, queue, account,
+                   qos, mem, mem-per-cpu, array, mail-user,
                    mail-type, stdout, stderr, setup (a list), env (a
                    mapping, exported as --env-file's lines), env-file
                    (relative to FILE), x (a list), spmdrun, program, args (a
