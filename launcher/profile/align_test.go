@@ -210,3 +210,16 @@ func TestMatchFlowsCountsUnmatched(t *testing.T) {
 		t.Fatalf("match %d flows, unmatched %d sends, %d receives", len(m.Flows), m.UnmatchedSends, m.UnmatchedRecvs)
 	}
 }
+
+func profdataEvent(name string, region bool, start, end int64) profdata.Event {
+	return profdata.Event{Name: name, Region: region, StartNs: start, EndNs: end, Peer: -1}
+}
+
+func profdataEventMsg(name string, start, end int64, peer int, sendSeq, recvSeq uint64) profdata.Event {
+	return profdata.Event{Name: name, StartNs: start, EndNs: end, Peer: peer, SendSeq: sendSeq, RecvSeq: recvSeq}
+}
+
+// clockAt is rank r's clock reading at true time t in a pingJob made
+// with the clocks recorded in its samples: the rank's InitNs is its clock
+// at true time 0.
+func clockAt(data []*profdata.RankData, r int, t int64) int64 { return data[r].InitNs + t }
