@@ -104,7 +104,7 @@ func (p *Profile) writeHeader(w io.Writer) {
 	for _, rp := range p.Ranks {
 		hosts[rp.Host] = true
 	}
-	fmt.Fprintf(w, "spmd profile: %d ranks on %d hosts", p.Size, len(hosts))
+	fmt.Fprintf(w, "spmd profile: %s on %s", plural(p.Size, "rank"), plural(len(hosts), "host"))
 	if len(p.MissingRanks) > 0 {
 		fmt.Fprintf(w, "; no data from %s (%d of %d)", RankList(p.MissingRanks), len(p.MissingRanks), p.Size)
 	}
@@ -139,7 +139,7 @@ func (p *Profile) writeOps(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\ntop operations by time (summed over ranks; CV: imbalance across ranks):\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "operation\tcalls\tseconds\tof spmd\tmean call\tmax call\tbytes\tCV\t\n")
+	fmt.Fprintf(tw, "operation\tcalls\ttime\tof spmd\tmean call\tmax call\tbytes\tCV\t\n")
 	for i, op := range ops {
 		if i == TopOps {
 			fmt.Fprintf(tw, "(%d more)\t\t\t\t\t\t\t\t\n", len(ops)-TopOps)
@@ -153,7 +153,7 @@ func (p *Profile) writeOps(w io.Writer) {
 		if op.Calls > 0 {
 			mean = op.Seconds / float64(op.Calls)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.4g\t%.1f%%\t%s\t%s\t%s\t%.2f\t\n", op.Name, op.Calls, op.Seconds, 100*frac,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f%%\t%s\t%s\t%s\t%.2f\t\n", op.Name, op.Calls, Duration(op.Seconds), 100*frac,
 			Duration(mean), Duration(op.MaxS), Bytes(op.Bytes), op.PerRank.CV)
 	}
 	tw.Flush()
@@ -209,15 +209,15 @@ func (p *Profile) writeRegions(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nregions:\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "region\tcalls\tmean s/rank\tmax s (rank)\tin spmd\t\n")
+	fmt.Fprintf(tw, "region\tcalls\tmean/rank\tmax (rank)\tin spmd\t\n")
 	for _, name := range sortedKeys(byName) {
 		t := byName[name]
 		frac := 0.0
 		if t.seconds > 0 {
 			frac = t.spmd / t.seconds
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.4g\t%.4g (%d)\t%.1f%%\t\n", name, t.calls,
-			t.seconds/float64(len(p.Ranks)), t.maxS, t.maxRank, 100*frac)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s (%d)\t%.1f%%\t\n", name, t.calls,
+			Duration(t.seconds/float64(len(p.Ranks))), Duration(t.maxS), t.maxRank, 100*frac)
 	}
 	tw.Flush()
 }
