@@ -218,4 +218,3 @@ func mergeProfile(dir string, stderr io.Writer) int {
 	}
 	return 0
 }
-
