@@ -148,6 +148,18 @@ func (p *profiler) record(e *profCall) {
 	p.mu.Unlock()
 }
 
+// recordPair is record for a call whose trace shows as two events with
+// the same times, e and then extra, which is not counted.
+func (p *profiler) recordPair(e, extra *profCall) {
+	end := p.now()
+	p.mu.Lock()
+	p.count(e, end)
+	if p.trace.events != nil {
+		p.trace.add(extra, end)
+	}
+	p.mu.Unlock()
+}
+
 // count does record's work under mu.
 func (p *profiler) count(e *profCall, end int64) {
 	d := end - e.start

@@ -61,8 +61,10 @@ func (c *Comm) irecvTimed(op opID, buf []byte, source, tag int) (*Request, error
 	return req, nil
 }
 
-// sendrecvTimed is Sendrecv's profiled twin; its event carries both
-// messages' numbers, and its bytes are those sent plus those received.
+// sendrecvTimed is Sendrecv's profiled twin; its bytes are those sent
+// plus those received. An event names one peer, so when the message came
+// from another rank than the one sent to, the trace gets a second event
+// with the call's times for the message received.
 func (c *Comm) sendrecvTimed(send []byte, dest, sendTag int, recv []byte, source, recvTag int) (Status, error) {
 	if err := c.checkSend(dest, sendTag); err != nil {
 		return Status{}, err
@@ -84,10 +86,17 @@ func (c *Comm) sendrecvTimed(send []byte, dest, sendTag int, recv []byte, source
 		w.putRequest(sreq)
 	}
 	st, rerr := rreq.wait(context.Background())
-	e.sendSeq, e.recvSeq = seq, rreq.recvSeq
+	e.sendSeq = seq
+	r := profCall{op: e.op, start: e.start, peer: c.worldRankOf(st.Source), tag: st.Tag, ctx: c.ctx,
+		bytes: st.Bytes, recvSeq: rreq.recvSeq}
 	w.putRequest(rreq)
 	e.bytes = len(send) + st.Bytes
-	p.record(&e)
+	if r.peer == e.peer || r.recvSeq == 0 {
+		e.recvSeq = r.recvSeq
+		p.record(&e)
+	} else {
+		p.recordPair(&e, &r)
+	}
 	if serr != nil {
 		return st, serr
 	}
