@@ -80,11 +80,11 @@ func TestTraceFlows(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					b, err := comm.Irecv(c, small[:1], 2, 5)
+					b, err := comm.Irecv(c, make([]int64, 1), 2, 5)
 					if err != nil {
 						return err
 					}
-					if err := comm.Send(c, small[:1], 2, 5); err != nil {
+					if err := comm.Send(c, []int64{5}, 2, 5); err != nil {
 						return err
 					}
 					if err := comm.WaitAll(a, b); err != nil {
