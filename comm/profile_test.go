@@ -215,3 +215,43 @@ func TestTraceLimitFromEnv(t *testing.T) {
 	assert.Equal(t, comm.ProfileConfig{TraceDir: "/tmp/x", TraceLimit: 500, ClockSkew: -2 * time.Second}, cfg.Profile)
 }
 
+
+// TestProfileCollector: with a collector, each rank measures its clock at
+// Init and at Finalize (its skew shows in the offsets) and uploads its
+// data there instead of writing a file.
+func TestProfileCollector(t *testing.T) {
+	cookie := []byte("0123456789abcdef0123456789abcdef")
+	col, err := profdata.Listen("127.0.0.1:0", cookie, 2, nil)
+	require.NoError(t, err)
+	defer col.Close()
+	dir := t.TempDir()
+	cfg := comm.Config{Cookie: cookie, Profile: comm.ProfileConfig{
+		TraceDir: dir, Collector: col.Addr(), ClockSkew: 3 * time.Second}}
+	require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+		return collective.Barrier(c)
+	}, commtest.Config(cfg), commtest.Timeout(60*time.Second)))
+	data := col.Data()
+	require.Len(t, data, 2)
+	for r, d := range data {
+		require.NotNil(t, d, "rank %d", r)
+		assert.Equal(t, uint64(1), d.Ops["Barrier"].Calls)
+		require.Len(t, d.Clock, 16)
+		for i, s := range d.Clock {
+			assert.Equal(t, i >= 8, s.AtFinalize)
+			assert.InDelta(t, float64(3*time.Second), float64(s.OffsetNs), float64(100*time.Millisecond), "sample %d", i)
+			assert.LessOrEqual(t, s.CollectorNs, time.Now().UnixNano())
+		}
+		assert.NotEmpty(t, d.Trace)
+	}
+	_, err = profdata.ReadDir(dir)
+	assert.Error(t, err, "no rank files when a collector runs")
+}
+
+// TestProfileCollectorNoCookie: a collector without the job's cookie is a
+// clear error from Init.
+func TestProfileCollectorNoCookie(t *testing.T) {
+	cfg := comm.Config{Profile: comm.ProfileConfig{Dir: t.TempDir(), Collector: "127.0.0.1:1"}}
+	err := commtest.Run(1, func(c *comm.Comm) error { return nil }, commtest.Config(cfg))
+	require.ErrorIs(t, err, comm.ErrArg)
+	assert.Contains(t, err.Error(), "SPMD_COOKIE")
+}
