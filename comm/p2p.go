@@ -15,7 +15,8 @@ func Send[T Scalar](c *Comm, buf []T, dest, tag int) error {
 	if c.profiled() {
 		return c.sendTimed(opSend, bytesOf(buf), dest, tag, false)
 	}
-	return c.sendBlocking(bytesOf(buf), dest, tag, false)
+	_, err := c.send(bytesOf(buf), dest, tag, false)
+	return err
 }
 
 // Ssend is Send that returns only once the receiver has matched the message
@@ -24,10 +25,16 @@ func Ssend[T Scalar](c *Comm, buf []T, dest, tag int) error {
 	if c.profiled() {
 		return c.sendTimed(opSsend, bytesOf(buf), dest, tag, true)
 	}
-	return c.sendBlocking(bytesOf(buf), dest, tag, true)
+	_, err := c.send(bytesOf(buf), dest, tag, true)
+	return err
 }
 
+// sendBlocking is the blocking send of SendObj, which the profile counts
+// as SendObj.
 func (c *Comm) sendBlocking(buf []byte, dest, tag int, sync bool) error {
+	if c.prof != nil {
+		return c.sendTimed(opSendObj, buf, dest, tag, sync)
+	}
 	_, err := c.send(buf, dest, tag, sync)
 	return err
 }
@@ -207,6 +214,10 @@ func (c *Comm) sendEager(ctx uint32, buf []byte, dest, tag int) (sent bool, seq 
 func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
 	w := c.w
 	req.w, req.isRecv, req.buf, req.nbytes = w, true, buf, len(buf)
+	if req.alloc && c.prof != nil {
+		// RecvObj's receive: its Wait is counted as RecvObj.
+		req.timed, req.comm, req.obj = true, c, true
+	}
 	if source == ProcNull {
 		req.complete(Status{Source: ProcNull, Tag: AnyTag}, nil)
 		return

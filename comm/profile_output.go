@@ -143,7 +143,10 @@ func (p *profiler) data() *profdata.RankData {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d.InitNs, d.FinalizeNs, d.SpmdNs = p.initNs, max(p.finalizeNs, p.initNs), p.spmdNs
+	d.InitNs, d.FinalizeNs = p.initNs, max(p.finalizeNs, p.initNs)
+	// A call another goroutine ends while Finalize begins may reach past
+	// FinalizeNs; the span bounds the time in spmd.
+	d.SpmdNs = min(p.spmdNs, d.FinalizeNs-d.InitNs)
 	for id, s := range p.stats {
 		if s.Calls > 0 {
 			c := *s

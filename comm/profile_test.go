@@ -255,3 +255,23 @@ func TestProfileCollectorNoCookie(t *testing.T) {
 	require.ErrorIs(t, err, comm.ErrArg)
 	assert.Contains(t, err.Error(), "SPMD_COOKIE")
 }
+
+// TestProfileObjects: SendObj and RecvObj count as calls of their own.
+func TestProfileObjects(t *testing.T) {
+	data := profiled(t, 2, comm.ProfileConfig{}, true, func(c *comm.Comm) error {
+		if c.Rank() == 0 {
+			return comm.SendObj(c, map[string]int{"a": 1}, 1, 2)
+		}
+		var m map[string]int
+		_, err := comm.RecvObj(c, &m, 0, 2)
+		return err
+	})
+	assert.Equal(t, uint64(1), data[0].Ops["SendObj"].Calls)
+	assert.Len(t, data[0].Ops, 1)
+	assert.Equal(t, uint64(1), data[1].Ops["RecvObj"].Calls)
+	assert.Len(t, data[1].Ops, 1)
+	assert.Equal(t, data[0].Ops["SendObj"].Bytes, data[1].Ops["RecvObj"].Bytes)
+	require.Len(t, data[1].Trace, 1)
+	assert.Equal(t, data[0].Trace[0].SendSeq, data[1].Trace[0].RecvSeq)
+	assert.Equal(t, 0, data[1].Trace[0].Peer)
+}

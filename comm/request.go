@@ -32,6 +32,7 @@ type Request struct {
 	// sendSeq and recvSeq number the message sent or received (see
 	// profile_link.go), 0 if none.
 	timed            bool
+	obj              bool  // RecvObj's own receive, counted as RecvObj
 	comm             *Comm // a timed request's communicator
 	sendSeq, recvSeq uint64
 
@@ -89,7 +90,11 @@ const spinRounds = 64
 // status is zero. Waiting again returns the same result.
 func (r *Request) Wait() (Status, error) {
 	if r != nil && r.timed {
-		return r.waitTimed(opWait, context.Background())
+		op := opWait
+		if r.obj {
+			op = opRecvObj
+		}
+		return r.waitTimed(op, context.Background())
 	}
 	return r.wait(context.Background())
 }
@@ -300,7 +305,7 @@ func (w *world) putRequest(r *Request) {
 	}
 	r.w, r.recv, r.buf, r.isRecv, r.alloc, r.peer, r.pollPeer = nil, match.Recv{}, nil, false, false, 0, 0
 	r.tag, r.ctx, r.sync, r.nbytes = 0, 0, false, 0
-	r.timed, r.comm, r.sendSeq, r.recvSeq = false, nil, 0, 0
+	r.timed, r.obj, r.comm, r.sendSeq, r.recvSeq = false, false, nil, 0, 0
 	r.status, r.err = Status{}, nil
 	r.state.Store(0)
 	for i := range w.spare {
