@@ -72,6 +72,7 @@ type link struct {
 
 	readerDone chan struct{}
 	writerDone chan struct{}
+	counts     linkCounts // messages counted for the profile (profile_link.go)
 }
 
 // frameSource is what a frame's payload is read from.
@@ -141,6 +142,7 @@ func newLink(w *world, peer int, src source, wr io.Writer, conn io.Closer, half 
 	}
 	l.credit.Store(int64(w.cfg.EagerWindow))
 	l.eager = w.cfg.EagerLimit
+	l.counts.on = w.prof != nil
 	return l
 }
 
@@ -199,6 +201,9 @@ func (l *link) writeFrame(h *wire.Header, payload []byte) error {
 			c = math.MaxUint32
 		}
 		h.Credit = uint32(c)
+	}
+	if l.counts.on {
+		l.countSent(h)
 	}
 	var err error
 	if fw, ok := l.wr.(frameWriter); ok {
