@@ -148,3 +148,13 @@ func TestWriteMatrixPNG(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestWriteTextWithoutData(t *testing.T) {
+	var b bytes.Buffer
+	if err := Build(make([]*profdata.RankData, 3)).WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if want := "spmd profile: no data from any of the 3 ranks"; !strings.HasPrefix(b.String(), want) {
+		t.Errorf("report %q, want it to start %q", b.String(), want)
+	}
+}

@@ -100,6 +100,10 @@ func (e *errWriter) Write(b []byte) (int, error) {
 }
 
 func (p *Profile) writeHeader(w io.Writer) {
+	if len(p.Ranks) == 0 {
+		fmt.Fprintf(w, "spmd profile: no data from any of the %s (do they use spmd's comm, and did they reach Finalize?)\n", plural(p.Size, "rank"))
+		return
+	}
 	hosts := map[string]bool{}
 	for _, rp := range p.Ranks {
 		hosts[rp.Host] = true
