@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,4 +176,43 @@ func TestProfileArguments(t *testing.T) {
 	o, err := parseArgs([]string{"--profile", "p", "--trace", "t", "--trace-limit", "50", "prog"}, func(string) (string, bool) { return "", false })
 	require.NoError(t, err)
 	assert.Equal(t, profiling{profileDir: "p", traceDir: "t", traceLimit: 50}, o.profiling)
+}
+
+// TestProfileOnAFullDisk runs spmdrun in a mount namespace of its own
+// where DIR is on a small tmpfs: filled, the probe write fails; merely too
+// small for the trace asked for, the space check refuses it. Either way
+// the job never starts.
+func TestProfileOnAFullDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a tmpfs in a mount namespace")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare not found")
+	}
+	for _, tc := range []struct {
+		name, fill, flags, want string
+	}{
+		{"full", "dd if=/dev/zero of=$D/fill bs=4k 2>/dev/null || true;", "--profile $D/out",
+			"spmdrun: --profile: cannot write to "},
+		{"too small", "", "--trace $D/out --trace-limit 100000",
+			"spmdrun: --trace: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			script := "set -e; D=" + dir + "; mount -t tmpfs -o size=512k tmpfs $D; " + tc.fill +
+				" exec " + spmdrun + " -n 2 " + tc.flags + " " + pmirank + " nopmi"
+			out, err := exec.Command(unshare, "-m", "sh", "-c", script).CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
+			}
+			if strings.Contains(string(out), "mount:") {
+				t.Skipf("cannot mount a tmpfs here: %s", out)
+			}
+			assert.Equal(t, 2, ee.ExitCode(), "%s", out)
+			assert.True(t, strings.HasPrefix(string(out), tc.want), "output %q, want %q", out, tc.want)
+			assert.Equal(t, 1, strings.Count(string(out), "\n"), "one line: %q", out)
+		})
+	}
 }
