@@ -14,8 +14,10 @@ import (
 // refused before the job runs, not after.
 const MinFreeBytes = 1 << 20
 
-// TraceBytesPerEvent estimates one traced event's share of trace.json.gz,
-// for PrepareDir's space check: about 150 bytes of JSON, compressed.
+// TraceBytesPerEvent bounds one traced event's share of trace.json.gz,
+// for the space check before a traced job: a slice or flow event is some
+// hundred bytes of JSON that gzip shrinks several times, so this errs on
+// the side of asking for too much.
 const TraceBytesPerEvent = 40
 
 // PrepareDir makes sure the job's outputs can be written to dir before the
