@@ -36,7 +36,9 @@ type traceEvent struct {
 // checks it as a viewer would need it: valid JSON in the object form,
 // each flow arrow with one start and one end, each inside a slice of its
 // thread, and the receive's slice ending later than the send's slice
-// starts — the causality that clock alignment must keep.
+// starts — the causality that clock alignment must keep. It is meant for
+// tests and modest traces: it holds the whole trace in memory, and its
+// cost grows with the arrows times the slices of a thread.
 func CheckTrace(r io.Reader) (*TraceCheck, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
