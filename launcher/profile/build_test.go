@@ -85,7 +85,7 @@ func TestBuildProfileJSON(t *testing.T) {
 	if got.TraceDropped["1"] != 7 {
 		t.Errorf("trace_dropped %v", got.TraceDropped)
 	}
-	if !strings.Contains(b.String(), `"spmd_s": 2`) {
+	if !strings.Contains(b.String(), `"spmd_s":2,`) {
 		t.Errorf("spmd_s of rank 1 not 2 s:\n%s", b.String())
 	}
 }

@@ -136,9 +136,8 @@ func rankProfile(d *profdata.RankData) RankProfile {
 	return rp
 }
 
-// WriteJSON writes p as indented JSON.
+// WriteJSON writes p as JSON on one line: indented, a large job's matrix
+// would take a line per cell (jq . shows it indented).
 func (p *Profile) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", " ")
-	return enc.Encode(p)
+	return json.NewEncoder(w).Encode(p)
 }
