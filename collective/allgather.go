@@ -72,6 +72,7 @@ func Allgather[T comm.Scalar](c *comm.Comm, send, recv []T) error {
 	if err := x.begin(c, "allgather"); err != nil {
 		return err
 	}
+	x.note(sizeOf(send), -1)
 	p, me := x.size, x.rank
 	n, err := x.checkBlocks("recv", len(recv), len(send), send == nil)
 	if err != nil {
@@ -119,6 +120,7 @@ func Allgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int) error
 	if err := x.begin(c, "allgatherv"); err != nil {
 		return err
 	}
+	x.note(sizeOf(send), -1)
 	p, me := x.size, x.rank
 	sum, err := x.checkCounts("counts", counts)
 	if err != nil {

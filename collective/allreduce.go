@@ -110,6 +110,7 @@ func Allreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) error {
 	if err != nil {
 		return err
 	}
+	x.note(sizeOf(recv), -1)
 	send = inPlace(send, recv)
 	if err := checkLengths(send, recv, "allreduce"); err != nil {
 		return err
@@ -128,6 +129,8 @@ func Iallreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) (*comm.Reque
 	if err != nil {
 		return nil, err
 	}
+	x.note(sizeOf(recv), -1)
+	x.detach("Iallreduce")
 	send = inPlace(send, recv)
 	if err := checkLengths(send, recv, "iallreduce"); err != nil {
 		return nil, err

@@ -61,6 +61,7 @@ func Alltoall[T comm.Scalar](c *comm.Comm, send, recv []T) error {
 	if err := x.begin(c, "alltoall"); err != nil {
 		return err
 	}
+	x.note(sizeOf(recv), -1)
 	p := x.size
 	src := send
 	if send == nil {
@@ -127,6 +128,7 @@ func Alltoallv[T comm.Scalar](c *comm.Comm, send []T, sendCounts []int, recv []T
 	if err := x.begin(c, "alltoallv"); err != nil {
 		return err
 	}
+	x.note(sizeOf(send), -1)
 	p := x.size
 	rsum, err := x.checkCounts("recvCounts", recvCounts)
 	if err != nil {

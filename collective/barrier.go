@@ -32,6 +32,7 @@ func Ibarrier(c *comm.Comm) (*comm.Request, error) {
 	if err := x.startBarrier(c); err != nil {
 		return nil, err
 	}
+	x.detach("Ibarrier")
 	req, complete := comm.NewRequest()
 	go func() { complete(comm.Status{}, x.done(barrierDissemination, barrier(x))) }()
 	return req, nil

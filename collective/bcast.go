@@ -67,6 +67,7 @@ func Ibcast[T comm.Scalar](c *comm.Comm, buf []T, root int) (*comm.Request, erro
 	if err != nil {
 		return nil, err
 	}
+	x.detach("Ibcast")
 	req, complete := comm.NewRequest()
 	go func() {
 		bcastRun(x, buf, root, 0, alg)
@@ -81,6 +82,7 @@ func (x *call) startBcast(c *comm.Comm, bytes, root int) (string, error) {
 	if err := x.begin(c, "bcast"); err != nil {
 		return "", err
 	}
+	x.note(bytes, root)
 	if err := x.checkRoot(root); err != nil {
 		return "", err
 	}

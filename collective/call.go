@@ -23,6 +23,11 @@ type call struct {
 	held       [6][]uint64 // scratch to give back when the call ends (4 at most today)
 	nheld      int
 	err        error // the first error kept while the algorithm carried on
+	// For the profile (profile.go): nil prof when c is not profiled.
+	prof        *commhook.Profile[*comm.Comm]
+	user        *comm.Comm // the communicator the program called with
+	start       int64
+	bytes, root int // the caller's buffer size and root (-1: none), set by the exported function
 }
 
 // begin starts a call of operation name on c. It rejects a nil
@@ -32,9 +37,9 @@ type call struct {
 // returning a call, which would zero and copy it on the hot path
 // (bench/results/2026-11-21-coll-small-bind/profile.md).
 func (x *call) begin(c *comm.Comm, name string) error {
-	var cc *comm.Comm
-	if c != nil {
-		cc = commhook.CollectiveView(c)
+	cc, prof := commhook.CollectiveCall(c)
+	if prof != nil {
+		x.prof, x.user, x.start, x.root = prof, c, prof.Start(), -1
 	}
 	if cc == nil {
 		return fmt.Errorf("collective: %s: nil communicator: %w", name, comm.ErrComm)
@@ -85,6 +90,9 @@ func (x *call) done(alg string, err error) error {
 		x.held[i] = nil
 	}
 	x.nheld = 0
+	if x.prof != nil {
+		x.prof.End(x.user, x.start, goName(x.name), alg, x.bytes, x.root)
+	}
 	if err == nil {
 		err = x.err
 	}

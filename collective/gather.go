@@ -49,6 +49,7 @@ func Gather[T comm.Scalar](c *comm.Comm, send, recv []T, root int) error {
 	if err := x.begin(c, "gather"); err != nil {
 		return err
 	}
+	x.note(sizeOf(send), root)
 	if err := x.checkRoot(root); err != nil {
 		return err
 	}
@@ -104,6 +105,7 @@ func Gatherv[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, root int
 	if err := x.begin(c, "gatherv"); err != nil {
 		return err
 	}
+	x.note(sizeOf(send), root)
 	if err := x.checkRoot(root); err != nil {
 		return err
 	}

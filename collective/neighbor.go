@@ -187,6 +187,7 @@ func NeighborAlltoall[T comm.Scalar](c *comm.Comm, send, recv []T) error {
 	if err := x.begin(c, op); err != nil {
 		return err
 	}
+	x.note(sizeOf(send), -1)
 	nbrs := x.nbrs
 	k := len(nbrs)
 	if k == 0 {
@@ -220,6 +221,7 @@ func NeighborAlltoallv[T comm.Scalar](c *comm.Comm, send []T, sendCounts []int, 
 	if err := x.begin(c, op); err != nil {
 		return err
 	}
+	x.note(sizeOf(send), -1)
 	nbrs := x.nbrs
 	k := len(nbrs)
 	soff, err := neighborCounts(op, "sendCounts", sendCounts, k, len(send))
@@ -249,6 +251,7 @@ func NeighborAllgather[T comm.Scalar](c *comm.Comm, send, recv []T) error {
 	if err := x.begin(c, op); err != nil {
 		return err
 	}
+	x.note(sizeOf(send), -1)
 	nbrs := x.nbrs
 	k, n := len(nbrs), len(send)
 	if len(recv) < k*n {
@@ -270,6 +273,7 @@ func NeighborAllgatherv[T comm.Scalar](c *comm.Comm, send, recv []T, recvCounts 
 	if err := x.begin(c, op); err != nil {
 		return err
 	}
+	x.note(sizeOf(send), -1)
 	nbrs := x.nbrs
 	roff, err := neighborCounts(op, "recvCounts", recvCounts, len(nbrs), len(recv))
 	if err != nil {

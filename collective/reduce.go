@@ -51,6 +51,7 @@ func Reduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, root int) error 
 	if err != nil {
 		return err
 	}
+	x.note(max(sizeOf(send), sizeOf(recv)), root)
 	if root < 0 || root >= c.Size() {
 		return fmt.Errorf("collective: reduce: root %d of %d ranks: %w", root, c.Size(), comm.ErrRank)
 	}

@@ -56,6 +56,7 @@ func ReduceScatter[T comm.Scalar](c *comm.Comm, send, recv []T, counts []int, op
 	if err != nil {
 		return err
 	}
+	x.note(max(sizeOf(send), sizeOf(recv)), -1)
 	p, r := c.Size(), c.Rank()
 	if len(counts) != p {
 		return fmt.Errorf("collective: reduce_scatter: %d counts for %d ranks: %w", len(counts), p, comm.ErrArg)
@@ -91,6 +92,7 @@ func ReduceScatterBlock[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) erro
 	if err != nil {
 		return err
 	}
+	x.note(max(sizeOf(send), sizeOf(recv)), -1)
 	p := c.Size()
 	if send == nil { // in place: the whole vector is in recv
 		send, recv = recv, recv[:len(recv)/p]

@@ -42,6 +42,7 @@ func scan[T comm.Scalar](c *comm.Comm, send, recv []T, op Op, exclusive bool) er
 	if err != nil {
 		return err
 	}
+	x.note(sizeOf(recv), -1)
 	send = inPlace(send, recv)
 	if err := checkLengths(send, recv, name); err != nil {
 		return err

@@ -47,6 +47,7 @@ func Scatter[T comm.Scalar](c *comm.Comm, send, recv []T, root int) error {
 	if err := x.begin(c, "scatter"); err != nil {
 		return err
 	}
+	x.note(sizeOf(recv), root)
 	if err := x.checkRoot(root); err != nil {
 		return err
 	}
@@ -101,6 +102,7 @@ func Scatterv[T comm.Scalar](c *comm.Comm, send []T, counts []int, recv []T, roo
 	if err := x.begin(c, "scatterv"); err != nil {
 		return err
 	}
+	x.note(sizeOf(recv), root)
 	if err := x.checkRoot(root); err != nil {
 		return err
 	}

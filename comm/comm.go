@@ -27,6 +27,7 @@ type Comm struct {
 	attrs attrs         // values cached by packages above (Attr)
 	freed atomic.Bool   // Free has begun: no operation may start
 	cart  *cartTopology // nil unless made by CartCreate, CartSub or Dup of one
+	prof  *profiler     // the world's profiler if it profiles; always nil on a collective view
 }
 
 // worldContext is the world communicator's context id; it is never freed.
@@ -34,7 +35,7 @@ const worldContext = 0
 
 // newComm makes a communicator on context id (and id+1 for collectives).
 func (w *world) newComm(id uint32, group []int, rank int) *Comm {
-	c := &Comm{w: w, ctx: id, rank: rank, group: group}
+	c := &Comm{w: w, ctx: id, rank: rank, group: group, prof: w.prof}
 	c.coll = &Comm{w: w, ctx: id + 1, rank: rank, group: group}
 	c.coll.coll = c.coll
 	w.eng.RegisterContext(id, group)

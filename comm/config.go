@@ -63,6 +63,9 @@ type Config struct {
 	// Exit ends the process after Abort has told the launcher. Default
 	// os.Exit; in-process clusters (commtest) replace it.
 	Exit func(code int)
+	// Profile turns on the profile and the trace (SPMD_PROFILE, SPMD_TRACE
+	// and related variables); off by default.
+	Profile ProfileConfig
 }
 
 // Transport names how a rank reaches its peers (Config.Transport,
@@ -122,6 +125,9 @@ func ConfigFromEnv() (Config, error) {
 		if c.ConnectTimeout, err = time.ParseDuration(s); err != nil {
 			return c, fmt.Errorf("comm: SPMD_CONNECT_TIMEOUT=%q: %w", s, err)
 		}
+	}
+	if c.Profile, err = profileFromEnv(); err != nil {
+		return c, err
 	}
 	if s := os.Getenv("SPMD_COOKIE"); s != "" {
 		if c.Cookie, err = hex.DecodeString(s); err != nil || len(c.Cookie) < 16 {

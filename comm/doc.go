@@ -155,11 +155,55 @@
 //	SPMD_HOST_CPUS        set by spmdrun    the host's CPU count, when the launcher
 //	                                        bound each rank to one CPU
 //	GOMAXPROCS            cores / ranks     set it to choose the rank's threads
+//	SPMD_PROFILE          off               a directory: profile the rank (see
+//	                                        Profiles and traces below)
+//	SPMD_TRACE            off               a directory: profile and also trace
+//	SPMD_TRACE_LIMIT      10⁶ / ranks       most trace events one rank keeps (at
+//	                                        least 1000 by default); more are
+//	                                        counted as dropped
+//	SPMD_COLLECTOR        set by spmdrun    the launcher's profile collector
+//	                                        (host:port); without it the rank
+//	                                        writes DIR/rank-N.spmdprof itself
+//	SPMD_CLOCK_SKEW       0                 for testing only: shift every time
+//	                                        the rank records by a Go duration
+//	                                        (+3s, -2s), to prove that the
+//	                                        launcher's clock correction works on
+//	                                        one machine; never set it otherwise
 //
 // The launcher sets PMI_FD, PMI_PORT, PMI_RANK and PMI_SIZE, or Slurm its
 // SLURM_* variables, which Init reads to find the job; a malformed one is
 // an error, never a silent world of one. Package collective reads
 // SPMD_COLL_<OP> (see its documentation).
+//
+// # Profiles and traces
+//
+// spmdrun --profile DIR (or SPMD_PROFILE=DIR under another launcher) makes
+// every rank time every spmd call it makes, with no rebuild: each
+// point-to-point call, probe, wait and collective counts once under the
+// Go name of the function the program called ("Send", "WaitAll",
+// "Allreduce"), with its time, longest call, bytes and a histogram of
+// message sizes; a collective's own messages are not calls of their own.
+// Each rank also counts the messages and bytes it sent to every other
+// rank, collectives' internal messages included (the communication
+// matrix), and the time from Init to Finalize and inside spmd calls.
+// Region marks the program's own phases. At Finalize the rank hands its
+// data to spmdrun, or, without spmdrun, writes DIR/rank-N.spmdprof, which
+// Init checks it can create (a directory that cannot be written is an
+// error from Init).
+//
+// spmdrun --trace DIR (SPMD_TRACE=DIR) also records each call and region
+// as an event with its peer, tag, bytes, communicator and, for a
+// collective, its algorithm, in a buffer allocated at Init and bounded by
+// SPMD_TRACE_LIMIT; events beyond it are counted, not kept. Senders and
+// receivers number the messages on each link in the order they travel,
+// so the trace can join every send to its receive without a byte more on
+// the wire. The launcher measures each rank's clock against its own at
+// Init and Finalize and corrects the timestamps.
+//
+// Profiling off costs each call one predictable branch and no clock
+// reading; on, a call reads the clock twice, takes a lock once and
+// allocates nothing. The overhead measured is in the repository's
+// bench/results/2026-12-06-profile-overhead.
 //
 // # From MPI
 //

@@ -35,6 +35,9 @@ func (w *world) finalize() error {
 	w.markSpan()
 	world := w.worldComm()
 	var errs []error
+	if err := w.finishProfile(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := world.coll.barrier(); err != nil {
 		errs = append(errs, fmt.Errorf("comm: finalize: %w", err))
 	}

@@ -46,6 +46,9 @@ func (w *world) handle(l *link, h *wire.Header, br frameSource) error {
 // matches it, or else into a buffer of its own, queued as unexpected.
 func (w *world) handleEager(l *link, h *wire.Header, br frameSource) error {
 	env := match.Envelope{Context: h.Context, Src: int(h.Src), Tag: int(h.Tag), Len: int(h.Len)}
+	if l.counts.on {
+		env.Seq = l.countArrival()
+	}
 	r, m := w.eng.Arrive(l.peer, env, false, 0, 0)
 	if r != nil {
 		return w.eagerIntoPosted(l, r.Owner.(*Request), &env, br)
@@ -106,6 +109,9 @@ func (w *world) eagerUnexpected(l *link, m *match.Message, br frameSource) error
 // unexpected, and waiting probes are woken.
 func (w *world) handleRTS(l *link, h *wire.Header) {
 	env := match.Envelope{Context: h.Context, Src: int(h.Src), Tag: int(h.Tag), Len: int(h.Len)}
+	if l.counts.on {
+		env.Seq = l.countArrival()
+	}
 	if r, _ := w.eng.Arrive(l.peer, env, true, h.ID, h.Aux); r != nil {
 		w.grant(l, r.Owner.(*Request), &env, h.ID, h.Aux)
 		return
@@ -161,6 +167,7 @@ func receiveInto(req *Request, env *match.Envelope) (Status, error) {
 	if req.alloc {
 		req.buf = make([]byte, env.Len)
 	}
+	req.recvSeq = env.Seq
 	st := Status{Source: env.Src, Tag: env.Tag, Bytes: min(env.Len, len(req.buf))}
 	if env.Len > len(req.buf) {
 		return st, fmt.Errorf("comm: %d-byte message from rank %d tag %d into a %d-byte buffer: %w",
@@ -175,6 +182,7 @@ func (w *world) deliverBuffered(req *Request, m *match.Message) {
 	var st Status
 	var err error
 	if req.alloc {
+		req.recvSeq = m.Env.Seq
 		req.buf, m.Payload = m.Payload, nil // hand the buffer over, no copy
 		st = Status{Source: m.Env.Src, Tag: m.Env.Tag, Bytes: m.Env.Len}
 	} else {

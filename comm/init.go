@@ -97,6 +97,9 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	}
 	w.rdv.init()
 	w.ctxs.init()
+	if err := w.startProfile(); err != nil {
+		return nil, err
+	}
 	sr, sw, err := shm.Pipe(cfg.ShmRingSize)
 	if err != nil {
 		return nil, fmt.Errorf("comm: rank %d: link to itself: %w", rank, err)
@@ -120,6 +123,7 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	for i := range group {
 		group[i] = i
 	}
+	w.profileInitDone()
 	w.markInit()
 	return w.newComm(worldContext, group, rank), nil
 }

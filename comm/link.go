@@ -74,6 +74,7 @@ type link struct {
 
 	readerDone chan struct{}
 	writerDone chan struct{}
+	counts     linkCounts // messages counted for the profile (profile_link.go)
 }
 
 // frameSource is what a frame's payload is read from.
@@ -146,6 +147,7 @@ func newLink(w *world, peer int, src source, wr io.Writer, conn io.Closer, half 
 	if _, ok := src.(*tcpSource); ok {
 		l.packer = newPacker(w.cfg.Compress)
 	}
+	l.counts.on = w.prof != nil
 	return l
 }
 
@@ -204,6 +206,9 @@ func (l *link) writeFrame(h *wire.Header, payload []byte) error {
 			c = math.MaxUint32
 		}
 		h.Credit = uint32(c)
+	}
+	if l.counts.on {
+		l.countSent(h)
 	}
 	var err error
 	if fw, ok := l.wr.(frameWriter); ok {

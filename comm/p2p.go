@@ -1,6 +1,8 @@
 package comm
 
 import (
+	"context"
+
 	"github.com/spmd-go/spmd/comm/internal/match"
 	"github.com/spmd-go/spmd/comm/internal/shm"
 	"github.com/spmd-go/spmd/comm/internal/wire"
@@ -10,41 +12,65 @@ import (
 // be reused: at once for messages within the eager limit, after the
 // receiver has matched them for larger ones.
 func Send[T Scalar](c *Comm, buf []T, dest, tag int) error {
-	return c.sendBlocking(bytesOf(buf), dest, tag, false)
+	if c.profiled() {
+		return c.sendTimed(opSend, bytesOf(buf), dest, tag, false)
+	}
+	_, err := c.send(bytesOf(buf), dest, tag, false)
+	return err
 }
 
 // Ssend is Send that returns only once the receiver has matched the message
 // (synchronous mode), whatever its size.
 func Ssend[T Scalar](c *Comm, buf []T, dest, tag int) error {
-	return c.sendBlocking(bytesOf(buf), dest, tag, true)
+	if c.profiled() {
+		return c.sendTimed(opSsend, bytesOf(buf), dest, tag, true)
+	}
+	_, err := c.send(bytesOf(buf), dest, tag, true)
+	return err
 }
 
+// sendBlocking is the blocking send of SendObj, which the profile counts
+// as SendObj.
 func (c *Comm) sendBlocking(buf []byte, dest, tag int, sync bool) error {
+	if c.prof != nil {
+		return c.sendTimed(opSendObj, buf, dest, tag, sync)
+	}
+	_, err := c.send(buf, dest, tag, sync)
+	return err
+}
+
+// send is a blocking send; it returns the message's number on its link
+// when the world is profiled (see profile_link.go).
+func (c *Comm) send(buf []byte, dest, tag int, sync bool) (uint64, error) {
 	if err := c.checkSend(dest, tag); err != nil {
-		return err
+		return 0, err
 	}
 	if !sync {
-		if sent, err := c.sendEager(c.ctx, buf, dest, tag); sent {
-			return err
+		if sent, seq, err := c.sendEager(c.ctx, buf, dest, tag); sent {
+			return seq, err
 		}
 	}
 	req := c.w.getRequest()
 	c.isend(c.ctx, buf, dest, tag, sync, req)
-	_, err := req.Wait()
+	_, err := req.wait(context.Background())
+	seq := req.sendSeq
 	c.w.putRequest(req)
-	return err
+	return seq, err
 }
 
 // Recv receives into buf a message from rank source (or AnySource) with tag
 // (or AnyTag). A message longer than buf fills it and returns an error
 // wrapping ErrTruncate; the status then says how many bytes were stored.
 func Recv[T Scalar](c *Comm, buf []T, source, tag int) (Status, error) {
+	if c.profiled() {
+		return c.recvTimed(opRecv, bytesOf(buf), source, tag)
+	}
 	if err := c.checkRecv(source, tag); err != nil {
 		return Status{}, err
 	}
 	req := c.w.getRequest()
 	c.irecv(c.ctx, bytesOf(buf), source, tag, req)
-	st, err := req.Wait()
+	st, err := req.wait(context.Background())
 	c.w.putRequest(req)
 	return st, err
 }
@@ -52,6 +78,9 @@ func Recv[T Scalar](c *Comm, buf []T, source, tag int) (Status, error) {
 // Isend starts a send and returns at once; buf must not change until the
 // request completes.
 func Isend[T Scalar](c *Comm, buf []T, dest, tag int) (*Request, error) {
+	if c.profiled() {
+		return c.isendTimed(opIsend, bytesOf(buf), dest, tag, false)
+	}
 	if err := c.checkSend(dest, tag); err != nil {
 		return nil, err
 	}
@@ -62,6 +91,9 @@ func Isend[T Scalar](c *Comm, buf []T, dest, tag int) (*Request, error) {
 
 // Issend starts a synchronous-mode send (see Ssend).
 func Issend[T Scalar](c *Comm, buf []T, dest, tag int) (*Request, error) {
+	if c.profiled() {
+		return c.isendTimed(opIssend, bytesOf(buf), dest, tag, true)
+	}
 	if err := c.checkSend(dest, tag); err != nil {
 		return nil, err
 	}
@@ -73,6 +105,9 @@ func Issend[T Scalar](c *Comm, buf []T, dest, tag int) (*Request, error) {
 // Irecv starts a receive and returns at once; read buf only after the
 // request completes.
 func Irecv[T Scalar](c *Comm, buf []T, source, tag int) (*Request, error) {
+	if c.profiled() {
+		return c.irecvTimed(opIrecv, bytesOf(buf), source, tag)
+	}
 	if err := c.checkRecv(source, tag); err != nil {
 		return nil, err
 	}
@@ -84,6 +119,9 @@ func Irecv[T Scalar](c *Comm, buf []T, source, tag int) (*Request, error) {
 // Sendrecv sends send to dest and receives into recv from source at once,
 // so that exchanges in a ring or a halo cannot deadlock whatever the sizes.
 func Sendrecv[T, U Scalar](c *Comm, send []T, dest, sendTag int, recv []U, source, recvTag int) (Status, error) {
+	if c.profiled() {
+		return c.sendrecvTimed(bytesOf(send), dest, sendTag, bytesOf(recv), source, recvTag)
+	}
 	if err := c.checkSend(dest, sendTag); err != nil {
 		return Status{}, err
 	}
@@ -97,14 +135,14 @@ func Sendrecv[T, U Scalar](c *Comm, send []T, dest, sendTag int, recv []U, sourc
 func (c *Comm) sendrecv(ctx uint32, send []byte, dest, sendTag int, recv []byte, source, recvTag int) (Status, error) {
 	rreq := c.w.getRequest()
 	c.irecv(ctx, recv, source, recvTag, rreq)
-	sent, serr := c.sendEager(ctx, send, dest, sendTag)
+	sent, _, serr := c.sendEager(ctx, send, dest, sendTag)
 	if !sent {
 		sreq := c.w.getRequest()
 		c.isend(ctx, send, dest, sendTag, false, sreq)
-		_, serr = sreq.Wait()
+		_, serr = sreq.wait(context.Background())
 		c.w.putRequest(sreq)
 	}
-	st, rerr := rreq.Wait()
+	st, rerr := rreq.wait(context.Background())
 	c.w.putRequest(rreq)
 	if serr != nil {
 		return st, serr
@@ -130,7 +168,8 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 		return
 	}
 	if !sync {
-		if sent, err := c.sendEager(ctx, buf, dest, tag); sent {
+		if sent, seq, err := c.sendEager(ctx, buf, dest, tag); sent {
+			req.sendSeq = seq
 			req.complete(Status{}, err)
 			return
 		}
@@ -141,36 +180,44 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 		h.Aux = uint64(shm.Addr(buf)) // the receiver may copy it straight from here
 	}
 	h.ID = w.rdv.addSend(req)
-	if err := l.writeFrame(&h, nil); err != nil && w.rdv.takeSend(h.ID) != nil {
+	err := l.writeFrame(&h, nil)
+	req.sendSeq = h.Seq // read by the goroutine that waits, which is this one or one it hands req to
+	if err != nil && w.rdv.takeSend(h.ID) != nil {
 		req.complete(Status{}, err)
 	}
 }
 
 // sendEager sends buf on context ctx at once if it goes eagerly (within the
 // link's eager limit and credit), and reports whether it did; the error is
-// the send's outcome then. Blocking sends take this path without a
-// request. Arguments are already checked.
-func (c *Comm) sendEager(ctx uint32, buf []byte, dest, tag int) (bool, error) {
+// the send's outcome then, and seq the message's number on its link when
+// the world is profiled (see profile_link.go). Blocking sends take this
+// path without a request. Arguments are already checked.
+func (c *Comm) sendEager(ctx uint32, buf []byte, dest, tag int) (sent bool, seq uint64, err error) {
 	if dest == ProcNull {
-		return true, nil
+		return true, 0, nil
 	}
 	l := c.w.links[c.group[dest]]
 	if err := l.lost(); err != nil {
-		return true, err
+		return true, 0, err
 	}
 	if len(buf) > l.eager || !l.takeCredit(int64(len(buf))+messageOverhead) {
-		return false, nil
+		return false, 0, nil
 	}
 	// Field by field, for the reason given in irecv.
 	var h wire.Header
 	h.Kind, h.Src, h.Context, h.Tag, h.Len = wire.Eager, int32(c.rank), ctx, int32(tag), uint64(len(buf))
-	return true, l.writeFrame(&h, buf)
+	err = l.writeFrame(&h, buf)
+	return true, h.Seq, err
 }
 
 // irecv posts a receive into buf on context ctx. Arguments are already checked.
 func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
 	w := c.w
 	req.w, req.isRecv, req.buf, req.nbytes = w, true, buf, len(buf)
+	if req.alloc && c.prof != nil {
+		// RecvObj's receive: its Wait is counted as RecvObj.
+		req.timed, req.comm, req.obj = true, c, true
+	}
 	if source == ProcNull {
 		req.complete(Status{Source: ProcNull, Tag: AnyTag}, nil)
 		return

@@ -8,6 +8,14 @@ import (
 // Iprobe reports whether a message from source with tag could be received
 // now, and its status (Bytes is its full length), without receiving it.
 func (c *Comm) Iprobe(source, tag int) (bool, Status, error) {
+	if c.profiled() {
+		return c.iprobeTimed(source, tag)
+	}
+	return c.iprobe(source, tag)
+}
+
+// iprobe is Iprobe, never counted in the profile.
+func (c *Comm) iprobe(source, tag int) (bool, Status, error) {
 	if err := c.checkRecv(source, tag); err != nil {
 		return false, Status{}, err
 	}
@@ -25,11 +33,22 @@ func (c *Comm) Iprobe(source, tag int) (bool, Status, error) {
 // returns its status without receiving it. Another goroutine may receive
 // the message first; RecvObj, which needs the length, does not race so.
 func (c *Comm) Probe(source, tag int) (Status, error) {
-	return c.ProbeContext(context.Background(), source, tag)
+	if c.profiled() {
+		return c.probeTimed(opProbe, context.Background(), source, tag)
+	}
+	return c.probe(context.Background(), source, tag)
 }
 
 // ProbeContext is Probe that gives up when ctx ends.
 func (c *Comm) ProbeContext(ctx context.Context, source, tag int) (Status, error) {
+	if c.profiled() {
+		return c.probeTimed(opProbeContext, ctx, source, tag)
+	}
+	return c.probe(ctx, source, tag)
+}
+
+// probe is ProbeContext, never counted in the profile.
+func (c *Comm) probe(ctx context.Context, source, tag int) (Status, error) {
 	if err := c.checkRecv(source, tag); err != nil {
 		return Status{}, err
 	}
@@ -43,7 +62,7 @@ func (c *Comm) ProbeContext(ctx context.Context, source, tag int) (Status, error
 	var op *blockedOp
 	for {
 		ch := c.w.probes.wait()
-		ok, st, err := c.Iprobe(source, tag)
+		ok, st, err := c.iprobe(source, tag)
 		if ok || err != nil {
 			c.w.probes.done()
 			return st, err

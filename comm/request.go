@@ -27,6 +27,14 @@ type Request struct {
 	// pollPeer is the world rank whose link a waiter polls for this
 	// request's progress, or -1 for every link (AnySource).
 	pollPeer int
+	// For the profile: timed marks a request the program started (Isend,
+	// Irecv, …) in a profiled world, whose Wait and Test are counted;
+	// sendSeq and recvSeq number the message sent or received (see
+	// profile_link.go), 0 if none.
+	timed            bool
+	obj              bool  // RecvObj's own receive, counted as RecvObj
+	comm             *Comm // a timed request's communicator
+	sendSeq, recvSeq uint64
 
 	// Completion is lock-free: complete claims the request (reqClaimed),
 	// writes status and err, then publishes them (reqDone); whoever sees
@@ -81,12 +89,27 @@ const spinRounds = 64
 // Wait blocks until the request completes and returns its status. A send's
 // status is zero. Waiting again returns the same result.
 func (r *Request) Wait() (Status, error) {
-	return r.WaitContext(context.Background())
+	if r != nil && r.timed {
+		op := opWait
+		if r.obj {
+			op = opRecvObj
+		}
+		return r.waitTimed(op, context.Background())
+	}
+	return r.wait(context.Background())
 }
 
 // WaitContext is Wait that gives up when ctx ends, returning ctx's error.
 // The request stays in progress: wait for it again or cancel it.
 func (r *Request) WaitContext(ctx context.Context) (Status, error) {
+	if r != nil && r.timed {
+		return r.waitTimed(opWaitContext, ctx)
+	}
+	return r.wait(ctx)
+}
+
+// wait is WaitContext, never counted in the profile.
+func (r *Request) wait(ctx context.Context) (Status, error) {
 	if r == nil {
 		return Status{}, fmt.Errorf("comm: wait on a nil request: %w", ErrArg)
 	}
@@ -128,6 +151,9 @@ func (r *Request) result() (Status, error) {
 
 // Test reports whether the request has completed, with its status if so.
 func (r *Request) Test() (bool, Status, error) {
+	if r != nil && r.timed {
+		return r.testTimed()
+	}
 	if r == nil {
 		return false, Status{}, fmt.Errorf("comm: test of a nil request: %w", ErrArg)
 	}
@@ -161,6 +187,9 @@ func (r *Request) Cancel() error {
 // and allocates nothing when every request succeeds; WaitAllStatus keeps
 // them.
 func WaitAll(reqs ...*Request) error {
+	if p := timedIn(reqs); p != nil {
+		return p.waitAll(opWaitAll, reqs, nil)
+	}
 	return waitAll(reqs, nil)
 }
 
@@ -170,6 +199,9 @@ func WaitAll(reqs ...*Request) error {
 // truncated receive's says how many bytes it stored.
 func WaitAllStatus(reqs ...*Request) ([]Status, error) {
 	sts := make([]Status, len(reqs))
+	if p := timedIn(reqs); p != nil {
+		return sts, p.waitAll(opWaitAllStatus, reqs, sts)
+	}
 	return sts, waitAll(reqs, sts)
 }
 
@@ -180,7 +212,7 @@ func waitAll(reqs []*Request, sts []Status) error {
 		if r == nil {
 			continue
 		}
-		st, err := r.Wait()
+		st, err := r.wait(context.Background())
 		if sts != nil {
 			sts[i] = st
 		}
@@ -196,6 +228,16 @@ func waitAll(reqs []*Request, sts []Status) error {
 // repeated calls visit each request once. With no non-nil request it returns
 // index -1 at once.
 func WaitAny(reqs ...*Request) (int, Status, error) {
+	if p := timedIn(reqs); p != nil {
+		return p.waitAny(reqs)
+	}
+	i, _, st, err := waitAny(reqs)
+	return i, st, err
+}
+
+// waitAny is WaitAny, never counted in the profile; it also returns the
+// request that completed.
+func waitAny(reqs []*Request) (int, *Request, Status, error) {
 	ch := make(chan struct{}, 1)
 	for spin := 0; ; spin++ {
 		live := false
@@ -207,11 +249,11 @@ func WaitAny(reqs ...*Request) (int, Status, error) {
 			if r.isDone() {
 				reqs[i] = nil
 				st, err := r.result()
-				return i, st, err
+				return i, r, st, err
 			}
 		}
 		if !live {
-			return -1, Status{}, nil
+			return -1, nil, Status{}, nil
 		}
 		if spin < spinRounds {
 			runtime.Gosched()
@@ -263,6 +305,7 @@ func (w *world) putRequest(r *Request) {
 	}
 	r.w, r.recv, r.buf, r.isRecv, r.alloc, r.peer, r.pollPeer = nil, match.Recv{}, nil, false, false, 0, 0
 	r.tag, r.ctx, r.sync, r.nbytes = 0, 0, false, 0
+	r.timed, r.obj, r.comm, r.sendSeq, r.recvSeq = false, false, nil, 0, 0
 	r.status, r.err = Status{}, nil
 	r.state.Store(0)
 	for i := range w.spare {

@@ -27,6 +27,7 @@ type world struct {
 	listener   *tcp.Listener
 	segments   []*shm.Segment // mapped shared-memory segments, unmapped at Finalize
 	logf       func(format string, args ...any)
+	prof       *profiler // nil unless profiling or tracing (profile.go)
 
 	// oversubscribed: this host runs more ranks of the job than it has
 	// cores, so waiting ranks must give their core away (see yield).

@@ -11,6 +11,36 @@
 // another launcher). The launcher decodes every rank's data with Decode
 // and writes profile.json, profile.txt and trace.json.gz.
 //
+// # Environment
+//
+// A launcher that profiles or traces a job gives every rank (on every
+// host) these variables:
+//
+//	SPMD_COLLECTOR=host:port  the collector (Listen) to Dial; several, comma-separated, are tried in order
+//	SPMD_PROFILE=DIR          profile: count every call, send the counters at Finalize
+//	SPMD_TRACE=DIR            trace: also record each call as an event
+//	SPMD_TRACE_LIMIT=N        keep at most N events (default DefaultTraceLimit)
+//	SPMD_CLOCK_SKEW=D         tests only: shift the rank's clock by D ("+3s")
+//
+// With SPMD_COLLECTOR, a rank dials it with the job's cookie (SPMD_COOKIE),
+// measures its clock against the collector's at Init and at Finalize
+// (Client.Clock) and uploads its data at Finalize (Client.Send). Without
+// it (under srun or mpiexec) the rank writes DIR/rank-N.spmdprof with
+// WriteFile, and `spmdrun --merge-profile DIR` assembles the files later;
+// no clock is measured then, so traces from several hosts keep their
+// hosts' clock differences.
+//
+// # Collector protocol
+//
+// One TCP connection per rank carries length-prefixed frames. The
+// collector opens with a random challenge; the rank answers with its rank
+// and an HMAC-SHA256 over the challenge keyed with the cookie, and the
+// collector proves the cookie in turn. Then the rank sends clock pings,
+// each answered with the collector's clock, and at most one data upload,
+// answered with an acknowledgement once stored. Every read and write is
+// bounded by IOTimeout, every frame length by its kind, and a second
+// upload from a rank is refused.
+//
 // Times inside a RankData are the rank's own clock: Unix nanoseconds as
 // its time.Now gives them (shifted by SPMD_CLOCK_SKEW in tests). The
 // Clock samples relate that clock to the collector's.

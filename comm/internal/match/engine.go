@@ -17,6 +17,9 @@ type Envelope struct {
 	Src     int // sender's rank in the communicator
 	Tag     int
 	Len     int // message bytes
+	// Seq is the caller's number for the message, carried to the receive
+	// that takes it (comm numbers messages for its trace); 0 if none.
+	Seq uint64
 }
 
 // Recv is a posted receive. The caller sets Context, Src, Tag and Owner; the

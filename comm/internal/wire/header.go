@@ -80,6 +80,9 @@ type Header struct {
 	ID      uint64 // sender's request id (RTS, CTS, Pulled); raw bytes (Packed)
 	Aux     uint64 // receiver's request id (CTS, Data); sender's buffer address (RTS on shared memory)
 	Credit  uint32 // eager credit returned to the frame's receiver
+	// Seq is not on the wire: a profiled sender's number for the message
+	// (comm's flow arrows), set as the frame is written.
+	Seq uint64
 }
 
 // Limits bound what a decoded header may announce.

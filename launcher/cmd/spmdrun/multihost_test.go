@@ -335,6 +335,23 @@ func TestMultiHostRun(t *testing.T) {
 		assertTagged(t, r.stdout)
 		assertTagged(t, r.stderr)
 	})
+
+	// Profile and trace: the ranks on other hosts reach spmdrun's
+	// collector through SPMD_COLLECTOR, which their proxies pass on.
+	t.Run("profile and trace", func(t *testing.T) {
+		ring := buildRing(t)
+		dir := t.TempDir()
+		r := runSpmdrun(t, nil, nil, multiHostArgs(c, "-n", "6", "--profile", dir, "--trace", dir, ring, "-laps", "20")...)
+		require.Equal(t, 0, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+		p := readProfile(t, dir)
+		assert.Len(t, p.Ranks, 6)
+		assert.Empty(t, p.MissingRanks)
+		assert.Contains(t, r.stderr, "spmd profile: 6 ranks on 3 hosts")
+		tc := checkTraceFile(t, dir)
+		assert.Equal(t, []int{0, 1, 2, 3, 4, 5}, tc.Pids)
+		assert.Equal(t, 6*20, tc.Flows, "an arrow per hop of the token")
+		assert.Empty(t, tc.Problems)
+	})
 }
 
 // assertTagged asserts that s is whole lines, each tagged "[rank] " or
