@@ -215,7 +215,6 @@ func TestTraceLimitFromEnv(t *testing.T) {
 	assert.Equal(t, comm.ProfileConfig{TraceDir: "/tmp/x", TraceLimit: 500, ClockSkew: -2 * time.Second}, cfg.Profile)
 }
 
-
 // TestProfileCollector: with a collector, each rank measures its clock at
 // Init and at Finalize (its skew shows in the offsets) and uploads its
 // data there instead of writing a file.
