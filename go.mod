@@ -3,6 +3,7 @@ module github.com/spmd-go/spmd
 go 1.26.0
 
 require (
+	github.com/klauspost/compress v1.20.5
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/sys v0.49.0
 	gonum.org/v1/gonum v0.17.0

@@ -50,6 +50,7 @@ var programs = []string{
 	"github.com/spmd-go/spmd/examples/samplesort",
 	"github.com/spmd-go/spmd/examples/internal/testprogs/crash",
 	"github.com/spmd-go/spmd/examples/internal/testprogs/exchange",
+	"github.com/spmd-go/spmd/examples/internal/testprogs/profcounts",
 }
 
 // binDir holds the binaries of programs, named after their directories.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -31,9 +32,11 @@ type Client struct {
 }
 
 // Dial connects to the collector at addr as the given rank and proves that
-// it holds the job's cookie (the bytes SPMD_COOKIE encodes in hex). It
-// returns an error wrapping ErrRefused if the collector does not accept the
-// cookie or the rank, and gives up when ctx ends.
+// it holds the job's cookie (the bytes SPMD_COOKIE encodes in hex). addr
+// is "host:port", or several separated by commas (as SPMD_COLLECTOR may
+// hold: the launcher's addresses on each of its networks), tried in order.
+// It returns an error wrapping ErrRefused if the collector does not accept
+// the cookie or the rank, and gives up when ctx ends.
 func Dial(ctx context.Context, addr string, cookie []byte, rank int) (*Client, error) {
 	if rank < 0 || int64(rank) > int64(^uint32(0)>>1) {
 		return nil, fmt.Errorf("profdata: dial collector: rank %d", rank)
@@ -45,12 +48,39 @@ func Dial(ctx context.Context, addr string, cookie []byte, rank int) (*Client, e
 	return c, nil
 }
 
-// connect dials and authenticates; c.mu is held or c is not yet shared.
+// dialAttempt bounds one address's connection attempt when there are
+// others to try.
+const dialAttempt = 3 * time.Second
+
+// connect dials and authenticates, trying each address in turn and
+// remembering the first that works; c.mu is held or c is not yet shared.
 func (c *Client) connect(ctx context.Context) error {
+	addrs := strings.Split(c.addr, ",")
+	var errs []error
+	for i, a := range addrs {
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if i < len(addrs)-1 {
+			actx, cancel = context.WithTimeout(ctx, dialAttempt)
+		}
+		err := c.connectTo(actx, strings.TrimSpace(a))
+		cancel()
+		if err == nil {
+			c.addr = strings.TrimSpace(a)
+			return nil
+		}
+		if errors.Is(err, ErrRefused) || ctx.Err() != nil {
+			return err // the collector answered, or time is up
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Client) connectTo(ctx context.Context, addr string) error {
 	var d net.Dialer
-	raw, err := d.DialContext(ctx, "tcp", c.addr)
+	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("profdata: dial collector %s: %w", c.addr, err)
+		return fmt.Errorf("profdata: dial collector %s: %w", addr, err)
 	}
 	// Cancelling ctx ends the handshake by closing the connection.
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
@@ -61,11 +91,11 @@ func (c *Client) connect(ctx context.Context) error {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return fmt.Errorf("profdata: collector %s, rank %d: %w", c.addr, c.rank, err)
+		return fmt.Errorf("profdata: collector %s, rank %d: %w", addr, c.rank, err)
 	}
 	if !stop() {
 		raw.Close()
-		return fmt.Errorf("profdata: collector %s, rank %d: %w", c.addr, c.rank, ctx.Err())
+		return fmt.Errorf("profdata: collector %s, rank %d: %w", addr, c.rank, ctx.Err())
 	}
 	c.conn, c.lastUsed = conn, time.Now()
 	return nil

@@ -349,3 +349,27 @@ func FuzzFrame(f *testing.F) {
 		}
 	})
 }
+
+func TestDialTriesEveryAddress(t *testing.T) {
+	c := listen(t, 1, nil)
+	// A port nothing listens on, then the collector.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cl, err := Dial(ctx, dead+","+c.Addr(), testCookie, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Send(rankData(0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Dial(ctx, dead, testCookie, 0); err == nil {
+		t.Fatal("Dial to a dead address succeeded")
+	}
+}

@@ -16,7 +16,7 @@
 // A launcher that profiles or traces a job gives every rank (on every
 // host) these variables:
 //
-//	SPMD_COLLECTOR=host:port  the collector (Listen) to Dial, reachable from the rank's host
+//	SPMD_COLLECTOR=host:port  the collector (Listen) to Dial; several, comma-separated, are tried in order
 //	SPMD_PROFILE=DIR          profile: count every call, send the counters at Finalize
 //	SPMD_TRACE=DIR            trace: also record each call as an event
 //	SPMD_TRACE_LIMIT=N        keep at most N events (default DefaultTraceLimit)

@@ -35,6 +35,7 @@ type options struct {
 	scheduler  sched.Scheduler  // the batch system whose allocation is used
 	condor     *sched.CondorJob // node 0 of an HTCondor parallel job
 	report     string           // --report: where to write the run's timing report
+	profiling                   // --profile, --trace, --trace-limit, --merge-profile
 	help       bool
 	version    bool
 	program    string
@@ -95,6 +96,7 @@ func (o *options) flagSet(lookupEnv func(string) (string, bool)) *flag.FlagSet {
 	fs.StringVar(&o.rootAddr, "root-addr", "", "")
 	fs.DurationVar(&o.connect, "connect-timeout", 0, "")
 	fs.StringVar(&o.report, "report", "", "")
+	o.profiling.flags(fs)
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
@@ -117,6 +119,12 @@ func (o *options) check(fs *flag.FlagSet, lookupEnv func(string) (string, bool))
 			return nil, errors.New("--status takes no program")
 		}
 		return o, nil
+	}
+	if o.mergeDir != "" {
+		return o, o.profiling.checkMerge(fs)
+	}
+	if err := o.profiling.check(set); err != nil {
+		return nil, err
 	}
 	if !set["timeout"] {
 		if v, ok := lookupEnv("SPMD_TIMEOUT"); ok && v != "" {

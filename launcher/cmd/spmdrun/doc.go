@@ -13,6 +13,7 @@
 //	usage: spmdrun [flags] program [args...]
 //	       spmdrun --print-allocation [flags]
 //	       spmdrun --status PID
+//	       spmdrun --merge-profile DIR
 //
 //	Runs N copies (ranks) of program on this host or the hosts given, wired up
 //	through PMI-1 like MPICH's mpiexec, and exits with the code of the first
@@ -76,6 +77,29 @@
 //	                   ranks on this host report them; for other PMI programs,
 //	                   from the last barrier to finalize), the ranks and hosts,
 //	                   and the exit code (spmdbench scale reads it)
+//
+//	Profiling and tracing (programs that use spmd's comm; no rebuild):
+//	  --profile DIR    every rank counts and times its spmd calls and, at
+//	                   Finalize, sends the counters to spmdrun, which writes
+//	                   DIR/profile.json, DIR/profile.txt (printed at the end:
+//	                   time in spmd per rank, top operations with their
+//	                   imbalance across ranks, message sizes, regions, the
+//	                   rank-by-rank matrix) and DIR/matrix.png. DIR is created;
+//	                   one that cannot be written stops the job before it starts
+//	  --trace DIR      also record every call, and write DIR/trace.json.gz
+//	                   (Chrome trace-event JSON: open it in ui.perfetto.dev or
+//	                   chrome://tracing): a process per rank, a slice per call,
+//	                   an arrow per point-to-point message, clocks aligned
+//	  --trace-limit N  events each rank keeps (default 1000000 / ranks, at least
+//	                   1000); a rank whose buffer fills keeps its first N and the
+//	                   trace and the summary say how many it dropped
+//	  --merge-profile DIR
+//	                   assemble the files rank-N.spmdprof that ranks started by
+//	                   another launcher (srun, mpiexec) with SPMD_PROFILE=DIR (or
+//	                   SPMD_TRACE=DIR) wrote, into the same outputs in DIR, and
+//	                   exit; no clocks are measured then
+//	  The outputs are written when the job ends, also when it fails; ranks that
+//	  sent nothing (died, or killed by --timeout) are named as missing.
 //
 //	Other hosts:
 //	  --launcher CMD   how to start spmdrun's proxy on each other host: run as
@@ -204,6 +228,10 @@
 //	                   gives it
 //	  SPMD_HOST_CPUS   for a rank bound to a CPU: how many CPUs spmdrun may use
 //	                   on its host
+//	  SPMD_COLLECTOR, SPMD_PROFILE, SPMD_TRACE, SPMD_TRACE_LIMIT
+//	                   with --profile or --trace: where to send the rank's
+//	                   data (spmdrun's addresses, tried in order), the
+//	                   directories, and the events a rank keeps
 //	  The variables the ranks themselves read (SPMD_TRANSPORT...) are described
 //	  by go doc github.com/spmd-go/spmd/comm.
 //

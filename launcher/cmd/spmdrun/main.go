@@ -39,6 +39,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case opts.version:
 		fmt.Fprintf(stdout, "spmdrun %s %s\n", version(), runtime.Version())
 		return 0
+	case opts.mergeDir != "":
+		return mergeProfile(opts.mergeDir, stderr)
 	case opts.statusPID != 0:
 		if err := requestStatus(opts.statusPID); err != nil {
 			fmt.Fprintf(stderr, "spmdrun: %v\n", err)
@@ -64,10 +66,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				defer os.Remove(c.Rendezvous.CookiePath())
 				defer c.Rendezvous.Remove()
 			}
-			if opts.report == "" {
-				return runJob(job, stdin, stdout, stderr)
+			runIt := func() int {
+				if opts.report == "" {
+					return runJob(job, stdin, stdout, stderr)
+				}
+				return runReported(job, opts.report, stdin, stdout, stderr)
 			}
-			return runReported(job, opts.report, stdin, stdout, stderr)
+			if opts.profiling.on() {
+				return opts.profiling.run(job, runIt, stderr)
+			}
+			return runIt()
 		}
 	}
 	fmt.Fprintf(stderr, "spmdrun: %v\n", err)
