@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/spmd-go/spmd/comm/internal/squeeze"
 )
 
 // Config tunes the runtime. The zero value takes every default; Init reads
@@ -44,6 +46,12 @@ type Config struct {
 	// (SPMD_TCP_ADDR); default: all interfaces, published as this host's
 	// addresses.
 	ListenAddr string
+	// Compress compresses the data of messages above the eager limit on
+	// TCP links (SPMD_COMPRESS): "s2" or "zstd", from klauspost/compress,
+	// or "off", the default. It pays where the wire is slower than the
+	// compressor, on compressible data; data that does not shrink is soon
+	// sent as it is (see package comm's doc, "Compression").
+	Compress string
 	// ConnectTimeout bounds wire-up (SPMD_CONNECT_TIMEOUT; default 60s).
 	ConnectTimeout time.Duration
 	// Cookie is the job's shared secret (SPMD_COOKIE, hex). When empty, rank
@@ -112,6 +120,7 @@ func ConfigFromEnv() (Config, error) {
 		return c, err
 	}
 	c.ListenAddr = os.Getenv("SPMD_TCP_ADDR")
+	c.Compress = os.Getenv("SPMD_COMPRESS")
 	if s := os.Getenv("SPMD_CONNECT_TIMEOUT"); s != "" {
 		if c.ConnectTimeout, err = time.ParseDuration(s); err != nil {
 			return c, fmt.Errorf("comm: SPMD_CONNECT_TIMEOUT=%q: %w", s, err)
@@ -167,6 +176,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ShmRingSize < 4096 || c.ShmRingSize&(c.ShmRingSize-1) != 0 {
 		return c, fmt.Errorf("comm: shared-memory ring of %d bytes: want a power of two ≥ 4096: %w", c.ShmRingSize, ErrArg)
+	}
+	if _, err := squeeze.ParseMethod(c.Compress); err != nil {
+		return c, fmt.Errorf("comm: SPMD_COMPRESS=%q: want s2, zstd or off: %w", c.Compress, ErrArg)
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = DefaultConnectTimeout

@@ -135,6 +135,9 @@
 //	                                        shared memory
 //	SPMD_TCP_ADDR         all interfaces    the address to listen on and publish
 //	SPMD_CONNECT_TIMEOUT  60s               bound on wire-up (a Go duration)
+//	SPMD_COMPRESS         off               s2 or zstd: compress the data of
+//	                                        messages above the eager limit on
+//	                                        TCP links (see Compression below)
 //	SPMD_COOKIE           set by spmdrun    the job's secret, at least 32 hex
 //	                                        digits; without it rank 0 makes one
 //	                                        and shares it through the bootstrap
@@ -293,6 +296,20 @@
 // buffer. So unexpected messages cost the receiver at most the window per
 // sender, and two ranks can each send the other far more than the window
 // before either receives.
+//
+// Compression. With SPMD_COMPRESS=s2 or zstd (klauspost/compress), the
+// data of a rendezvous message on a TCP link goes in chunks of 1 MiB, each
+// compressed on its own, so that the receiver decompresses one while the
+// next is on the wire. Word data is first delta-coded and byte-shuffled
+// (neighbouring values of a smooth float64 field then share long runs of
+// zero bytes) when a sample of the message's first chunk says that helps.
+// A chunk that does not save an eighth goes as it is, without a copy, and
+// so does the rest of its message; after such a message the sender skips
+// compressing for its next ones to that peer, twice as many each time it
+// fails again (up to 64), so that random or already compressed data costs
+// next to nothing. Every rank decodes compressed chunks whatever its own
+// setting. It pays only where the wire is slower than the compressor
+// (bench/results/2026-12-06-compress); shared memory is never compressed.
 //
 // Matching. Arriving envelopes and posted receives meet in a matching
 // engine that knows nothing of connections: per context, a queue of

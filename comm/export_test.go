@@ -40,3 +40,13 @@ func ContextsHeld(c *Comm) (reserved, matching int) {
 	c.w.ctxs.mu.Unlock()
 	return reserved, c.w.eng.Contexts()
 }
+
+// PackedBytes tells how many data bytes c's rank tried to compress on its
+// link to rank r and how many went on the wire for them.
+func PackedBytes(c *Comm, r int) (raw, packed uint64) {
+	p := c.w.links[c.group[r]].packer
+	if p == nil {
+		return 0, 0
+	}
+	return p.raw.Load(), p.packed.Load()
+}

@@ -32,6 +32,8 @@ func (w *world) handle(l *link, h *wire.Header, br frameSource) error {
 		return w.handlePulled(l, h)
 	case wire.Data:
 		return w.handleData(l, h, br)
+	case wire.Packed:
+		return w.handlePacked(l, h, br)
 	case wire.Credit:
 		// The credit, taken above, is all it carries.
 	case wire.Bye:

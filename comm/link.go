@@ -55,6 +55,8 @@ type link struct {
 	lostErr atomic.Pointer[PeerLostError]
 	closing atomic.Bool // Finalize has begun: errors are no longer losses
 
+	packer *packer // compression of rendezvous data (TCP links, SPMD_COMPRESS), or nil
+
 	eager int          // largest message sent eagerly on this link
 	shm   *shmEnds     // set for a shared-memory link
 	watch *net.TCPConn // a shared-memory link's liveness connection
@@ -143,6 +145,9 @@ func newLink(w *world, peer int, src source, wr io.Writer, conn io.Closer, half 
 	l.credit.Store(int64(w.cfg.EagerWindow))
 	l.eager = w.cfg.EagerLimit
 	l.counts.on = w.prof != nil
+	if _, ok := src.(*tcpSource); ok {
+		l.packer = newPacker(w.cfg.Compress)
+	}
 	return l
 }
 
@@ -311,7 +316,12 @@ func (l *link) writeLoop() {
 					continue // a user frame carried it already
 				}
 			}
-			err := l.writeFrame(&q.h, q.payload)
+			var err error
+			if q.h.Kind == wire.Data {
+				err = l.writeData(&q.h, q.payload)
+			} else {
+				err = l.writeFrame(&q.h, q.payload)
+			}
 			if q.done != nil {
 				q.done.complete(Status{}, err)
 			}

@@ -17,6 +17,7 @@ type grant struct {
 	peer int // world rank the data comes from
 	st   Status
 	err  error // ErrTruncate when the message is longer than the buffer
+	got  int   // bytes of compressed data received so far (handlePacked)
 }
 
 func (rv *rendezvous) init() {
@@ -54,6 +55,14 @@ func (rv *rendezvous) takeRecv(id uint64) *grant {
 	rv.mu.Lock()
 	g := rv.recvs[id]
 	delete(rv.recvs, id)
+	rv.mu.Unlock()
+	return g
+}
+
+// recvOf returns the receive granted as id, leaving it granted.
+func (rv *rendezvous) recvOf(id uint64) *grant {
+	rv.mu.Lock()
+	g := rv.recvs[id]
 	rv.mu.Unlock()
 	return g
 }

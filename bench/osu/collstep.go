@@ -38,9 +38,9 @@ func newCollStep(c *comm.Comm, k Kind, max int) (*collStep, error) {
 			cs.fsend[i] = 1
 		}
 	case Bcast:
-		cs.send, _ = buffers(max)
+		cs.send, _ = buffers(max, DataOSU)
 	case Gather, Scatter, Allgather, Alltoall:
-		cs.send, cs.recv = buffers(p * max)
+		cs.send, cs.recv = buffers(p*max, DataOSU)
 	}
 	return cs, nil
 }

@@ -26,6 +26,9 @@ type Options struct {
 	Target   time.Duration `json:"target_ns"`
 	MinIters int           `json:"min_iters"`
 	MaxIters int           `json:"max_iters"`
+	// Data is the point-to-point send buffer's pattern: DataOSU (also
+	// the empty string), DataField or DataRandom.
+	Data string `json:"data,omitempty"`
 }
 
 // DefaultOptions returns the defaults for k: sizes 0 B (1 B for bandwidth)
@@ -69,7 +72,7 @@ func (o Options) Check() error {
 	case o.Target < 0 || (o.Target > 0 && (o.MinIters < 1 || o.MaxIters < o.MinIters)):
 		return fmt.Errorf("target %v with iterations %d..%d: %w", o.Target, o.MinIters, o.MaxIters, ErrOptions)
 	}
-	return nil
+	return checkData(o.Data)
 }
 
 // counts returns the warm-up and the fixed timed iterations for size.

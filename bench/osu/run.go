@@ -48,7 +48,7 @@ func Run(c *comm.Comm, k Kind, o Options) ([]Result, error) {
 	default:
 		return nil, fmt.Errorf("benchmark %q: %w", k, ErrOptions)
 	}
-	sendBuf, recvBuf := buffers(o.MaxSize)
+	sendBuf, recvBuf := buffers(o.MaxSize, o.Data)
 	var res []Result
 	for _, size := range Sizes(o.MinSize, o.MaxSize) {
 		iters, d, err := p.measure(o, size, func() error { return step(sendBuf[:size], recvBuf[:size]) })

@@ -42,7 +42,8 @@ var markers = []struct {
 // its allocation. SPMD_SCHEDULER=pbs|slurm|condor|none overrides the
 // detection. Variables of two batch systems at once, or a system's
 // variables that are missing, malformed or disagree, are an error naming
-// them.
+// them; except that PBS_JOBID without PBS_NODEFILE inside a Slurm job is
+// Slurm's PBS compatibility (spank_pbs), and the job is Slurm's.
 func Detect(lookup func(string) (string, bool)) (*Detected, error) {
 	env := func(k string) string {
 		v, _ := lookup(k)
@@ -58,6 +59,11 @@ func Detect(lookup func(string) (string, bool)) (*Detected, error) {
 				break
 			}
 		}
+	}
+	if len(found) > 1 && found[0] == PBS && why[0] == "PBS_JOBID" && found[1] == Slurm {
+		// Slurm's PBS compatibility (spank_pbs, the qsub wrapper) sets
+		// PBS_JOBID but no PBS_NODEFILE: a Slurm job, not a PBS one.
+		found, why = found[1:], why[1:]
 	}
 	s := NoScheduler
 	switch force := env("SPMD_SCHEDULER"); force {

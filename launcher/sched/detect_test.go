@@ -75,12 +75,19 @@ func TestDetectSlurm(t *testing.T) {
 			`inconsistent Slurm variables: SLURM_JOB_NUM_NODES=3 but SLURM_JOB_NODELIST="a[1-2]" lists 2 nodes`},
 		{[]string{"SLURM_JOB_ID", "7", "SLURM_JOB_NODELIST", "a[2-1]"}, `SLURM_JOB_NODELIST: host list "a[2-1]": range "2-1" runs backwards: syntax error`},
 		{[]string{"SLURM_JOB_ID", "7", "SLURM_JOB_NODELIST", "a", "SLURM_TASKS_PER_NODE", "x"}, `SLURM_TASKS_PER_NODE: count list "x": syntax error: invalid count "x": want 1..65536`},
-		{[]string{"SLURM_JOB_ID", "7", "PBS_JOBID", "1"}, "variables of more than one batch system are set (PBS_JOBID, SLURM_JOB_ID); set SPMD_SCHEDULER=pbs|slurm|condor|none to choose"},
+		{[]string{"SLURM_JOB_ID", "7", "PBS_NODEFILE", "/nf"}, "variables of more than one batch system are set (PBS_NODEFILE, SLURM_JOB_ID); set SPMD_SCHEDULER=pbs|slurm|condor|none to choose"},
+		{[]string{"_CONDOR_PROCNO", "0", "PBS_JOBID", "1"}, "variables of more than one batch system are set (PBS_JOBID, _CONDOR_PROCNO); set SPMD_SCHEDULER=pbs|slurm|condor|none to choose"},
 		{[]string{"SPMD_SCHEDULER", "lsf"}, `SPMD_SCHEDULER="lsf": want pbs, slurm, condor or none`},
 	} {
 		_, err := Detect(fakeEnv(tt.env...))
 		assert.EqualError(t, err, tt.want, "%v", tt.env)
 	}
+
+	// Slurm's PBS compatibility sets PBS_JOBID without PBS_NODEFILE: the
+	// job is Slurm's.
+	d, err = Detect(fakeEnv("SLURM_JOB_ID", "7", "SLURM_JOB_NODELIST", "a", "PBS_JOBID", "7", "PBS_JOBNAME", "x"))
+	require.NoError(t, err)
+	assert.Equal(t, Slurm, d.Scheduler)
 
 	d, err = Detect(fakeEnv("SLURM_JOB_ID", "7", "PBS_JOBID", "1", "SPMD_SCHEDULER", "none"))
 	require.NoError(t, err)

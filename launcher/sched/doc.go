@@ -13,7 +13,16 @@
 //
 // Writing: a [Script] describes a job once, and [Script.Files] renders it as
 // a PBS (OpenPBS select or Torque nodes syntax), Slurm or HTCondor
-// parallel-universe submission.
+// parallel-universe submission. Its options (account, QoS, queue, memory,
+// job arrays, mail, output paths, set-up lines, exported variables) map to
+// each system's own directive, and one a system has no directive for is an
+// error naming the system and the option, never dropped. The user's words
+// for them are read strictly by [ParseWalltime], [ParseMemory],
+// [ParseArray], [ParseMailType] and [ParseEnvFile]; [ParseJob] reads a
+// whole description from YAML. The ranks of an array job find their task's
+// index in SPMD_ARRAY_INDEX ([ArrayIndexVar]) whatever the system. What the
+// systems' tools print back is read by [ParseJobID], [ParsePBSStatus] and
+// [ParseCondorLog].
 //
 // Every parser here reads text that a user or a batch system wrote; each is
 // fuzzed, bounds what it allocates, and reports the file, line or variable

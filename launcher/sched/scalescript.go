@@ -22,6 +22,9 @@ func (s *Script) scaleCommand() string {
 	for _, kv := range s.Env {
 		words = append(words, "--spmdrun-arg=-x", "--spmdrun-arg="+shellQuote(kv))
 	}
+	for _, k := range s.exportedNames() {
+		words = append(words, "--spmdrun-arg=-x", "--spmdrun-arg="+k)
+	}
 	for _, a := range s.Scale {
 		words = append(words, shellQuote(a))
 	}

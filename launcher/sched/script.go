@@ -37,6 +37,39 @@ type Script struct {
 	// Spmdbench is the spmdbench command for Scale; empty means
 	// "spmdbench" from PATH.
 	Spmdbench string
+
+	// The options below map to each system's own directive, or are refused
+	// by Files, naming the system and the option, for a system that has
+	// none (spmdsubmit --help has the table).
+
+	// Account is the account or project charged for the job; empty leaves
+	// the default.
+	Account string
+	// QoS is Slurm's quality of service; empty leaves the default.
+	QoS string
+	// Memory is each node's memory in bytes, MemoryPerCPU each CPU's
+	// (ParseMemory reads both); zero leaves the default. At most one is set.
+	Memory, MemoryPerCPU int64
+	// Array, if not nil, makes the job an array: one job per index, each
+	// rank of which finds its index in SPMD_ARRAY_INDEX (ArrayIndexVar).
+	Array *Array
+	// MailUser is whom the system mails; MailType when.
+	MailUser string
+	MailType MailEvents
+	// Stdout and Stderr are the job's output and error paths, with the
+	// placeholders %j (job id), %x (job name), %a (array index) and %% (a
+	// literal %), each written in the system's own form or refused where
+	// the system has none; empty leaves the system's default. Stdout alone
+	// takes both streams, except under HTCondor, which keeps its own error
+	// files; HTCondor's paths gain .$(Node), one file per node.
+	Stdout, Stderr string
+	// Setup holds shell lines run before the launch (module load go), in
+	// order.
+	Setup []string
+	// Export holds KEY=VALUE entries exported in the job script (the
+	// environment submit command for HTCondor) before Setup runs, and
+	// passed on to every rank.
+	Export []string
 }
 
 // Format names a batch system's submission format.
@@ -66,6 +99,9 @@ func (s *Script) Files(f Format) ([]File, error) {
 		return nil, err
 	}
 	if err := s.validateScale(f); err != nil {
+		return nil, err
+	}
+	if err := s.validateOptions(f); err != nil {
 		return nil, err
 	}
 	switch f {
@@ -118,6 +154,9 @@ func (s *Script) command(extra ...string) string {
 	for _, kv := range s.Env {
 		words = append(words, "-x", shellQuote(kv))
 	}
+	for _, k := range s.exportedNames() {
+		words = append(words, "-x", k)
+	}
 	words = append(words, shellQuote(s.Program))
 	for _, a := range s.Args {
 		words = append(words, shellQuote(a))
@@ -148,7 +187,7 @@ func (s *Script) pbs(f Format) string {
 	} else {
 		// One chunk per node (place=scatter) with mpiprocs lines each in
 		// PBS_NODEFILE, which is what spmdrun reads.
-		fmt.Fprintf(&b, "#PBS -l select=%d:ncpus=%d:mpiprocs=%d\n#PBS -l place=scatter\n", s.Nodes, s.RanksPerNode, s.RanksPerNode)
+		fmt.Fprintf(&b, "#PBS -l select=%d:ncpus=%d:mpiprocs=%d%s\n#PBS -l place=scatter\n", s.Nodes, s.RanksPerNode, s.RanksPerNode, s.pbsChunk())
 	}
 	if s.Walltime > 0 {
 		fmt.Fprintf(&b, "#PBS -l walltime=%s\n", hms(s.Walltime))
@@ -156,9 +195,13 @@ func (s *Script) pbs(f Format) string {
 	if s.Queue != "" {
 		fmt.Fprintf(&b, "#PBS -q %s\n", s.Queue)
 	}
-	b.WriteString("#PBS -j oe\n\n")
-	b.WriteString("# spmdrun reads the nodes from $PBS_NODEFILE.\n")
+	s.writeDirectives(&b, f, "#PBS ")
+	if s.Stderr == "" {
+		b.WriteString("#PBS -j oe\n")
+	}
+	b.WriteString("\n# spmdrun reads the nodes from $PBS_NODEFILE.\n")
 	b.WriteString("cd \"$PBS_O_WORKDIR\"\n")
+	b.WriteString(s.prologue(f))
 	fmt.Fprintf(&b, "exec %s\n", s.command())
 	return b.String()
 }
@@ -168,14 +211,14 @@ func (s *Script) slurm() string {
 	b.WriteString("#!/bin/bash\n")
 	fmt.Fprintf(&b, "#SBATCH --job-name=%s\n#SBATCH --nodes=%d\n#SBATCH --ntasks-per-node=%d\n", s.Name, s.Nodes, s.RanksPerNode)
 	if s.Walltime > 0 {
-		// days-hours:minutes:seconds, a form sbatch accepts for any length.
-		sec := int64((s.Walltime + time.Second - 1) / time.Second)
-		fmt.Fprintf(&b, "#SBATCH --time=%d-%s\n", sec/86400, hms(time.Duration(sec%86400)*time.Second))
+		fmt.Fprintf(&b, "#SBATCH --time=%s\n", slurmTime(s.Walltime))
 	}
 	if s.Queue != "" {
 		fmt.Fprintf(&b, "#SBATCH --partition=%s\n", s.Queue)
 	}
+	s.writeDirectives(&b, FormatSlurm, "#SBATCH ")
 	b.WriteString("\n# spmdrun reads the nodes from SLURM_JOB_NODELIST and SLURM_TASKS_PER_NODE.\n")
+	b.WriteString(s.prologue(FormatSlurm))
 	fmt.Fprintf(&b, "exec %s\n", s.command())
 	return b.String()
 }
@@ -191,20 +234,23 @@ func (s *Script) condor() []File {
 	fmt.Fprintf(&sub, "executable = %s.sh\n", s.Name)
 	fmt.Fprintf(&sub, "machine_count = %d\n", s.Nodes)
 	fmt.Fprintf(&sub, "request_cpus = %d\n", s.RanksPerNode)
+	s.writeDirectives(&sub, FormatCondor, "")
 	sub.WriteString("should_transfer_files = NO\n")
-	fmt.Fprintf(&sub, "output = %s.out.$(Node)\nerror = %s.err.$(Node)\nlog = %s.log\n", s.Name, s.Name, s.Name)
+	streams, _ := s.condorStreams()
+	sub.WriteString(streams)
 	if s.Walltime > 0 {
 		// HTCondor has no walltime request; a periodic remove is the usual
 		// stand-in.
 		fmt.Fprintf(&sub, "periodic_remove = (JobStatus == 2) && (time() - EnteredCurrentStatus > %d)\n", int64((s.Walltime+time.Second-1)/time.Second))
 	}
-	sub.WriteString("queue\n")
+	sub.WriteString(s.condorQueueLine())
 
 	var sh strings.Builder
 	sh.WriteString("#!/bin/sh\n")
 	sh.WriteString("# Runs on every node of the parallel job. Node 0 is the root: its spmdrun\n")
 	sh.WriteString("# finds the nodes through the contact files and starts the ranks; every\n")
 	sh.WriteString("# other node joins it as a per-node proxy.\n")
+	sh.WriteString(s.prologue(FormatCondor))
 	sh.WriteString("if [ \"$_CONDOR_PROCNO\" = 0 ]; then\n")
 	fmt.Fprintf(&sh, "\texec %s\n", s.command())
 	sh.WriteString("fi\n")

@@ -77,6 +77,7 @@ func parseArgs(argv []string, out io.Writer) (args, error) {
 	fs.IntVar(&o.MinIters, "min-iters", o.MinIters, "fewest timed iterations with --target")
 	fs.IntVar(&o.MaxIters, "max-iters", o.MaxIters, "most timed iterations with --target")
 	fs.StringVar(&a.format, "format", "table", "output format: table, csv or json")
+	fs.StringVar(&o.Data, "data", o.Data, "point-to-point send data: osu, field or random")
 	fs.StringVar(&a.algorithm, "algorithm", "", "collective algorithm to force (see --list-algorithms)")
 	if err := fs.Parse(argv[1:]); err != nil {
 		return a, err
@@ -129,6 +130,9 @@ Flags:
   --algorithm NAME        collectives: force this algorithm (SPMD_COLL_<OP>=NAME);
                           spmdbench --list-algorithms lists them
   --format F              table (OSU layout), csv or json
+  --data D                point-to-point send buffer: osu (every byte 'a', the
+                          default), field (a smooth float64 field) or random;
+                          it matters only with SPMD_COMPRESS
 
 Rank 0 writes the results with a header describing the machine.
 `

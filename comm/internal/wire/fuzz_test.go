@@ -12,6 +12,7 @@ func FuzzDecodeHeader(f *testing.F) {
 		{Kind: RTS, Src: 0, Context: 2, Len: 1 << 26, ID: 9},
 		{Kind: CTS, Len: 100, ID: 9, Aux: 3},
 		{Kind: Data, Len: 100, Aux: 3},
+		{Kind: Packed, Len: 60, ID: 100, Aux: 3, Context: 1},
 		{Kind: Credit, Credit: 4096},
 		{Kind: Bye},
 	} {

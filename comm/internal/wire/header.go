@@ -20,7 +20,7 @@ const (
 // Kind says what a frame does.
 type Kind uint8
 
-// Frame kinds. Only Eager and Data frames carry a payload on the wire.
+// Frame kinds. Only Eager, Data and Packed frames carry a payload on the wire.
 const (
 	// Eager carries a whole message: envelope plus Len payload bytes.
 	Eager Kind = iota + 1
@@ -42,10 +42,16 @@ const (
 	// attach), so the send is complete and no Data follows. ID echoes the
 	// sender's ID.
 	Pulled
-	maxKind = Pulled
+	// Packed carries one chunk of the data granted by a CTS, compressed
+	// (SPMD_COMPRESS): Len packed bytes follow, standing for ID raw bytes of
+	// the message; Context holds the chunk's encoding (package
+	// comm/internal/squeeze), Aux names the receive. A message's chunks
+	// arrive in order and fill the receive's buffer from its start.
+	Packed
+	maxKind = Packed
 )
 
-var kindNames = [...]string{Eager: "eager", RTS: "rts", CTS: "cts", Data: "data", Credit: "credit", Bye: "bye", Pulled: "pulled"}
+var kindNames = [...]string{Eager: "eager", RTS: "rts", CTS: "cts", Data: "data", Credit: "credit", Bye: "bye", Pulled: "pulled", Packed: "packed"}
 
 func (k Kind) String() string {
 	if k >= Eager && k <= maxKind {
@@ -55,7 +61,7 @@ func (k Kind) String() string {
 }
 
 // HasPayload reports whether Len payload bytes follow a header of this kind.
-func (k Kind) HasPayload() bool { return k == Eager || k == Data }
+func (k Kind) HasPayload() bool { return k == Eager || k == Data || k == Packed }
 
 // ErrMalformed is wrapped by every decoding error.
 var ErrMalformed = errors.New("malformed frame")
@@ -70,8 +76,8 @@ type Header struct {
 	Src     int32  // sender's rank in the communicator of Context
 	Context uint32 // communicator context id
 	Tag     int32
-	Len     uint64 // payload bytes (Eager, Data), message bytes (RTS), granted bytes (CTS)
-	ID      uint64 // sender's request id (RTS, CTS, Pulled)
+	Len     uint64 // payload bytes (Eager, Data, Packed), message bytes (RTS), granted bytes (CTS)
+	ID      uint64 // sender's request id (RTS, CTS, Pulled); raw bytes (Packed)
 	Aux     uint64 // receiver's request id (CTS, Data); sender's buffer address (RTS on shared memory)
 	Credit  uint32 // eager credit returned to the frame's receiver
 	// Seq is not on the wire: a profiled sender's number for the message
@@ -134,7 +140,7 @@ func (h *Header) Decode(b []byte, lim Limits) error {
 		if h.Len > lim.MaxEager {
 			return fmt.Errorf("%w: eager payload of %d bytes exceeds the limit %d", ErrMalformed, h.Len, lim.MaxEager)
 		}
-	case RTS, CTS, Data, Pulled:
+	case RTS, CTS, Data, Pulled, Packed:
 		if h.Len > lim.MaxMessage {
 			return fmt.Errorf("%w: %v of %d bytes exceeds the limit %d", ErrMalformed, h.Kind, h.Len, lim.MaxMessage)
 		}
