@@ -133,14 +133,9 @@ func (p *profiler) data() *profdata.RankData {
 	}
 	d := &profdata.RankData{
 		Rank: w.rank, Size: w.size, Host: host, Pid: os.Getpid(),
-		SentBytes: make([]uint64, w.size), SentMsgs: make([]uint64, w.size),
 		Ops: make(map[string]*profdata.OpStats),
 	}
-	for peer, l := range w.links {
-		if l != nil {
-			d.SentMsgs[peer], d.SentBytes[peer] = l.sentCounts()
-		}
-	}
+	d.SentMsgs, d.SentBytes = w.sentRow()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	scale := newTickScale(p.init, p.finalize)
