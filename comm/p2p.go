@@ -180,10 +180,10 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 		h.Aux = uint64(shm.Addr(buf)) // the receiver may copy it straight from here
 	}
 	h.ID = w.rdv.addSend(req)
-	err := l.writeFrame(&h, nil)
+	werr := l.writeFrame(&h, nil)
 	req.sendSeq = h.Seq // read by the goroutine that waits, which is this one or one it hands req to
-	if err != nil && w.rdv.takeSend(h.ID) != nil {
-		req.complete(Status{}, err)
+	if werr != nil && w.rdv.takeSend(h.ID) != nil {
+		req.complete(Status{}, werr)
 	}
 }
 
