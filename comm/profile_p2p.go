@@ -77,7 +77,7 @@ func (c *Comm) sendrecvTimed(send []byte, dest, sendTag int, recv []byte, source
 	w := c.w
 	rreq := w.getRequest()
 	c.irecv(c.ctx, recv, source, recvTag, rreq)
-	sent, seq, serr := c.sendEager(c.ctx, send, dest, sendTag)
+	sent, seq, serr := c.sendEagerSeq(c.ctx, send, dest, sendTag)
 	if !sent {
 		sreq := w.getRequest()
 		c.isend(c.ctx, send, dest, sendTag, false, sreq)
