@@ -220,8 +220,10 @@ func (c *Comm) sendEagerSeq(ctx uint32, buf []byte, dest, tag int) (sent bool, s
 func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
 	w := c.w
 	req.w, req.isRecv, req.buf, req.nbytes = w, true, buf, len(buf)
-	if req.alloc && c.prof != nil {
-		// RecvObj's receive: its Wait is counted as RecvObj.
+	if req.alloc && c.prof != nil && (tag >= 0 || tag == AnyTag) {
+		// RecvObj's receive of the program's message (not one of the
+		// runtime's, which have tags below AnyTag): its Wait is counted
+		// as RecvObj.
 		req.timed, req.comm, req.obj = true, c, true
 	}
 	if source == ProcNull {
