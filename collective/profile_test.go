@@ -32,7 +32,7 @@ func TestProfileNames(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		req2, err := Ibcast(c, x, 0)
+		req2, err := Ibcast(c, []float64{1, 2}, 0) // not x: Iallreduce reads it meanwhile
 		if err != nil {
 			return err
 		}
