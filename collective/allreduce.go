@@ -130,12 +130,12 @@ func Iallreduce[T comm.Scalar](c *comm.Comm, send, recv []T, op Op) (*comm.Reque
 		return nil, err
 	}
 	x.note(sizeOf(recv), -1)
-	x.detach("Iallreduce")
 	send = inPlace(send, recv)
 	if err := checkLengths(send, recv, "iallreduce"); err != nil {
 		return nil, err
 	}
 	req, complete := comm.NewRequest()
+	x.detach("Iallreduce", req)
 	go func() { complete(comm.Status{}, x.allreduce(alg, send, recv)) }()
 	return req, nil
 }

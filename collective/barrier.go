@@ -32,8 +32,8 @@ func Ibarrier(c *comm.Comm) (*comm.Request, error) {
 	if err := x.startBarrier(c); err != nil {
 		return nil, err
 	}
-	x.detach("Ibarrier")
 	req, complete := comm.NewRequest()
+	x.detach("Ibarrier", req)
 	go func() { complete(comm.Status{}, x.done(barrierDissemination, barrier(x))) }()
 	return req, nil
 }

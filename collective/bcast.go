@@ -67,8 +67,8 @@ func Ibcast[T comm.Scalar](c *comm.Comm, buf []T, root int) (*comm.Request, erro
 	if err != nil {
 		return nil, err
 	}
-	x.detach("Ibcast")
 	req, complete := comm.NewRequest()
+	x.detach("Ibcast", req)
 	go func() {
 		bcastRun(x, buf, root, 0, alg)
 		complete(comm.Status{}, x.done(alg, nil))

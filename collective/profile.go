@@ -42,10 +42,12 @@ func sizeOf[T comm.Scalar](s []T) int { return len(s) * comm.SizeOf[T]() }
 
 // detach reports the start of the non-blocking collective op (its Go name,
 // "Ibcast") as a call of its own, ending now, and stops the profiling of
-// x, whose algorithm runs on a goroutine of its own.
-func (x *call) detach(op string) {
+// x, whose algorithm runs on a goroutine of its own; the program's Wait
+// or Test on req is then counted as comm's are.
+func (x *call) detach(op string, req *comm.Request) {
 	if x.prof != nil {
 		x.prof.End(x.user, x.start, op, "", x.bytes, x.root)
+		x.prof.Timed(x.user, req)
 		x.prof = nil
 	}
 }

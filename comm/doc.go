@@ -182,8 +182,11 @@
 // point-to-point call, probe, wait and collective counts once under the
 // Go name of the function the program called ("Send", "WaitAll",
 // "Allreduce"), with its time, longest call, bytes and a histogram of
-// message sizes; a collective's own messages are not calls of their own.
-// Each rank also counts the messages and bytes it sent to every other
+// message sizes; a collective's own messages are not calls of their own,
+// and a non-blocking call counts its start (Isend, Iallreduce) apart from
+// the Wait or Test that completes it. Making and freeing communicators
+// (Split, Dup, Free, CartCreate, CartSub) is not counted as calls, though
+// its messages are in the matrix. Each rank also counts the messages and bytes it sent to every other
 // rank, collectives' internal messages included (the communication
 // matrix), and the time from Init to Finalize and inside spmd calls.
 // Region marks the program's own phases. At Finalize the rank hands its

@@ -144,10 +144,10 @@ func newLink(w *world, peer int, src source, wr io.Writer, conn io.Closer, half 
 	}
 	l.credit.Store(int64(w.cfg.EagerWindow))
 	l.eager = w.cfg.EagerLimit
+	l.counts.on = w.prof != nil
 	if _, ok := src.(*tcpSource); ok {
 		l.packer = newPacker(w.cfg.Compress)
 	}
-	l.counts.on = w.prof != nil
 	return l
 }
 

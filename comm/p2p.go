@@ -46,7 +46,7 @@ func (c *Comm) send(buf []byte, dest, tag int, sync bool) (uint64, error) {
 		return 0, err
 	}
 	if !sync {
-		if sent, seq, err := c.sendEager(c.ctx, buf, dest, tag); sent {
+		if sent, seq, err := c.sendEagerSeq(c.ctx, buf, dest, tag); sent {
 			return seq, err
 		}
 	}
@@ -135,7 +135,7 @@ func Sendrecv[T, U Scalar](c *Comm, send []T, dest, sendTag int, recv []U, sourc
 func (c *Comm) sendrecv(ctx uint32, send []byte, dest, sendTag int, recv []byte, source, recvTag int) (Status, error) {
 	rreq := c.w.getRequest()
 	c.irecv(ctx, recv, source, recvTag, rreq)
-	sent, _, serr := c.sendEager(ctx, send, dest, sendTag)
+	sent, serr := c.sendEager(ctx, send, dest, sendTag)
 	if !sent {
 		sreq := c.w.getRequest()
 		c.isend(ctx, send, dest, sendTag, false, sreq)
@@ -168,7 +168,7 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 		return
 	}
 	if !sync {
-		if sent, seq, err := c.sendEager(ctx, buf, dest, tag); sent {
+		if sent, seq, err := c.sendEagerSeq(ctx, buf, dest, tag); sent {
 			req.sendSeq = seq
 			req.complete(Status{}, err)
 			return
@@ -180,19 +180,25 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 		h.Aux = uint64(shm.Addr(buf)) // the receiver may copy it straight from here
 	}
 	h.ID = w.rdv.addSend(req)
-	err := l.writeFrame(&h, nil)
+	werr := l.writeFrame(&h, nil)
 	req.sendSeq = h.Seq // read by the goroutine that waits, which is this one or one it hands req to
-	if err != nil && w.rdv.takeSend(h.ID) != nil {
-		req.complete(Status{}, err)
+	if werr != nil && w.rdv.takeSend(h.ID) != nil {
+		req.complete(Status{}, werr)
 	}
 }
 
 // sendEager sends buf on context ctx at once if it goes eagerly (within the
 // link's eager limit and credit), and reports whether it did; the error is
-// the send's outcome then, and seq the message's number on its link when
-// the world is profiled (see profile_link.go). Blocking sends take this
-// path without a request. Arguments are already checked.
-func (c *Comm) sendEager(ctx uint32, buf []byte, dest, tag int) (sent bool, seq uint64, err error) {
+// the send's outcome then. Blocking sends take this path without a
+// request. Arguments are already checked.
+func (c *Comm) sendEager(ctx uint32, buf []byte, dest, tag int) (bool, error) {
+	sent, _, err := c.sendEagerSeq(ctx, buf, dest, tag)
+	return sent, err
+}
+
+// sendEagerSeq is sendEager that also returns the message's number on its
+// link when the world is profiled (see profile_link.go).
+func (c *Comm) sendEagerSeq(ctx uint32, buf []byte, dest, tag int) (sent bool, seq uint64, err error) {
 	if dest == ProcNull {
 		return true, 0, nil
 	}
@@ -214,8 +220,10 @@ func (c *Comm) sendEager(ctx uint32, buf []byte, dest, tag int) (sent bool, seq 
 func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
 	w := c.w
 	req.w, req.isRecv, req.buf, req.nbytes = w, true, buf, len(buf)
-	if req.alloc && c.prof != nil {
-		// RecvObj's receive: its Wait is counted as RecvObj.
+	if req.alloc && c.prof != nil && (tag >= 0 || tag == AnyTag) {
+		// RecvObj's receive of the program's message (not one of the
+		// runtime's, which have tags below AnyTag): its Wait is counted
+		// as RecvObj.
 		req.timed, req.comm, req.obj = true, c, true
 	}
 	if source == ProcNull {

@@ -61,11 +61,12 @@ var opNames = [opCount]string{
 // profiler holds one rank's counters and trace.
 type profiler struct {
 	w *world
-	// The profile clock: Unix nanoseconds as time.Now gave them at Init,
-	// plus the monotonic time since, plus the configured skew. Reading the
-	// monotonic clock alone is cheaper than time.Now.
+	// The rank's clock: Unix nanoseconds as time.Now gave them at Init,
+	// plus the monotonic time since, plus the configured skew (wallNow).
+	// Calls are timed in ticks (profile_clock.go), tsc telling which.
 	base   time.Time
 	baseNs int64
+	tsc    bool
 
 	mu sync.Mutex
 	// stats[id] counts operation id: comm's operations at their opID,
@@ -73,17 +74,18 @@ type profiler struct {
 	stats   []*profdata.OpStats
 	names   []string
 	nameIDs map[string]uint16
-	// spmdNs is the time inside spmd calls; spmdEnd the latest end of a
-	// call counted in it. A call adds only the part of it after spmdEnd,
+	// Times below are in ticks until data converts them. spmdNs is the
+	// time inside spmd calls; spmdEnd the latest end of a call counted in
+	// it. A call adds only the part of it after spmdEnd,
 	// so calls that overlap (several goroutines in spmd at once) are
 	// never counted twice and spmdNs never exceeds the wall time.
 	spmdNs, spmdEnd int64
 	regions         map[string]*region
 	trace           traceBuffer
 
-	initNs, finalizeNs int64
-	sink               profileSink              // where the data goes at Finalize
-	collHook           *commhook.Profile[*Comm] // what package collective reports to
+	init, finalize clockPair                // Init's end and Finalize's start, both clocks
+	sink           profileSink              // where the data goes at Finalize
+	collHook       *commhook.Profile[*Comm] // what package collective reports to
 }
 
 // newProfiler makes the profiler of w, whose configuration turns it on.
@@ -98,6 +100,7 @@ func newProfiler(w *world) *profiler {
 		regions: make(map[string]*region),
 	}
 	p.baseNs = p.base.UnixNano() + int64(pc.ClockSkew)
+	p.tsc = tscUsable()
 	for id := range opCount {
 		p.stats[id] = new(profdata.OpStats)
 		p.names[id] = opNames[id]
@@ -109,9 +112,6 @@ func newProfiler(w *world) *profiler {
 	}
 	return p
 }
-
-// now reads the profile clock.
-func (p *profiler) now() int64 { return p.baseNs + int64(time.Since(p.base)) }
 
 // nameID returns the id of name, interning it; the caller holds mu. Names
 // are collectives and regions, a handful per program: an id is never
@@ -142,7 +142,7 @@ type profCall struct {
 
 // record counts call e, which ends now, and traces it.
 func (p *profiler) record(e *profCall) {
-	end := p.now()
+	end := p.tick()
 	p.mu.Lock()
 	p.count(e, end)
 	p.mu.Unlock()
@@ -151,7 +151,7 @@ func (p *profiler) record(e *profCall) {
 // recordPair is record for a call whose trace shows as two events with
 // the same times, e and then extra, which is not counted.
 func (p *profiler) recordPair(e, extra *profCall) {
-	end := p.now()
+	end := p.tick()
 	p.mu.Lock()
 	p.count(e, end)
 	if p.trace.events != nil {
@@ -162,7 +162,7 @@ func (p *profiler) recordPair(e, extra *profCall) {
 
 // count does record's work under mu.
 func (p *profiler) count(e *profCall, end int64) {
-	d := end - e.start
+	d := max(0, end-e.start)
 	s := p.stats[e.op]
 	s.Calls++
 	s.Ns += d
@@ -170,7 +170,7 @@ func (p *profiler) count(e *profCall, end int64) {
 	s.Bytes += uint64(e.bytes)
 	s.Hist[sizeBucket(e.bytes)]++
 	if end > p.spmdEnd {
-		p.spmdNs += end - max(e.start, p.spmdEnd)
+		p.spmdNs += end - max(e.start, p.spmdEnd, end-d)
 		p.spmdEnd = end
 	}
 	if p.trace.events != nil {

@@ -24,12 +24,20 @@ func (c *Comm) collectiveCall() (*Comm, *commhook.Profile[*Comm]) {
 
 // newCollHook makes the hook that package collective reports to.
 func (p *profiler) newCollHook() *commhook.Profile[*Comm] {
-	return &commhook.Profile[*Comm]{Start: p.now, End: p.collectiveEnd}
+	return &commhook.Profile[*Comm]{Start: p.tick, End: p.collectiveEnd, Timed: timeRequest}
+}
+
+// timeRequest makes waits and tests on req, a non-blocking collective's
+// request on c, count as calls.
+func timeRequest(c *Comm, req any) {
+	if r, ok := req.(*Request); ok && c != nil {
+		r.timed, r.comm, r.peer, r.tag = true, c, -1, AnyTag
+	}
 }
 
 // collectiveEnd records a collective call (see commhook.Profile.End).
 func (p *profiler) collectiveEnd(c *Comm, start int64, op, alg string, bytes, root int) {
-	end := p.now()
+	end := p.tick()
 	e := profCall{start: start, bytes: bytes, peer: -1, tag: AnyTag}
 	if c != nil {
 		e.ctx, e.peer = c.ctx, c.worldRankOf(root)

@@ -37,6 +37,18 @@ func (l *link) countArrival() uint64 {
 	return l.counts.recvMsgs
 }
 
+// sentRow returns the messages and bytes this rank has sent to each world
+// rank (the communication matrix's row), from the links made so far.
+func (w *world) sentRow() (msgs, bytes []uint64) {
+	msgs, bytes = make([]uint64, w.size), make([]uint64, w.size)
+	for _, l := range w.links {
+		if l != nil {
+			msgs[l.peer], bytes[l.peer] = l.sentCounts()
+		}
+	}
+	return msgs, bytes
+}
+
 // sentCounts returns the messages and bytes written so far.
 func (l *link) sentCounts() (msgs, bytes uint64) {
 	l.wmu.Lock()

@@ -84,13 +84,13 @@ func (w *world) profileInitDone() {
 		return
 	}
 	if cl := p.sink.client; cl != nil {
-		s, err := cl.Clock(clockSamples, false, p.now)
+		s, err := cl.Clock(clockSamples, false, p.wallNow)
 		if err != nil {
 			w.logf("comm: rank %d: clock against the profile collector at Init: %v", w.rank, err)
 		}
 		p.sink.clock = append(p.sink.clock, s...)
 	}
-	p.initNs = p.now()
+	p.init = p.readPair()
 }
 
 // finishProfile ends the span, measures the clock again and hands the
@@ -101,10 +101,10 @@ func (w *world) finishProfile() error {
 	if p == nil {
 		return nil
 	}
-	p.finalizeNs = p.now()
+	p.finalize = p.readPair()
 	d := p.data()
 	if cl := p.sink.client; cl != nil {
-		s, err := cl.Clock(clockSamples, true, p.now)
+		s, err := cl.Clock(clockSamples, true, p.wallNow)
 		if err != nil {
 			w.logf("comm: rank %d: clock against the profile collector at Finalize: %v", w.rank, err)
 		}
@@ -133,23 +133,20 @@ func (p *profiler) data() *profdata.RankData {
 	}
 	d := &profdata.RankData{
 		Rank: w.rank, Size: w.size, Host: host, Pid: os.Getpid(),
-		SentBytes: make([]uint64, w.size), SentMsgs: make([]uint64, w.size),
 		Ops: make(map[string]*profdata.OpStats),
 	}
-	for peer, l := range w.links {
-		if l != nil {
-			d.SentMsgs[peer], d.SentBytes[peer] = l.sentCounts()
-		}
-	}
+	d.SentMsgs, d.SentBytes = w.sentRow()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d.InitNs, d.FinalizeNs = p.initNs, max(p.finalizeNs, p.initNs)
+	scale := newTickScale(p.init, p.finalize)
+	d.InitNs, d.FinalizeNs = p.init.ns, max(p.finalize.ns, p.init.ns)
 	// A call another goroutine ends while Finalize begins may reach past
 	// FinalizeNs; the span bounds the time in spmd.
-	d.SpmdNs = min(p.spmdNs, d.FinalizeNs-d.InitNs)
+	d.SpmdNs = min(scale.dur(p.spmdNs), d.FinalizeNs-d.InitNs)
 	for id, s := range p.stats {
 		if s.Calls > 0 {
 			c := *s
+			c.Ns, c.MaxNs = scale.dur(c.Ns), scale.dur(c.MaxNs)
 			d.Ops[p.names[id]] = &c
 		}
 	}
@@ -159,11 +156,12 @@ func (p *profiler) data() *profdata.RankData {
 				d.Regions = make(map[string]*profdata.RegionStats)
 			}
 			s := r.stats
+			s.Ns, s.SpmdNs = scale.dur(s.Ns), scale.dur(s.SpmdNs)
 			d.Regions[name] = &s
 		}
 	}
 	if p.trace.events != nil {
-		d.Trace = p.trace.export(p.names)
+		d.Trace = p.trace.export(p.names, scale)
 		d.TraceLimit = cap(p.trace.events)
 		d.TraceDropped = p.trace.dropped
 	}

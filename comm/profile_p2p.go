@@ -13,7 +13,7 @@ func (c *Comm) sendTimed(op opID, buf []byte, dest, tag int, sync bool) error {
 		return err
 	}
 	p := c.prof
-	e := profCall{op: uint16(op), start: p.now(), bytes: len(buf), peer: c.worldRankOf(dest), tag: tag, ctx: c.ctx}
+	e := profCall{op: uint16(op), start: p.tick(), bytes: len(buf), peer: c.worldRankOf(dest), tag: tag, ctx: c.ctx}
 	seq, err := c.send(buf, dest, tag, sync)
 	e.sendSeq = seq
 	p.record(&e)
@@ -25,7 +25,7 @@ func (c *Comm) recvTimed(op opID, buf []byte, source, tag int) (Status, error) {
 		return Status{}, err
 	}
 	p := c.prof
-	e := profCall{op: uint16(op), start: p.now(), ctx: c.ctx}
+	e := profCall{op: uint16(op), start: p.tick(), ctx: c.ctx}
 	req := c.w.getRequest()
 	c.irecv(c.ctx, buf, source, tag, req)
 	st, err := req.wait(context.Background())
@@ -41,7 +41,7 @@ func (c *Comm) isendTimed(op opID, buf []byte, dest, tag int, sync bool) (*Reque
 		return nil, err
 	}
 	p := c.prof
-	e := profCall{op: uint16(op), start: p.now(), bytes: len(buf), peer: c.worldRankOf(dest), tag: tag, ctx: c.ctx}
+	e := profCall{op: uint16(op), start: p.tick(), bytes: len(buf), peer: c.worldRankOf(dest), tag: tag, ctx: c.ctx}
 	req := &Request{timed: true, comm: c}
 	c.isend(c.ctx, buf, dest, tag, sync, req)
 	e.sendSeq = req.sendSeq
@@ -54,7 +54,7 @@ func (c *Comm) irecvTimed(op opID, buf []byte, source, tag int) (*Request, error
 		return nil, err
 	}
 	p := c.prof
-	e := profCall{op: uint16(op), start: p.now(), bytes: len(buf), peer: c.worldRankOf(source), tag: tag, ctx: c.ctx}
+	e := profCall{op: uint16(op), start: p.tick(), bytes: len(buf), peer: c.worldRankOf(source), tag: tag, ctx: c.ctx}
 	req := &Request{timed: true, comm: c}
 	c.irecv(c.ctx, buf, source, tag, req)
 	p.record(&e)
@@ -73,11 +73,11 @@ func (c *Comm) sendrecvTimed(send []byte, dest, sendTag int, recv []byte, source
 		return Status{}, err
 	}
 	p := c.prof
-	e := profCall{op: uint16(opSendrecv), start: p.now(), peer: c.worldRankOf(dest), tag: sendTag, ctx: c.ctx}
+	e := profCall{op: uint16(opSendrecv), start: p.tick(), peer: c.worldRankOf(dest), tag: sendTag, ctx: c.ctx}
 	w := c.w
 	rreq := w.getRequest()
 	c.irecv(c.ctx, recv, source, recvTag, rreq)
-	sent, seq, serr := c.sendEager(c.ctx, send, dest, sendTag)
+	sent, seq, serr := c.sendEagerSeq(c.ctx, send, dest, sendTag)
 	if !sent {
 		sreq := w.getRequest()
 		c.isend(c.ctx, send, dest, sendTag, false, sreq)
@@ -105,7 +105,7 @@ func (c *Comm) sendrecvTimed(send []byte, dest, sendTag int, recv []byte, source
 
 func (c *Comm) iprobeTimed(source, tag int) (bool, Status, error) {
 	p := c.prof
-	e := profCall{op: uint16(opIprobe), start: p.now(), peer: c.worldRankOf(source), tag: tag, ctx: c.ctx}
+	e := profCall{op: uint16(opIprobe), start: p.tick(), peer: c.worldRankOf(source), tag: tag, ctx: c.ctx}
 	ok, st, err := c.iprobe(source, tag)
 	p.record(&e)
 	return ok, st, err
@@ -113,7 +113,7 @@ func (c *Comm) iprobeTimed(source, tag int) (bool, Status, error) {
 
 func (c *Comm) probeTimed(op opID, ctx context.Context, source, tag int) (Status, error) {
 	p := c.prof
-	e := profCall{op: uint16(op), start: p.now(), peer: c.worldRankOf(source), tag: tag, ctx: c.ctx}
+	e := profCall{op: uint16(op), start: p.tick(), peer: c.worldRankOf(source), tag: tag, ctx: c.ctx}
 	st, err := c.probe(ctx, source, tag)
 	if err == nil {
 		e.peer, e.tag = c.worldRankOf(st.Source), st.Tag
@@ -143,7 +143,7 @@ func (r *Request) finish(e *profCall, st Status) {
 
 func (r *Request) waitTimed(op opID, ctx context.Context) (Status, error) {
 	p := r.comm.prof
-	e := r.requestCall(op, p.now())
+	e := r.requestCall(op, p.tick())
 	st, err := r.wait(ctx)
 	if r.isDone() {
 		r.finish(&e, st)
@@ -154,7 +154,7 @@ func (r *Request) waitTimed(op opID, ctx context.Context) (Status, error) {
 
 func (r *Request) testTimed() (bool, Status, error) {
 	p := r.comm.prof
-	e := r.requestCall(opTest, p.now())
+	e := r.requestCall(opTest, p.tick())
 	done := r.isDone()
 	var st Status
 	var err error
@@ -181,9 +181,9 @@ func timedIn(reqs []*Request) *profiler {
 // each further message received gets an event of its own with the call's
 // times, so that every message has its arrow.
 func (p *profiler) waitAll(op opID, reqs []*Request, sts []Status) error {
-	start := p.now()
+	start := p.tick()
 	err := waitAll(reqs, sts)
-	end := p.now()
+	end := p.tick()
 	e := profCall{op: uint16(op), start: start, peer: -1, tag: AnyTag}
 	p.mu.Lock()
 	first := true
@@ -211,7 +211,7 @@ func (p *profiler) waitAll(op opID, reqs []*Request, sts []Status) error {
 }
 
 func (p *profiler) waitAny(reqs []*Request) (int, Status, error) {
-	start := p.now()
+	start := p.tick()
 	i, r, st, err := waitAny(reqs)
 	e := profCall{op: uint16(opWaitAny), start: start, peer: -1, tag: AnyTag}
 	if r != nil && r.timed {

@@ -39,7 +39,7 @@ type region struct {
 type regionEntry struct{ start, spmdNs int64 }
 
 func (p *profiler) enterRegion(name string) func() {
-	start := p.now()
+	start := p.tick()
 	p.mu.Lock()
 	r := p.regions[name]
 	if r == nil {
@@ -55,14 +55,15 @@ func (p *profiler) enterRegion(name string) func() {
 // leave ends the latest open entry; a leave without one does nothing.
 func (r *region) leave() {
 	p := r.p
-	end := p.now()
+	end := p.tick()
 	p.mu.Lock()
 	if n := len(r.open); n > 0 {
 		e := r.open[n-1]
 		r.open = r.open[:n-1]
 		r.stats.Calls++
-		r.stats.Ns += end - e.start
-		r.stats.SpmdNs += min(p.spmdNs-e.spmdNs, end-e.start)
+		d := max(0, end-e.start)
+		r.stats.Ns += d
+		r.stats.SpmdNs += min(p.spmdNs-e.spmdNs, d)
 		if p.trace.events != nil {
 			p.trace.addRegion(r.id, e.start, end)
 		}

@@ -50,11 +50,11 @@ func (t *traceBuffer) addRegion(name uint16, start, end int64) {
 }
 
 // export converts the buffer into events with their names.
-func (t *traceBuffer) export(names []string) []profdata.Event {
+func (t *traceBuffer) export(names []string, scale tickScale) []profdata.Event {
 	out := make([]profdata.Event, len(t.events))
 	for i, e := range t.events {
 		out[i] = profdata.Event{
-			Name: names[e.name], Region: e.region, StartNs: e.start, EndNs: e.end,
+			Name: names[e.name], Region: e.region, StartNs: scale.at(e.start), EndNs: scale.at(max(e.start, e.end)),
 			Peer: int(e.peer), Tag: int(e.tag), Bytes: e.bytes, Comm: e.ctx,
 			SendSeq: e.sendSeq, RecvSeq: e.recvSeq,
 		}

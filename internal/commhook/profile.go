@@ -17,6 +17,9 @@ type Profile[C any] struct {
 	// ""), the bytes of the caller's buffer, and the root (a rank of c;
 	// -1 for none).
 	End func(c C, start int64, op, alg string, bytes, root int)
+	// Timed makes the program's waits and tests on req, the request of a
+	// non-blocking collective on c (a *comm.Request), count as calls.
+	Timed func(c C, req any)
 }
 
 // collectiveCall holds a func(C) (C, *Profile[C]) with C = *comm.Comm, set
