@@ -124,8 +124,11 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 	peer := c.group[dest]
 	req.peer, req.pollPeer = peer, peer
 	req.tag, req.ctx, req.sync, req.nbytes = tag, ctx, sync, len(buf)
-	l := w.links[peer]
-	if err := l.lost(); err != nil {
+	l, err := w.linkTo(peer)
+	if err == nil {
+		err = l.lost()
+	}
+	if err != nil {
 		req.complete(Status{}, err)
 		return
 	}
@@ -154,8 +157,11 @@ func (c *Comm) sendEager(ctx uint32, buf []byte, dest, tag int) (bool, error) {
 	if dest == ProcNull {
 		return true, nil
 	}
-	l := c.w.links[c.group[dest]]
-	if err := l.lost(); err != nil {
+	l, err := c.w.linkTo(c.group[dest])
+	if err == nil {
+		err = l.lost()
+	}
+	if err != nil {
 		return true, err
 	}
 	if len(buf) > l.eager || !l.takeCredit(int64(len(buf))+messageOverhead) {
@@ -195,6 +201,6 @@ func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
 	case match.MatchedRendezvous:
 		env, peer, id, addr := m.Env, m.Peer, m.SendID, m.Addr
 		w.eng.Release(m)
-		w.grant(w.links[peer], req, &env, id, addr)
+		w.grant(w.link(peer), req, &env, id, addr)
 	}
 }
