@@ -304,15 +304,27 @@ func (w *world) accepted(peer int, c *net.TCPConn) {
 	}
 	s := &w.peers[peer]
 	s.mu.Lock()
-	take := s.link.Load() == nil && s.lost.Load() == nil && !s.accepting && !(s.dialing && w.rank < peer)
-	if take {
+	w.linkMu.Lock()
+	closed := w.linksClosed
+	w.linkMu.Unlock()
+	// Refused outright (no verdict: the dialler's set-up fails at once): a
+	// lost peer, or a world that closed its links. Declined: the peer's
+	// dial crossed this rank's own, which wins (this rank is the lower),
+	// or which the peer took already (the link is up here, and will be
+	// there once its listener has installed it), or the pair's connection
+	// is being taken already.
+	refuse := closed || s.lost.Load() != nil
+	decline := !refuse && (s.link.Load() != nil || s.accepting || s.dialing && w.rank < peer)
+	if !refuse && !decline {
 		s.accepting = true
 	}
 	s.mu.Unlock()
-	if !take {
+	if decline {
 		var vb [wire.VerdictSize]byte
 		(&wire.Verdict{}).Encode(vb[:])
 		_, _ = c.Write(vb[:])
+	}
+	if refuse || decline {
 		c.Close()
 		return
 	}

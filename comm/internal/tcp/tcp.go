@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spmd-go/spmd/comm/internal/wire"
@@ -27,6 +28,9 @@ const HandshakeTimeout = 5 * time.Second
 
 // ErrAuth is wrapped by handshake failures caused by a wrong cookie.
 var ErrAuth = errors.New("authentication failed")
+
+// ErrRefused is wrapped by a Dial that found nobody listening.
+var ErrRefused = errors.New("connection refused: the rank is not listening (gone?)")
 
 // Listener accepts authenticated connections from the other ranks of a job.
 type Listener struct {
@@ -162,8 +166,10 @@ func (l *Listener) handshake(c *net.TCPConn) (int, error) {
 	return int(h.From), nil
 }
 
-// Dial connects rank from to rank to at addr and proves the cookie, retrying
-// refused connections until ctx ends (the peer may not be listening yet).
+// Dial connects rank from to rank to at addr and proves the cookie. A
+// refused connection is final (ErrRefused): a rank publishes its address
+// only once it listens, so nobody listening there means the rank has gone.
+// Other failures to connect are retried until ctx ends.
 func Dial(ctx context.Context, addr string, cookie []byte, from, to int) (*net.TCPConn, error) {
 	var d net.Dialer
 	backoff := time.Millisecond
@@ -176,6 +182,9 @@ func Dial(ctx context.Context, addr string, cookie []byte, from, to int) (*net.T
 				return nil, fmt.Errorf("tcp: rank %d → rank %d at %s: %w", from, to, addr, err)
 			}
 			return tc, nil
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, fmt.Errorf("tcp: rank %d → rank %d at %s: %w: %w", from, to, addr, ErrRefused, err)
 		}
 		select {
 		case <-ctx.Done():
