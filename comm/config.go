@@ -53,7 +53,10 @@ type Config struct {
 	// (SPMD_TCP_ADDR); default: all interfaces, published as this host's
 	// addresses.
 	ListenAddr string
-	// ConnectTimeout bounds wire-up (SPMD_CONNECT_TIMEOUT; default 60s).
+	// ConnectTimeout bounds the making of each link, made when a rank
+	// first talks to a peer: the dial, or the wait for the peer's own
+	// (SPMD_CONNECT_TIMEOUT; default 60s). A peer not reached within it is
+	// lost.
 	ConnectTimeout time.Duration
 	// Cookie is the job's shared secret (SPMD_COOKIE, hex). When empty, rank
 	// 0 makes one and shares it through the bootstrap's key-value space.

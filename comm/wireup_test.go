@@ -16,50 +16,52 @@ import (
 // TestLazyWireUp: Init opens no connection; a send makes the one link it
 // needs, on both sides, and nobody else's.
 func TestLazyWireUp(t *testing.T) {
-	// Ranks 2 and 3 wait (outside the job) until 0 and 1 have counted
-	// their links: Finalize's barrier would make more.
 	for _, tr := range []comm.Transport{comm.TransportTCP, comm.TransportShm} {
-		var counted sync.WaitGroup
+		// Outside the job (links would be made otherwise), ranks 2 and 3
+		// count their links once 0 and 1 have talked, and 0 and 1 go on
+		// to Finalize, whose barrier makes more, only after that.
+		var talked, counted sync.WaitGroup
+		talked.Add(2)
 		counted.Add(2)
 		require.NoError(t, commtest.Run(4, func(c *comm.Comm) error {
-			return lazyWireUp(c, &counted)
+			return lazyWireUp(c, &talked, &counted)
 		}, commtest.Config(comm.Config{Transport: tr}), commtest.Timeout(60*time.Second)), "%s", tr)
 	}
 }
 
-func lazyWireUp(c *comm.Comm, counted *sync.WaitGroup) error {
-	{
-		if n := comm.Links(c); n != 0 {
-			return fmt.Errorf("%d links right after Init, want 0", n)
-		}
-		switch c.Rank() {
-		case 0:
-			if err := comm.Send(c, []int{42}, 1, 0); err != nil {
-				return err
-			}
-			if _, err := comm.Recv(c, []int{0}, 1, 1); err != nil {
-				return err
-			}
-		case 1:
-			got := []int{0}
-			if _, err := comm.Recv(c, got, 0, 0); err != nil {
-				return err
-			}
-			if err := check(got[0] == 42, "got %d", got[0]); err != nil {
-				return err
-			}
-			if err := comm.Send(c, []int{7}, 0, 1); err != nil {
-				return err
-			}
-		}
-		want := map[int]int{0: 1, 1: 1, 2: 0, 3: 0}[c.Rank()]
-		if c.Rank() < 2 {
-			defer counted.Done()
-		} else {
-			counted.Wait()
-		}
-		return check(comm.Links(c) == want, "rank %d holds %d links, want %d", c.Rank(), comm.Links(c), want)
+func lazyWireUp(c *comm.Comm, talked, counted *sync.WaitGroup) error {
+	if n := comm.Links(c); n != 0 {
+		return fmt.Errorf("%d links right after Init, want 0", n)
 	}
+	switch c.Rank() {
+	case 0:
+		if err := comm.Send(c, []int{42}, 1, 0); err != nil {
+			return err
+		}
+		if _, err := comm.Recv(c, []int{0}, 1, 1); err != nil {
+			return err
+		}
+	case 1:
+		got := []int{0}
+		if _, err := comm.Recv(c, got, 0, 0); err != nil {
+			return err
+		}
+		if err := check(got[0] == 42, "got %d", got[0]); err != nil {
+			return err
+		}
+		if err := comm.Send(c, []int{7}, 0, 1); err != nil {
+			return err
+		}
+	}
+	want := map[int]int{0: 1, 1: 1, 2: 0, 3: 0}[c.Rank()]
+	if c.Rank() < 2 {
+		talked.Done()
+		defer counted.Wait()
+	} else {
+		talked.Wait()
+		defer counted.Done()
+	}
+	return check(comm.Links(c) == want, "rank %d holds %d links, want %d", c.Rank(), comm.Links(c), want)
 }
 
 // TestSimultaneousFirstSends: every rank sends to every other at once, as
