@@ -11,11 +11,14 @@
 // checking what arrives; with -allreduce it then sums the ranks with
 // collective.Allreduce and checks the sum. Before Finalize it prints
 //
-//	rank R sockets S shm B
+//	rank R sockets S shm B fds F maxrss K
 //
 // where S counts its open sockets (its links, its listener and its
-// connection to the launcher) and B the bytes of the shared-memory
-// segments it has mapped (each pair's segment is mapped by both ranks).
+// connection to the launcher), B the bytes of the shared-memory segments
+// it has mapped (each pair's segment is mapped by both ranks), F all its
+// open file descriptors and K its peak resident memory in KiB. A job of
+// it is what scripts/fullnode.sh measures next to the same program in C on
+// Open MPI (bench/peers/fullnode_hello.c).
 package main
 
 import (
@@ -27,6 +30,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/spmd-go/spmd/collective"
 	"github.com/spmd-go/spmd/comm"
@@ -62,28 +66,31 @@ func main() {
 			log.Fatalf("rank %d: allreduce gave %d, want %d", me, sum[0], n*(n-1)/2)
 		}
 	}
-	fmt.Printf("rank %d sockets %d shm %d\n", me, sockets(), shmMapped())
+	socks, fds := sockets()
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	fmt.Printf("rank %d sockets %d shm %d fds %d maxrss %d\n", me, socks, shmMapped(), fds, ru.Maxrss)
 	if err := w.Finalize(); err != nil {
 		log.Fatalf("rank %d: %v", me, err)
 	}
 }
 
-// sockets counts this process's open sockets.
-func sockets() int {
-	fds, err := os.ReadDir("/proc/self/fd")
+// sockets counts this process's open sockets, and all its descriptors.
+func sockets() (socks, fds int) {
+	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		log.Fatal(err)
 	}
 	n := 0
-	for _, fd := range fds {
+	for _, fd := range ents {
 		if t, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(t, "socket:") {
 			n++
 		}
 	}
-	return n
+	return n, len(ents) - 1 // less the directory being read
 }
 
-// shmMapped sums the sizes of this process's mappings of spmd segments in
+// shmMapped sums the sizes of this process's mappings of files in
 // /dev/shm (unlinked by then: their names end in " (deleted)").
 func shmMapped() int {
 	f, err := os.Open("/proc/self/maps")
@@ -95,7 +102,7 @@ func shmMapped() int {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || !strings.HasPrefix(fields[5], "/dev/shm/spmd-") {
+		if len(fields) < 6 || !strings.HasPrefix(fields[5], "/dev/shm/") {
 			continue
 		}
 		lo, hi, ok := strings.Cut(fields[0], "-")
