@@ -100,6 +100,9 @@ func (w *world) connectTo(peer int) (*link, error) {
 			s.dialing = false
 			up := s.link.Load() != nil // the peer's own connection made it
 			s.mu.Unlock()
+			if errors.Is(err, ErrFinalized) {
+				return nil, err // this rank closed its links (Abort): no loss
+			}
 			if !up {
 				w.peerLost(peer, err)
 			}
@@ -334,7 +337,9 @@ func (w *world) accepted(peer int, c *net.TCPConn) {
 	s.mu.Unlock()
 	if err != nil {
 		c.Close()
-		w.peerLost(peer, fmt.Errorf("setting up its connection: %w", err))
+		if !errors.Is(err, ErrFinalized) {
+			w.peerLost(peer, fmt.Errorf("setting up its connection: %w", err))
+		}
 	}
 }
 
