@@ -211,6 +211,7 @@ func (w *world) connect() error {
 	if err != nil {
 		return fmt.Errorf("comm: rank %d: %w", w.rank, err)
 	}
+	ln.SetHandshakeTimeout(w.cfg.ConnectTimeout)
 	w.listener = ln
 	host := w.cfg.Host
 	if host == "" {

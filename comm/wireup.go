@@ -182,7 +182,7 @@ func (w *world) dial(peer int) error {
 // shared-memory segment when peer is on this host, and returns the link
 // to install (with its segment, if any), or nil when the peer declined.
 func (w *world) offer(c *net.TCPConn, peer int, pc card) (*link, *shm.Segment, error) {
-	if err := c.SetDeadline(time.Now().Add(tcp.HandshakeTimeout)); err != nil {
+	if err := c.SetDeadline(time.Now().Add(w.cfg.ConnectTimeout)); err != nil {
 		return nil, nil, err
 	}
 	o := wire.Offer{Pid: int64(os.Getpid())}
@@ -283,7 +283,7 @@ func (w *world) offer(c *net.TCPConn, peer int, pc card) (*link, *shm.Segment, e
 // pair's link or declines it (see the rules at the top of this file). It
 // runs on the listener's goroutine for that connection.
 func (w *world) accepted(peer int, c *net.TCPConn) {
-	deadline := time.Now().Add(tcp.HandshakeTimeout)
+	deadline := time.Now().Add(w.cfg.ConnectTimeout)
 	if err := c.SetDeadline(deadline); err != nil {
 		c.Close()
 		return

@@ -16,14 +16,18 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/spmd-go/spmd/comm/internal/wire"
 )
 
-// HandshakeTimeout bounds each side's handshake, so that a stray process
-// that connects and says nothing cannot hold a listener slot.
+// HandshakeTimeout bounds each side's handshake unless the caller says
+// otherwise (Listener.SetHandshakeTimeout, Dial's context), so that a stray
+// process that connects and says nothing cannot hold a listener slot for
+// ever. Ranks of a job on a host with far more ranks than cores may not
+// run for seconds at a time, so the runtime gives its connect timeout.
 const HandshakeTimeout = 5 * time.Second
 
 // ErrAuth is wrapped by handshake failures caused by a wrong cookie.
@@ -42,6 +46,8 @@ type Listener struct {
 	logf   func(format string, args ...any)
 	wg     sync.WaitGroup
 
+	timeout atomic.Int64 // the handshake's bound, nanoseconds
+
 	mu         sync.Mutex
 	closed     bool
 	handshakes map[net.Conn]struct{} // in progress: Close cuts them short
@@ -57,10 +63,14 @@ func Listen(addr string, cookie []byte, rank, size int, accept func(peer int, c 
 	}
 	l := &Listener{ln: ln, cookie: cookie, rank: rank, size: size, accept: accept, logf: logf,
 		handshakes: make(map[net.Conn]struct{})}
+	l.timeout.Store(int64(HandshakeTimeout))
 	l.wg.Add(1)
 	go l.serve()
 	return l, nil
 }
+
+// SetHandshakeTimeout bounds the handshakes that start from now on.
+func (l *Listener) SetHandshakeTimeout(d time.Duration) { l.timeout.Store(int64(d)) }
 
 // Addr returns the listening address.
 func (l *Listener) Addr() *net.TCPAddr { return l.ln.Addr().(*net.TCPAddr) }
@@ -129,7 +139,7 @@ func (l *Listener) serve() {
 }
 
 func (l *Listener) handshake(c *net.TCPConn) (int, error) {
-	if err := c.SetDeadline(time.Now().Add(HandshakeTimeout)); err != nil {
+	if err := c.SetDeadline(time.Now().Add(time.Duration(l.timeout.Load()))); err != nil {
 		return 0, err
 	}
 	var challenge [wire.NonceSize]byte
@@ -166,7 +176,8 @@ func (l *Listener) handshake(c *net.TCPConn) (int, error) {
 	return int(h.From), nil
 }
 
-// Dial connects rank from to rank to at addr and proves the cookie. A
+// Dial connects rank from to rank to at addr and proves the cookie, within
+// ctx's deadline (HandshakeTimeout for the handshake when ctx has none). A
 // refused connection is final (ErrRefused): a rank publishes its address
 // only once it listens, so nobody listening there means the rank has gone.
 // Other failures to connect are retried until ctx ends.
@@ -197,7 +208,7 @@ func Dial(ctx context.Context, addr string, cookie []byte, from, to int) (*net.T
 
 func dialHandshake(ctx context.Context, c *net.TCPConn, cookie []byte, from, to int) error {
 	deadline := time.Now().Add(HandshakeTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+	if d, ok := ctx.Deadline(); ok {
 		deadline = d
 	}
 	if err := c.SetDeadline(deadline); err != nil {
