@@ -17,6 +17,10 @@
 # and the median and largest peak RSS per rank. ROUNDS (default 1) repeats
 # each run and reports the median wall time. TIMEOUT (default 300) bounds
 # each run in seconds. The table also goes to OUT.md when given.
+#
+# OLD_SRC=DIR (a source tree of another spmd commit, e.g. from git
+# archive) adds rows "old hello" and "old ring+allreduce" for each N in
+# OLD_NS (default "8 32 64"), built from DIR with the same wireup program.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NS=${NS:-"8 32 64 128"}
@@ -26,6 +30,12 @@ out=${1:-}
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
 go build -o "$BIN/" ./launcher/cmd/spmdrun ./examples/hello ./comm/internal/testprogs/wireup
+OLD_NS=${OLD_NS:-"8 32 64"}
+if [[ -n ${OLD_SRC:-} ]]; then
+	mkdir -p "$BIN/old" "$OLD_SRC/comm/internal/testprogs/wireup"
+	cp comm/internal/testprogs/wireup/main.go "$OLD_SRC/comm/internal/testprogs/wireup/"
+	(cd "$OLD_SRC" && go build -o "$BIN/old/" ./launcher/cmd/spmdrun ./examples/hello ./comm/internal/testprogs/wireup)
+fi
 have_ompi=0
 if command -v mpicc >/dev/null && command -v mpirun >/dev/null; then
 	mpicc -O2 -o "$BIN/fullnode_hello" bench/peers/fullnode_hello.c && have_ompi=1
@@ -41,6 +51,8 @@ measure() {
 	case $impl in
 	hello) cmd=("$BIN/spmdrun" -n "$n" --timeout "${TIMEOUT}s" "$BIN/hello") ;;
 	spmd) cmd=("$BIN/spmdrun" -n "$n" --timeout "${TIMEOUT}s" "$BIN/wireup" -allreduce) ;;
+	oldhello) cmd=("$BIN/old/spmdrun" -n "$n" --timeout "${TIMEOUT}s" "$BIN/old/hello") ;;
+	oldspmd) cmd=("$BIN/old/spmdrun" -n "$n" --timeout "${TIMEOUT}s" "$BIN/old/wireup" -allreduce) ;;
 	ompi) cmd=(timeout "$TIMEOUT" mpirun --allow-run-as-root --oversubscribe --bind-to none -np "$n" "$BIN/fullnode_hello") ;;
 	esac
 	local base peakf=$BIN/peak
@@ -71,7 +83,9 @@ mb() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
 	echo "|---:|---|---:|---:|---:|---:|---:|---:|"
 } | tee ${out:+"$out"}
 for n in $NS; do
-	for impl in hello spmd ompi; do
+	impls="hello spmd ompi"
+	[[ -n ${OLD_SRC:-} && " $OLD_NS " == *" $n "* ]] && impls="oldhello oldspmd $impls"
+	for impl in $impls; do
 		[[ $impl == ompi && $have_ompi == 0 ]] && continue
 		walls=() peaks=()
 		for _ in $(seq "$ROUNDS"); do
@@ -84,8 +98,10 @@ for n in $NS; do
 		fi
 		wall=$(printf '%s\n' "${walls[@]}" | median)
 		peak=$(printf '%s\n' "${peaks[@]}" | sort -n | tail -1)
-		if [[ $impl == hello ]]; then
-			printf '| %d | %s | %.2f | %s | | | | |\n' "$n" "spmd hello" "$wall" "$(mb "$peak")" | tee -a ${out:+"$out"}
+		if [[ $impl == hello || $impl == oldhello ]]; then
+			label="spmd hello"
+			[[ $impl == oldhello ]] && label="old spmd hello"
+			printf '| %d | %s | %.2f | %s | | | | |\n' "$n" "$label" "$wall" "$(mb "$peak")" | tee -a ${out:+"$out"}
 			continue
 		fi
 		stats=$(awk '$1 == "rank" {print $4, $6, $8, $10}' "$BIN/reports" | awk '
@@ -96,6 +112,7 @@ for n in $NS; do
 		[[ $ranks == "$n" ]] || echo "fullnode: $impl -n $n: $ranks reports of $n" >&2
 		label="spmd ring+allreduce"
 		[[ $impl == ompi ]] && label="Open MPI ring+allreduce"
+		[[ $impl == oldspmd ]] && label="old spmd ring+allreduce"
 		printf '| %d | %s | %.2f | %s | %d | %d | %s | %s, %s |\n' "$n" "$label" "$wall" "$(mb "$peak")" "$socks" "$fds" "$(mb "$shmmax")" "$rssmed" "$rssmax" | tee -a ${out:+"$out"}
 	done
 done
