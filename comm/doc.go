@@ -125,8 +125,10 @@
 //	SPMD_EAGER_WINDOW     4194304           unexpected eager bytes a rank buffers
 //	                                        per sender before senders fall back to
 //	                                        rendezvous
-//	SPMD_SHM_RING         262144            bytes of each shared-memory ring (a
-//	                                        power of two, at least 4096)
+//	SPMD_SHM_RING         from the ranks    bytes of each shared-memory ring (a
+//	                      on the host       power of two, at least 4096); default
+//	                                        262144 up to 16 ranks per host,
+//	                                        halving as they grow, 16384 from 46
 //	SPMD_SHM_CMA          on                off: large messages on one host go in
 //	                                        chunks through the ring instead of one
 //	                                        cross-memory-attach copy
@@ -134,7 +136,8 @@
 //	                                        with the same name and kernel use
 //	                                        shared memory
 //	SPMD_TCP_ADDR         all interfaces    the address to listen on and publish
-//	SPMD_CONNECT_TIMEOUT  60s               bound on wire-up (a Go duration)
+//	SPMD_CONNECT_TIMEOUT  60s               bound on making a link, when a rank
+//	                                        first talks to a peer (a Go duration)
 //	SPMD_COOKIE           set by spmdrun    the job's secret, at least 32 hex
 //	                                        digits; without it rank 0 makes one
 //	                                        and shares it through the bootstrap
@@ -148,7 +151,9 @@
 //	SPMD_LOCAL_SIZE       set by spmdrun    ranks on this host (MPICH's
 //	                                        MPI_LOCALNRANKS serves too): unless
 //	                                        GOMAXPROCS is set, each rank takes
-//	                                        its share of the host's cores
+//	                                        its share of the host's cores; it
+//	                                        also sizes the rings (without it,
+//	                                        Init reads every rank's card)
 //	SPMD_HOST_CPUS        set by spmdrun    the host's CPU count, when the launcher
 //	                                        bound each rank to one CPU
 //	GOMAXPROCS            cores / ranks     set it to choose the rank's threads
