@@ -99,6 +99,7 @@ compare-apps: build
 fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHeader$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHello$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodePair$$' -fuzztime $(FUZZTIME) ./comm/internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./internal/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./internal/pmi/
 	$(GO) test -run '^$$' -fuzz '^FuzzPMI2Replies$$' -fuzztime $(FUZZTIME) ./internal/pmi/

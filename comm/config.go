@@ -31,8 +31,17 @@ type Config struct {
 	// value means TransportAuto.
 	Transport Transport
 	// ShmRingSize is the size of each shared-memory ring in bytes, a power
-	// of two (SPMD_SHM_RING; default 256 KiB).
+	// of two (SPMD_SHM_RING). By default it follows the number of ranks on
+	// the host, n: the largest power of two within 64 MiB / n², between
+	// 16 KiB and 256 KiB, so that up to 16 ranks get 256 KiB rings and the
+	// rings of all pairs of a full host stay within 64 MiB down to that
+	// floor (each pair maps its two rings only once it talks).
 	ShmRingSize int
+	// LocalRanks is how many ranks of the job run on this host
+	// (SPMD_LOCAL_SIZE or MPI_LOCALNRANKS, which spmdrun and MPICH's
+	// mpiexec set). When zero, Init counts them from the business cards,
+	// which costs a key-value read per rank.
+	LocalRanks int
 	// NoCMA turns off cross-memory attach (SPMD_SHM_CMA=off): large
 	// messages between ranks on one host then move in chunks through the
 	// ring, two copies instead of one.
@@ -52,7 +61,10 @@ type Config struct {
 	// compressor, on compressible data; data that does not shrink is soon
 	// sent as it is (see package comm's doc, "Compression").
 	Compress string
-	// ConnectTimeout bounds wire-up (SPMD_CONNECT_TIMEOUT; default 60s).
+	// ConnectTimeout bounds the making of each link, made when a rank
+	// first talks to a peer: the dial, or the wait for the peer's own
+	// (SPMD_CONNECT_TIMEOUT; default 60s). A peer not reached within it is
+	// lost.
 	ConnectTimeout time.Duration
 	// Cookie is the job's shared secret (SPMD_COOKIE, hex). When empty, rank
 	// 0 makes one and shares it through the bootstrap's key-value space.
@@ -90,7 +102,8 @@ const (
 	DefaultEagerLimit     = 64 << 10
 	DefaultEagerWindow    = 4 << 20
 	DefaultConnectTimeout = 60 * time.Second
-	DefaultShmRingSize    = 256 << 10
+	DefaultShmRingSize    = 256 << 10 // the largest ring chosen by default; see Config.ShmRingSize
+	MinShmRingSize        = 16 << 10  // the smallest ring chosen by default
 	DefaultShmEagerLimit  = 4 << 10
 )
 
@@ -118,6 +131,14 @@ func ConfigFromEnv() (Config, error) {
 	}
 	if c.ShmRingSize, err = envBytes("SPMD_SHM_RING"); err != nil {
 		return c, err
+	}
+	for _, v := range []string{"SPMD_LOCAL_SIZE", "MPI_LOCALNRANKS"} {
+		if s := os.Getenv(v); s != "" {
+			if c.LocalRanks, err = strconv.Atoi(s); err != nil || c.LocalRanks < 1 {
+				return c, fmt.Errorf("comm: %s=%q is not a positive count: %w", v, s, ErrArg)
+			}
+			break
+		}
 	}
 	c.ListenAddr = os.Getenv("SPMD_TCP_ADDR")
 	c.Compress = os.Getenv("SPMD_COMPRESS")
@@ -171,10 +192,7 @@ func (c Config) withDefaults() (Config, error) {
 	default:
 		return c, fmt.Errorf("comm: SPMD_TRANSPORT=%q: want auto, shm or tcp: %w", c.Transport, ErrArg)
 	}
-	if c.ShmRingSize == 0 {
-		c.ShmRingSize = DefaultShmRingSize
-	}
-	if c.ShmRingSize < 4096 || c.ShmRingSize&(c.ShmRingSize-1) != 0 {
+	if c.ShmRingSize != 0 && (c.ShmRingSize < 4096 || c.ShmRingSize&(c.ShmRingSize-1) != 0) {
 		return c, fmt.Errorf("comm: shared-memory ring of %d bytes: want a power of two ≥ 4096: %w", c.ShmRingSize, ErrArg)
 	}
 	if _, err := squeeze.ParseMethod(c.Compress); err != nil {
@@ -183,6 +201,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = DefaultConnectTimeout
 	}
+	if c.LocalRanks < 0 {
+		return c, fmt.Errorf("comm: %d local ranks: %w", c.LocalRanks, ErrArg)
+	}
 	if c.Logf == nil {
 		c.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 	}
@@ -190,4 +211,19 @@ func (c Config) withDefaults() (Config, error) {
 		c.Exit = os.Exit
 	}
 	return c, nil
+}
+
+// shmRingBudget bounds the ring memory of all pairs on a host when the
+// ring size is chosen from the number of local ranks (ringSizeFor).
+const shmRingBudget = 64 << 20
+
+// ringSizeFor chooses the ring size for a host with local ranks: the
+// largest power of two within shmRingBudget / local², clamped to
+// [MinShmRingSize, DefaultShmRingSize].
+func ringSizeFor(local int) int {
+	size := DefaultShmRingSize
+	for size > MinShmRingSize && size*local*local > shmRingBudget {
+		size /= 2
+	}
+	return size
 }

@@ -125,8 +125,10 @@
 //	SPMD_EAGER_WINDOW     4194304           unexpected eager bytes a rank buffers
 //	                                        per sender before senders fall back to
 //	                                        rendezvous
-//	SPMD_SHM_RING         262144            bytes of each shared-memory ring (a
-//	                                        power of two, at least 4096)
+//	SPMD_SHM_RING         from the ranks    bytes of each shared-memory ring (a
+//	                      on the host       power of two, at least 4096); default
+//	                                        262144 up to 16 ranks per host,
+//	                                        halving as they grow, 16384 from 46
 //	SPMD_SHM_CMA          on                off: large messages on one host go in
 //	                                        chunks through the ring instead of one
 //	                                        cross-memory-attach copy
@@ -134,7 +136,8 @@
 //	                                        with the same name and kernel use
 //	                                        shared memory
 //	SPMD_TCP_ADDR         all interfaces    the address to listen on and publish
-//	SPMD_CONNECT_TIMEOUT  60s               bound on wire-up (a Go duration)
+//	SPMD_CONNECT_TIMEOUT  60s               bound on making a link, when a rank
+//	                                        first talks to a peer (a Go duration)
 //	SPMD_COMPRESS         off               s2 or zstd: compress the data of
 //	                                        messages above the eager limit on
 //	                                        TCP links (see Compression below)
@@ -151,7 +154,9 @@
 //	SPMD_LOCAL_SIZE       set by spmdrun    ranks on this host (MPICH's
 //	                                        MPI_LOCALNRANKS serves too): unless
 //	                                        GOMAXPROCS is set, each rank takes
-//	                                        its share of the host's cores
+//	                                        its share of the host's cores; it
+//	                                        also sizes the rings (without it,
+//	                                        Init reads every rank's card)
 //	SPMD_HOST_CPUS        set by spmdrun    the host's CPU count, when the launcher
 //	                                        bound each rank to one CPU
 //	GOMAXPROCS            cores / ranks     set it to choose the rank's threads
@@ -263,16 +268,32 @@
 //
 // Wire-up. Each rank listens on a TCP port, publishes a business card
 // (host name, kernel boot id, port, addresses, process id) through the
-// bootstrap's key-value space, fences, and connects to every peer: each
-// rank dials the higher ranks and accepts the lower ones, and every
-// connection starts with a challenge–response on the job's cookie, so a
-// process that cannot prove it belongs to the job is dropped and logged.
-// Ranks on one host (the same host name and boot id) then create a
-// shared-memory segment each, with one ring per local sender, map each
-// other's, find out whether they may read each other's memory (Linux
-// cross-memory attach, process_vm_readv), and unlink their segments as
-// soon as all are mapped. The TCP connection of a shared-memory pair stays
-// open and idle: it tells when the peer's process dies.
+// bootstrap's key-value space, and fences once. It connects to nobody yet:
+// a link to a peer is made when the rank first has a frame for it (a
+// send, a rendezvous request, a collective's message) or the peer dials
+// it, so a program that talks to its neighbours holds a connection per
+// neighbour, whatever the size of the job. The first sender dials while
+// later ones wait for it, within SPMD_CONNECT_TIMEOUT. Every connection
+// starts with a challenge–response on the job's cookie, so a process that
+// cannot prove it belongs to the job is dropped and logged, and then a
+// short set-up exchange before any frame: when both ranks of a pair dial
+// each other at once, both keep the connection the lower rank dialled, so
+// nothing is sent on a connection that is then dropped. A waiting
+// AnySource receive or probe takes messages from links made while it
+// waits. Ranks on one host (the same host name and boot id) talk through
+// shared memory: the dialler creates a small segment holding the pair's
+// two rings and names it in the set-up, the peer maps it, both probe
+// whether they may read each other's memory (Linux cross-memory attach,
+// process_vm_readv), and the name is unlinked at once, so the segment
+// stays in /dev/shm only for the moment of the set-up. Rings are sized
+// from the number of ranks on the host, so that memory grows with the
+// pairs that talk and stays bounded even if all of them do. The TCP
+// connection of a shared-memory pair stays open and idle: it tells when
+// the peer's process dies. A dial that finds nobody listening means the
+// peer is gone: it is reported lost at once. A peer this rank never
+// talked to has no connection to watch; its death reaches the rank
+// through the launcher, and failing everything that depends on it then
+// works as for a peer with a link.
 //
 // Transports. A rank reaches itself through a ring in its own memory,
 // ranks on its host through shared-memory rings, and the others through

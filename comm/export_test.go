@@ -11,13 +11,16 @@ func EagerWindow(c *Comm) int { return c.w.cfg.EagerWindow }
 func PendingRendezvous(c *Comm) (sends, recvs int) { return c.w.rdv.pending() }
 
 // LinkKind tells how c reaches its rank r: "self", "tcp", "shm" or
-// "shm+cma" (large messages copied straight from the sender).
+// "shm+cma" (large messages copied straight from the sender), or "none"
+// while there is no link yet.
 func LinkKind(c *Comm, r int) string {
 	w, peer := c.w, c.group[r]
-	l := w.links[peer]
+	l := w.link(peer)
 	switch {
 	case peer == w.rank:
 		return "self"
+	case l == nil:
+		return "none"
 	case l.shm == nil:
 		return "tcp"
 	case l.shm.readsPeer && l.shm.peerReads:
@@ -44,9 +47,37 @@ func ContextsHeld(c *Comm) (reserved, matching int) {
 // PackedBytes tells how many data bytes c's rank tried to compress on its
 // link to rank r and how many went on the wire for them.
 func PackedBytes(c *Comm, r int) (raw, packed uint64) {
-	p := c.w.links[c.group[r]].packer
-	if p == nil {
+	l, err := c.w.linkTo(c.group[r])
+	if err != nil || l.packer == nil {
 		return 0, 0
 	}
-	return p.raw.Load(), p.packed.Load()
+	return l.packer.raw.Load(), l.packer.packed.Load()
 }
+
+// Connect makes c's link to its rank r if there is none yet, as a first
+// send would.
+func Connect(c *Comm, r int) error {
+	_, err := c.w.linkTo(c.group[r])
+	return err
+}
+
+// Links counts the links c's rank holds to other ranks.
+func Links(c *Comm) int { return len(c.w.links()) - 1 }
+
+// SegmentBytes sums the sizes of the pair segments c's rank has mapped.
+func SegmentBytes(c *Comm) int {
+	c.w.linkMu.Lock()
+	defer c.w.linkMu.Unlock()
+	n := 0
+	for _, s := range c.w.segments {
+		n += s.Size()
+	}
+	return n
+}
+
+// RingSize is the ring size c's rank gives the pair segments it creates.
+func RingSize(c *Comm) int { return c.w.ringSize }
+
+// PeerLost fails everything c's rank has that depends on its rank r, as a
+// launcher's word that r died does.
+func PeerLost(c *Comm, r int, cause error) { c.w.peerLost(c.group[r], cause) }

@@ -43,39 +43,72 @@ func (w *world) finalize() error {
 	}
 	w.finalizing.Store(true)
 	w.stopDiagnostics()
-	for _, l := range w.links {
-		l.closing.Store(true)
-	}
-	for peer, l := range w.links {
-		if peer == w.rank || l.lost() != nil {
-			continue
-		}
-		_ = l.writeFrame(&wire.Header{Kind: wire.Bye}, nil)
-		_ = l.half()
-	}
-	deadline := time.NewTimer(finalizeWait)
-	defer deadline.Stop()
-	for peer, l := range w.links {
-		if peer == w.rank {
-			continue
-		}
-		select {
-		case <-l.readerDone:
-		case <-deadline.C:
-			errs = append(errs, fmt.Errorf("comm: finalize: rank %d did not close its connection within %v", peer, finalizeWait))
-		}
-	}
-	for _, l := range w.links {
+	errs = append(errs, w.sayGoodbye()...)
+	w.linkMu.Lock()
+	w.linksClosed = true
+	w.linkMu.Unlock()
+	for _, l := range w.links() {
 		l.shutdown()
 	}
 	w.closeSegments()
-	if w.listener != nil {
-		w.listener.Close()
-	}
 	if err := w.boot.Finalize(); err != nil {
 		errs = append(errs, fmt.Errorf("comm: finalize: bootstrap: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// sayGoodbye ends every link cleanly: it sends the peer a goodbye, closes
+// its side, and waits until the peer has closed its own. Links are made
+// on first use, so one can still appear while this runs: a peer that
+// dialled this rank just before the barrier ended, whose connection the
+// listener is still setting up. Each round says goodbye on the links made
+// since the last; once a round finds none, the listener is closed, which
+// waits for the connections it is taking, and a last round covers them.
+// No link can appear after that: Finalize refuses to dial.
+func (w *world) sayGoodbye() []error {
+	var errs []error
+	deadline := time.NewTimer(finalizeWait)
+	defer deadline.Stop()
+	done := map[*link]bool{}
+	listening := w.listener != nil
+	for {
+		var round []*link
+		for _, l := range w.links() {
+			if l.peer != w.rank && !done[l] {
+				round = append(round, l)
+				done[l] = true
+			}
+		}
+		if len(round) == 0 {
+			if !listening {
+				return errs
+			}
+			w.listener.Close()
+			listening = false
+			continue
+		}
+		for _, l := range round {
+			l.closing.Store(true)
+		}
+		for _, l := range round {
+			if l.lost() != nil {
+				continue
+			}
+			_ = l.writeFrame(&wire.Header{Kind: wire.Bye}, nil)
+			_ = l.half()
+		}
+		for _, l := range round {
+			select {
+			case <-l.readerDone:
+			case <-deadline.C:
+				errs = append(errs, fmt.Errorf("comm: finalize: rank %d did not close its connection within %v", l.peer, finalizeWait))
+				if listening {
+					w.listener.Close()
+				}
+				return errs
+			}
+		}
+	}
 }
 
 // worldComm returns a communicator over the world's contexts.
@@ -97,10 +130,7 @@ func (c *Comm) Abort(code int) {
 		_ = w.boot.Abort(code, fmt.Sprintf("rank %d called Abort(%d)", w.rank, code))
 		// Drop every connection at once, as the exit would, so peers notice
 		// even if the launcher is slow.
-		for _, l := range w.links {
-			l.closing.Store(true)
-			l.conn.Close()
-		}
+		w.closeLinks(false)
 	})
 	w.cfg.Exit(code)
 }

@@ -84,7 +84,7 @@ func (w *world) releaseContext(id uint32) int {
 	}
 	for _, m := range msgs {
 		if !m.Rendezvous {
-			w.links[m.Peer].giveCredit(int64(m.Env.Len) + messageOverhead)
+			w.link(m.Peer).giveCredit(int64(m.Env.Len) + messageOverhead)
 			putPayload(m.Payload)
 		}
 		w.eng.Release(m)

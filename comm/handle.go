@@ -190,7 +190,7 @@ func (w *world) deliverBuffered(req *Request, m *match.Message) {
 		copy(req.buf, m.Payload[:st.Bytes])
 		putPayload(m.Payload)
 	}
-	w.links[m.Peer].giveCredit(int64(m.Env.Len) + messageOverhead)
+	w.link(m.Peer).giveCredit(int64(m.Env.Len) + messageOverhead)
 	w.eng.Release(m)
 	req.complete(st, err)
 }

@@ -1,17 +1,14 @@
 package comm
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/spmd-go/spmd/comm/internal/match"
 	"github.com/spmd-go/spmd/comm/internal/shm"
@@ -76,9 +73,12 @@ func hostCPUs() int {
 	return runtime.NumCPU()
 }
 
-// Join wires up a job through boot: every rank publishes a business card
-// (how to reach it), fences, and connects to the others. It returns the
-// world communicator.
+// Join joins a job through boot: the rank publishes its business card (how
+// to reach it) and fences once. It opens no connection: each link to a
+// peer is made when the rank first has a message for it, or the peer for
+// the rank, so a program that talks to a few neighbours holds a few
+// connections, whatever the size of the job. It returns the world
+// communicator.
 func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -91,33 +91,40 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	w := &world{
 		rank: rank, size: size, cfg: cfg, boot: boot,
 		eng:    match.New(),
-		links:  make([]*link, size),
+		peers:  make([]peerSlot, size),
 		limits: wire.Limits{MaxEager: uint64(cfg.EagerWindow), MaxMessage: maxMessage},
 		logf:   cfg.Logf,
+		joined: make(chan struct{}),
 	}
+	for i := range w.peers {
+		w.peers[i].ready = make(chan struct{})
+	}
+	w.active.Store(&[]*link{})
 	w.rdv.init()
 	w.ctxs.init()
 	if err := w.startProfile(); err != nil {
 		return nil, err
 	}
-	sr, sw, err := shm.Pipe(cfg.ShmRingSize)
-	if err != nil {
-		return nil, fmt.Errorf("comm: rank %d: link to itself: %w", rank, err)
-	}
-	w.links[rank] = newLink(w, rank, sr, sw, pipeCloser{sr, sw}, sw.Close)
 	w.serveDiagnostics()
+	w.localRanks, w.ringSize = 1, cfg.ShmRingSize
 	if size > 1 {
 		if err := w.connect(); err != nil {
-			for _, l := range w.links {
-				if l != nil {
-					l.conn.Close()
-				}
-			}
+			close(w.joined)
+			w.closeLinks(true)
 			return nil, err
 		}
 	}
-	for _, l := range w.links {
-		l.start()
+	if w.ringSize == 0 {
+		w.ringSize = ringSizeFor(w.localRanks)
+	}
+	sr, sw, err := shm.Pipe(w.ringSize)
+	if err == nil {
+		err = w.install(rank, newLink(w, rank, sr, sw, pipeCloser{sr, sw}, sw.Close), nil)
+	}
+	close(w.joined)
+	if err != nil {
+		w.closeLinks(true)
+		return nil, fmt.Errorf("comm: rank %d: link to itself: %w", rank, err)
 	}
 	group := make([]int, size)
 	for i := range group {
@@ -126,6 +133,22 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	w.profileInitDone()
 	w.markInit()
 	return w.newComm(worldContext, group, rank), nil
+}
+
+// closeLinks drops every link at once, and the listener too when
+// listener is set, as a failed Join or (without the listener, which may
+// wait for a handshake) Abort must.
+func (w *world) closeLinks(listener bool) {
+	w.linkMu.Lock()
+	w.linksClosed = true // a connection the listener is taking now is dropped
+	w.linkMu.Unlock()
+	if listener && w.listener != nil {
+		w.listener.Close()
+	}
+	for _, l := range w.links() {
+		l.closing.Store(true)
+		l.conn.Close()
+	}
 }
 
 // pipeCloser ends the link of a rank to itself.
@@ -176,117 +199,58 @@ func parseCard(s string) (card, error) {
 	return c, nil
 }
 
-// connect exchanges cards and opens one authenticated TCP connection per
-// peer: each rank dials the higher ranks and accepts the lower ones.
+// connect gets the job's cookie, listens, publishes this rank's card and
+// fences. It then learns how many ranks share this host: from the
+// launcher (Config.LocalRanks), else by reading every card, which costs a
+// key-value read per rank. That number sizes the shared-memory rings and
+// says whether the host is oversubscribed.
 func (w *world) connect() error {
 	cookie, err := w.shareCookie()
 	if err != nil {
 		return err
 	}
-	arrived := make([]chan *net.TCPConn, w.size)
-	for i := range arrived {
-		arrived[i] = make(chan *net.TCPConn, 1)
-	}
+	w.cookie, w.shmPrefix = cookie, jobnames.ShmPrefix(cookie)
 	listenHost := w.cfg.ListenAddr
-	ln, err := tcp.Listen(net.JoinHostPort(listenHost, "0"), cookie, w.rank, w.size, func(peer int, c *net.TCPConn) {
-		select {
-		case arrived[peer] <- c:
-		default:
-			w.logf("comm: rank %d: dropped a second connection from rank %d", w.rank, peer)
-			c.Close()
-		}
-	}, w.logf)
+	ln, err := tcp.Listen(net.JoinHostPort(listenHost, "0"), cookie, w.rank, w.size, w.accepted, w.logf)
 	if err != nil {
 		return fmt.Errorf("comm: rank %d: %w", w.rank, err)
 	}
+	ln.SetHandshakeTimeout(w.cfg.ConnectTimeout)
 	w.listener = ln
 	host := w.cfg.Host
 	if host == "" {
 		host, _ = os.Hostname()
 	}
-	me := card{host: host, port: ln.Addr().Port, pid: os.Getpid(), boot: bootID()}
+	w.me = card{host: host, port: ln.Addr().Port, pid: os.Getpid(), boot: bootID()}
 	if listenHost != "" {
-		me.addrs = []string{listenHost}
+		w.me.addrs = []string{listenHost}
 	} else {
-		me.addrs = hostAddrs()
+		w.me.addrs = hostAddrs()
 	}
-	if err := w.boot.Put(jobnames.CardKey(w.rank), me.String()); err != nil {
+	if err := w.boot.Put(jobnames.CardKey(w.rank), w.me.String()); err != nil {
 		return fmt.Errorf("comm: rank %d: publish business card: %w", w.rank, err)
 	}
 	if err := w.boot.Fence(); err != nil {
 		return fmt.Errorf("comm: rank %d: fence: %w", w.rank, err)
 	}
-	cards := make([]card, w.size)
-	for peer := range w.size {
-		if peer == w.rank {
-			cards[peer] = me
-			continue
-		}
-		s, err := w.boot.Get(jobnames.CardKey(peer))
-		if err != nil {
-			return fmt.Errorf("comm: rank %d: business card of rank %d: %w", w.rank, peer, err)
-		}
-		if cards[peer], err = parseCard(s); err != nil {
-			return fmt.Errorf("comm: rank %d: rank %d: %w", w.rank, peer, err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.ConnectTimeout)
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make([]error, w.size)
-	conns := make([]*net.TCPConn, w.size)
-	for peer := range w.size {
-		if peer == w.rank {
-			continue
-		}
-		pc := cards[peer]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := w.reach(ctx, peer, pc, me, cookie, arrived[peer])
-			if err != nil {
-				errs[peer] = err
-				cancel()
-				return
+	w.localRanks = w.cfg.LocalRanks
+	if w.localRanks == 0 {
+		w.localRanks = 1
+		for peer := range w.size {
+			if peer == w.rank {
+				continue
 			}
-			conns[peer] = c
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		ln.Close()
-		closeAll(conns)
-		return fmt.Errorf("comm: rank %d: wire-up: %w", w.rank, err)
-	}
-	shmPeers, err := w.setupShm(cards, cookie)
-	if err != nil {
-		ln.Close()
-		closeAll(conns)
-		return fmt.Errorf("comm: rank %d: shared memory: %w", w.rank, err)
-	}
-	for peer, c := range conns {
-		switch {
-		case peer == w.rank:
-		case shmPeers[peer] != nil:
-			w.links[peer] = newShmLink(w, peer, shmPeers[peer], c)
-		default:
-			src, err := newTCPSource(c)
+			pc, err := w.cardOf(peer)
 			if err != nil {
-				closeAll(conns)
-				return err
+				return fmt.Errorf("comm: rank %d: %w", w.rank, err)
 			}
-			w.links[peer] = newLink(w, peer, src, c, c, c.CloseWrite)
+			if pc.sameHost(w.me) {
+				w.localRanks++
+			}
 		}
 	}
+	w.oversubscribed = w.localRanks > hostCPUs()
 	return nil
-}
-
-func closeAll(conns []*net.TCPConn) {
-	for _, c := range conns {
-		if c != nil {
-			c.Close()
-		}
-	}
 }
 
 // bootID identifies the running kernel: with the host name it tells
@@ -297,31 +261,6 @@ func bootID() string {
 		return "-"
 	}
 	return strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")
-}
-
-// reach dials a higher peer or waits for a lower one to dial.
-func (w *world) reach(ctx context.Context, peer int, pc, me card, cookie []byte, arrived <-chan *net.TCPConn) (*net.TCPConn, error) {
-	if peer < w.rank {
-		select {
-		case c := <-arrived:
-			return c, nil
-		case <-ctx.Done():
-			return nil, fmt.Errorf("rank %d (pid %d on %s) never connected: %w", peer, pc.pid, pc.host, ctx.Err())
-		}
-	}
-	addrs := pc.addrs
-	if pc.sameHost(me) {
-		addrs = []string{"127.0.0.1"}
-	}
-	var errs []error
-	for _, a := range addrs {
-		c, err := tcp.Dial(ctx, net.JoinHostPort(a, strconv.Itoa(pc.port)), cookie, w.rank, peer)
-		if err == nil {
-			return c, nil
-		}
-		errs = append(errs, err)
-	}
-	return nil, fmt.Errorf("cannot reach rank %d (pid %d on %s): %w", peer, pc.pid, pc.host, errors.Join(errs...))
 }
 
 // shareCookie returns the job's cookie: from the configuration (spmdrun

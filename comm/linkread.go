@@ -252,17 +252,26 @@ func (r *Request) poll() bool {
 	// link nobody polls wakes that link's sleeping reader thread, and on an
 	// oversubscribed host each such wake-up costs a context switch.
 	if r.pollPeer >= 0 && !w.oversubscribed {
-		l := w.links[r.pollPeer]
+		l := w.link(r.pollPeer)
+		if l == nil {
+			// No link yet: the peer's first frame comes on the link its
+			// dial makes, whose reader goroutine completes r.
+			return false
+		}
 		l.startPolling()
-		done := r.pollLinks(w.links[r.pollPeer : r.pollPeer+1])
+		done := r.pollLinks(l)
 		l.stopPolling(!done)
 		return done
 	}
-	for _, l := range w.links {
+	// Links made while this waits are polled too (pollLinks reloads the
+	// list), though their reader goroutines do not know it: bracketing
+	// them is only a hint.
+	links := w.links()
+	for _, l := range links {
 		l.startPolling()
 	}
-	done := r.pollLinks(w.links)
-	for _, l := range w.links {
+	done := r.pollLinks(nil)
+	for _, l := range links {
 		l.stopPolling(!done)
 	}
 	return done
@@ -318,15 +327,21 @@ func (w *world) yield(n int) {
 	runtime.Gosched()
 }
 
-func (r *Request) pollLinks(links []*link) bool {
+// pollLinks makes progress on link one, or on every link (one == nil),
+// until r completes or the budget runs out.
+func (r *Request) pollLinks(one *link) bool {
 	passes, budget := pollPasses, pollBudget
 	if r.w.oversubscribed {
 		passes, budget = oversubPollPasses, oversubPollBudget
 	}
 	var start time.Time
 	for i := 0; ; i++ {
-		for _, l := range links {
-			l.tryProgress()
+		if one != nil {
+			one.tryProgress()
+		} else {
+			for _, l := range r.w.links() {
+				l.tryProgress()
+			}
 		}
 		if r.isDone() {
 			return true

@@ -162,8 +162,11 @@ func (c *Comm) isend(ctx uint32, buf []byte, dest, tag int, sync bool, req *Requ
 	peer := c.group[dest]
 	req.peer, req.pollPeer = peer, peer
 	req.tag, req.ctx, req.sync, req.nbytes = tag, ctx, sync, len(buf)
-	l := w.links[peer]
-	if err := l.lost(); err != nil {
+	l, err := w.linkTo(peer)
+	if err == nil {
+		err = l.lost()
+	}
+	if err != nil {
 		req.complete(Status{}, err)
 		return
 	}
@@ -202,8 +205,11 @@ func (c *Comm) sendEagerSeq(ctx uint32, buf []byte, dest, tag int) (sent bool, s
 	if dest == ProcNull {
 		return true, 0, nil
 	}
-	l := c.w.links[c.group[dest]]
-	if err := l.lost(); err != nil {
+	l, err := c.w.linkTo(c.group[dest])
+	if err == nil {
+		err = l.lost()
+	}
+	if err != nil {
 		return true, 0, err
 	}
 	if len(buf) > l.eager || !l.takeCredit(int64(len(buf))+messageOverhead) {
@@ -250,6 +256,6 @@ func (c *Comm) irecv(ctx uint32, buf []byte, source, tag int, req *Request) {
 	case match.MatchedRendezvous:
 		env, peer, id, addr := m.Env, m.Peer, m.SendID, m.Addr
 		w.eng.Release(m)
-		w.grant(w.links[peer], req, &env, id, addr)
+		w.grant(w.link(peer), req, &env, id, addr)
 	}
 }

@@ -503,6 +503,12 @@ func TestPeerLost(t *testing.T) {
 	err := commtest.Run(3, func(c *comm.Comm) error {
 		switch c.Rank() {
 		case 1:
+			// Links are made on first use: talk to rank 2 first, so that it
+			// has a link whose end tells it of rank 1's death. (A rank that
+			// never talked to the dead one learns it from the launcher.)
+			if err := comm.Send(c, []int{}, 2, 5); err != nil {
+				return err
+			}
 			if _, err := comm.Recv(c, []int{}, 0, 1); err != nil { // wait until rank 0 is blocked
 				return err
 			}
@@ -519,6 +525,9 @@ func TestPeerLost(t *testing.T) {
 			return got
 		}
 		// Rank 2 waits on an AnySource receive, which rank 1's loss also ends.
+		if _, err := comm.Recv(c, []int{}, 1, 5); err != nil {
+			return err
+		}
 		_, err := comm.Recv(c, make([]int, 1), comm.AnySource, 0)
 		return err
 	}, commtest.Timeout(30e9))

@@ -41,7 +41,7 @@ func (l *link) countArrival() uint64 {
 // rank (the communication matrix's row), from the links made so far.
 func (w *world) sentRow() (msgs, bytes []uint64) {
 	msgs, bytes = make([]uint64, w.size), make([]uint64, w.size)
-	for _, l := range w.links {
+	for _, l := range w.links() {
 		if l != nil {
 			msgs[l.peer], bytes[l.peer] = l.sentCounts()
 		}

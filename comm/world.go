@@ -16,7 +16,8 @@ type world struct {
 	cfg        Config
 	boot       Bootstrap
 	eng        *match.Engine
-	links      []*link                    // by world rank; links[rank] is the pipe to self
+	peers      []peerSlot                 // by world rank; peers[rank] holds the pipe to self
+	active     atomic.Pointer[[]*link]    // the links made so far (copy on write, under linkMu)
 	spare      [2]atomic.Pointer[Request] // requests for blocking calls (getRequest)
 	rdv        rendezvous
 	limits     wire.Limits
@@ -25,9 +26,22 @@ type world struct {
 	diag       diagnostics
 	spanStart  int64 // when Init returned, Unix nanoseconds (see markSpan)
 	listener   *tcp.Listener
-	segments   []*shm.Segment // mapped shared-memory segments, unmapped at Finalize
 	logf       func(format string, args ...any)
 	prof       *profiler // nil unless profiling or tracing (profile.go)
+
+	// Set by Join before it closes joined, which the listener's
+	// goroutines wait for; read-only after.
+	joined     chan struct{}
+	me         card   // this rank's business card
+	cookie     []byte // the job's secret
+	shmPrefix  string // names of this job's segments start with it
+	localRanks int    // ranks of the job on this host, this one included
+	ringSize   int    // bytes per ring of a pair's segment this rank creates
+	pairSeq    atomic.Uint64
+
+	linkMu      sync.Mutex
+	linksClosed bool           // Finalize or a failed Join: no more links
+	segments    []*shm.Segment // the pairs' mapped segments, unmapped at Finalize
 
 	// oversubscribed: this host runs more ranks of the job than it has
 	// cores, so waiting ranks must give their core away (see yield).
@@ -39,15 +53,28 @@ type world struct {
 	abortOnce      sync.Once
 }
 
-// peerLost fails everything that depends on world rank peer.
+// peerLost fails everything that depends on world rank peer: its link, if
+// there is one, receives from it or from any source, pending rendezvous
+// and collectives; later sends to it, and a link to it made later, fail
+// at once. It works for a peer this rank never talked to.
 func (w *world) peerLost(peer int, cause error) {
-	l := w.links[peer]
-	err := &PeerLostError{Rank: peer, Cause: cause}
-	if !l.lostErr.CompareAndSwap(nil, err) {
+	if peer == w.rank || peer < 0 || peer >= w.size {
 		return
 	}
-	l.closing.Store(true)
-	l.conn.Close()
+	s := &w.peers[peer]
+	err := &PeerLostError{Rank: peer, Cause: cause}
+	if !s.lost.CompareAndSwap(nil, err) {
+		return
+	}
+	s.mu.Lock()
+	l := s.link.Load()
+	s.settle()
+	s.mu.Unlock()
+	if l != nil {
+		l.lostErr.CompareAndSwap(nil, err)
+		l.closing.Store(true)
+		l.conn.Close()
+	}
 	// Report before failing anything: the program may exit the moment its
 	// operation fails.
 	if lr, ok := w.boot.(lossReporter); ok {
@@ -57,7 +84,9 @@ func (w *world) peerLost(peer int, cause error) {
 		r.Owner.(*Request).complete(Status{}, err)
 	}
 	w.rdv.peerLost(peer, err)
-	l.failQueue(err)
+	if l != nil {
+		l.failQueue(err)
+	}
 	w.probes.broadcast()
 }
 

@@ -208,3 +208,9 @@ func RemoveJob(prefix string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Rings returns how many rings the segment holds.
+func (s *Segment) Rings() int { return s.rings }
+
+// Size returns the segment's size in bytes.
+func (s *Segment) Size() int { return headerBytes + s.rings*(controlBytes+s.ringSize) }

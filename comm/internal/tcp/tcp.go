@@ -16,17 +16,25 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spmd-go/spmd/comm/internal/wire"
 )
 
-// HandshakeTimeout bounds each side's handshake, so that a stray process
-// that connects and says nothing cannot hold a listener slot.
+// HandshakeTimeout bounds each side's handshake unless the caller says
+// otherwise (Listener.SetHandshakeTimeout, Dial's context), so that a stray
+// process that connects and says nothing cannot hold a listener slot for
+// ever. Ranks of a job on a host with far more ranks than cores may not
+// run for seconds at a time, so the runtime gives its connect timeout.
 const HandshakeTimeout = 5 * time.Second
 
 // ErrAuth is wrapped by handshake failures caused by a wrong cookie.
 var ErrAuth = errors.New("authentication failed")
+
+// ErrRefused is wrapped by a Dial that found nobody listening.
+var ErrRefused = errors.New("connection refused: the rank is not listening (gone?)")
 
 // Listener accepts authenticated connections from the other ranks of a job.
 type Listener struct {
@@ -37,6 +45,8 @@ type Listener struct {
 	accept func(peer int, c *net.TCPConn)
 	logf   func(format string, args ...any)
 	wg     sync.WaitGroup
+
+	timeout atomic.Int64 // the handshake's bound, nanoseconds
 
 	mu         sync.Mutex
 	closed     bool
@@ -53,10 +63,14 @@ func Listen(addr string, cookie []byte, rank, size int, accept func(peer int, c 
 	}
 	l := &Listener{ln: ln, cookie: cookie, rank: rank, size: size, accept: accept, logf: logf,
 		handshakes: make(map[net.Conn]struct{})}
+	l.timeout.Store(int64(HandshakeTimeout))
 	l.wg.Add(1)
 	go l.serve()
 	return l, nil
 }
+
+// SetHandshakeTimeout bounds the handshakes that start from now on.
+func (l *Listener) SetHandshakeTimeout(d time.Duration) { l.timeout.Store(int64(d)) }
 
 // Addr returns the listening address.
 func (l *Listener) Addr() *net.TCPAddr { return l.ln.Addr().(*net.TCPAddr) }
@@ -125,7 +139,7 @@ func (l *Listener) serve() {
 }
 
 func (l *Listener) handshake(c *net.TCPConn) (int, error) {
-	if err := c.SetDeadline(time.Now().Add(HandshakeTimeout)); err != nil {
+	if err := c.SetDeadline(time.Now().Add(time.Duration(l.timeout.Load()))); err != nil {
 		return 0, err
 	}
 	var challenge [wire.NonceSize]byte
@@ -162,8 +176,11 @@ func (l *Listener) handshake(c *net.TCPConn) (int, error) {
 	return int(h.From), nil
 }
 
-// Dial connects rank from to rank to at addr and proves the cookie, retrying
-// refused connections until ctx ends (the peer may not be listening yet).
+// Dial connects rank from to rank to at addr and proves the cookie, within
+// ctx's deadline (HandshakeTimeout for the handshake when ctx has none). A
+// refused connection is final (ErrRefused): a rank publishes its address
+// only once it listens, so nobody listening there means the rank has gone.
+// Other failures to connect are retried until ctx ends.
 func Dial(ctx context.Context, addr string, cookie []byte, from, to int) (*net.TCPConn, error) {
 	var d net.Dialer
 	backoff := time.Millisecond
@@ -177,6 +194,9 @@ func Dial(ctx context.Context, addr string, cookie []byte, from, to int) (*net.T
 			}
 			return tc, nil
 		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, fmt.Errorf("tcp: rank %d → rank %d at %s: %w: %w", from, to, addr, ErrRefused, err)
+		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("tcp: rank %d → rank %d at %s: %w", from, to, addr, err)
@@ -188,7 +208,7 @@ func Dial(ctx context.Context, addr string, cookie []byte, from, to int) (*net.T
 
 func dialHandshake(ctx context.Context, c *net.TCPConn, cookie []byte, from, to int) error {
 	deadline := time.Now().Add(HandshakeTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+	if d, ok := ctx.Deadline(); ok {
 		deadline = d
 	}
 	if err := c.SetDeadline(deadline); err != nil {

@@ -98,15 +98,17 @@ func TestDialWrongRank(t *testing.T) {
 	require.Eventually(t, func() bool { return logs.count() == 1 }, 5*time.Second, time.Millisecond)
 }
 
-func TestDialGivesUp(t *testing.T) {
+func TestDialRefusedIsFinal(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
+	start := time.Now()
 	_, err = Dial(ctx, addr, []byte("c"), 0, 1)
-	require.Error(t, err)
+	require.ErrorIs(t, err, ErrRefused)
+	require.Less(t, time.Since(start), 100*time.Millisecond, "a refused dial is final")
 }
 
 // TestCloseCutsSilentStrangers: a process that connects and never speaks

@@ -1,5 +1,8 @@
 // Package wire defines the frames that spmd ranks exchange over byte-stream
-// transports (TCP, and the in-memory self link) and the connection handshake.
+// transports (TCP, and the in-memory self link), the connection handshake,
+// and the pair set-up that follows it on a connection made on first use
+// (Offer, Verdict, Confirm: which of two crossing connections a pair keeps,
+// and its shared-memory segment).
 //
 // It is the only code in spmd that decodes bytes received from a peer. Every
 // decoder validates magic, version, kind and lengths against explicit limits
