@@ -103,6 +103,7 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	}
 	w.links[rank] = newLink(w, rank, sr, sw, pipeCloser{sr, sw}, sw.Close)
 	w.serveDiagnostics()
+	w.watchNotifications()
 	if size > 1 {
 		if err := w.connect(); err != nil {
 			for _, l := range w.links {
