@@ -72,13 +72,3 @@ func assertLostPeer(t *testing.T, r spmdrunResult, victim int) {
 	require.Len(t, lines, 1, r.stderr)
 	assert.Regexp(t, fmt.Sprintf(`^spmdrun: rank %d \(pid \d+.*\) exited with code 3$`, victim), lines[0])
 }
-
-// The same across three hosts: the victim (rank 5, on host 3) and rank 0
-// (on host 1) are on different hosts, so the root tells rank 0 through
-// its proxy.
-func TestMultiHostLostPeerFailsAnySource(t *testing.T) {
-	c := readCluster(t, netnsCluster(t))
-	lostpeer := buildTestprog(t, "lostpeer")
-	r := runSpmdrun(t, nil, nil, multiHostArgs(c, "-n", "6", lostpeer, "-code", "3")...)
-	assertLostPeer(t, r, 5)
-}
