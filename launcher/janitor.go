@@ -24,16 +24,17 @@ import (
 // descriptor they never use), so the read ends exactly when the last of
 // them is gone, however they ended; nothing can create a segment after
 // that. On its normal paths the launcher has already removed the segments
-// itself; it then closes its end and waits a moment for the janitor, so
-// that no process of the job outlives it.
+// itself; it then tells the janitor so, closes its end and waits a moment
+// for it, so that no process of the job outlives the launcher.
 
 // janitorScript reads standard input to its end, then removes the files
-// whose names start with $1.
-const janitorScript = `while read -r _; do :; done; rm -f -- "$1"*`
+// whose names start with $1; a line "done" (the launcher's, when it has
+// cleaned up after every rank itself) ends it at once.
+const janitorScript = `while read -r line; do [ "$line" = done ] && exit 0; done; rm -f -- "$1"*`
 
 // janitorWait bounds how long the launcher waits for the janitor after
 // closing its end of the pipe.
-const janitorWait = 2 * time.Second
+const janitorWait = time.Second
 
 // janitor is a started janitor process.
 type janitor struct {
@@ -81,13 +82,18 @@ func (j *janitor) file() *os.File {
 }
 
 // release closes the launcher's end and waits, bounded, for the janitor
-// to finish: it does once every rank has ended. A process a rank started
-// outside its process group may still hold the pipe; the janitor then
-// stays, and cleans up, until that process ends. release is a no-op for a
-// nil janitor.
-func (j *janitor) release(logf func(string, ...any)) {
+// to finish. With cleaned (every rank has been reaped and the launcher has
+// removed the segments itself) the janitor is told so and ends at once;
+// otherwise it ends, and cleans up, once every rank has ended. A process a
+// rank started outside its process group may still hold the pipe; the
+// janitor then stays until that process ends. release is a no-op for a nil
+// janitor.
+func (j *janitor) release(cleaned bool, logf func(string, ...any)) {
 	if j == nil {
 		return
+	}
+	if cleaned {
+		_, _ = j.hold.Write([]byte("done\n"))
 	}
 	_ = j.hold.Close()
 	t := time.NewTimer(janitorWait)

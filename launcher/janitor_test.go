@@ -33,7 +33,7 @@ func TestJanitorRemovesSegmentsWhenAllHoldersAreGone(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, j)
 	// A "rank" that holds the pipe, as ranks do, and outlives release.
-	rank := exec.Command("sleep", "1")
+	rank := exec.Command("sleep", "0.5")
 	rank.ExtraFiles = []*os.File{j.file()}
 	require.NoError(t, rank.Start())
 	for _, f := range []string{mine, other} {
@@ -41,21 +41,33 @@ func TestJanitorRemovesSegmentsWhenAllHoldersAreGone(t *testing.T) {
 	}
 	var logged []string
 	start := time.Now()
-	j.release(func(format string, args ...any) { logged = append(logged, format) })
+	j.release(false, func(format string, args ...any) { logged = append(logged, format) })
 	_ = rank.Wait()
 	select {
 	case <-j.done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the janitor did not end after every holder of its pipe had")
 	}
-	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "the janitor ended while a rank still held its pipe")
+	assert.GreaterOrEqual(t, time.Since(start), 400*time.Millisecond, "the janitor ended while a rank still held its pipe")
 	assert.Len(t, logged, 0, "release waits up to janitorWait, longer than the rank")
 	assert.NoFileExists(t, mine)
 	assert.FileExists(t, other)
 
+	// Told that the launcher cleaned up, it ends at once, removing nothing.
+	j, err = startJanitor(testCookie)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(mine, []byte("x"), 0o600))
+	j.release(true, t.Logf)
+	select {
+	case <-j.done:
+	default:
+		t.Fatal("release(true) returned before the janitor ended")
+	}
+	assert.FileExists(t, mine)
+
 	var nilJanitor *janitor
 	assert.Nil(t, nilJanitor.file())
-	nilJanitor.release(t.Logf) // no-op
+	nilJanitor.release(true, t.Logf) // no-op
 	j, err = startJanitor("not hex")
 	assert.NoError(t, err)
 	assert.Nil(t, j)

@@ -27,15 +27,16 @@ import (
 // then ending every rank itself.
 
 // exitNotice tells the others of a rank that ended without finalize.
+// A rank that exits 0 without ever speaking PMI is not a failure (a
+// program that is not an spmd rank), and one that finalized is no longer
+// anyone's peer.
 func (s *supervisor) exitNotice(e event) {
 	if e.rank < 0 || e.rank >= s.n || s.pmi[e.rank].finalized.Load() {
 		return
 	}
-	cause := "exited without finalize"
 	if f := exitFailure(e); f != nil {
-		cause = lossCause(f)
+		s.notifyLost(e.rank, lossCause(f))
 	}
-	s.notifyLost(e.rank, cause)
 }
 
 // abortNotice tells the others of a rank that called abort.

@@ -119,7 +119,9 @@ func (p *Proxy) Run(ctx context.Context) (int, error) {
 	if r.janitor, err = startJanitor(p.Cookie); err != nil {
 		p.logf("%v; shared-memory segments stay behind if this proxy is killed", err)
 	}
-	defer r.janitor.release(p.logf)
+	// The proxy removes the segments after the janitor (removeShm above
+	// runs last), which cleans up itself once the ranks have ended.
+	defer r.janitor.release(false, p.logf)
 	r.start()
 	return r.serve(ctx)
 }

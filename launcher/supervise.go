@@ -583,12 +583,23 @@ func (s *supervisor) finish() {
 	if err := removeShm(s.cookie); err != nil {
 		s.logf("removing shared-memory segments: %v", err)
 	}
-	s.janitor.release(s.logf)
+	s.janitor.release(s.localsEnded(), s.logf)
 	if s.srv != nil {
 		if err := s.srv.Close(); err != nil {
 			s.logf("closing PMI server: %v", err)
 		}
 	}
+}
+
+// localsEnded reports whether every rank started on this host has been
+// reaped.
+func (s *supervisor) localsEnded() bool {
+	for _, r := range s.locals {
+		if !s.exited[r.rank] {
+			return false
+		}
+	}
+	return true
 }
 
 // notice writes one line, "name: msg", to the job's standard error.

@@ -325,7 +325,7 @@ func TestMultiHostChaos(t *testing.T) {
 				assert.Equal(t, 255, code, j.stderr.String())
 				lines := notices(j.stderr.String())
 				if assert.NotEmpty(t, lines, j.stderr.String()) {
-					assert.Contains(t, lines[0], "lost host "+c.names[host], j.stderr.String())
+					assert.Contains(t, lines[0], "lost host "+c.hosts[host]+":", j.stderr.String())
 				}
 				// Ranks, proxies and janitors, on any host of the cluster.
 				assertNoneLeft(t, func(p jobProc) bool {
