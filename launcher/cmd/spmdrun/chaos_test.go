@@ -221,16 +221,26 @@ func assertNoSegments(t *testing.T, prefix string) {
 type chaosStats struct {
 	name  string
 	seed  uint64
-	took  []time.Duration
+	at    []time.Duration // when the kill came, after spmdrun started
+	took  []time.Duration // from the kill to spmdrun's exit
 	codes map[int]int
 }
 
-func (s *chaosStats) add(code int, took time.Duration) {
+func (s *chaosStats) add(at time.Duration, code int, took time.Duration) {
 	if s.codes == nil {
 		s.codes = map[int]int{}
 	}
 	s.codes[code]++
+	s.at = append(s.at, at)
 	s.took = append(s.took, took)
+}
+
+// spread writes the median and extremes of ds.
+func spread(ds []time.Duration) string {
+	d := slices.Clone(ds)
+	slices.Sort(d)
+	r := func(x time.Duration) time.Duration { return x.Round(time.Millisecond) }
+	return fmt.Sprintf("median %v, min %v, max %v", r(d[len(d)/2]), r(d[0]), r(d[len(d)-1]))
 }
 
 // report logs the summary and appends it to SPMD_CHAOS_REPORT, if set.
@@ -238,10 +248,8 @@ func (s *chaosStats) report(t *testing.T) {
 	if len(s.took) == 0 {
 		return
 	}
-	sorted := slices.Clone(s.took)
-	slices.Sort(sorted)
-	line := fmt.Sprintf("%s: seed %d, %d runs, kill to end: median %v, max %v; exit codes %v",
-		s.name, s.seed, len(s.took), sorted[len(sorted)/2].Round(time.Millisecond), sorted[len(sorted)-1].Round(time.Millisecond), s.codes)
+	line := fmt.Sprintf("%s: seed %d, %d runs; kill at (after spmdrun started): %s; kill to end: %s; exit codes %v",
+		s.name, s.seed, len(s.took), spread(s.at), spread(s.took), s.codes)
 	t.Log(line)
 	if path := os.Getenv("SPMD_CHAOS_REPORT"); path != "" {
 		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -273,7 +281,7 @@ func TestChaosKilledRank(t *testing.T) {
 			prefix := shmPrefixOf(t, p)
 			killed := j.killAt(t, p.pid, delay)
 			code, took := j.end(t, killed)
-			stats.add(code, took)
+			stats.add(killed.Sub(j.start), code, took)
 			assert.Equal(t, 128+int(syscall.SIGKILL), code, j.stderr.String())
 			lines := notices(j.stderr.String())
 			if assert.NotEmpty(t, lines, j.stderr.String()) {
@@ -321,7 +329,7 @@ func TestMultiHostChaos(t *testing.T) {
 				})
 				killed := j.killAt(t, p.pid, delay)
 				code, took := j.end(t, killed)
-				stats.add(code, took)
+				stats.add(killed.Sub(j.start), code, took)
 				assert.Equal(t, 255, code, j.stderr.String())
 				lines := notices(j.stderr.String())
 				if assert.NotEmpty(t, lines, j.stderr.String()) {
