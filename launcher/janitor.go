@@ -39,7 +39,7 @@ const janitorWait = time.Second
 // janitor is a started janitor process.
 type janitor struct {
 	cmd  *exec.Cmd
-	hold *os.File // the pipe's write end; ranks get it as janitorChildFD
+	hold *os.File // the pipe's write end; ranks get it as descriptor 5
 	done chan struct{}
 }
 

@@ -35,11 +35,10 @@ const (
 	// pmiChildFD is the PMI socket.
 	pmiChildFD = 3
 	// notifyChildFD is the read end of the rank's loss-notification pipe
-	// (package lossnote), named by SPMD_NOTIFY_FD.
-	notifyChildFD = 4
-	// janitorChildFD is the host's janitor pipe (janitor.go), which the
+	// (package lossnote), named by SPMD_NOTIFY_FD. Descriptor 5, when
+	// there is one, is the host's janitor pipe (janitor.go), which the
 	// rank only holds.
-	janitorChildFD = 5
+	notifyChildFD = 4
 )
 
 // localRank is one started rank on this host.
