@@ -134,11 +134,10 @@ func (j *chaosJob) end(t *testing.T, killed time.Time) (int, time.Duration) {
 
 // jobProc is a live (not zombie) process found through /proc.
 type jobProc struct {
-	pid    int
-	argv   []string
-	env    map[string]string
-	netns  string
-	parent int
+	pid   int
+	argv  []string
+	env   map[string]string
+	netns string
 }
 
 // liveProcs lists the live processes for which keep is true.
