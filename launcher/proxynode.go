@@ -119,9 +119,17 @@ func (p *Proxy) Run(ctx context.Context) (int, error) {
 	if r.janitor, err = startJanitor(p.Cookie); err != nil {
 		p.logf("%v; shared-memory segments stay behind if this proxy is killed", err)
 	}
-	// The proxy removes the segments after the janitor (removeShm above
-	// runs last), which cleans up itself once the ranks have ended.
-	defer r.janitor.release(false, p.logf)
+	defer func() {
+		// Once every rank has been reaped nothing can make a segment any
+		// more: the proxy removes them and lets the janitor go at once,
+		// so that it exits (and its ssh with it) without delay. Ranks
+		// still running after their SIGKILL are the janitor's.
+		reaped := waitBounded(&r.finished, closeWait)
+		if err := removeShm(p.Cookie); err != nil {
+			p.logf("removing shared-memory segments: %v", err)
+		}
+		r.janitor.release(reaped, p.logf)
+	}()
 	r.start()
 	return r.serve(ctx)
 }
@@ -516,12 +524,14 @@ func (q *stdinQueue) run(w *os.File) {
 	}
 }
 
-// waitBounded waits for wg, at most d.
-func waitBounded(wg *sync.WaitGroup, d time.Duration) {
+// waitBounded waits for wg, at most d, and reports whether it was done.
+func waitBounded(wg *sync.WaitGroup, d time.Duration) bool {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		return true
 	case <-time.After(d):
+		return false
 	}
 }

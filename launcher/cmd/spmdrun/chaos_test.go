@@ -307,11 +307,14 @@ func TestMultiHostChaos(t *testing.T) {
 	c := readCluster(t, netnsCluster(t))
 
 	// The victim (rank 5, on host 3) and rank 0 (on host 1) are on
-	// different hosts: the root tells rank 0 through its proxy.
+	// different hosts: the root tells rank 0 through its proxy. Which rank
+	// the job is blamed on is not checked here: when rank 0 sees the death
+	// through its own link and its report to the launcher is late, the
+	// launcher orders the two exits by when the proxies' reports arrive.
 	t.Run("lost peer", func(t *testing.T) {
 		lostpeer := buildTestprog(t, "lostpeer")
 		r := runSpmdrun(t, nil, nil, multiHostArgs(c, "-n", "6", lostpeer, "-code", "3")...)
-		assertLostPeer(t, r, 5)
+		assertLostPeer(t, r, 5, false)
 	})
 
 	// A random host's proxy is killed at a random moment.

@@ -51,13 +51,18 @@ var (
 func TestSpmdrunLostPeerFailsAnySource(t *testing.T) {
 	lostpeer := buildTestprog(t, "lostpeer")
 	r := runSpmdrun(t, nil, nil, "-n", "4", lostpeer, "-code", "3")
-	assertLostPeer(t, r, 3)
+	assertLostPeer(t, r, 3, true)
 }
 
-// assertLostPeer checks a lostpeer job whose victim is rank victim.
-func assertLostPeer(t *testing.T, r spmdrunResult, victim int) {
+// assertLostPeer checks a lostpeer job whose victim is rank victim. With
+// blame, the job must also end with the victim's code, blamed on it.
+func assertLostPeer(t *testing.T, r spmdrunResult, victim int, blame bool) {
 	t.Helper()
-	require.Equal(t, 3, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	if blame {
+		require.Equal(t, 3, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	} else {
+		require.NotEqual(t, 0, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
 	exit := victimExitRE.FindStringSubmatch(r.stdout)
 	fail := rank0FailRE.FindStringSubmatch(r.stdout)
 	require.NotNil(t, exit, "the victim did not print its exit:\n%s", r.stdout)
@@ -70,5 +75,11 @@ func assertLostPeer(t *testing.T, r spmdrunResult, victim int) {
 	assert.Less(t, took, time.Second, "rank 0 learned of the loss too late")
 	lines := notices(r.stderr)
 	require.Len(t, lines, 1, r.stderr)
-	assert.Regexp(t, fmt.Sprintf(`^spmdrun: rank %d \(pid \d+.*\) exited with code 3$`, victim), lines[0])
+	want := fmt.Sprintf(`^spmdrun: rank %d \(pid \d+.*\) exited with code 3$`, victim)
+	if blame {
+		assert.Regexp(t, want, lines[0])
+	} else if r.code != 3 {
+		t.Logf("the job was blamed on another rank (%s): across hosts the launcher orders exits by "+
+			"the proxies' reports, which a loaded machine delays unevenly", lines[0])
+	}
 }
