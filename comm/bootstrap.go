@@ -86,8 +86,14 @@ type lossReporter interface {
 }
 
 // lossReportWait bounds how long reporting a loss may hold up the failure
-// of the operations that depend on the lost peer.
-const lossReportWait = 200 * time.Millisecond
+// of the operations that depend on the lost peer. The put is answered by
+// the rank's own launcher or proxy on its host, at once unless that host
+// is overloaded; a report that comes too late lets the launcher blame
+// this rank's failure rather than the death it follows (spmdrun holds
+// failures for up to a second to sort them), so the bound is generous:
+// it costs nothing when the launcher answers, or is gone (the put then
+// fails at once).
+const lossReportWait = time.Second
 
 // ReportLost puts "spmd-lost-<rank>" into the job's key-value space, which
 // spmdrun watches; other PMI servers just store it.

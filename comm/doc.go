@@ -101,7 +101,9 @@
 //     promptly with an error wrapping ErrPeerLost (a *PeerLostError naming
 //     the rank): receives from it, AnySource receives on communicators
 //     that hold it, sends to it. Messages from it that had already arrived
-//     can still be received.
+//     can still be received. Under spmdrun this holds for a peer this rank
+//     never talked to as well: spmdrun tells every rank of a death (the
+//     cause is then a *LauncherReportError; see Inside).
 //   - Every function and method is safe for concurrent use by many
 //     goroutines (MPI_THREAD_MULTIPLE).
 //
@@ -159,6 +161,9 @@
 //	                                        Init reads every rank's card)
 //	SPMD_HOST_CPUS        set by spmdrun    the host's CPU count, when the launcher
 //	                                        bound each rank to one CPU
+//	SPMD_NOTIFY_FD        set by spmdrun    the descriptor on which the launcher
+//	                                        tells the rank of other ranks' deaths
+//	                                        (see Inside)
 //	GOMAXPROCS            cores / ranks     set it to choose the rank's threads
 //	SPMD_PROFILE          off               a directory: profile the rank (see
 //	                                        Profiles and traces below)
@@ -358,6 +363,26 @@
 // the program's file:line that made it, and the stacks of its goroutines
 // outside spmd (see SPMD_DIAG). The callers are taken only when a wait
 // goes to sleep, and resolved only for a report.
+//
+// Peer death. A rank sees a peer die when its link to the peer breaks (the
+// TCP connection closes; a shared-memory pair keeps one open and idle for
+// this) and then fails what depends on the peer. A rank that never talked
+// to the dead peer has no link to break, yet its AnySource receives and
+// collectives may wait on that peer; so spmdrun, and each of its proxies
+// for the ranks on its host, gives every rank the read end of a pipe
+// (SPMD_NOTIFY_FD) and, as soon as a rank of the job ends without
+// Finalize (it exits, is killed, calls Abort, or its host is lost),
+// writes one line to every rank still running:
+//
+//	lost <rank> <cause>
+//
+// where cause is the launcher's words ("killed by signal SIGKILL"). A
+// goroutine started by Join reads the lines and fails what depends on the
+// lost rank, as a broken link would, with a *LauncherReportError as the
+// cause; lines that arrive while Join is still wiring up act when it is
+// done. Other launchers (srun, MPICH's mpiexec) set no SPMD_NOTIFY_FD:
+// they end the whole job when a task dies, and a rank learns of a death
+// only through its links.
 //
 // Performance figures, and how each design choice was measured, are in the
 // repository's bench/results directory.

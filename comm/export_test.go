@@ -1,5 +1,11 @@
 package comm
 
+import (
+	"io"
+
+	"github.com/spmd-go/spmd/internal/lossnote"
+)
+
 // UnexpectedBytes exposes the eager bytes a rank holds unexpected, so tests
 // can check that memory stays within the credit window.
 func UnexpectedBytes(c *Comm) int { return c.w.eng.Stats().UnexpectedBytes }
@@ -81,3 +87,23 @@ func RingSize(c *Comm) int { return c.w.ringSize }
 // PeerLost fails everything c's rank has that depends on its rank r, as a
 // launcher's word that r died does.
 func PeerLost(c *Comm, r int, cause error) { c.w.peerLost(c.group[r], cause) }
+
+// ReadNotices reads launcher loss notices from r, as the pipe named by
+// SPMD_NOTIFY_FD is read.
+func ReadNotices(c *Comm, r io.Reader) { go c.w.readNotices(r) }
+
+// HoldNotices makes c's world hold loss notices as it does while Join
+// wires up; JoinNotices applies them as the end of Join does.
+func HoldNotices(c *Comm) {
+	c.w.notices.mu.Lock()
+	c.w.notices.joined = false
+	c.w.notices.mu.Unlock()
+}
+
+// JoinNotices applies the held loss notices, as the end of Join does.
+func JoinNotices(c *Comm) { c.w.noticesJoined() }
+
+// NoticeLost hands c's world a loss notice as if read from the launcher.
+func NoticeLost(c *Comm, rank int, cause string) {
+	c.w.noticeLost(lossnote.Loss{Rank: rank, Cause: cause})
+}

@@ -107,6 +107,7 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	}
 	w.serveDiagnostics()
 	w.localRanks, w.ringSize = 1, cfg.ShmRingSize
+	w.watchNotifications()
 	if size > 1 {
 		if err := w.connect(); err != nil {
 			close(w.joined)

@@ -16,8 +16,12 @@ import (
 // one put at Finalize keeps Init free of an extra round trip, whose delay
 // on a busy host would count as the program's time.
 
-// markInit notes that Init returns now.
-func (w *world) markInit() { w.spanStart = time.Now().UnixNano() }
+// markInit notes that Init returns now, with its links made: the
+// launcher's loss notices held until then act now (notify.go).
+func (w *world) markInit() {
+	w.spanStart = time.Now().UnixNano()
+	w.noticesJoined()
+}
 
 // markSpan puts the span key. Only a PMI bootstrap is told: elsewhere no
 // launcher listens, and a put may cost a network round trip. Errors are

@@ -47,7 +47,8 @@ type world struct {
 	// cores, so waiting ranks must give their core away (see yield).
 	oversubscribed bool
 	finalizing     atomic.Bool
-	reportOnce     sync.Once // the first lost peer is reported to the launcher
+	reportOnce     sync.Once   // the first lost peer is reported to the launcher
+	notices        lossNotices // the launcher's loss notices (notify.go)
 	finOnce        sync.Once
 	finErr         error
 	abortOnce      sync.Once

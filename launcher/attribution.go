@@ -10,7 +10,8 @@ import "time"
 // not exit order. So the supervisor holds the first rank failure back for
 // a settle window (settleWait), collecting the ones that follow, and then
 // blames the one that best explains the others. spmd ranks put a
-// "lost peer" key when they see a peer die: a failure of such a rank is a
+// "lost peer" key when they see a peer die, and the launcher tells ranks
+// of a loss itself (lossnotify.go): a failure of such a rank is a
 // consequence, and while every held failure is one and ranks still run,
 // the window is extended (up to settleMax), since the rank that died
 // first is still to be reaped.
@@ -119,11 +120,13 @@ func (s *supervisor) onSettleTimer() {
 }
 
 // markConsequences notes in each held failure whether its rank has
-// reported a lost peer by now.
+// reported a lost peer by now, or had been told of a loss before it
+// failed (see isConsequence).
 func (s *supervisor) markConsequences() {
 	for i := range s.pending {
-		r := s.pending[i].f.Rank
-		s.pending[i].consequence = r >= 0 && r < len(s.pmi) && s.pmi[r].sawLoss.Load()
+		h := &s.pending[i]
+		r := h.f.Rank
+		h.consequence = r >= 0 && r < len(s.pmi) && isConsequence(s.pmi[r].sawLoss.Load(), s.notified[r], h.at)
 	}
 }
 

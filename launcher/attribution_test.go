@@ -230,3 +230,24 @@ func TestAbortExitCode(t *testing.T) {
 		assert.Equal(t, want, abortExitCode(in), "abort code %d", in)
 	}
 }
+
+func TestIsConsequence(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	for _, tc := range []struct {
+		name     string
+		sawLoss  bool
+		notified time.Time
+		at       time.Time
+		want     bool
+	}{
+		{"independent failure", false, time.Time{}, t0, false},
+		{"reported a lost peer", true, time.Time{}, t0, true},
+		{"failed after being told", false, t0, t0.Add(time.Millisecond), true},
+		{"failed as it was told", false, t0, t0, true},
+		// It died before the launcher's notice could have reached it: its
+		// failure is its own, even if it is handled after the notice.
+		{"failed before being told", false, t0, t0.Add(-time.Millisecond), false},
+	} {
+		assert.Equal(t, tc.want, isConsequence(tc.sawLoss, tc.notified, tc.at), tc.name)
+	}
+}

@@ -15,8 +15,9 @@
 //   - starts the rank in its own process group, with the PMI socket on
 //     file descriptor 3 and PMI_FD, PMI_RANK, PMI_SIZE, SPMD_LOCAL_RANK,
 //     SPMD_LOCAL_SIZE, MPI_LOCALRANKID, MPI_LOCALNRANKS, SPMD_JOBID and
-//     SPMD_COOKIE in its environment, and asks the kernel to kill it if its
-//     parent (the launcher, or the proxy) dies;
+//     SPMD_COOKIE in its environment, the read end of its loss-notification
+//     pipe on descriptor 4 (SPMD_NOTIFY_FD; see below), and asks the
+//     kernel to kill it if its parent (the launcher, or the proxy) dies;
 //   - binds it to a CPU or not, as Job.BindTo's [Binding] says;
 //   - forwards its standard output and error, optionally as whole lines
 //     tagged with the rank ("[2] ..."), or into one directory per rank
@@ -36,6 +37,19 @@
 // rank's abort before its own exit, a rank that did not report a lost peer
 // (spmd ranks report the peers they see die) before one that did, then the
 // earliest observed.
+//
+// Ranks do not wait to be ended to learn of a death: as soon as a rank
+// ends without PMI finalize (it exits, is killed, calls abort, cannot be
+// started, or its host's proxy is lost), and before the settle window
+// above, the launcher writes the line "lost <rank> <cause>\n" (format:
+// package internal/lossnote) to every rank still running, through its
+// notification pipe; the root sends it to each proxy, which writes it to
+// its own ranks. spmd ranks then fail at once the operations that depend
+// on the lost rank, even one they never talked to (an AnySource receive, a
+// collective). A rank that fails after it was told of a loss counts as
+// one that reported a lost peer. Nothing is told once the job is being
+// ended. A program that does not read its pipe loses nothing: a line that
+// does not fit is dropped, never waited for.
 //
 // Run reports that failure in one line on the job's standard error (a
 // [Failure], whose [FailureKind] says what happened) and returns the exit
@@ -57,6 +71,26 @@
 // puts), streams their output back, and reports their exits; the root
 // signals them through it. A proxy whose root goes away ends its ranks; a
 // proxy that goes away loses its host, which fails the job.
+//
+// # Nothing left behind
+//
+// Ranks on one host share memory through segments in /dev/shm named after
+// the job's cookie, and unlink each as soon as the peers that use it have
+// mapped it; a rank killed before that leaves it. The rule that removes
+// every one, however a job ends: on each host, the process that started
+// the ranks (spmdrun, or its proxy) removes the job's segments there once
+// its ranks have ended, on every path it survives (the job's success or
+// failure, a time limit, a signal it catches, the loss of its root). For
+// the one path it does not survive, its own SIGKILL, it starts a janitor
+// before its first rank: a shell in a session of its own that reads a
+// pipe whose write end the launcher and each of its ranks hold (ranks as
+// descriptor 5, which they never use), and so sees end of file only when
+// the launcher and every rank there are gone (the ranks die with the
+// launcher, by the parent-death signal), then removes the job's segments
+// on the host and exits. On the normal paths the launcher closes its end
+// and waits for the janitor, so no process of the job outlives spmdrun. A
+// process that a rank started outside its process group and that keeps
+// descriptor 5 keeps the janitor waiting until it ends.
 //
 // # Hang diagnostics
 //

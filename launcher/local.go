@@ -5,10 +5,13 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/spmd-go/spmd/internal/lossnote"
 )
 
 // localSpec is what the local spawner needs to start one rank.
@@ -19,6 +22,7 @@ type localSpec struct {
 	env     []string
 	dir     string
 	pmiConn *os.File  // child end of the PMI socket; becomes fd 3
+	janitor *os.File  // write end of the host's janitor pipe, held by the rank (fd 5); nil: none
 	stdin   io.Reader // nil: /dev/null
 	stdout  io.Writer // where the rank's standard output goes
 	stderr  io.Writer // where the rank's standard error goes
@@ -26,9 +30,16 @@ type localSpec struct {
 	cpu     int // the CPU to bind the rank to, or -1 (startBound)
 }
 
-// pmiChildFD is the descriptor number of the PMI socket in every rank:
-// ExtraFiles[0] becomes descriptor 3.
-const pmiChildFD = 3
+// Descriptor numbers in every rank: ExtraFiles[i] becomes 3+i.
+const (
+	// pmiChildFD is the PMI socket.
+	pmiChildFD = 3
+	// notifyChildFD is the read end of the rank's loss-notification pipe
+	// (package lossnote), named by SPMD_NOTIFY_FD. Descriptor 5, when
+	// there is one, is the host's janitor pipe (janitor.go), which the
+	// rank only holds.
+	notifyChildFD = 4
+)
 
 // localRank is one started rank on this host.
 type localRank struct {
@@ -36,6 +47,7 @@ type localRank struct {
 	cmd     *exec.Cmd
 	pid     int
 	stdinW  *os.File // write end of rank 0's stdin pipe when the launcher copies stdin
+	notifyW *os.File // write end of the rank's loss-notification pipe; closed when it exits
 	readers []*os.File
 }
 
@@ -44,7 +56,9 @@ type localRank struct {
 // signal when the thread that forked the child exits; Go keeps its threads
 // unless a goroutine exits while locked to one, which the launcher never
 // does.) Its output is forwarded by
-// goroutines counted in spec.output. The caller still owns spec.pmiConn.
+// goroutines counted in spec.output. The caller still owns spec.pmiConn and
+// spec.janitor. The rank also gets the read end of a pipe for loss notices
+// (see tell), named in its environment by SPMD_NOTIFY_FD.
 func startLocal(spec localSpec) (*localRank, error) {
 	var parentSide, childSide []*os.File // closed on failure / after start
 	closeAll := func(fs []*os.File) {
@@ -64,6 +78,17 @@ func startLocal(spec localSpec) (*localRank, error) {
 		return nil, fmt.Errorf("rank %d: stderr pipe: %w", spec.rank, err)
 	}
 	parentSide, childSide = append(parentSide, errR), append(childSide, errW)
+	notifyR, notifyW, err := os.Pipe()
+	if err != nil {
+		closeAll(parentSide)
+		closeAll(childSide)
+		return nil, fmt.Errorf("rank %d: notification pipe: %w", spec.rank, err)
+	}
+	parentSide, childSide = append(parentSide, notifyW), append(childSide, notifyR)
+	extra := []*os.File{spec.pmiConn, notifyR}
+	if spec.janitor != nil {
+		extra = append(extra, spec.janitor)
+	}
 
 	stdinFile, copyFrom := stdinSource(spec.stdin)
 	var stdinW *os.File
@@ -82,11 +107,11 @@ func startLocal(spec localSpec) (*localRank, error) {
 	cmd := &exec.Cmd{
 		Path:       spec.path,
 		Args:       spec.argv,
-		Env:        spec.env,
+		Env:        append(spec.env[:len(spec.env):len(spec.env)], lossnote.EnvFD+"="+strconv.Itoa(notifyChildFD)),
 		Dir:        spec.dir,
 		Stdout:     outW,
 		Stderr:     errW,
-		ExtraFiles: []*os.File{spec.pmiConn},
+		ExtraFiles: extra,
 		SysProcAttr: &syscall.SysProcAttr{
 			Setpgid:   true,            // signals to the group reach the rank's children
 			Pdeathsig: syscall.SIGKILL, // no orphans if the launcher is killed
@@ -101,7 +126,7 @@ func startLocal(spec localSpec) (*localRank, error) {
 		closeAll(parentSide)
 		return nil, fmt.Errorf("rank %d: %w", spec.rank, err)
 	}
-	r := &localRank{rank: spec.rank, cmd: cmd, pid: cmd.Process.Pid, stdinW: stdinW, readers: []*os.File{outR, errR}}
+	r := &localRank{rank: spec.rank, cmd: cmd, pid: cmd.Process.Pid, stdinW: stdinW, notifyW: notifyW, readers: []*os.File{outR, errR}}
 	spec.output.Add(2)
 	go forward(spec.stdout, outR, spec.output.Done)
 	go forward(spec.stderr, errR, spec.output.Done)
@@ -118,7 +143,36 @@ func (r *localRank) wait() *os.ProcessState {
 	if r.stdinW != nil {
 		_ = r.stdinW.Close()
 	}
+	_ = r.notifyW.Close()
 	return r.cmd.ProcessState
+}
+
+// tell writes a loss notice line (package lossnote) to the rank without
+// waiting: a rank that does not read its notices (a program that is not
+// an spmd rank) must not stall the launcher, so a line that does not fit
+// in the pipe is dropped, with an error. A line is shorter than PIPE_BUF,
+// so it is written whole or not at all.
+func (r *localRank) tell(line []byte) error {
+	rc, err := r.notifyW.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("rank %d: loss notice: %w", r.rank, err)
+	}
+	var werr error
+	err = rc.Write(func(fd uintptr) bool {
+		var n int
+		n, werr = unix.Write(int(fd), line)
+		if werr == nil && n < len(line) {
+			werr = io.ErrShortWrite
+		}
+		return true // never wait for room
+	})
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return fmt.Errorf("rank %d: loss notice: %w", r.rank, err)
+	}
+	return nil
 }
 
 // closeReaders closes the read ends of the rank's output pipes, ending the

@@ -178,3 +178,26 @@ func decodeRank(b []byte) (*rankMsg, error) {
 	m.Key, m.Value = d.str(), d.str()
 	return m, d.end()
 }
+
+// lostMsg tells a proxy that a rank of the job is gone (frLost), for it to
+// tell its own ranks (see lossnotify.go).
+type lostMsg struct {
+	Rank  int
+	Cause string
+}
+
+func (m *lostMsg) encode() []byte {
+	var e encoder
+	e.int(m.Rank)
+	e.str(m.Cause)
+	return e.b
+}
+
+func decodeLost(b []byte) (*lostMsg, error) {
+	d := decoder{b: b}
+	m := &lostMsg{Rank: d.int(), Cause: d.str()}
+	if d.err == nil && m.Rank < 0 {
+		d.fail("rank")
+	}
+	return m, d.end()
+}

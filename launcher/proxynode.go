@@ -66,6 +66,9 @@ type proxyNode struct {
 	fences chan *fenceMsg // answers to the relayed barrier
 	gone   chan struct{}  // closed when the root is gone or done
 	stdin  *stdinQueue
+	// janitor removes the host's segments if the proxy is killed (nil if
+	// it could not be started).
+	janitor *janitor
 
 	mu       sync.Mutex
 	ranks    map[int]*localRank
@@ -113,6 +116,20 @@ func (p *Proxy) Run(ctx context.Context) (int, error) {
 		return 1, fmt.Errorf("proxy: %w", err)
 	}
 	defer r.srv.Close()
+	if r.janitor, err = startJanitor(p.Cookie); err != nil {
+		p.logf("%v; shared-memory segments stay behind if this proxy is killed", err)
+	}
+	defer func() {
+		// Once every rank has been reaped nothing can make a segment any
+		// more: the proxy removes them and lets the janitor go at once,
+		// so that it exits (and its ssh with it) without delay. Ranks
+		// still running after their SIGKILL are the janitor's.
+		reaped := waitBounded(&r.finished, closeWait)
+		if err := removeShm(p.Cookie); err != nil {
+			p.logf("removing shared-memory segments: %v", err)
+		}
+		r.janitor.release(reaped, p.logf)
+	}()
 	r.start()
 	return r.serve(ctx)
 }
@@ -220,7 +237,7 @@ func (r *proxyNode) start() {
 		if err == nil {
 			lr, err = startLocal(localSpec{
 				rank: rank, path: path, argv: append([]string{spec.Program}, spec.Args...),
-				env: env, pmiConn: conn, stdin: stdin, cpu: cpu,
+				env: env, pmiConn: conn, janitor: r.janitor.file(), stdin: stdin, cpu: cpu,
 				stdout: &outputWriter{r: r, rank: rank, stream: 0},
 				stderr: &outputWriter{r: r, rank: rank, stream: 1},
 				output: output,
@@ -357,6 +374,12 @@ func (r *proxyNode) readLoop() error {
 				return fmt.Errorf("proxy: %w", err)
 			}
 			r.signalRanks(syscall.Signal(m.Signal), m.Ranks)
+		case frLost:
+			m, err := decodeLost(body)
+			if err != nil {
+				return fmt.Errorf("proxy: %w", err)
+			}
+			r.tellLocal(m)
 		case frStdin:
 			d := decoder{b: body}
 			data := d.bytes()
@@ -501,12 +524,14 @@ func (q *stdinQueue) run(w *os.File) {
 	}
 }
 
-// waitBounded waits for wg, at most d.
-func waitBounded(wg *sync.WaitGroup, d time.Duration) {
+// waitBounded waits for wg, at most d, and reports whether it was done.
+func waitBounded(wg *sync.WaitGroup, d time.Duration) bool {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		return true
 	case <-time.After(d):
+		return false
 	}
 }

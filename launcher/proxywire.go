@@ -20,8 +20,8 @@ import (
 // per rank of one host, each under a kilobyte) or an output chunk.
 const maxFrame = 16 << 20
 
-// Frame types. Root to proxy: spec, fenceDone, signal, stdin, shutdown.
-// Proxy to root: started, fence, notice, output, abort, closed, exit.
+// Frame types. Root to proxy: spec, fenceDone, signal, stdin, shutdown,
+// lost. Proxy to root: started, fence, notice, output, abort, closed, exit.
 const (
 	frSpec byte = iota + 1
 	frFenceDone
@@ -35,6 +35,7 @@ const (
 	frAbort
 	frClosed
 	frExit
+	frLost
 )
 
 // errFrame is wrapped by every decoding failure.

@@ -43,6 +43,13 @@ func TestProxyMessagesRoundTrip(t *testing.T) {
 	gs, err := decodeSignal(sg.encode())
 	require.NoError(t, err)
 	assert.Equal(t, sg, gs)
+
+	l := &lostMsg{Rank: 3, Cause: "killed by signal SIGKILL"}
+	gl, err := decodeLost(l.encode())
+	require.NoError(t, err)
+	assert.Equal(t, l, gl)
+	_, err = decodeLost((&lostMsg{Rank: -1, Cause: "x"}).encode())
+	assert.ErrorIs(t, err, errFrame, "negative rank")
 }
 
 func TestProxyDecodersRefuseMalformedFrames(t *testing.T) {
@@ -78,6 +85,9 @@ func FuzzProxyFrame(f *testing.F) {
 	buf.Reset()
 	_ = writeFrame(&buf, frExit, (&rankMsg{Rank: 1, Code: 3}).encode())
 	f.Add(buf.Bytes())
+	buf.Reset()
+	_ = writeFrame(&buf, frLost, (&lostMsg{Rank: 2, Cause: "exited with code 3"}).encode())
+	f.Add(buf.Bytes())
 	f.Add([]byte{0, 0, 0, 1, frShutdown})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, body, err := readFrame(bytes.NewReader(data))
@@ -89,6 +99,7 @@ func FuzzProxyFrame(f *testing.F) {
 		_, _ = decodeSignal(body)
 		_, _ = decodeOutput(body)
 		_, _ = decodeRank(body)
+		_, _ = decodeLost(body)
 	})
 }
 

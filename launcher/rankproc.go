@@ -129,6 +129,9 @@ func (s *supervisor) hostLost(h *remoteHost, why string, at time.Time) {
 		return
 	}
 	s.logf("host %s lost (%s) with ranks %v", h.name, why, left)
+	for _, rank := range left {
+		s.notifyLost(rank, fmt.Sprintf("its host %s was lost: %s", h.name, why))
+	}
 	if !s.terminating && !s.timedOut {
 		s.hold(&Failure{Kind: HostLost, Rank: left[0], Code: ExitHostLost, Host: h.name,
 			Message: fmt.Sprintf("%s; ranks %s", why, rankList(left))}, at)

@@ -128,6 +128,10 @@ type supervisor struct {
 	settleT     timer
 	settleStart time.Time
 	pending     []heldFailure // rank failures waiting for settleT (attribution.go)
+
+	janitor  *janitor    // removes this host's segments if the launcher is killed; nil if none
+	lostSent []bool      // each rank's loss has been told to the others (lossnotify.go)
+	notified []time.Time // when each rank was first told of another's loss; zero if never
 }
 
 func newSupervisor(j *Job) *supervisor {
@@ -147,6 +151,9 @@ func newSupervisor(j *Job) *supervisor {
 		pmi:    make([]pmiState, n),
 		exited: make([]bool, n),
 		procs:  make([]rankProc, n),
+
+		lostSent: make([]bool, n),
+		notified: make([]time.Time, n),
 	}
 	for i := range s.pmi {
 		s.pmi[i].closed = make(chan struct{})
@@ -217,6 +224,12 @@ func (s *supervisor) spawn() {
 		if s.proxies != nil && s.proxies.hosts[m.Node[rank]] != nil {
 			continue
 		}
+		if len(s.locals) == 0 && s.janitor == nil {
+			var err error
+			if s.janitor, err = startJanitor(s.cookie); err != nil {
+				s.logf("%v; shared-memory segments stay behind if %s itself is killed", err, j.name())
+			}
+		}
 		st := &s.pmi[rank]
 		conn, err := servePMI(s.srv, rank, func(active bool, at time.Time) {
 			st.active.Store(active)
@@ -251,6 +264,7 @@ func (s *supervisor) spawn() {
 			cpu:     cpu,
 			dir:     j.Dir,
 			pmiConn: conn,
+			janitor: s.janitor.file(),
 			stdin:   stdin,
 			stdout:  s.outWriter(s.stdout, rank, 0),
 			stderr:  s.outWriter(s.stderr, rank, 1),
@@ -406,6 +420,7 @@ func (s *supervisor) handle(e event) {
 		s.exited[e.rank] = true
 		s.logf("rank %d (pid %d) ended: %v", e.rank, e.pid, e.status)
 		s.diagExit(e.rank)
+		s.exitNotice(e)
 		if f := exitFailure(e); f != nil && !s.terminating && !s.timedOut {
 			f.Host = s.hostOf(e.rank)
 			if e.never {
@@ -421,6 +436,7 @@ func (s *supervisor) handle(e event) {
 	case evClosed:
 		s.diagClosed(e.rank)
 	case evAbort:
+		s.abortNotice(e)
 		if !s.terminating && !s.timedOut {
 			f := &Failure{Kind: RankAborted, Rank: e.rank, Code: abortExitCode(e.code), Status: e.code, Message: e.msg, Host: s.hostOf(e.rank)}
 			if e.rank >= 0 && e.rank < len(s.procs) && s.procs[e.rank] != nil {
@@ -567,11 +583,23 @@ func (s *supervisor) finish() {
 	if err := removeShm(s.cookie); err != nil {
 		s.logf("removing shared-memory segments: %v", err)
 	}
+	s.janitor.release(s.localsEnded(), s.logf)
 	if s.srv != nil {
 		if err := s.srv.Close(); err != nil {
 			s.logf("closing PMI server: %v", err)
 		}
 	}
+}
+
+// localsEnded reports whether every rank started on this host has been
+// reaped.
+func (s *supervisor) localsEnded() bool {
+	for _, r := range s.locals {
+		if !s.exited[r.rank] {
+			return false
+		}
+	}
+	return true
 }
 
 // notice writes one line, "name: msg", to the job's standard error.

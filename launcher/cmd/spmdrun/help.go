@@ -143,7 +143,8 @@ Signals and input: standard input goes to rank 0; the others read
 SIGKILL after the grace period); a second signal kills at once. SIGUSR1
 prints a status report (see --status). Every rank runs in its own process
 group and dies with spmdrun; spmdrun removes the shared-memory segments the
-job left in /dev/shm.
+job left in /dev/shm (a janitor process does, if spmdrun or a proxy is
+killed).
 
 Failures: the first failure ends the job. When one rank dies its peers
 often fail within milliseconds; spmd ranks tell spmdrun which peer they saw
@@ -225,6 +226,9 @@ Environment set for every rank, after spmdrun's own and -x:
                    with --profile or --trace: where to send the rank's
                    data (spmdrun's addresses, tried in order), the
                    directories, and the events a rank keeps
+  SPMD_NOTIFY_FD   descriptor 4, a pipe on which spmdrun writes the line
+                   "lost RANK CAUSE" as soon as another rank ends without
+                   finalize, so that spmd ranks fail what waits on it
   The variables the ranks themselves read (SPMD_TRANSPORT...) are described
   by go doc github.com/spmd-go/spmd/comm.
 

@@ -6,6 +6,9 @@
 //	abort R C MSG       fence; rank R calls PMI abort, the others hang
 //	abortexit R C       fence; rank R calls PMI abort with code C, then exits 5 at once; the others hang
 //	kill R              fence; rank R kills itself with SIGKILL, the others hang
+//	told R C [exit]     fence; rank R exits with code C, the others print "rank N told: LINE"
+//	                    for the first line of their loss-notification pipe (SPMD_NOTIFY_FD),
+//	                    then hang, or with "exit" exit 1 at once
 //	hang                fence, then hang until killed
 //	ignoreterm          ignore SIGTERM, fence, print "ready", hang
 //	nofinalize          fence, exit 0 without PMI finalize
@@ -82,6 +85,23 @@ func main() {
 		}
 		_ = c.Abort(atoi(arg(args, 1)), "")
 		os.Exit(5)
+	case "told":
+		if atoi(arg(args, 0)) == rank {
+			os.Exit(atoi(arg(args, 1)))
+		}
+		fd, err := strconv.Atoi(os.Getenv("SPMD_NOTIFY_FD"))
+		if err != nil {
+			fail("SPMD_NOTIFY_FD: %v", err)
+		}
+		line, err := bufio.NewReader(os.NewFile(uintptr(fd), "notify")).ReadString('\n')
+		if err != nil {
+			fail("reading notices: %v", err)
+		}
+		fmt.Printf("rank %d told: %s", rank, line)
+		if arg(args, 2) == "exit" {
+			os.Exit(1)
+		}
+		hang()
 	case "exit", "abort", "kill":
 		if atoi(arg(args, 0)) != rank {
 			hang()
