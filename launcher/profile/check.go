@@ -82,11 +82,15 @@ func CheckTrace(r io.Reader) (*TraceCheck, error) {
 	}
 	slices.Sort(c.Pids)
 	// enclosing returns the innermost slice of e's thread around e.ts.
+	// Times are written to the nanosecond as decimal microseconds, and
+	// ts+dur summed in floating point can miss an end written at the
+	// slice's last nanosecond by an ulp: a nanosecond's slack covers it.
+	const slack = 0.001
 	enclosing := func(e traceEvent) (traceEvent, bool) {
 		var best traceEvent
 		found := false
 		for _, s := range slicesOf[thread{e.Pid, e.Tid}] {
-			if s.Ts <= e.Ts && e.Ts <= s.Ts+s.Dur && (!found || s.Dur < best.Dur) {
+			if s.Ts-slack <= e.Ts && e.Ts <= s.Ts+s.Dur+slack && (!found || s.Dur < best.Dur) {
 				best, found = s, true
 			}
 		}
