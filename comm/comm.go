@@ -27,6 +27,8 @@ type Comm struct {
 	attrs attrs         // values cached by packages above (Attr)
 	freed atomic.Bool   // Free has begun: no operation may start
 	cart  *cartTopology // nil unless made by CartCreate, CartSub or Dup of one
+
+	objs atomic.Pointer[objectStreams] // SendObj/RecvObj gob streams, made on first use
 }
 
 // worldContext is the world communicator's context id; it is never freed.
