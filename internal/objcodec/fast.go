@@ -138,9 +138,10 @@ func Header(msg []byte) (k Kind, gen uint32, payload []byte, err error) {
 // whole messages into it.
 type Alloc func(n int) []byte
 
-// EncodeFast encodes v into a buffer from alloc if v has a fast kind or
-// implements encoding.BinaryMarshaler, and reports whether it did; the
-// error is MarshalBinary's. Values of any other type return ok false: they
+// EncodeFast encodes v into a buffer from alloc if v has a fast kind (or
+// is a pointer to a slice or string of one) or implements
+// encoding.BinaryMarshaler, and reports whether it did; the error is
+// MarshalBinary's, or that of a nil pointer. Values of any other type return ok false: they
 // go through gob.
 func EncodeFast(v any, alloc Alloc) (msg []byte, ok bool, err error) {
 	switch x := v.(type) {
@@ -219,6 +220,39 @@ func EncodeFast(v any, alloc Alloc) (msg []byte, ok bool, err error) {
 			b = 1
 		}
 		return word(KindBool, b, alloc), true, nil
+	case *[]byte:
+		return derefRaw(KindBytes, x, alloc)
+	case *string:
+		if x == nil {
+			return nil, true, errNilPointer
+		}
+		return EncodeFast(*x, alloc)
+	case *[]int:
+		return derefRaw(KindInts, x, alloc)
+	case *[]int8:
+		return derefRaw(KindInt8s, x, alloc)
+	case *[]int16:
+		return derefRaw(KindInt16s, x, alloc)
+	case *[]int32:
+		return derefRaw(KindInt32s, x, alloc)
+	case *[]int64:
+		return derefRaw(KindInt64s, x, alloc)
+	case *[]uint:
+		return derefRaw(KindUints, x, alloc)
+	case *[]uint16:
+		return derefRaw(KindUint16s, x, alloc)
+	case *[]uint32:
+		return derefRaw(KindUint32s, x, alloc)
+	case *[]uint64:
+		return derefRaw(KindUint64s, x, alloc)
+	case *[]float32:
+		return derefRaw(KindFloat32s, x, alloc)
+	case *[]float64:
+		return derefRaw(KindFloat64s, x, alloc)
+	case *[]complex64:
+		return derefRaw(KindComplex64s, x, alloc)
+	case *[]complex128:
+		return derefRaw(KindComplex128s, x, alloc)
 	case encoding.BinaryMarshaler:
 		data, err := x.MarshalBinary()
 		if err != nil {
@@ -227,6 +261,20 @@ func EncodeFast(v any, alloc Alloc) (msg []byte, ok bool, err error) {
 		return raw(KindBinary, data, alloc), true, nil
 	}
 	return nil, false, nil
+}
+
+// errNilPointer is the error of a nil pointer to a fast type, which has
+// no value to send.
+var errNilPointer = errors.New("a nil pointer has no value to send")
+
+// derefRaw encodes the slice p points to, as raw does the slice itself.
+// Pointers to the fast slice types are accepted so that a caller can send
+// without converting a slice to an interface, which allocates.
+func derefRaw[T any](k Kind, p *[]T, alloc Alloc) ([]byte, bool, error) {
+	if p == nil {
+		return nil, true, errNilPointer
+	}
+	return raw(k, bytesOf(*p), alloc), true, nil
 }
 
 // raw makes a message of kind k whose payload is a copy of b.
