@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"sync"
 )
 
 // A gob stream is a sequence of messages, each a byte count and a body
@@ -24,12 +25,22 @@ import (
 // every chunk up to the value's generation. Values are independent of each
 // other, given the descriptions.
 
+// gob describes the concrete types of interface values when it meets them,
+// in the middle of the value's encoding, so the output of such a value
+// does not split into descriptions and a value. Values whose type can hold
+// an interface therefore travel self-described (KindGobSelf), outside the
+// stream.
+
 // GobEncoder is the sending end of a gob stream. It is not safe for
 // concurrent use.
 type GobEncoder struct {
 	buf bytes.Buffer
 	enc *gob.Encoder
 	gen uint32 // chunks of type descriptions written
+	// selfOnly: gob wrote output that did not split, so descriptions
+	// it counts as sent never went out; every value is self-described
+	// from then on.
+	selfOnly bool
 }
 
 // NewGobEncoder returns an encoder at the start of a stream.
@@ -45,13 +56,21 @@ func NewGobEncoder() *GobEncoder {
 // (header included, in a buffer from alloc). When encoding fails, chunk may
 // still be non-nil: descriptions the encoder wrote before it failed, which
 // the caller must deliver all the same to keep the stream in step.
+//
+// A value whose type can hold an interface comes back self-described
+// (KindGobSelf) with no chunk.
 func (e *GobEncoder) Encode(v any, alloc Alloc) (chunk, msg []byte, err error) {
+	if e.selfOnly || v == nil || holdsInterface(reflect.TypeOf(v)) {
+		msg, err = EncodeSelf(v, alloc)
+		return nil, msg, err
+	}
 	e.buf.Reset()
 	encErr := encodeGuarded(e.enc, v)
 	defs, value, err := splitGob(e.buf.Bytes())
 	if err != nil {
-		// gob wrote what it cannot have written: this stream is unusable.
-		return nil, nil, fmt.Errorf("gob output: %w", err)
+		e.selfOnly = true
+		msg, err = EncodeSelf(v, alloc)
+		return nil, msg, err
 	}
 	if len(defs) > 0 {
 		e.gen++
@@ -64,6 +83,42 @@ func (e *GobEncoder) Encode(v any, alloc Alloc) (chunk, msg []byte, err error) {
 	PutHeader(msg, KindGobStream, e.gen)
 	copy(msg[HeaderSize:], value)
 	return chunk, msg, nil
+}
+
+// interfaceTypes caches holdsInterface by type.
+var interfaceTypes sync.Map // reflect.Type → bool
+
+// holdsInterface reports whether a value of type t can hold an interface
+// value: t is one, or an element, key or field of it is, at any depth.
+func holdsInterface(t reflect.Type) bool {
+	if v, ok := interfaceTypes.Load(t); ok {
+		return v.(bool)
+	}
+	h := walkInterface(t, map[reflect.Type]bool{})
+	interfaceTypes.Store(t, h)
+	return h
+}
+
+func walkInterface(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false // a cycle: its other paths are walked where it began
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return walkInterface(t.Elem(), seen)
+	case reflect.Map:
+		return walkInterface(t.Key(), seen) || walkInterface(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if walkInterface(t.Field(i).Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // encodeGuarded encodes v with enc, turning what gob would panic on (a
@@ -125,7 +180,7 @@ func gobUint(b []byte) (x uint64, width int, err error) {
 	if b[0] < 0x80 {
 		return uint64(b[0]), 1, nil
 	}
-	n := int(-int8(b[0]))
+	n := 256 - int(b[0]) // the byte is the count, negated
 	if n > 8 || n >= len(b) {
 		return 0, 0, fmt.Errorf("%w: gob integer of %d bytes", ErrMalformed, n)
 	}
