@@ -86,6 +86,7 @@ func objValues() []struct {
 		{objPath{[]objPoint{{1, 2, "a"}, {3, 4, "b"}}, map[string]int{"km": 7}}, func() any { return new(objPath) }},
 		{map[string][]float64{"e": {1, 2}}, func() any { return new(map[string][]float64) }},
 		{[]string{"x", "y"}, func() any { return new([]string) }},
+		{[]any{1.5, "x"}, func() any { return new([]any) }}, // self-described: holds interfaces
 	}
 }
 
