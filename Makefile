@@ -109,6 +109,8 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzPack$$' -fuzztime $(FUZZTIME) ./grid/
 	$(GO) test -run '^$$' -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) ./internal/hostlist/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBlockedKey$$' -fuzztime $(FUZZTIME) ./internal/jobnames/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/objcodec/
+	$(GO) test -run '^$$' -fuzz '^FuzzGobStream$$' -fuzztime $(FUZZTIME) ./internal/objcodec/
 	for f in FuzzParseHostfile FuzzParseTasksPerNode FuzzParseNodefile; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./launcher/sched/ || exit 1; done
 
