@@ -42,7 +42,7 @@ func SendObj(c *Comm, v any, dest, tag int) error {
 	if dest == ProcNull {
 		return nil
 	}
-	msg, ok, err := objcodec.EncodeFast(v, getPayload)
+	msg, ok, err := objcodec.EncodeFast(v, objBuf)
 	if !ok {
 		msg, err = c.encodeGob(v, dest)
 	}
@@ -50,7 +50,7 @@ func SendObj(c *Comm, v any, dest, tag int) error {
 		return fmt.Errorf("comm: encode %T for rank %d: %w", v, dest, err)
 	}
 	err = c.sendBlocking(msg, dest, tag, false)
-	putPayload(msg)
+	releaseObjBuf(msg)
 	return err
 }
 

@@ -87,18 +87,18 @@ func (s *objectStreams) recvFrom(source int) *recvStream {
 
 // encodeGob gob-encodes v on the stream to dest, sending the chunk of type
 // descriptions it needs first, and returns the value's message (a buffer
-// from getPayload).
+// from objBuf).
 func (c *Comm) encodeGob(v any, dest int) ([]byte, error) {
 	s := c.streams().sendTo(dest)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	chunk, msg, err := s.enc.Encode(v, getPayload)
+	chunk, msg, err := s.enc.Encode(v, objBuf)
 	if chunk != nil {
 		// Sent even when the value failed to encode: the encoder counts
 		// these descriptions as delivered.
 		if serr := c.sendChunk(s, chunk, dest); serr != nil {
 			if msg != nil {
-				putPayload(msg)
+				releaseObjBuf(msg)
 			}
 			return nil, fmt.Errorf("type descriptions: %w", serr)
 		}

@@ -20,7 +20,10 @@
 #   QUICK=0           1: --target 50ms per size (a smoke run)
 #   TARGET=250ms      time per size (calibrated iteration counts)
 #   BENCHES="objlatency objallreduce"
-#   SIZES_LATENCY="--min 8 --max 1M"   SIZES_ALLREDUCE="--min 8 --max 1M"
+#   SIZES="8 1K 64K 1M"   message sizes; each size is a run of its own, so
+#                     that implementations alternate size by size
+#   MAX_ITERS=100000  bound on the calibrated iteration count, which keeps a
+#                     run short when the machine's load rises after warm-up
 #   IMPLS="spmd mpi4py"
 #   SPMDBENCH_BASE=   another spmdbench binary (a build of an older commit),
 #                     run as implementation "spmd-base" (add it to IMPLS)
@@ -37,8 +40,8 @@ QUICK=${QUICK:-0}
 BENCHES=${BENCHES:-objlatency objallreduce}
 IMPLS=${IMPLS:-spmd mpi4py}
 TRANSPORT=${TRANSPORT:-shm}
-SIZES_LATENCY=${SIZES_LATENCY:---min 8 --max 1M}
-SIZES_ALLREDUCE=${SIZES_ALLREDUCE:---min 8 --max 1M}
+SIZES=${SIZES:-8 1K 64K 1M}
+MAX_ITERS=${MAX_ITERS:-100000}
 RUN_TIMEOUT=${RUN_TIMEOUT:-600}
 SPMDBENCH_BASE=${SPMDBENCH_BASE:-}
 if [[ $QUICK == 1 ]]; then
@@ -80,23 +83,22 @@ go build -o bin/benchtable ./bench/cmd/benchtable
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 OMPI_RUN=(mpirun.openmpi --allow-run-as-root --oversubscribe -np 2)
 
-# command_for IMPL BENCH: the command line of one run, as words, in CMD.
+# command_for IMPL BENCH SIZE: the command line of one run, as words, in CMD.
 command_for() {
-	local impl=$1 bench=$2 sizes
+	local impl=$1 bench=$2 size=$3
 	case $bench in
-	objlatency) sizes=$SIZES_LATENCY ;;
-	objallreduce) sizes=$SIZES_ALLREDUCE ;;
+	objlatency | objallreduce) ;;
 	*) die "unknown benchmark $bench" ;;
 	esac
-	read -r -a sz <<<"$sizes"
 	local spmd_timeout=$((RUN_TIMEOUT > 10 ? RUN_TIMEOUT - 5 : RUN_TIMEOUT))s
+	local spmd_args=("$bench" --min "$size" --max "$size" --target "$TARGET" --max-iters "$MAX_ITERS")
 	case $impl in
-	spmd) CMD=(env SPMD_TRANSPORT="$TRANSPORT" bin/spmdrun -n 2 --timeout "$spmd_timeout" bin/spmdbench "$bench" "${sz[@]}" --target "$TARGET") ;;
+	spmd) CMD=(env SPMD_TRANSPORT="$TRANSPORT" bin/spmdrun -n 2 --timeout "$spmd_timeout" bin/spmdbench "${spmd_args[@]}") ;;
 	spmd-base)
 		[[ -x $SPMDBENCH_BASE ]] || die "SPMDBENCH_BASE ($SPMDBENCH_BASE) is not an executable"
-		CMD=(env SPMD_TRANSPORT="$TRANSPORT" bin/spmdrun -n 2 --timeout "$spmd_timeout" "$SPMDBENCH_BASE" "$bench" "${sz[@]}" --target "$TARGET")
+		CMD=(env SPMD_TRANSPORT="$TRANSPORT" bin/spmdrun -n 2 --timeout "$spmd_timeout" "$SPMDBENCH_BASE" "${spmd_args[@]}")
 		;;
-	mpi4py) CMD=("${OMPI_RUN[@]}" "$PY" bench/peers/mpi4py_obj.py "$bench" "${sz[@]}" --target "$target_s") ;;
+	mpi4py) CMD=("${OMPI_RUN[@]}" "$PY" bench/peers/mpi4py_obj.py "$bench" --min "$size" --max "$size" --target "$target_s" --max-iters "$MAX_ITERS") ;;
 	*) die "unknown implementation $impl" ;;
 	esac
 }
@@ -114,17 +116,18 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo "none")
 	echo "- mpi4py $("$PY" -c 'import mpi4py; print(mpi4py.__version__)'), Python $("$PY" -c 'import sys; print(sys.version.split()[0])'), Open MPI $(mpirun.openmpi --version 2>/dev/null | head -1 | awk '{print $NF}') (Debian packages)"
 	[[ -n $SPMDBENCH_BASE ]] && echo "- spmd-base: $SPMDBENCH_BASE"
 	echo "- rounds: $ROUNDS (interleaved); time per size: $TARGET; each run under: timeout -k 10 $RUN_TIMEOUT"
-	echo "- exact commands, run from the repository root (outputs in raw/IMPL-BENCH-rROUND.txt):"
+	echo "- exact commands, run from the repository root, once per size (outputs, all sizes of a round in one file, in raw/IMPL-BENCH-rROUND.txt; raw/runs.log has each run's exit code, seconds and load):"
 	echo
 	echo '```sh'
 	echo "go build -o bin/spmdrun ./launcher/cmd/spmdrun && go build -o bin/spmdbench ./bench/cmd/spmdbench"
 	echo "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"
 	for bench in $BENCHES; do
 		for impl in $IMPLS; do
-			command_for "$impl" "$bench"
+			command_for "$impl" "$bench" SIZE
 			echo "${CMD[*]}"
 		done
 	done
+	echo "# SIZE in: $SIZES"
 	echo '```'
 	echo
 } >"$RAW/header.md"
@@ -134,22 +137,28 @@ printf 'round\timpl\tbench\trc\tseconds\tload1\tcommand\n' >"$LOG"
 failures=0
 for round in $(seq 1 "$ROUNDS"); do
 	for bench in $BENCHES; do
-		for impl in $IMPLS; do
-			command_for "$impl" "$bench"
-			raw=$RAW/$impl-$bench-r$round.txt
-			say "round $round/$ROUNDS: $impl $bench"
-			t0=$(date +%s.%N)
-			rc=0
-			timeout -k 10 "$RUN_TIMEOUT" "${CMD[@]}" >"$raw" 2>"$raw.err" || rc=$?
-			t1=$(date +%s.%N)
-			printf '%s\t%s\t%s\t%s\t%.1f\t%s\t%s\n' "$round" "$impl" "$bench" "$rc" \
-				"$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$(cut -d' ' -f1 /proc/loadavg)" "${CMD[*]}" >>"$LOG"
-			[[ -s $raw.err ]] || rm -f "$raw.err"
-			if ((rc != 0)); then
-				say "  FAILED (exit $rc), see $raw.failed"
-				mv "$raw" "$raw.failed"
-				failures=$((failures + 1))
-			fi
+		for size in $SIZES; do
+			for impl in $IMPLS; do
+				command_for "$impl" "$bench" "$size"
+				raw=$RAW/$impl-$bench-r$round.txt
+				one=$RAW/$impl-$bench-r$round-$size.out
+				say "round $round/$ROUNDS: $impl $bench $size"
+				t0=$(date +%s.%N)
+				rc=0
+				timeout -k 10 "$RUN_TIMEOUT" "${CMD[@]}" >"$one" 2>"$one.err" || rc=$?
+				t1=$(date +%s.%N)
+				printf '%s\t%s\t%s %s\t%s\t%.1f\t%s\t%s\n' "$round" "$impl" "$bench" "$size" "$rc" \
+					"$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$(cut -d' ' -f1 /proc/loadavg)" "${CMD[*]}" >>"$LOG"
+				[[ -s $one.err ]] || rm -f "$one.err"
+				if ((rc != 0)); then
+					say "  FAILED (exit $rc), see $one.failed"
+					mv "$one" "$one.failed"
+					failures=$((failures + 1))
+					continue
+				fi
+				cat "$one" >>"$raw"
+				rm -f "$one"
+			done
 		done
 	done
 done
