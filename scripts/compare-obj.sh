@@ -24,7 +24,9 @@
 #                     that implementations alternate size by size
 #   MAX_ITERS=100000  bound on the calibrated iteration count, which keeps a
 #                     run short when the machine's load rises after warm-up
-#   IMPLS="spmd mpi4py"
+#   IMPLS="spmd mpi4py"   also: spmd-raw, the same sizes through Send/Recv
+#                     (spmdbench latency) and Allreduce of float64
+#                     (spmdbench allreduce), what the object path adds to
 #   SPMDBENCH_BASE=   another spmdbench binary (a build of an older commit),
 #                     run as implementation "spmd-base" (add it to IMPLS)
 #   TRANSPORT=shm     spmd's transport (Open MPI under mpi4py uses its default,
@@ -94,6 +96,11 @@ command_for() {
 	local spmd_args=("$bench" --min "$size" --max "$size" --target "$TARGET" --max-iters "$MAX_ITERS")
 	case $impl in
 	spmd) CMD=(env SPMD_TRANSPORT="$TRANSPORT" bin/spmdrun -n 2 --timeout "$spmd_timeout" bin/spmdbench "${spmd_args[@]}") ;;
+	spmd-raw)
+		local raw=latency
+		[[ $bench == objallreduce ]] && raw=allreduce
+		CMD=(env SPMD_TRANSPORT="$TRANSPORT" bin/spmdrun -n 2 --timeout "$spmd_timeout" bin/spmdbench "$raw" "${spmd_args[@]:1}")
+		;;
 	spmd-base)
 		[[ -x $SPMDBENCH_BASE ]] || die "SPMDBENCH_BASE ($SPMDBENCH_BASE) is not an executable"
 		CMD=(env SPMD_TRANSPORT="$TRANSPORT" bin/spmdrun -n 2 --timeout "$spmd_timeout" "$SPMDBENCH_BASE" "${spmd_args[@]}")
