@@ -93,17 +93,16 @@ func (c *Comm) encodeGob(v any, dest int) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	chunk, msg, err := s.enc.Encode(v, objBuf)
+	if err != nil {
+		return nil, err
+	}
 	if chunk != nil {
-		// Sent even when the value failed to encode: the encoder counts
-		// these descriptions as delivered.
-		if serr := c.sendChunk(s, chunk, dest); serr != nil {
-			if msg != nil {
-				releaseObjBuf(msg)
-			}
-			return nil, fmt.Errorf("type descriptions: %w", serr)
+		if err := c.sendChunk(s, chunk, dest); err != nil {
+			releaseObjBuf(msg)
+			return nil, fmt.Errorf("type descriptions: %w", err)
 		}
 	}
-	return msg, err
+	return msg, nil
 }
 
 // sendChunk sends a chunk of type descriptions to dest without waiting for

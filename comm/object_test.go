@@ -492,3 +492,40 @@ func TestObjectErrorText(t *testing.T) {
 		return nil
 	}))
 }
+
+// refusing fails to marshal: inside a struct it makes gob fail after it
+// has described the struct (gob skips a zero field, so it must not be one).
+type refusing struct{ x int }
+
+func (refusing) MarshalBinary() ([]byte, error) { return nil, errors.New("refused") }
+func (*refusing) UnmarshalBinary([]byte) error  { return nil }
+
+// TestObjectFailedEncodeLeavesNothing checks that a gob value that fails
+// to encode sends nothing, so that Free finds no message left over, and
+// that the stream goes on.
+func TestObjectFailedEncodeLeavesNothing(t *testing.T) {
+	type box struct {
+		R refusing
+		N int
+	}
+	require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+		d, err := c.Dup()
+		if err != nil {
+			return err
+		}
+		if d.Rank() == 0 {
+			if err := comm.SendObj(d, box{R: refusing{1}, N: 1}, 1, 0); err == nil {
+				return errors.New("a refusing MarshalBinary encoded")
+			}
+			if err := comm.SendObj(d, objPoint{Name: "after"}, 1, 0); err != nil {
+				return err
+			}
+		} else {
+			var p objPoint
+			if _, err := comm.RecvObj(d, &p, 0, 0); err != nil || p.Name != "after" {
+				return fmt.Errorf("%+v, %v", p, err)
+			}
+		}
+		return d.Free()
+	}))
+}

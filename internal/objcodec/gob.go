@@ -41,6 +41,10 @@ type GobEncoder struct {
 	// it counts as sent never went out; every value is self-described
 	// from then on.
 	selfOnly bool
+	// held: descriptions gob wrote for a value that then failed to
+	// encode. gob counts them as sent, so they go out with the next
+	// chunk; until then no value needs them.
+	held []byte
 }
 
 // NewGobEncoder returns an encoder at the start of a stream.
@@ -53,9 +57,8 @@ func NewGobEncoder() *GobEncoder {
 // Encode encodes v. It returns the chunk of type descriptions v needs that
 // this stream has not described yet (nil if none; the caller must deliver
 // it, in order, before the value can be decoded) and the value message
-// (header included, in a buffer from alloc). When encoding fails, chunk may
-// still be non-nil: descriptions the encoder wrote before it failed, which
-// the caller must deliver all the same to keep the stream in step.
+// (header included, in a buffer from alloc). When encoding fails there is
+// no chunk: descriptions gob wrote before it failed go with the next one.
 //
 // A value whose type can hold an interface comes back self-described
 // (KindGobSelf) with no chunk.
@@ -72,12 +75,14 @@ func (e *GobEncoder) Encode(v any, alloc Alloc) (chunk, msg []byte, err error) {
 		msg, err = EncodeSelf(v, alloc)
 		return nil, msg, err
 	}
-	if len(defs) > 0 {
-		e.gen++
-		chunk = append([]byte(nil), defs...)
-	}
 	if encErr != nil {
-		return chunk, nil, encErr
+		e.held = append(e.held, defs...)
+		return nil, nil, encErr
+	}
+	if len(defs) > 0 || len(e.held) > 0 {
+		e.gen++
+		chunk = append(e.held, defs...)
+		e.held = nil
 	}
 	msg = alloc(HeaderSize + len(value))
 	PutHeader(msg, KindGobStream, e.gen)

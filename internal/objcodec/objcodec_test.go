@@ -206,24 +206,33 @@ func TestGobStream(t *testing.T) {
 }
 
 // TestGobEncodeErrors checks that a value gob cannot encode is an error,
-// and that descriptions written before the failure still come out as a
-// chunk, so the stream stays in step.
+// and that descriptions written before the failure go out with the next
+// chunk, so the stream stays in step and no chunk goes out for nothing.
 func TestGobEncodeErrors(t *testing.T) {
 	enc, dec := NewGobEncoder(), NewGobDecoder()
 	for _, v := range []any{nil, (*point)(nil), func() {}, make(chan int)} {
-		_, _, err := enc.Encode(v, alloc)
+		chunk, _, err := enc.Encode(v, alloc)
 		require.Error(t, err, "%T", v)
+		require.Nil(t, chunk)
 	}
 	// gob describes wrapped before it calls MarshalBinary, which fails.
 	chunk, msg, err := enc.Encode(wrapped{Inner: failing{fail: true}}, alloc)
 	require.Error(t, err)
 	require.Nil(t, msg)
-	require.NotNil(t, chunk)
+	require.Nil(t, chunk)
+	chunk, msg, err = enc.Encode(point{1, 1, "p"}, alloc)
+	require.NoError(t, err)
+	require.NotNil(t, chunk, "wrapped's description and point's")
 	dec.AddChunk(chunk)
+	_, gen, payload, err := Header(msg)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, gen)
+	var p point
+	require.NoError(t, dec.Decode(gen, payload, &p))
 	chunk, msg, err = enc.Encode(wrapped{Inner: failing{}, N: 3}, alloc)
 	require.NoError(t, err)
-	require.Nil(t, chunk, "described by the failed encoding's chunk")
-	_, gen, payload, err := Header(msg)
+	require.Nil(t, chunk, "described already")
+	_, gen, payload, err = Header(msg)
 	require.NoError(t, err)
 	var w wrapped
 	require.NoError(t, dec.Decode(gen, payload, &w))
