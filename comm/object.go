@@ -17,19 +17,22 @@ var ErrDecode = errors.New("object message cannot be decoded")
 // to agree on. How v travels depends on its type:
 //
 //   - []byte, string, a slice of a Go numeric type ([]float64, []int32, …)
-//     or one numeric or bool value: as its bytes, one copy, no encoding.
-//     The receiver must ask for the same type (or an interface{}).
+//     or one numeric or bool value, or a named type over one of these
+//     (type Vector []float64): as its bytes, one copy, no encoding. The
+//     receiver must ask for the same type, a named type over it, or an
+//     interface{}. A pointer to a []byte, string or numeric slice sends
+//     the same message without the allocation that converting a slice to
+//     an interface costs.
 //   - a value implementing encoding.BinaryMarshaler: as what MarshalBinary
 //     returns; the receiver's pointer must implement
 //     encoding.BinaryUnmarshaler.
 //   - anything else: gob. Type descriptions travel once per communicator,
 //     pair of ranks and direction, not with every message, so a stream of
-//     values of one struct type costs gob's value encoding only. T must
-//     survive a gob round trip (exported fields, registered interface
-//     types).
-//
-// Named types over the types of the first item (type Vec []float64) go
-// through gob; give them MarshalBinary to make them fast.
+//     values of one struct type costs gob's value encoding only; a type
+//     that can hold an interface value carries its descriptions every
+//     time (gob describes the concrete types as it meets them). The value
+//     must survive a gob round trip (exported fields, registered
+//     interface types).
 //
 // SendObj returns, like Send, once v may change. The encoding is for ranks
 // of one build of one program: it assumes the byte order and type sizes

@@ -529,3 +529,21 @@ func TestObjectFailedEncodeLeavesNothing(t *testing.T) {
 		return d.Free()
 	}))
 }
+
+// vector is a named type over a fast type: it travels as its bytes.
+type vector []float64
+
+// TestObjectNamedTypes sends a named slice type and receives it into the
+// named type and into the underlying one.
+func TestObjectNamedTypes(t *testing.T) {
+	require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+		if c.Rank() == 0 {
+			return errors.Join(comm.SendObj(c, vector{1, 2}, 1, 0), comm.SendObj(c, vector{3}, 1, 0))
+		}
+		var v vector
+		var f []float64
+		_, err1 := comm.RecvObj(c, &v, 0, 0)
+		_, err2 := comm.RecvObj(c, &f, 0, 0)
+		return errors.Join(err1, err2, check(len(v) == 2 && v[1] == 2 && len(f) == 1 && f[0] == 3, "%v %v", v, f))
+	}))
+}

@@ -139,10 +139,11 @@ func Header(msg []byte) (k Kind, gen uint32, payload []byte, err error) {
 type Alloc func(n int) []byte
 
 // EncodeFast encodes v into a buffer from alloc if v has a fast kind (or
-// is a pointer to a slice or string of one) or implements
-// encoding.BinaryMarshaler, and reports whether it did; the error is
-// MarshalBinary's, or that of a nil pointer. Values of any other type return ok false: they
-// go through gob.
+// is a pointer to a slice or string of one), implements
+// encoding.BinaryMarshaler, or is of a named type over a fast kind's type
+// (without gob.GobEncoder methods), and reports whether it did; the error
+// is MarshalBinary's, or that of a nil pointer. Values of any other type
+// return ok false: they go through gob.
 func EncodeFast(v any, alloc Alloc) (msg []byte, ok bool, err error) {
 	switch x := v.(type) {
 	case []byte:
@@ -260,6 +261,9 @@ func EncodeFast(v any, alloc Alloc) (msg []byte, ok bool, err error) {
 		}
 		return raw(KindBinary, data, alloc), true, nil
 	}
+	if msg, ok := encodeNamed(v, alloc); ok {
+		return msg, true, nil
+	}
 	return nil, false, nil
 }
 
@@ -303,9 +307,10 @@ func word(k Kind, x uint64, alloc Alloc) []byte {
 // itself rather than a copy; kept then reports that the caller must not
 // reuse the message's buffer.
 //
-// ptr must be a pointer to the type the kind carries, a pointer to an
-// interface{} (which receives a value of that type), or, for KindBinary, an
-// encoding.BinaryUnmarshaler; otherwise the error wraps ErrType.
+// ptr must be a pointer to the type the kind carries or a named type over
+// it, a pointer to an interface{} (which receives a value of the type the
+// kind carries), or, for KindBinary, an encoding.BinaryUnmarshaler;
+// otherwise the error wraps ErrType.
 func DecodeFast(k Kind, payload []byte, ptr any, mayKeep bool) (kept bool, err error) {
 	switch p := ptr.(type) {
 	case *[]byte:
@@ -393,6 +398,9 @@ func DecodeFast(k Kind, payload []byte, ptr any, mayKeep bool) (kept bool, err e
 			return false, nil
 		}
 		return false, fmt.Errorf("%w: a MarshalBinary value into %T, which is not an encoding.BinaryUnmarshaler", ErrType, ptr)
+	}
+	if decodeNamed(k, payload, ptr) {
+		return false, nil
 	}
 	return false, fmt.Errorf("%w: a %v into %T", ErrType, k, ptr)
 }

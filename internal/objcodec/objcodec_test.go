@@ -286,3 +286,46 @@ func TestSelf(t *testing.T) {
 	require.ErrorIs(t, DecodeSelf(append(msg, 0), new(point)), ErrMalformed)
 	require.ErrorIs(t, DecodeSelf(msg, point{}), ErrType)
 }
+
+type (
+	vector  []float64
+	temp    float64
+	label   string
+	flag    bool
+	counts  []int32
+	gobVec  []float64 // with gob's own methods: stays with gob
+	rawByte []byte
+)
+
+func (g gobVec) GobEncode() ([]byte, error) { return []byte{byte(len(g))}, nil }
+func (g *gobVec) GobDecode(b []byte) error  { *g = make(gobVec, b[0]); return nil }
+
+// TestNamed sends named types over the fast types as their underlying
+// types, into the named type or the underlying one.
+func TestNamed(t *testing.T) {
+	for _, c := range []struct {
+		v, under any
+	}{
+		{vector{1, 2}, []float64{1, 2}}, {temp(21.5), 21.5}, {label("l"), "l"},
+		{flag(true), true}, {counts{5, 6}, []int32{5, 6}}, {rawByte("x"), []byte("x")},
+	} {
+		msg, ok, err := EncodeFast(c.v, alloc)
+		require.True(t, ok, "%T", c.v)
+		require.NoError(t, err)
+		plain, _, _ := EncodeFast(c.under, alloc)
+		require.Equal(t, plain, msg, "%T travels as %T", c.v, c.under)
+		k, _, payload, err := Header(msg)
+		require.NoError(t, err)
+		named := reflect.New(reflect.TypeOf(c.v))
+		_, err = DecodeFast(k, payload, named.Interface(), false)
+		require.NoError(t, err)
+		require.Equal(t, c.v, named.Elem().Interface())
+	}
+	_, ok, _ := EncodeFast(gobVec{1, 2, 3}, alloc)
+	require.False(t, ok, "a GobEncoder keeps gob")
+	msg, _, _ := EncodeFast([]float64{1}, alloc)
+	k, _, payload, _ := Header(msg)
+	var c counts
+	_, err := DecodeFast(k, payload, &c, false)
+	require.ErrorIs(t, err, ErrType, "[]float64 into []int32's named type")
+}
