@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spmd-go/spmd/comm"
 	"github.com/spmd-go/spmd/comm/commtest"
@@ -546,4 +547,53 @@ func TestObjectNamedTypes(t *testing.T) {
 		_, err2 := comm.RecvObj(c, &f, 0, 0)
 		return errors.Join(err1, err2, check(len(v) == 2 && v[1] == 2 && len(f) == 1 && f[0] == 3, "%v %v", v, f))
 	}))
+}
+
+// wide has a type description longer than a small eager limit.
+type wide struct {
+	AlphaField, BetaField, GammaField, DeltaField, EpsilonField, ZetaField int
+	EtaField, ThetaField, IotaField, KappaField, LambdaField, MuField      string
+	NuField, XiField, OmicronField, PiField, RhoField, SigmaField         []float64
+}
+
+// TestObjectRendezvousChunks makes the chunk of type descriptions exceed
+// the eager limit, so it goes as a rendezvous send that the receiver takes
+// only when it decodes; both ranks first send, then receive, which must
+// not deadlock, and Free then finds nothing pending.
+func TestObjectRendezvousChunks(t *testing.T) {
+	chunk, _, err := objcodec.NewGobEncoder().Encode(wide{}, func(n int) []byte { return make([]byte, n) })
+	require.NoError(t, err)
+	require.Greater(t, len(chunk), 256, "the chunk must exceed the eager limit below")
+	for _, tr := range []comm.Transport{comm.TransportTCP, comm.TransportShm} {
+		t.Run(string(tr), func(t *testing.T) {
+			cfg := comm.Config{Transport: tr, EagerLimit: 256, ShmEagerLimit: 256}
+			require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+				d, err := c.Dup()
+				if err != nil {
+					return err
+				}
+				other := 1 - d.Rank()
+				for i := range 3 {
+					if err := comm.SendObj(d, wide{AlphaField: i, MuField: "m"}, other, i); err != nil {
+						return err
+					}
+				}
+				for i := 2; i >= 0; i-- {
+					var w wide
+					if _, err := comm.RecvObj(d, &w, other, i); err != nil || w.AlphaField != i || w.MuField != "m" {
+						return fmt.Errorf("tag %d: %+v, %v", i, w, err)
+					}
+				}
+				// The chunk's send completes once the peer has taken it.
+				if err := comm.SendObj(d, objPoint{Name: "reap"}, other, 9); err != nil {
+					return err
+				}
+				var p objPoint
+				if _, err := comm.RecvObj(d, &p, other, 9); err != nil {
+					return err
+				}
+				return d.Free()
+			}, commtest.Config(cfg), commtest.Timeout(60*time.Second)))
+		})
+	}
 }
