@@ -553,7 +553,7 @@ func TestObjectNamedTypes(t *testing.T) {
 type wide struct {
 	AlphaField, BetaField, GammaField, DeltaField, EpsilonField, ZetaField int
 	EtaField, ThetaField, IotaField, KappaField, LambdaField, MuField      string
-	NuField, XiField, OmicronField, PiField, RhoField, SigmaField         []float64
+	NuField, XiField, OmicronField, PiField, RhoField, SigmaField          []float64
 }
 
 // TestObjectRendezvousChunks makes the chunk of type descriptions exceed
