@@ -82,8 +82,10 @@ bench: setup
 ## compare: spmd against Open MPI and MPICH on this machine, OSU method
 ## (installs both MPIs from Debian when missing; QUICK=1 for a short run).
 ## TRANSPORT=shm (default: each one's shared memory) or tcp (forced TCP loopback).
+## Then objects against mpi4py's pickled API (scripts/compare-obj.sh).
 compare: build
 	TRANSPORT=$${TRANSPORT:-shm} bash scripts/compare-pt2pt.sh
+	bash scripts/compare-obj.sh
 
 ## compare-coll: collectives at np = 2 and 4 against Open MPI and MPICH.
 compare-coll: build
@@ -110,6 +112,8 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzPack$$' -fuzztime $(FUZZTIME) ./grid/
 	$(GO) test -run '^$$' -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) ./internal/hostlist/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBlockedKey$$' -fuzztime $(FUZZTIME) ./internal/jobnames/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/objcodec/
+	$(GO) test -run '^$$' -fuzz '^FuzzGobStream$$' -fuzztime $(FUZZTIME) ./internal/objcodec/
 	for f in FuzzParseHostfile FuzzParseTasksPerNode FuzzParseNodefile; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./launcher/sched/ || exit 1; done
 

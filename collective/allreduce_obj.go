@@ -9,10 +9,12 @@ import (
 // AllreduceObj combines v from every rank with f and returns the result on
 // every rank: f(…f(f(v₀, v₁), v₂)…, v_{p−1}) up to associativity, the
 // values in rank order (f is treated as non-commutative; it must be
-// associative). Values travel gob-encoded (comm.SendObj), the convenient,
-// slow path for values that are not numeric slices: T must survive a gob
-// round trip (exported fields, registered interface types). A nil f is an
-// error wrapping comm.ErrArg.
+// associative). Values travel as comm.SendObj sends them, on the
+// communicator's collective context: fast for []byte, strings, numeric
+// slices and scalars and BinaryMarshaler values, else with gob, whose type
+// descriptions go once per pair of ranks, not with every call; a gob T
+// must survive a gob round trip (exported fields, registered interface
+// types). A nil f is an error wrapping comm.ErrArg.
 //
 // The algorithm is recursive doubling with MPICH's non-power-of-two fold
 // (as Allreduce's recursive_doubling): ⌈lg p⌉ + 2 rounds, each partner computing

@@ -3,7 +3,7 @@
 // Alltoall(v), Reduce, Allreduce, ReduceScatter(Block), Scan and Exscan;
 // the non-blocking Ibarrier, Ibcast and Iallreduce; and object forms
 // (BcastObj, GatherObj, ScatterObj, AllgatherObj, AllreduceObj) for any
-// gob-encodable value. Each operation has the algorithms MPICH and Open MPI
+// value comm.SendObj can send, encoded as it encodes them. Each operation has the algorithms MPICH and Open MPI
 // use, and a decision table picks one by message size and rank count.
 //
 // Every rank of a communicator must call the same collectives in the same

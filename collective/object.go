@@ -1,34 +1,48 @@
 package collective
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
+	"reflect"
 
 	"github.com/spmd-go/spmd/comm"
+	"github.com/spmd-go/spmd/internal/objcodec"
 )
 
 // The object forms of the data-movement collectives, like mpi4py's
-// lower-case bcast, gather, scatter and allgather: any gob-encodable value,
-// at the cost of encoding and decoding. Each encodes a value once, moves
-// the lengths with the numeric algorithms (roles 0…), then the bytes
-// (later roles). A value that fails to encode travels as length −1, so that every
-// rank that needed it returns an error instead of waiting.
+// lower-case bcast, gather, scatter and allgather: any value that
+// comm.SendObj can send, encoded as comm.SendObj encodes it ([]byte,
+// strings, numeric slices and scalars as their bytes, BinaryMarshaler
+// values as MarshalBinary's bytes, anything else with gob), except that a
+// gob value carries its type descriptions in every call: one encoding
+// reaches ranks that keep no stream with its encoder. Each encodes a value
+// once, moves the lengths with the numeric algorithms (roles 0…), then the
+// bytes (later roles). A value that fails to encode travels as length −1,
+// so that every rank that needed it returns an error instead of waiting.
 
-// objEncode gob-encodes v.
+// objEncode encodes v for objDecode.
 func objEncode[T any](v T) ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&v); err != nil {
+	var data []byte
+	var err error
+	if reflect.TypeFor[T]().Kind() == reflect.Interface {
+		// gob must see the interface, not its dynamic value, to
+		// decode into a *T.
+		data, err = objcodec.EncodeSelf(&v, newBytes)
+	} else {
+		data, err = objcodec.EncodeSelf(v, newBytes)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("encode %T: %w", v, err)
 	}
-	return b.Bytes(), nil
+	return data, nil
 }
+
+func newBytes(n int) []byte { return make([]byte, n) }
 
 // objDecode decodes a value encoded by objEncode.
 func objDecode[T any](data []byte, from int) (T, error) {
 	var v T
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&v); err != nil {
-		return v, fmt.Errorf("decode %T from rank %d: %w", v, from, err)
+	if err := objcodec.DecodeSelf(data, &v); err != nil {
+		return v, fmt.Errorf("decode %T from rank %d: %w: %w", v, from, comm.ErrDecode, err)
 	}
 	return v, nil
 }

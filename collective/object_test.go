@@ -126,3 +126,80 @@ func TestObjectErrors(t *testing.T) {
 		return nil
 	})
 }
+
+// TestObjectCollectivesFastTypes runs the object collectives on values of
+// the fast types, a BinaryMarshaler and an interface type, on 1 to 5 ranks,
+// and AllreduceObj on records over several calls (gob streams whose type
+// descriptions went with the first).
+func TestObjectCollectivesFastTypes(t *testing.T) {
+	for p := 1; p <= 5; p++ {
+		t.Run(fmt.Sprint(p), func(t *testing.T) {
+			onRanks(t, p, func(c *comm.Comm) error {
+				me := c.Rank()
+				b, err := BcastObj(c, []byte(fmt.Sprint("from ", me)), p-1)
+				if err != nil || string(b) != fmt.Sprint("from ", p-1) {
+					return fmt.Errorf("bcastobj []byte: %q, %v", b, err)
+				}
+				fs, err := AllgatherObj(c, []float64{float64(me), 0.5})
+				if err != nil {
+					return err
+				}
+				for r, f := range fs {
+					if len(f) != 2 || f[0] != float64(r) || f[1] != 0.5 {
+						return fmt.Errorf("allgatherobj []float64: %v", fs)
+					}
+				}
+				var a any = fmt.Sprint(me)
+				as, err := GatherObj(c, a, 0)
+				if err != nil {
+					return err
+				}
+				for r, v := range as {
+					if v != fmt.Sprint(r) {
+						return fmt.Errorf("gatherobj any: %v", as)
+					}
+				}
+				deg, err := BcastObj(c, binaryDeg(me+1), 0)
+				if err != nil || deg != 1 {
+					return fmt.Errorf("bcastobj BinaryMarshaler: %v, %v", deg, err)
+				}
+				sum, err := AllreduceObj(c, me, func(a, b int) int { return a + b })
+				if err != nil || sum != p*(p-1)/2 {
+					return fmt.Errorf("allreduceobj int: %v, %v", sum, err)
+				}
+				for call := range 3 {
+					got, err := AllreduceObj(c, recordOf(me+call), func(a, b record) record {
+						a.Rank += b.Rank
+						a.Vals = append(a.Vals, b.Vals...)
+						return a
+					})
+					if err != nil {
+						return err
+					}
+					want, vals := 0, 0
+					for r := range p {
+						want += r + call
+						vals += len(recordOf(r + call).Vals)
+					}
+					if got.Rank != want || len(got.Vals) != vals {
+						return fmt.Errorf("allreduceobj record, call %d: rank %d (want %d), %d values (want %d)", call, got.Rank, want, len(got.Vals), vals)
+					}
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// binaryDeg travels as MarshalBinary's bytes.
+type binaryDeg int
+
+func (d binaryDeg) MarshalBinary() ([]byte, error) { return []byte{byte(d)}, nil }
+
+func (d *binaryDeg) UnmarshalBinary(b []byte) error {
+	if len(b) != 1 {
+		return fmt.Errorf("binaryDeg of %d bytes", len(b))
+	}
+	*d = binaryDeg(b[0])
+	return nil
+}

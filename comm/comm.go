@@ -28,6 +28,8 @@ type Comm struct {
 	freed atomic.Bool   // Free has begun: no operation may start
 	cart  *cartTopology // nil unless made by CartCreate, CartSub or Dup of one
 	prof  *profiler     // the world's profiler if it profiles; always nil on a collective view
+
+	objs atomic.Pointer[objectStreams] // SendObj/RecvObj gob streams, made on first use
 }
 
 // worldContext is the world communicator's context id; it is never freed.

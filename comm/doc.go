@@ -67,8 +67,10 @@
 //
 // Messages are slices of Go numbers (any Scalar type), sent as their bytes
 // without encoding; ranks of one job must share byte order and type sizes.
-// Values of any other type travel through SendObj and RecvObj (gob): the
-// convenient, slow path, like mpi4py's lower-case API.
+// Values of any other type travel through SendObj and RecvObj, like
+// mpi4py's lower-case API: []byte, strings, numeric slices and scalars and
+// encoding.BinaryMarshaler values as their bytes, anything else with gob,
+// whose type descriptions go once per communicator and pair of ranks.
 //
 // Send returns when its buffer may be reused; Ssend only once the receiver
 // has matched the message. Recv blocks until a matching message has

@@ -165,7 +165,7 @@ func (w *world) handleData(l *link, h *wire.Header, br frameSource) error {
 // buffer of an object receive and works out the status and truncation.
 func receiveInto(req *Request, env *match.Envelope) (Status, error) {
 	if req.alloc {
-		req.buf = make([]byte, env.Len)
+		req.buf = getPayload(env.Len) // RecvObj recycles it
 	}
 	req.recvSeq = env.Seq
 	st := Status{Source: env.Src, Tag: env.Tag, Bytes: min(env.Len, len(req.buf))}

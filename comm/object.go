@@ -1,40 +1,125 @@
 package comm
 
 import (
-	"bytes"
-	"encoding/gob"
+	"errors"
 	"fmt"
+
+	"github.com/spmd-go/spmd/internal/objcodec"
 )
 
-// SendObj sends any gob-encodable value: the convenient, slow path (an
-// encoding and a copy per message), like mpi4py's lower-case send. Use Send
-// for numeric slices.
+// ErrDecode: a message received by RecvObj could not be decoded into the
+// value given: it holds another type, or bytes that SendObj of this build
+// did not write. The message is consumed; later messages are unaffected.
+var ErrDecode = errors.New("object message cannot be decoded")
+
+// SendObj sends v to rank dest of c with tag, like mpi4py's lower-case
+// send: any value that RecvObj can decode on the other side, with no size
+// to agree on. How v travels depends on its type:
+//
+//   - []byte, string, a slice of a Go numeric type ([]float64, []int32, …)
+//     or one numeric or bool value, or a named type over one of these
+//     (type Vector []float64): as its bytes, one copy, no encoding. The
+//     receiver must ask for the same type, a named type over it, or an
+//     interface{}. A pointer to a []byte, string or numeric slice sends
+//     the same message without the allocation that converting a slice to
+//     an interface costs.
+//   - a value implementing encoding.BinaryMarshaler: as what MarshalBinary
+//     returns; the receiver's pointer must implement
+//     encoding.BinaryUnmarshaler.
+//   - anything else: gob. Type descriptions travel once per communicator,
+//     pair of ranks and direction, not with every message, so a stream of
+//     values of one struct type costs gob's value encoding only; a type
+//     that can hold an interface value carries its descriptions every
+//     time (gob describes the concrete types as it meets them). The value
+//     must survive a gob round trip (exported fields, registered
+//     interface types).
+//
+// SendObj returns, like Send, once v may change. The encoding is for ranks
+// of one build of one program: it assumes the byte order and type sizes
+// that Send does. A message sent by SendObj must be received by RecvObj.
+// Sending to ProcNull does nothing.
 func SendObj(c *Comm, v any, dest, tag int) error {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+	if err := c.checkSend(dest, tag); err != nil {
+		return err
+	}
+	if dest == ProcNull {
+		return nil
+	}
+	msg, ok, err := objcodec.EncodeFast(v, objBuf)
+	if !ok {
+		msg, err = c.encodeGob(v, dest)
+	}
+	if err != nil {
 		return fmt.Errorf("comm: encode %T for rank %d: %w", v, dest, err)
 	}
-	return c.sendBlocking(b.Bytes(), dest, tag, false)
+	err = c.sendBlocking(msg, dest, tag, false)
+	releaseObjBuf(msg)
+	return err
 }
 
-// RecvObj receives a value sent by SendObj into ptr (a pointer, as for
-// gob.Decoder.Decode). The message is matched first and sized after, so
-// there is no buffer to get wrong and no probe to race with.
+// RecvObj receives a value sent by SendObj into ptr, a pointer to a value
+// of the type sent, from rank source (or AnySource) with tag (or AnyTag),
+// like mpi4py's lower-case recv. The message is matched first and sized
+// after, so there is no buffer to get wrong and no probe to race with.
+//
+// Slices are decoded into the capacity *ptr already has, as gob does:
+// receiving into the same variable in a loop allocates nothing once it is
+// large enough. A []byte that does not fit takes over the received buffer
+// instead of a copy. A pointer to an interface{} receives a value of the
+// type sent, for the fast types (see SendObj).
+//
+// A message that holds another type than *ptr, or that SendObj did not
+// write, fails with an error wrapping ErrDecode, and *ptr may be partly
+// written; the message is consumed and the next RecvObj is unaffected.
+// From ProcNull, RecvObj returns at once and leaves *ptr alone.
 func RecvObj(c *Comm, ptr any, source, tag int) (Status, error) {
 	if err := c.checkRecv(source, tag); err != nil {
 		return Status{}, err
 	}
+	buf, st, err := c.recvAlloc(source, tag)
+	if err != nil || st.Source == ProcNull {
+		return st, err
+	}
+	kept, err := c.decodeObj(buf, st.Source, ptr)
+	if !kept {
+		putPayload(buf)
+	}
+	if err != nil {
+		return st, fmt.Errorf("comm: decode message from rank %d tag %d into %T: %w", st.Source, st.Tag, ptr, err)
+	}
+	return st, nil
+}
+
+// recvAlloc receives on c's context into a buffer of the message's size,
+// from getPayload (or a buffer handed over from the unexpected queue,
+// which is one too). Arguments are already checked.
+func (c *Comm) recvAlloc(source, tag int) ([]byte, Status, error) {
 	req := c.w.getRequest()
 	req.alloc = true
 	c.irecv(c.ctx, nil, source, tag, req)
 	st, err := req.Wait()
 	buf := req.buf
 	c.w.putRequest(req)
-	if err != nil || st.Source == ProcNull {
-		return st, err
+	return buf, st, err
+}
+
+// decodeObj decodes msg, received from source, into ptr. kept reports
+// that ptr now holds msg's memory, which must not be recycled.
+func (c *Comm) decodeObj(msg []byte, source int, ptr any) (kept bool, err error) {
+	k, gen, payload, err := objcodec.Header(msg)
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", ErrDecode, err)
 	}
-	if err := gob.NewDecoder(bytes.NewReader(buf)).Decode(ptr); err != nil {
-		return st, fmt.Errorf("comm: decode message from rank %d tag %d into %T: %w", st.Source, st.Tag, ptr, err)
+	switch k {
+	case objcodec.KindGobStream:
+		return false, c.decodeGob(gen, payload, source, ptr)
+	case objcodec.KindGobSelf:
+		err = objcodec.DecodeSelf(msg, ptr)
+	default:
+		kept, err = objcodec.DecodeFast(k, payload, ptr, true)
 	}
-	return st, nil
+	if err != nil {
+		return kept, fmt.Errorf("%w: %w", ErrDecode, err)
+	}
+	return kept, nil
 }

@@ -31,7 +31,7 @@ func newCollStep(c *comm.Comm, k Kind, max int) (*collStep, error) {
 	cs := &collStep{c: c, k: k}
 	p := c.Size()
 	switch k {
-	case Allreduce, Reduce, ReduceScatter:
+	case Allreduce, Reduce, ReduceScatter, ObjAllreduce:
 		n := max / 8
 		cs.fsend, cs.frecv = make([]float64, n), make([]float64, n)
 		for i := range cs.fsend {
@@ -58,6 +58,11 @@ func (cs *collStep) at(size int) (func() error, error) {
 		counts := splitCounts(n, p)
 		recv := cs.frecv[:counts[c.Rank()]]
 		return func() error { return collective.ReduceScatter(c, cs.fsend[:n], recv, counts, collective.Sum) }, nil
+	case ObjAllreduce:
+		return func() error {
+			_, err := collective.AllreduceObj(c, cs.fsend[:n], sumNew)
+			return err
+		}, nil
 	case Bcast:
 		return func() error { return collective.Bcast(c, cs.send[:size], root) }, nil
 	case Barrier:
@@ -85,4 +90,15 @@ func splitCounts(n, p int) []int {
 		}
 	}
 	return counts
+}
+
+// sumNew is ObjAllreduce's operation: the element-wise sum of a and b in a
+// new slice, leaving both alone, as NumPy's a + b does.
+func sumNew(a, b []float64) []float64 {
+	out := make([]float64, len(a))
+	b = b[:len(a)] // every rank sends as many
+	for i := range out {
+		out[i] = a[i] + b[i]
+	}
+	return out
 }

@@ -14,6 +14,10 @@ const (
 	Latency     Kind = "latency"   // one-way latency of a blocking ping-pong, µs
 	Bandwidth   Kind = "bandwidth" // unidirectional windowed bandwidth, MB/s
 	BiBandwidth Kind = "bibw"      // bidirectional windowed bandwidth, MB/s
+	// ObjLatency is Latency with comm.SendObj and comm.RecvObj of a
+	// []byte of the size, received into one variable throughout: the
+	// object path, like mpi4py's pickled lower-case send and recv.
+	ObjLatency Kind = "objlatency"
 )
 
 // The collective benchmarks (osu_allreduce, osu_bcast, …): average latency
@@ -28,23 +32,27 @@ const (
 	Allgather     Kind = "allgather"      // Allgather of size bytes per rank
 	Alltoall      Kind = "alltoall"       // Alltoall of size bytes per pair of ranks
 	ReduceScatter Kind = "reduce_scatter" // ReduceScatter of size/8 float64 in all, Sum
+	// ObjAllreduce is collective.AllreduceObj of a []float64 of size/8
+	// elements with an element-wise sum that returns a new slice, like
+	// mpi4py's lower-case allreduce of a NumPy array with MPI.SUM.
+	ObjAllreduce Kind = "objallreduce"
 )
 
 // Kinds lists the point-to-point benchmarks, in the order they are
 // documented.
-var Kinds = []Kind{Latency, Bandwidth, BiBandwidth}
+var Kinds = []Kind{Latency, Bandwidth, BiBandwidth, ObjLatency}
 
 // CollectiveKinds lists the collective benchmarks, in the order they are
 // documented.
-var CollectiveKinds = []Kind{Allreduce, Reduce, Bcast, Barrier, Gather, Scatter, Allgather, Alltoall, ReduceScatter}
+var CollectiveKinds = []Kind{Allreduce, Reduce, Bcast, Barrier, Gather, Scatter, Allgather, Alltoall, ReduceScatter, ObjAllreduce}
 
 // ParseKind returns the Kind named s ("bw" is accepted for Bandwidth,
 // "reduce-scatter" for ReduceScatter).
 func ParseKind(s string) (Kind, error) {
 	k := Kind(strings.ReplaceAll(strings.ToLower(s), "-", "_"))
 	switch k {
-	case Latency, Bandwidth, BiBandwidth,
-		Allreduce, Reduce, Bcast, Barrier, Gather, Scatter, Allgather, Alltoall, ReduceScatter:
+	case Latency, Bandwidth, BiBandwidth, ObjLatency,
+		Allreduce, Reduce, Bcast, Barrier, Gather, Scatter, Allgather, Alltoall, ReduceScatter, ObjAllreduce:
 		return k, nil
 	case "bw":
 		return Bandwidth, nil
@@ -55,7 +63,7 @@ func ParseKind(s string) (Kind, error) {
 // Collective reports whether k is a collective benchmark.
 func (k Kind) Collective() bool {
 	switch k {
-	case Allreduce, Reduce, Bcast, Barrier, Gather, Scatter, Allgather, Alltoall, ReduceScatter:
+	case Allreduce, Reduce, Bcast, Barrier, Gather, Scatter, Allgather, Alltoall, ReduceScatter, ObjAllreduce:
 		return true
 	}
 	return false
@@ -64,7 +72,7 @@ func (k Kind) Collective() bool {
 // reduction reports whether k's data are float64 elements combined with Sum
 // (size/8 of them), rather than bytes moved.
 func (k Kind) reduction() bool {
-	return k == Allreduce || k == Reduce || k == ReduceScatter
+	return k == Allreduce || k == Reduce || k == ReduceScatter || k == ObjAllreduce
 }
 
 // Title is the benchmark's one-line description, as the first line of its
@@ -77,6 +85,10 @@ func (k Kind) Title() string {
 		return "OSU-method Bandwidth Test"
 	case BiBandwidth:
 		return "OSU-method Bi-Directional Bandwidth Test"
+	case ObjLatency:
+		return "OSU-method Object Latency Test (SendObj/RecvObj of []byte)"
+	case ObjAllreduce:
+		return "OSU-method Object Allreduce Latency Test (AllreduceObj of []float64)"
 	}
 	if k.Collective() {
 		return "OSU-method " + k.mpiName() + " Latency Test"
@@ -89,7 +101,7 @@ func (k Kind) mpiName() string {
 	names := map[Kind]string{
 		Allreduce: "MPI_Allreduce", Reduce: "MPI_Reduce", Bcast: "MPI_Bcast", Barrier: "MPI_Barrier",
 		Gather: "MPI_Gather", Scatter: "MPI_Scatter", Allgather: "MPI_Allgather",
-		Alltoall: "MPI_Alltoall", ReduceScatter: "MPI_Reduce_scatter",
+		Alltoall: "MPI_Alltoall", ReduceScatter: "MPI_Reduce_scatter", ObjAllreduce: "AllreduceObj",
 	}
 	return names[k]
 }
@@ -98,7 +110,7 @@ func (k Kind) mpiName() string {
 // collectives "Avg Latency(us)", as OSU writes it.
 func (k Kind) Column() string {
 	switch {
-	case k == Latency:
+	case k == Latency || k == ObjLatency:
 		return "Latency (us)"
 	case k.Collective():
 		return "Avg Latency(us)"
@@ -115,4 +127,4 @@ func (k Kind) Unit() string {
 }
 
 // LowerIsBetter reports whether a smaller value is a better result.
-func (k Kind) LowerIsBetter() bool { return k == Latency || k.Collective() }
+func (k Kind) LowerIsBetter() bool { return k == Latency || k == ObjLatency || k.Collective() }

@@ -45,10 +45,15 @@ func TestKindLabels(t *testing.T) {
 
 // TestCollectiveKindsAreOperations: every collective benchmark is named
 // after an operation of package collective, so that --algorithm can force
-// its SPMD_COLL_<OP>.
+// its SPMD_COLL_<OP>; but ObjAllreduce, whose AllreduceObj has one
+// algorithm, which --algorithm refuses to choose.
 func TestCollectiveKindsAreOperations(t *testing.T) {
 	algs := collective.Algorithms()
 	for _, k := range CollectiveKinds {
+		if k == ObjAllreduce {
+			assert.Error(t, ForceAlgorithm(k, "recursive_doubling"))
+			continue
+		}
 		assert.NotEmpty(t, algs[string(k)], k)
 	}
 }

@@ -53,7 +53,7 @@ func DefaultOptions(k Kind) Options {
 		if k.reduction() {
 			o.MinSize = 8
 		}
-	case k != Latency:
+	case k != Latency && k != ObjLatency:
 		o.MinSize = 1
 		o.Warmup, o.Iters, o.WarmupLarge, o.ItersLarge = 10, 100, 2, 20
 	}

@@ -21,6 +21,7 @@ type pair struct {
 	peer int
 	sync []byte  // empty message of the barrier
 	ack  [4]byte // bandwidth acknowledgement
+	obj  []byte  // what objPingPong receives into
 }
 
 // newPair checks that c has exactly two ranks.

@@ -27,8 +27,11 @@ func Run(c *comm.Comm, k Kind, o Options) ([]Result, error) {
 	var step func(send, recv []byte) error
 	var value func(size, iters int, d time.Duration) float64
 	switch k {
-	case Latency:
+	case Latency, ObjLatency:
 		step = p.pingPong
+		if k == ObjLatency {
+			step = p.objPingPong
+		}
 		value = func(_, iters int, d time.Duration) float64 {
 			return float64(d.Nanoseconds()) / 1e3 / float64(2*iters)
 		}

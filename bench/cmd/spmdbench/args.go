@@ -107,6 +107,7 @@ Point-to-point benchmarks (OSU Micro-Benchmarks method, exactly 2 ranks):
   latency     one-way latency of a blocking ping-pong, us (sizes 0..16M)
   bandwidth   unidirectional bandwidth, window of 64 Isend/Irecv + ack, MB/s (1..16M)
   bibw        bidirectional bandwidth, MB/s (1..16M)
+  objlatency  latency of comm.SendObj/RecvObj of a []byte, us (0..16M)
 
 Collective benchmarks (osu_allreduce etc., any number of ranks): average
 latency per call over the ranks, with min and max, us; each timed call is
@@ -116,6 +117,7 @@ followed by an untimed barrier. Sizes 1..1M (8..1M for the reductions):
   gather, scatter, allgather          size bytes per rank (root 0)
   alltoall                            size bytes per pair of ranks
   barrier                             one row, size 0
+  objallreduce                        AllreduceObj of size/8 float64, new-slice sum
 
 Flags:
   --min N, --max N        message sizes, doubling from min (K, M, G suffixes)
