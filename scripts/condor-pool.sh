@@ -15,10 +15,9 @@
 #
 # The pool is Debian's minicondor (central manager, submit and execute
 # roles on 127.0.0.1) with a dedicated scheduler, so that it runs
-# `universe = parallel` jobs: one partitionable slot of $CPUS CPUs (more
-# than this machine has: nothing is bound to a core), which the dedicated
-# scheduler splits into one dynamic slot per node of a job, never
-# preempted. Jobs run as the chroot's unprivileged user spmd (condor_submit
+# `universe = parallel` jobs: $CPUS/2 static slots of 2 CPUs each (more CPUs
+# than this machine has: nothing is bound to a core), one per node of a
+# job (up to 2 ranks per node), never preempted. Jobs run as the chroot's unprivileged user spmd (condor_submit
 # refuses root), with the host's /proc, /sys and /dev, a /dev/shm of their
 # own (shared memory between the ranks of one job) and a /tmp of their own.
 # Everything a job needs must be inside DIR/root: the tests copy static
@@ -29,8 +28,9 @@
 # already up does nothing. down stops condor_master (gracefully, then
 # every process whose root is the chroot is killed) and unmounts; it
 # checks that no process and no mount is left. Needs root. Every failure
-# is one line on standard error and a non-zero status; a failed up takes
-# down what it started.
+# is one line on standard error and a non-zero status: 3 when the chroot
+# cannot be built here (no debootstrap, or Debian's mirror unreachable), 1
+# otherwise. A failed up takes down what it started.
 #
 # up writes DIR/env (shell syntax): ROOT (the chroot), POOL_USER (spmd),
 # SCHEDD (the schedd's name), CPUS. Run a command in the pool as its user:
@@ -42,6 +42,13 @@ prog=condor-pool
 die() {
 	echo "$prog: $*" >&2
 	exit 1
+}
+# cannot ends up with status 3: this machine cannot build the chroot (no
+# debootstrap, no way to Debian's mirror), which tests take as a reason to
+# skip rather than a failure.
+cannot() {
+	echo "$prog: $*" >&2
+	exit 3
 }
 
 if [ $# -ne 2 ] || [[ $1 != up && $1 != down ]]; then
@@ -59,9 +66,9 @@ dir=$(realpath -m -- "$2")
 root=$dir/root
 suite=trixie
 user=spmd
-# CPUS is what the one slot offers: enough for machine_count 3 with
-# request_cpus 2, or several small parallel jobs at once.
-CPUS=8
+# CPUS is what the pool offers, in slots of 2: enough for several small
+# parallel jobs at once (a test runs six, of 2 or 3 nodes).
+CPUS=16
 log=$dir/$prog.log
 
 # tail_of prints the last lines of file $1 on one line, for an error.
@@ -187,16 +194,16 @@ mirror() {
 build() {
 	local tmp=$root.tmp url
 	if ! command -v debootstrap >/dev/null; then
-		command -v apt-get >/dev/null || die "up: debootstrap not found and no apt-get to install it"
+		command -v apt-get >/dev/null || cannot "up: debootstrap not found and no apt-get to install it"
 		echo "$prog: installing debootstrap" >&2
 		{
 			env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap ||
 				{ env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
 					env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap; }
-		} </dev/null >>"$log" 2>&1 || die "up: apt-get install debootstrap failed: $(tail_of "$log" 2)"
+		} </dev/null >>"$log" 2>&1 || cannot "up: apt-get install debootstrap failed: $(tail_of "$log" 2)"
 	fi
 	[ -e /usr/share/debootstrap/scripts/$suite ] ||
-		die "up: this debootstrap does not know Debian $suite (/usr/share/debootstrap/scripts/$suite is missing)"
+		cannot "up: this debootstrap does not know Debian $suite (/usr/share/debootstrap/scripts/$suite is missing)"
 	url=$(mirror)
 	# A chroot cut short may still have mounts: never rm -rf through them.
 	local old=$root
@@ -206,7 +213,7 @@ build() {
 	rm -rf "$tmp"
 	echo "$prog: building a Debian $suite chroot from $url in $tmp (once)" >&2
 	debootstrap --variant=minbase $suite "$tmp" "$url" </dev/null >>"$log" 2>&1 ||
-		die "up: debootstrap $suite from $url failed: $(tail_of "$log" 2)"
+		cannot "up: debootstrap $suite from $url failed: $(tail_of "$log" 2)"
 	# No service starts while packages are installed (invoke-rc.d(8)).
 	printf '#!/bin/sh\n# %s: no service starts during apt-get\nexit 101\n' "$prog" >"$tmp/usr/sbin/policy-rc.d"
 	chmod 0755 "$tmp/usr/sbin/policy-rc.d"
@@ -218,7 +225,7 @@ build() {
 	[ "$st" != 0 ] || in_root useradd -m -s /bin/sh "$user" >>"$log" 2>&1 || st=$?
 	umount_all || die "up: cannot unmount $tmp after the build"
 	root=$old
-	[ "$st" = 0 ] || die "up: installing minicondor in the chroot failed: $(tail_of "$log" 2)"
+	[ "$st" = 0 ] || cannot "up: installing minicondor in the chroot failed: $(tail_of "$log" 2)"
 	mv "$tmp" "$root"
 }
 
@@ -241,8 +248,15 @@ write_conf() {
 # made by $prog: a dedicated scheduler for parallel-universe jobs
 DedicatedScheduler = "DedicatedScheduler@\$(FULL_HOSTNAME)"
 STARTD_ATTRS = \$(STARTD_ATTRS), DedicatedScheduler
+# Static slots: the dedicated scheduler loses track of the dynamic slots
+# it carves out of a partitionable one when several parallel jobs start at
+# once ("claim id not found for new dynamic slot"), and their jobs stay
+# idle for ever.
 NUM_CPUS = $CPUS
-MEMORY = 8192
+MEMORY = $((CPUS * 512))
+SLOT_TYPE_1 = cpus=2, memory=1024
+SLOT_TYPE_1_PARTITIONABLE = False
+NUM_SLOTS_TYPE_1 = $((CPUS / 2))
 START = True
 SUSPEND = False
 PREEMPT = False
