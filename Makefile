@@ -46,7 +46,9 @@ demo: build
 ## test: everything CI runs: formatting, vet, and every test under the race
 ## detector, including the multi-process runs through spmdrun and, as root,
 ## the runs under a real Slurm (internal/realsched; SPMD_NO_SLURM=1 skips
-## them). Its last line says whether the real-Slurm tests ran, or why not.
+## them) and a real HTCondor pool (scripts/condor-pool.sh; SPMD_NO_CONDOR=1
+## skips them). Its last lines say whether the real-Slurm and real-HTCondor
+## tests ran, or why not.
 test: test-setup setup-hdf5 fmt-check vet lint unit
 
 ## setup-slurm: Debian's Slurm and munge for the real-Slurm tests, as root
@@ -70,7 +72,8 @@ lint:
 unit:
 	@report=$$(mktemp); \
 	SPMD_REALSCHED_REPORT=$$report $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...; st=$$?; \
-	if [ -s "$$report" ]; then cat "$$report"; else echo "real Slurm: skipped: its tests did not run to the end (see above)"; fi; \
+	if [ -s "$$report" ]; then cat "$$report"; else echo "real Slurm: skipped: its tests did not run to the end (see above)"; \
+		echo "real HTCondor: skipped: its tests did not run to the end (see above)"; fi; \
 	rm -f "$$report"; exit $$st
 
 ## bench: point-to-point benchmarks over TCP (in-process ranks).

@@ -67,8 +67,8 @@ root=$dir/root
 suite=trixie
 user=spmd
 # CPUS is what the pool offers, in slots of 2: enough for several small
-# parallel jobs at once (a test runs six, of 2 or 3 nodes).
-CPUS=16
+# parallel jobs at once (the tests run six, of 2 or 3 nodes, 13 in all).
+CPUS=32
 log=$dir/$prog.log
 
 # tail_of prints the last lines of file $1 on one line, for an error.

@@ -585,6 +585,8 @@ func TestCondorRankKilled(t *testing.T) {
 		}
 	}
 	require.NotNil(t, victim, "rank 1 of job %s not found among %v", id, poolProcs(t, p))
+	// assertNoJobProcs below finds the job's processes as it found this one.
+	require.Equal(t, id, victim.cluster, "rank 1's _CONDOR_REMOTE_SPOOL_DIR names its job")
 	require.NoError(t, syscall.Kill(victim.pid, syscall.SIGKILL))
 	logCode, histCode := j.wait(t, id)
 	errs := j.file(j.name + ".err.0")
