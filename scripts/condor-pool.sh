@@ -2,8 +2,9 @@
 # A real HTCondor pool (Debian 13's HTCondor 23.9, in a chroot) on one
 # Debian 12 machine, for the tests that run spmd's HTCondor submissions:
 #
-#   scripts/condor-pool.sh up DIR    build the chroot if needed, start the pool
-#   scripts/condor-pool.sh down DIR  stop it and unmount; safe to run again
+#   scripts/condor-pool.sh up DIR [HOSTS]  build the chroot if needed, start
+#                                          the pool on HOSTS hosts (1-4, default 3)
+#   scripts/condor-pool.sh down DIR        stop it and unmount; safe to run again
 #
 # HTCondor is not packaged for Debian 12 and Debian 13's packages need its
 # newer C library, so the pool lives in a Debian 13 (trixie) chroot made
@@ -14,17 +15,25 @@
 # mounts into the host's /dev: run down first).
 #
 # The pool is Debian's minicondor (central manager, submit and execute
-# roles on 127.0.0.1) with a dedicated scheduler, so that it runs
-# `universe = parallel` jobs: $CPUS/2 static slots of 2 CPUs each (more CPUs
-# than this machine has: nothing is bound to a core), one per node of a
-# job (up to 2 ranks per node), never preempted. Jobs run as the chroot's unprivileged user spmd (condor_submit
-# refuses root), with the host's /proc, /sys and /dev, a /dev/shm of their
-# own (shared memory between the ranks of one job) and a /tmp of their own.
+# roles on 127.0.0.1, on this host) with a dedicated scheduler, so that it
+# runs `universe = parallel` jobs: $CPUS/2 static slots of 2 CPUs each (more
+# CPUs than this machine has: nothing is bound to a core), one per node of
+# a job (up to 2 ranks per node), never preempted. With HOSTS > 1, HOSTS-1
+# more execute hosts, node1, node2..., join it with 2 slots each: each is a
+# condor_master and condor_startd of its own in the same chroot, in a UTS
+# namespace with its own host name and a mount namespace with its own
+# /dev/shm, reaching the central manager over 127.0.0.1. The nodes of a
+# parallel job that land there see another host, as on a real cluster
+# (its slots have SlotID 1 and 2: `requirements = SlotID == 1` puts every
+# node of a job of up to HOSTS nodes on a host of its own). Jobs run as the
+# chroot's unprivileged user spmd (condor_submit refuses root), with the
+# host's /proc, /sys and /dev, a /dev/shm of their host's own (shared memory
+# between the ranks of one job on one host) and a /tmp of their own.
 # Everything a job needs must be inside DIR/root: the tests copy static
 # binaries into spmd's home, DIR/root/home/spmd.
 #
-# up mounts those, starts condor_master in the chroot and waits (bounded)
-# until the slot and the schedulers are there. An up of a pool that is
+# up mounts those, starts the condor_master processes in the chroot and
+# waits (bounded) until every slot and the schedulers are there. An up of a pool that is
 # already up does nothing. down stops condor_master (gracefully, then
 # every process whose root is the chroot is killed) and unmounts; it
 # checks that no process and no mount is left. Needs root. Every failure
@@ -33,7 +42,8 @@
 # otherwise. A failed up takes down what it started.
 #
 # up writes DIR/env (shell syntax): ROOT (the chroot), POOL_USER (spmd),
-# SCHEDD (the schedd's name), CPUS. Run a command in the pool as its user:
+# SCHEDD (the schedd's name), HOSTS (the hosts' names), CPUS. Run a command
+# in the pool as its user:
 #
 #   chroot --userspec=spmd:spmd DIR/root /bin/sh -c 'cd ~ && condor_q'
 set -euo pipefail
@@ -51,10 +61,15 @@ cannot() {
 	exit 3
 }
 
-if [ $# -ne 2 ] || [[ $1 != up && $1 != down ]]; then
-	die "usage: $0 up DIR | down DIR"
+if [ $# -lt 2 ] || [ $# -gt 3 ] || [[ $1 != up && $1 != down ]] || [[ $1 == down && $# -ne 2 ]]; then
+	die "usage: $0 up DIR [HOSTS] | down DIR"
 fi
 action=$1
+hosts=${3:-3}
+case $hosts in
+[1-4]) ;;
+*) die "HOSTS must be 1 to 4: $hosts" ;;
+esac
 case $2 in
 *[!A-Za-z0-9_./+-]* | '') die "DIR must be a non-empty path of letters, digits and _./+-: $2" ;;
 esac
@@ -66,9 +81,11 @@ dir=$(realpath -m -- "$2")
 root=$dir/root
 suite=trixie
 user=spmd
-# CPUS is what the pool offers, in slots of 2: enough for several small
+# CPUS is what this host offers, in slots of 2: enough for several small
 # parallel jobs at once (the tests run six, of 2 or 3 nodes, 13 in all).
+# Each other host offers NODE_CPUS.
 CPUS=32
+NODE_CPUS=4
 log=$dir/$prog.log
 
 # tail_of prints the last lines of file $1 on one line, for an error.
@@ -273,9 +290,40 @@ UPDATE_INTERVAL = 2
 MOUNT_UNDER_SCRATCH =
 EOF
 	# Daemons look their host name up; the chroot has no resolver.
-	if ! grep -qw "$(hostname)" "$root/etc/hosts" 2>/dev/null; then
-		printf '127.0.0.1\t%s\n' "$(hostname)" >>"$root/etc/hosts"
-	fi
+	local h
+	for h in "$(hostname)" node1 node2 node3; do
+		grep -qw "$h" "$root/etc/hosts" 2>/dev/null || printf '127.0.0.1\t%s\n' "$h" >>"$root/etc/hosts"
+	done
+}
+
+# start_node starts execute host node$1: a condor_master that runs only a
+# startd, in a UTS namespace with the host name node$1 and a mount
+# namespace with its own /dev/shm, with its own log, spool, execute, lock
+# and run directories. It serves the central manager's dedicated scheduler
+# ($2), in its uid and file system domains ($3), so that the jobs of the
+# schedd's users run there with their files. It uses no family security
+# session (its daemons' family is not the central manager's) and no shared
+# port (this host's takes the port on 127.0.0.1).
+start_node() {
+	local n=node$1 sched=$2 domain=$3 d
+	local top=/var/lib/condor-$n
+	rm -rf "${root:?}$top"
+	for d in log spool execute lock run; do
+		mkdir -p "$root$top/$d"
+	done
+	in_root chown -R condor:condor "$top"
+	chmod 0755 "$root$top/execute"
+	# shellcheck disable=SC2016 # $1.. are the inner shell's arguments
+	setsid unshare --uts --mount --propagation private /bin/sh -c '
+		hostname "$1" && mount -t tmpfs -o mode=1777,nosuid,nodev spmd-shm "$2/dev/shm" && shift 2 && exec "$@"' \
+		sh "$n" "$root" chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+		_CONDOR_DAEMON_LIST="MASTER STARTD" _CONDOR_USE_SHARED_PORT=False _CONDOR_SEC_USE_FAMILY_SESSION=False \
+		_CONDOR_LOG="$top/log" _CONDOR_SPOOL="$top/spool" _CONDOR_EXECUTE="$top/execute" \
+		_CONDOR_LOCK="$top/lock" _CONDOR_RUN="$top/run" \
+		_CONDOR_DedicatedScheduler="\"DedicatedScheduler@$sched\"" \
+		_CONDOR_UID_DOMAIN="$domain" _CONDOR_FILESYSTEM_DOMAIN="$domain" \
+		_CONDOR_NUM_CPUS=$NODE_CPUS _CONDOR_MEMORY=$((NODE_CPUS * 512)) _CONDOR_NUM_SLOTS_TYPE_1=$((NODE_CPUS / 2)) \
+		/usr/sbin/condor_master -f </dev/null >>"$log" 2>&1 &
 }
 
 # pool_ready tells whether the slot is advertised with its dedicated
@@ -283,7 +331,7 @@ EOF
 pool_ready() {
 	local slots
 	slots=$(timeout 5 chroot "$root" /usr/bin/condor_status -const '!isUndefined(DedicatedScheduler)' -af Cpus 2>/dev/null) || return 1
-	[ "$(printf '%s\n' "$slots" | awk '{ n += $1 } END { print n + 0 }')" -ge "$CPUS" ] || return 1
+	[ "$(printf '%s\n' "$slots" | awk '{ n += $1 } END { print n + 0 }')" -ge $((CPUS + (hosts - 1) * NODE_CPUS)) ] || return 1
 	timeout 5 chroot "$root" /usr/bin/condor_q -totals >/dev/null 2>&1
 }
 
@@ -306,7 +354,7 @@ up() {
 		command -v "$c" >/dev/null || die "up: $c not found"
 	done
 	mkdir -p "$dir" || die "up: cannot create $dir"
-	if [ -s "$dir/env" ] && [ -n "$(root_pids)" ] && pool_ready; then
+	if [ -s "$dir/env" ] && grep -qx "NHOSTS=$hosts" "$dir/env" && [ -n "$(root_pids)" ] && pool_ready; then
 		echo "$prog: the pool in $dir is already up" >&2
 		return 0
 	fi
@@ -321,12 +369,21 @@ up() {
 	rm -rf "$root/var/lib/condor/spool/"* "$root/var/lib/condor/execute/"* "$root/var/log/condor/"*
 	setsid chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
 		/usr/sbin/condor_master -f </dev/null >>"$log" 2>&1 &
+	# The other hosts serve this host's schedd, named after the host, in its
+	# domains (also the host name: minicondor sets neither).
+	local name i names=()
+	name=$(in_root condor_config_val FULL_HOSTNAME 2>>"$log") || die "up: condor_config_val FULL_HOSTNAME failed: $(tail_of "$log" 1)"
+	names+=("$name")
+	for ((i = 1; i < hosts; i++)); do
+		start_node "$i" "$name" "$name"
+		names+=("node$i")
+	done
 	local st=0
 	wait_for 90 pool_ready || st=$?
 	case $st in
 	0) ;;
 	2) die "up: condor_master died: $(tail_of "$log" 2) $(tail_of "$root/var/log/condor/MasterLog" 3)" ;;
-	*) die "up: the pool's slot or schedd did not appear within 90 s: $(tail_of "$root/var/log/condor/StartLog" 2) $(tail_of "$root/var/log/condor/SchedLog" 2)" ;;
+	*) die "up: the pool's slots or schedd did not appear within 90 s (slots: $(timeout 5 chroot "$root" /usr/bin/condor_status -af Name 2>&1 | tr '\n' ' ')): $(tail_of "$root/var/log/condor/StartLog" 2) $(tail_of "$root/var/log/condor/SchedLog" 2)" ;;
 	esac
 	local schedd
 	schedd=$(timeout 5 chroot "$root" /usr/bin/condor_status -schedd -af Name 2>/dev/null | head -n 1)
@@ -335,6 +392,8 @@ up() {
 ROOT=$root
 POOL_USER=$user
 SCHEDD=$schedd
+NHOSTS=$hosts
+HOSTS="${names[*]}"
 CPUS=$CPUS
 EOF
 	trap - EXIT

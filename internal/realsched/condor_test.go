@@ -28,11 +28,12 @@ import (
 // job left: its output files, its user log and condor_history. The pool is
 // taken down when the tests end.
 //
-// The pool has one execute machine, this host: the nodes of a parallel job
-// are slots of it, so node 0's spmdrun finds every node on its own host and
-// runs every rank there (the other nodes' spmdrun --join exit once node 0
-// says so). Jobs whose nodes are on different hosts are tested with
-// stand-ins only (launcher/cmd/spmdrun's TestSpmdrunCondorJoin).
+// The pool has three execute hosts: this one, with 16 slots, and node1 and
+// node2, with 2 slots each, which have host names and /dev/shm of their own
+// (see condor-pool.sh). A job lands wherever the dedicated scheduler puts
+// it; the tests that need each node on a host of its own ask for slots
+// with SlotID 1, of which each host has one. There node 0's spmdrun starts
+// the ranks on the other hosts through their nodes' spmdrun --join.
 
 // poolScript is scripts/condor-pool.sh, from this package's directory.
 const poolScript = "../../scripts/condor-pool.sh"
@@ -64,6 +65,7 @@ func condorPoolDir() string {
 type condorPool struct {
 	once  sync.Once
 	dir   string        // DIR; "" until up ran (then TestMain takes it down)
+	hosts []string      // the execute hosts' names, the central manager's first
 	root  string        // DIR/root, the chroot
 	work  string        // this binary's directory in the chroot, as the host sees it
 	uid   int           // the pool user's uid and gid
@@ -97,7 +99,7 @@ func condorSkipReason() string {
 	if os.Geteuid() != 0 {
 		return "not root (the pool runs in a chroot, with mounts)"
 	}
-	for _, c := range []string{"chroot", "mountpoint", "setsid", "find"} {
+	for _, c := range []string{"chroot", "mountpoint", "setsid", "find", "unshare", "nsenter"} {
 		if _, err := lookPathSbin(c); err != nil {
 			return c + " not found (scripts/condor-pool.sh needs it)"
 		}
@@ -138,6 +140,20 @@ func (p *condorPool) up(t *testing.T) {
 		return
 	}
 	p.took = time.Since(start)
+	env, err := os.ReadFile(filepath.Join(dir, "env"))
+	if err != nil {
+		p.err = err
+		return
+	}
+	for l := range strings.SplitSeq(string(env), "\n") {
+		if v, ok := strings.CutPrefix(l, "HOSTS="); ok {
+			p.hosts = strings.Fields(strings.Trim(v, `"`))
+		}
+	}
+	if len(p.hosts) != 3 {
+		p.err = fmt.Errorf("%s/env names hosts %q, want 3: %s", dir, p.hosts, env)
+		return
+	}
 	t.Logf("condor-pool.sh up took %v (chroot %s)", p.took.Round(time.Millisecond), map[bool]string{true: "built", false: "reused"}[p.built])
 	if p.uid, p.gid, p.err = passwdIDs(filepath.Join(p.root, "etc/passwd"), poolUser); p.err != nil {
 		return
@@ -186,8 +202,8 @@ func condorReport(code int) string {
 		if pool.built {
 			how = "built"
 		}
-		s = fmt.Sprintf("real HTCondor: ran (HTCondor parallel universe in a Debian 13 chroot, %s in %s; up took %v)",
-			how, pool.dir, pool.took.Round(time.Second))
+		s = fmt.Sprintf("real HTCondor: ran (parallel universe on %d hosts in a Debian 13 chroot, %s in %s; up took %v)",
+			len(pool.hosts), how, pool.dir, pool.took.Round(time.Second))
 	}
 	if code != 0 {
 		s += " — some tests FAILED"
@@ -279,7 +295,7 @@ func (p *condorPool) buildPrograms() error {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin+"/",
 		"../../launcher/cmd/spmdrun", "../../launcher/cmd/spmdsubmit", "../../bench/cmd/spmdbench",
-		"../../examples/pi", "../../examples/internal/testprogs/crash", "../../examples/internal/testprogs/hang")
+		"../../examples/pi", "../../examples/hello", "../../examples/internal/testprogs/crash", "../../examples/internal/testprogs/hang")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %w: %s", err, out)
@@ -500,6 +516,40 @@ func TestCondorParallelPi(t *testing.T) {
 	}
 }
 
+// oneHostEach is the condor_submit option that puts each node of a job of
+// up to 3 nodes on a host of its own: only slot 1 of each host will do.
+var oneHostEach = []string{"-append", "requirements = (SlotID == 1)"}
+
+// oneHostEachJobs runs the jobs that use oneHostEach one at a time: two of
+// them at once could each claim some of the three slots and wait for ever
+// for the rest.
+var oneHostEachJobs sync.Mutex
+
+// TestCondorAcrossHosts runs spmdsubmit's files for 3 nodes of 2 ranks,
+// each node on a host of its own: node 0's spmdrun meets the other nodes,
+// whose spmdrun --join serve as its proxies, and every host runs 2 ranks.
+func TestCondorAcrossHosts(t *testing.T) {
+	t.Parallel()
+	p := condor(t)
+	j := p.newJob(t, []string{"-N", "3", "-ppn", "2"}, "hello")
+	oneHostEachJobs.Lock()
+	defer oneHostEachJobs.Unlock()
+	start := time.Now()
+	id := j.submit(t, append(oneHostEach, j.name+".sub")...)
+	logCode, histCode := j.wait(t, id)
+	t.Logf("job %s: %v from condor_submit to its end", id, time.Since(start).Round(time.Millisecond))
+	out := j.file(j.name + ".out.0")
+	errs := j.file(j.name+".err.0") + j.file(j.name+".err.1") + j.file(j.name+".err.2")
+	assert.Equal(t, 0, logCode, "the job's log\nstandard error:\n%s", errs)
+	assert.Equal(t, 0, histCode, "condor_history's ExitCode")
+	want := map[string]int{}
+	for _, h := range p.hosts {
+		want[h] = 2
+	}
+	assert.Equal(t, want, helloHosts(t, out, 6), "2 ranks on each host")
+	assertNoJobProcs(t, p, id)
+}
+
 // TestCondorExitStatus: a rank that exits with status 3 makes the job end
 // with return value 3 in its log and ExitCode 3 in condor_history.
 func TestCondorExitStatus(t *testing.T) {
@@ -562,21 +612,24 @@ func executed(t *testing.T, log string) time.Duration {
 	return at("005").Sub(at("001"))
 }
 
-// TestCondorRankKilled: a rank killed with SIGKILL ends the job with a
-// non-zero status, and no process of the job is left.
+// TestCondorRankKilled: a rank on another host than node 0's killed with
+// SIGKILL ends the job with a non-zero status, and no process of the job
+// is left on any host.
 func TestCondorRankKilled(t *testing.T) {
 	t.Parallel()
 	p := condor(t)
-	j := p.newJob(t, []string{"-N", "2", "-ppn", "2"}, "hang")
-	id := j.submit(t)
+	j := p.newJob(t, []string{"-N", "3", "-ppn", "1"}, "hang")
+	oneHostEachJobs.Lock()
+	defer oneHostEachJobs.Unlock()
+	id := j.submit(t, append(oneHostEach, j.name+".sub")...)
 	var out string
 	ok := assert.Eventually(t, func() bool {
 		out = j.file(j.name + ".out.0")
-		return strings.Count(out, "ready\n") >= 4
+		return strings.Count(out, "ready\n") >= 3
 	}, condorJobLimit, 100*time.Millisecond)
 	if !ok {
 		j.pool.run(t, time.Minute, j.cdir, "condor_rm", id)
-		t.Fatalf("want 4 ranks ready in node 0's output; got:\n%s%s", out, j.file(j.name+".err.0"))
+		t.Fatalf("want 3 ranks ready in node 0's output; got:\n%s%s", out, j.file(j.name+".err.0"))
 	}
 	var victim *poolProc
 	for _, pr := range poolProcs(t, p) {
@@ -587,6 +640,7 @@ func TestCondorRankKilled(t *testing.T) {
 	require.NotNil(t, victim, "rank 1 of job %s not found among %v", id, poolProcs(t, p))
 	// assertNoJobProcs below finds the job's processes as it found this one.
 	require.Equal(t, id, victim.cluster, "rank 1's _CONDOR_REMOTE_SPOOL_DIR names its job")
+	require.Equal(t, p.hosts[1], victim.host, "rank 1 runs on node 1's host")
 	require.NoError(t, syscall.Kill(victim.pid, syscall.SIGKILL))
 	logCode, histCode := j.wait(t, id)
 	errs := j.file(j.name + ".err.0")
@@ -601,6 +655,7 @@ type poolProc struct {
 	pid     int
 	exe     string // as the host sees it
 	rank    int    // PMI_RANK, or -1
+	host    string // a rank's host name (its UTS namespace's)
 	cluster string // the cluster id of the job it runs for, or ""
 	args    string
 }
@@ -642,9 +697,22 @@ func poolProcs(t *testing.T, p *condorPool) []poolProc {
 				}
 			}
 		}
+		if pr.rank >= 0 {
+			pr.host = utsName(pid)
+		}
 		ps = append(ps, pr)
 	}
 	return ps
+}
+
+// utsName is the host name process pid sees, or "".
+func utsName(pid int) string {
+	cmd := exec.Command("nsenter", "--uts", "-t", strconv.Itoa(pid), "hostname")
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // assertNoJobProcs asserts that, within a few seconds of its end, no
