@@ -487,6 +487,72 @@ func TestCondorSubmitDryRun(t *testing.T) {
 	}
 }
 
+// oneHostEach is the condor_submit option that puts each node of a job of
+// up to 3 nodes on a host of its own: only slot 1 of each host will do.
+//
+// The tests that use it run one at a time and before the others (they are
+// not parallel): the dedicated scheduler, given several parallel jobs that
+// want the same few slots, may hold claims on some for one job and others
+// for another, and leave both waiting.
+var oneHostEach = []string{"-append", "requirements = (SlotID == 1)"}
+
+// TestCondorAcrossHosts runs spmdsubmit's files for 3 nodes of 2 ranks,
+// each node on a host of its own: node 0's spmdrun meets the other nodes,
+// whose spmdrun --join serve as its proxies, and every host runs 2 ranks.
+func TestCondorAcrossHosts(t *testing.T) {
+	p := condor(t)
+	j := p.newJob(t, []string{"-N", "3", "-ppn", "2"}, "hello")
+	start := time.Now()
+	id := j.submit(t, append(oneHostEach, j.name+".sub")...)
+	logCode, histCode := j.wait(t, id)
+	t.Logf("job %s: %v from condor_submit to its end", id, time.Since(start).Round(time.Millisecond))
+	out := j.file(j.name + ".out.0")
+	errs := j.file(j.name+".err.0") + j.file(j.name+".err.1") + j.file(j.name+".err.2")
+	assert.Equal(t, 0, logCode, "the job's log\nstandard error:\n%s", errs)
+	assert.Equal(t, 0, histCode, "condor_history's ExitCode")
+	want := map[string]int{}
+	for _, h := range p.hosts {
+		want[h] = 2
+	}
+	assert.Equal(t, want, helloHosts(t, out, 6), "2 ranks on each host")
+	assertNoJobProcs(t, p, id)
+}
+
+// TestCondorRankKilled: a rank on another host than node 0's killed with
+// SIGKILL ends the job with a non-zero status, and no process of the job
+// is left on any host.
+func TestCondorRankKilled(t *testing.T) {
+	p := condor(t)
+	j := p.newJob(t, []string{"-N", "3", "-ppn", "1"}, "hang")
+	id := j.submit(t, append(oneHostEach, j.name+".sub")...)
+	var out string
+	ok := assert.Eventually(t, func() bool {
+		out = j.file(j.name + ".out.0")
+		return strings.Count(out, "ready\n") >= 3
+	}, condorJobLimit, 100*time.Millisecond)
+	if !ok {
+		j.pool.run(t, time.Minute, j.cdir, "condor_rm", id)
+		t.Fatalf("want 3 ranks ready in node 0's output; got:\n%s%s", out, j.file(j.name+".err.0"))
+	}
+	var victim *poolProc
+	for _, pr := range poolProcs(t, p) {
+		if pr.exe == filepath.Join(p.work, "bin", "hang") && pr.rank == 1 {
+			victim = &pr
+		}
+	}
+	require.NotNil(t, victim, "rank 1 of job %s not found among %v", id, poolProcs(t, p))
+	// assertNoJobProcs below finds the job's processes as it found this one.
+	require.Equal(t, id, victim.cluster, "rank 1's _CONDOR_REMOTE_SPOOL_DIR names its job")
+	require.Equal(t, p.hosts[1], victim.host, "rank 1 runs on node 1's host")
+	require.NoError(t, syscall.Kill(victim.pid, syscall.SIGKILL))
+	logCode, histCode := j.wait(t, id)
+	errs := j.file(j.name + ".err.0")
+	assert.NotEqual(t, 0, logCode, "the job's log\nnode 0's standard error:\n%s", errs)
+	assert.Equal(t, logCode, histCode, "condor_history's ExitCode")
+	assert.Contains(t, errs, "rank 1", "node 0's standard error names the killed rank")
+	assertNoJobProcs(t, p, id)
+}
+
 // TestCondorParallelPi runs spmdsubmit's files, as written, as real
 // parallel-universe jobs: node 0's spmdrun meets the other nodes through
 // the contact files (no SPMD_RUN_ID: the run id comes from the job ad),
@@ -514,40 +580,6 @@ func TestCondorParallelPi(t *testing.T) {
 			assertNoJobProcs(t, p, id)
 		})
 	}
-}
-
-// oneHostEach is the condor_submit option that puts each node of a job of
-// up to 3 nodes on a host of its own: only slot 1 of each host will do.
-var oneHostEach = []string{"-append", "requirements = (SlotID == 1)"}
-
-// oneHostEachJobs runs the jobs that use oneHostEach one at a time: two of
-// them at once could each claim some of the three slots and wait for ever
-// for the rest.
-var oneHostEachJobs sync.Mutex
-
-// TestCondorAcrossHosts runs spmdsubmit's files for 3 nodes of 2 ranks,
-// each node on a host of its own: node 0's spmdrun meets the other nodes,
-// whose spmdrun --join serve as its proxies, and every host runs 2 ranks.
-func TestCondorAcrossHosts(t *testing.T) {
-	t.Parallel()
-	p := condor(t)
-	j := p.newJob(t, []string{"-N", "3", "-ppn", "2"}, "hello")
-	oneHostEachJobs.Lock()
-	defer oneHostEachJobs.Unlock()
-	start := time.Now()
-	id := j.submit(t, append(oneHostEach, j.name+".sub")...)
-	logCode, histCode := j.wait(t, id)
-	t.Logf("job %s: %v from condor_submit to its end", id, time.Since(start).Round(time.Millisecond))
-	out := j.file(j.name + ".out.0")
-	errs := j.file(j.name+".err.0") + j.file(j.name+".err.1") + j.file(j.name+".err.2")
-	assert.Equal(t, 0, logCode, "the job's log\nstandard error:\n%s", errs)
-	assert.Equal(t, 0, histCode, "condor_history's ExitCode")
-	want := map[string]int{}
-	for _, h := range p.hosts {
-		want[h] = 2
-	}
-	assert.Equal(t, want, helloHosts(t, out, 6), "2 ranks on each host")
-	assertNoJobProcs(t, p, id)
 }
 
 // TestCondorExitStatus: a rank that exits with status 3 makes the job end
@@ -610,44 +642,6 @@ func executed(t *testing.T, log string) time.Duration {
 		return ts
 	}
 	return at("005").Sub(at("001"))
-}
-
-// TestCondorRankKilled: a rank on another host than node 0's killed with
-// SIGKILL ends the job with a non-zero status, and no process of the job
-// is left on any host.
-func TestCondorRankKilled(t *testing.T) {
-	t.Parallel()
-	p := condor(t)
-	j := p.newJob(t, []string{"-N", "3", "-ppn", "1"}, "hang")
-	oneHostEachJobs.Lock()
-	defer oneHostEachJobs.Unlock()
-	id := j.submit(t, append(oneHostEach, j.name+".sub")...)
-	var out string
-	ok := assert.Eventually(t, func() bool {
-		out = j.file(j.name + ".out.0")
-		return strings.Count(out, "ready\n") >= 3
-	}, condorJobLimit, 100*time.Millisecond)
-	if !ok {
-		j.pool.run(t, time.Minute, j.cdir, "condor_rm", id)
-		t.Fatalf("want 3 ranks ready in node 0's output; got:\n%s%s", out, j.file(j.name+".err.0"))
-	}
-	var victim *poolProc
-	for _, pr := range poolProcs(t, p) {
-		if pr.exe == filepath.Join(p.work, "bin", "hang") && pr.rank == 1 {
-			victim = &pr
-		}
-	}
-	require.NotNil(t, victim, "rank 1 of job %s not found among %v", id, poolProcs(t, p))
-	// assertNoJobProcs below finds the job's processes as it found this one.
-	require.Equal(t, id, victim.cluster, "rank 1's _CONDOR_REMOTE_SPOOL_DIR names its job")
-	require.Equal(t, p.hosts[1], victim.host, "rank 1 runs on node 1's host")
-	require.NoError(t, syscall.Kill(victim.pid, syscall.SIGKILL))
-	logCode, histCode := j.wait(t, id)
-	errs := j.file(j.name + ".err.0")
-	assert.NotEqual(t, 0, logCode, "the job's log\nnode 0's standard error:\n%s", errs)
-	assert.Equal(t, logCode, histCode, "condor_history's ExitCode")
-	assert.Contains(t, errs, "rank 1", "node 0's standard error names the killed rank")
-	assertNoJobProcs(t, p, id)
 }
 
 // poolProc is a process in the chroot.
