@@ -46,8 +46,9 @@ demo: build
 ## test: everything CI runs: formatting, vet, and every test under the race
 ## detector, including the multi-process runs through spmdrun and, as root,
 ## the runs under a real Slurm (internal/realsched; SPMD_NO_SLURM=1 skips
-## them). Its last lines say whether the real-Slurm tests and the emulated
-## PBS's (internal/pbsemu; SPMD_NO_PBS=1 skips them) ran, or why not.
+## them), a real HTCondor pool (scripts/condor-pool.sh; SPMD_NO_CONDOR=1
+## skips them) and the emulated PBS (internal/pbsemu; SPMD_NO_PBS=1 skips
+## them). Its last lines say whether each scheduler's tests ran, or why not.
 test: test-setup setup-hdf5 fmt-check vet lint unit
 
 ## setup-slurm: Debian's Slurm and munge for the real-Slurm tests, as root
@@ -71,7 +72,8 @@ lint:
 unit:
 	@report=$$(mktemp); pbsreport=$$(mktemp); \
 	SPMD_REALSCHED_REPORT=$$report SPMD_PBSEMU_REPORT=$$pbsreport $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...; st=$$?; \
-	if [ -s "$$report" ]; then cat "$$report"; else echo "real Slurm: skipped: its tests did not run to the end (see above)"; fi; \
+	if [ -s "$$report" ]; then cat "$$report"; else echo "real Slurm: skipped: its tests did not run to the end (see above)"; \
+		echo "real HTCondor: skipped: its tests did not run to the end (see above)"; fi; \
 	if [ -s "$$pbsreport" ]; then cat "$$pbsreport"; else echo "PBS (emulated OpenPBS/Torque): skipped: its tests did not run to the end (see above)"; fi; \
 	rm -f "$$report" "$$pbsreport"; exit $$st
 

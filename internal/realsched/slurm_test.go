@@ -56,6 +56,10 @@ func TestMain(m *testing.M) {
 		}
 	}
 	clusters.mu.Unlock()
+	if err := pool.down(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
 	if bins.dir != "" {
 		os.RemoveAll(bins.dir)
 	}
@@ -63,7 +67,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(tmp.dir)
 	}
 	if f := os.Getenv("SPMD_REALSCHED_REPORT"); f != "" {
-		if err := os.WriteFile(f, []byte(report(code)+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(f, []byte(report(code)+"\n"+condorReport(code)+"\n"), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			code = 1
 		}

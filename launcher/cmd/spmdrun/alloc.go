@@ -11,9 +11,35 @@ import (
 )
 
 // contactWait bounds how long node 0 of an HTCondor parallel job waits for
-// the other nodes' contacts: they start at about the same time, but a
-// shared file system may be slow to show new files.
+// the other nodes' contacts when no connect timeout is given: they start
+// at about the same time, but a shared file system may be slow to show new
+// files.
 const contactWait = 5 * time.Minute
+
+// envConnectTimeout reads SPMD_CONNECT_TIMEOUT, the default of
+// --connect-timeout (the variable the ranks read for their wire-up too,
+// and the one way to set the bound in a job whose command line spmdsubmit
+// wrote); zero when unset.
+func envConnectTimeout(lookupEnv func(string) (string, bool)) (time.Duration, error) {
+	v, ok := lookupEnv("SPMD_CONNECT_TIMEOUT")
+	if !ok || v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("invalid SPMD_CONNECT_TIMEOUT %q: want a positive duration such as 30s or 5m", v)
+	}
+	return d, nil
+}
+
+// meetingWait is how long node 0 waits for the other nodes' contacts: the
+// connect timeout when one is given, else contactWait.
+func meetingWait(connect time.Duration) time.Duration {
+	if connect > 0 {
+		return connect
+	}
+	return contactWait
+}
 
 // allocation returns the hosts the options name (--host, --hostfile), else
 // those of the batch job spmdrun runs in, else nil: this host alone.
@@ -29,15 +55,16 @@ func (o *options) allocation(lookupEnv func(string) (string, bool)) (*sched.Allo
 	o.scheduler = d.Scheduler
 	if d.Condor != nil {
 		o.condor = d.Condor
-		return condorAllocation(d.Condor)
+		return condorAllocation(d.Condor, meetingWait(o.connect))
 	}
 	return d.Allocation, nil
 }
 
 // condorAllocation meets the other nodes of an HTCondor parallel job. Only
 // node 0, the root, runs spmdrun with a program; the other nodes run the
-// per-node proxy.
-func condorAllocation(c *sched.CondorJob) (*sched.Allocation, error) {
+// per-node proxy. It waits at most wait for them, then fails naming the
+// nodes it has not heard from.
+func condorAllocation(c *sched.CondorJob, wait time.Duration) (*sched.Allocation, error) {
 	if c.ProcNo != 0 {
 		return nil, fmt.Errorf("HTCondor node %d of %d: only node 0 runs the job; the other nodes run spmdrun --join", c.ProcNo, c.NProcs)
 	}
@@ -49,11 +76,11 @@ func condorAllocation(c *sched.CondorJob) (*sched.Allocation, error) {
 	if err := r.Publish(sched.Contact{ProcNo: 0, Host: host, Slots: c.Slots}); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), contactWait)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	contacts, err := r.Collect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("HTCondor: the nodes did not all meet within %v (--connect-timeout, SPMD_CONNECT_TIMEOUT): %w", wait, err)
 	}
 	return c.Allocation(contacts)
 }

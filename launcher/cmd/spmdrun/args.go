@@ -135,6 +135,13 @@ func (o *options) check(fs *flag.FlagSet, lookupEnv func(string) (string, bool))
 			o.timeout = d
 		}
 	}
+	if !set["connect-timeout"] {
+		d, err := envConnectTimeout(lookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		o.connect = d
+	}
 	switch {
 	case (set["n"] || set["np"]) && o.n < 1:
 		return nil, fmt.Errorf("invalid number of ranks %d: need at least 1", o.n)

@@ -117,7 +117,9 @@
 //	  --root-addr A    address the proxies connect back to (default: listen on
 //	                   every interface; the proxies try each address)
 //	  --connect-timeout D
-//	                   how long proxies may take to connect (default 30s)
+//	                   how long proxies may take to connect (default 30s,
+//	                   or SPMD_CONNECT_TIMEOUT), and how long the nodes of an
+//	                   HTCondor parallel job may take to meet (default 5m)
 //
 //	  The spmdrun binary and the program must be at the same paths on every
 //	  host. The ranks there get spmdrun's environment, less what describes
@@ -200,6 +202,9 @@
 //
 //	Environment read by spmdrun:
 //	  SPMD_TIMEOUT     default of --timeout (a duration)
+//	  SPMD_CONNECT_TIMEOUT
+//	                   default of --connect-timeout (a duration; --join reads
+//	                   it too and waits twice as long for node 0)
 //	  SPMD_SCHEDULER   pbs, slurm, condor or none: the batch system whose
 //	                   allocation is used (default: detected from its variables)
 //	  PBS_NODEFILE, PBS_JOBID

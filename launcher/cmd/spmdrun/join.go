@@ -54,11 +54,18 @@ func runJoin(args []string, lookupEnv func(string) (string, bool), stderr io.Wri
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	wctx, cancel := context.WithTimeout(ctx, contactWait)
+	connect, err := envConnectTimeout(lookupEnv)
+	if err != nil {
+		return fail(err)
+	}
+	// Node 0 publishes its address once every node has met (within its
+	// wait) and its launcher listens: twice its wait bounds ours.
+	wait := 2 * meetingWait(connect)
+	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	root, err := r.WaitRoot(wctx)
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("waited %v, twice node 0's wait for the nodes (SPMD_CONNECT_TIMEOUT sets it): %w", wait, err))
 	}
 	if root.Addr == sched.RootAddrNone {
 		return 0 // every rank runs on node 0's host

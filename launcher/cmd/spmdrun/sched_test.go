@@ -90,3 +90,43 @@ func TestSpmdrunCondorJoin(t *testing.T) {
 	cookies, _ := filepath.Glob(filepath.Join(dir, ".spmd-cookie.*"))
 	assert.Empty(t, cookies, "node 0 removes the cookie file")
 }
+
+// TestSpmdrunCondorNodeMissing: node 0 of a 2-node HTCondor job whose node
+// 1 never publishes gives up after SPMD_CONNECT_TIMEOUT, naming node 1,
+// rather than waiting the 5-minute default.
+func TestSpmdrunCondorNodeMissing(t *testing.T) {
+	dir := t.TempDir()
+	ad := filepath.Join(t.TempDir(), "job.ad")
+	require.NoError(t, os.WriteFile(ad, []byte("ClusterId = 5\nProcId = 0\nJobCurrentStartDate = 1700000002\n"), 0o644))
+	env := append(noScheduler, "_CONDOR_PROCNO=0", "_CONDOR_NPROCS=2", "_CONDOR_JOB_AD="+ad, "_CONDOR_JOB_IWD="+dir,
+		"SPMD_CONNECT_TIMEOUT=1s")
+	start := time.Now()
+	r := runSpmdrun(t, nil, env, pmirank, "ok")
+	assert.NotEqual(t, 0, r.code)
+	assert.Less(t, time.Since(start), 20*time.Second)
+	assert.Contains(t, r.stderr, "the nodes did not all meet within 1s")
+	assert.Contains(t, r.stderr, "1 of 2 nodes of run 5.0.1700000002 seen, none from node(s) 1")
+
+	// A malformed bound is refused at once.
+	env[len(env)-1] = "SPMD_CONNECT_TIMEOUT=soon"
+	r = runSpmdrun(t, nil, env, pmirank, "ok")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, `invalid SPMD_CONNECT_TIMEOUT "soon"`)
+}
+
+// TestSpmdrunCondorJoinBounded: a node that joins a job whose node 0 never
+// publishes an address gives up after twice SPMD_CONNECT_TIMEOUT.
+func TestSpmdrunCondorJoinBounded(t *testing.T) {
+	dir := t.TempDir()
+	ad := filepath.Join(t.TempDir(), "job.ad")
+	require.NoError(t, os.WriteFile(ad, []byte("ClusterId = 6\nProcId = 0\nJobCurrentStartDate = 1700000003\n"), 0o644))
+	cmd := exec.Command(spmdrun, "--join", "--name", "nodeB")
+	cmd.Env = append(append(os.Environ(), noScheduler...), "_CONDOR_PROCNO=1", "_CONDOR_NPROCS=2",
+		"_CONDOR_JOB_AD="+ad, "_CONDOR_JOB_IWD="+dir, "SPMD_CONNECT_TIMEOUT=500ms")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 20*time.Second)
+	assert.Contains(t, string(out), "waited 1s, twice node 0's wait")
+	assert.Contains(t, string(out), "node 0 of run 6.0.1700000003 published no address")
+}
