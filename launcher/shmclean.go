@@ -24,8 +24,8 @@ func shmPrefix(cookieHex string) (prefix string, ok bool) {
 }
 
 // removeShm deletes whatever segments the job's ranks left in /dev/shm.
-// Ranks unlink their own as soon as every local peer has mapped it, so
-// there is normally nothing; a rank killed during wire-up leaves one.
+// The two ranks of a pair unlink their segment while they set it up, so
+// there is normally nothing; a rank killed during that set-up leaves one.
 func removeShm(cookieHex string) error {
 	prefix, ok := shmPrefix(cookieHex)
 	if !ok {

@@ -16,10 +16,6 @@
 //	                            asks only ranks that put one for reports
 //	spmd-cookie                 the job's secret, put by rank 0 when the
 //	                            launcher gave none
-//	spmd-shm-<rank>             whether the rank created its shared-memory
-//	                            segment
-//	spmd-shmok-<rank>           which local peers' segments the rank mapped,
-//	                            and whether it can read their memory
 //	spmd-blocked-<rank>-<seq>   the rank's report, on SIGUSR1, of the
 //	                            operations it is blocked in (seq counts the
 //	                            reports from 0)
@@ -36,11 +32,12 @@
 //
 // # Shared-memory segments
 //
-// The ranks on one host name their segments in /dev/shm with a prefix
-// derived from the job's secret cookie ([ShmPrefix]) followed by the rank.
-// A rank killed during wire-up can leave its segment behind; the launcher,
-// which knows the cookie, removes whatever starts with the prefix when the
-// job ends.
+// Two ranks on one host share a segment in /dev/shm, made by the one that
+// dials when they first talk, named with a prefix derived from the job's
+// secret cookie ([ShmPrefix]) followed by "<dialler>-<listener>-<n>". Both
+// unlink it during the pair's set-up; a rank killed in between can leave
+// it behind, and the launcher, which knows the cookie, removes whatever
+// starts with the prefix when the job ends.
 //
 // The package sits below both sides because the runtime must not import
 // the launcher (a rank binary would carry the launcher's parsers), and the

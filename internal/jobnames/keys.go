@@ -29,10 +29,7 @@ func SpanKey(rank int) string { return SpanKeyPrefix + strconv.Itoa(rank) }
 const CookieKey = "spmd-cookie"
 
 // Prefixes of keys that only the ranks read.
-const (
-	shmSegmentKeyPrefix = "spmd-shm-"
-	shmStatusKeyPrefix  = "spmd-shmok-"
-)
+const ()
 
 // CardKey returns the key of rank's business card, "spmd-card-<rank>".
 func CardKey(rank int) string { return CardKeyPrefix + strconv.Itoa(rank) }
@@ -40,14 +37,6 @@ func CardKey(rank int) string { return CardKeyPrefix + strconv.Itoa(rank) }
 // LostKey returns the key under which rank reports a dead peer,
 // "spmd-lost-<rank>".
 func LostKey(rank int) string { return LostKeyPrefix + strconv.Itoa(rank) }
-
-// ShmSegmentKey returns the key under which rank says whether it created
-// its shared-memory segment, "spmd-shm-<rank>".
-func ShmSegmentKey(rank int) string { return shmSegmentKeyPrefix + strconv.Itoa(rank) }
-
-// ShmStatusKey returns the key under which rank says which of its local
-// peers' segments it mapped, "spmd-shmok-<rank>".
-func ShmStatusKey(rank int) string { return shmStatusKeyPrefix + strconv.Itoa(rank) }
 
 // BlockedKey returns the key of rank's seq-th blocked-operations report,
 // "spmd-blocked-<rank>-<seq>". A rank reports more than once in a run, and

@@ -16,8 +16,6 @@ func TestKeys(t *testing.T) {
 		CardKey(3):        "spmd-card-3",
 		LostKey(0):        "spmd-lost-0",
 		BlockedKey(12, 7): "spmd-blocked-12-7",
-		ShmSegmentKey(5):  "spmd-shm-5",
-		ShmStatusKey(5):   "spmd-shmok-5",
 		SpanKey(2):        "spmd-span-2",
 		CookieKey:         "spmd-cookie",
 	} {
