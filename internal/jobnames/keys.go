@@ -28,9 +28,6 @@ func SpanKey(rank int) string { return SpanKeyPrefix + strconv.Itoa(rank) }
 // hex, when the launcher did not give one.
 const CookieKey = "spmd-cookie"
 
-// Prefixes of keys that only the ranks read.
-const ()
-
 // CardKey returns the key of rank's business card, "spmd-card-<rank>".
 func CardKey(rank int) string { return CardKeyPrefix + strconv.Itoa(rank) }
 
