@@ -1,0 +1,5 @@
+//go:build !race
+
+package squeeze
+
+const raceEnabled = false
