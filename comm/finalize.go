@@ -38,7 +38,7 @@ func (w *world) finalize() error {
 	if err := w.finishProfile(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := world.coll.barrier(); err != nil {
+	if err := w.finalBarrier(world); err != nil {
 		errs = append(errs, fmt.Errorf("comm: finalize: %w", err))
 	}
 	w.finalizing.Store(true)
@@ -55,6 +55,23 @@ func (w *world) finalize() error {
 		errs = append(errs, fmt.Errorf("comm: finalize: bootstrap: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// finalBarrier waits until every rank has called Finalize. The launcher's
+// fence does it without a connection between ranks: a barrier over the
+// world would connect each rank to log2(size) partners it may never have
+// talked to (links are made on first use), thousands of handshakes at once
+// in a large job, only to close them again. Messages in flight need no
+// barrier to arrive: a link's goodbye follows every frame sent before it,
+// and each rank reads its links to their end (sayGoodbye). Only a PMI
+// launcher's fence is used: it knows of ranks that die; other bootstraps
+// (rank 0's key-value server in a Slurm step, commtest's) take the barrier
+// over the world, which fails promptly when a peer is lost.
+func (w *world) finalBarrier(world *Comm) error {
+	if _, ok := w.boot.(lossReporter); ok && w.size > 1 {
+		return w.boot.Fence()
+	}
+	return world.coll.barrier()
 }
 
 // sayGoodbye ends every link cleanly: it sends the peer a goodbye, closes
