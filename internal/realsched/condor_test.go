@@ -450,7 +450,6 @@ func warnings(stderr string) []string {
 // the job ad it would queue: it must take every line (no "unused"/typo
 // warning, no error), and the ad must ask for what the flags said.
 func TestCondorSubmitDryRun(t *testing.T) {
-	t.Parallel()
 	p := condor(t)
 	for _, tc := range []struct {
 		name  string
@@ -491,36 +490,17 @@ func TestCondorSubmitDryRun(t *testing.T) {
 // oneHostEach is the condor_submit option that puts each node of a job of
 // up to 3 nodes on a host of its own: only slot 1 of each host will do.
 //
-// The tests that use it have the pool to themselves (alone): the dedicated
-// scheduler, given several parallel jobs that want the same few slots, may
-// hold claims on some for one job and others for another, and leave both
-// waiting for ever.
+// The tests that use it run one at a time and before the others (they are
+// not parallel): the dedicated scheduler, given several parallel jobs that
+// want the same few slots, may hold claims on some for one job and others
+// for another, and leave both waiting.
 var oneHostEach = []string{"-append", "requirements = (SlotID == 1)"}
-
-// poolJobs lets the tests that submit jobs share the pool, or have it to
-// themselves.
-var poolJobs sync.RWMutex
-
-// shared lets t submit jobs beside other tests' until it ends.
-func shared(t *testing.T) {
-	poolJobs.RLock()
-	t.Cleanup(poolJobs.RUnlock)
-}
-
-// alone gives t the pool to itself until it ends: no other test's job is
-// in the queue (earlier ones have ended).
-func alone(t *testing.T) {
-	poolJobs.Lock()
-	t.Cleanup(poolJobs.Unlock)
-}
 
 // TestCondorAcrossHosts runs spmdsubmit's files for 3 nodes of 2 ranks,
 // each node on a host of its own: node 0's spmdrun meets the other nodes,
 // whose spmdrun --join serve as its proxies, and every host runs 2 ranks.
 func TestCondorAcrossHosts(t *testing.T) {
-	t.Parallel()
 	p := condor(t)
-	alone(t)
 	j := p.newJob(t, []string{"-N", "3", "-ppn", "2"}, "hello")
 	start := time.Now()
 	id := j.submit(t, append(oneHostEach, j.name+".sub")...)
@@ -542,9 +522,7 @@ func TestCondorAcrossHosts(t *testing.T) {
 // SIGKILL ends the job with a non-zero status, and no process of the job
 // is left on any host.
 func TestCondorRankKilled(t *testing.T) {
-	t.Parallel()
 	p := condor(t)
-	alone(t)
 	j := p.newJob(t, []string{"-N", "3", "-ppn", "1"}, "hang")
 	id := j.submit(t, append(oneHostEach, j.name+".sub")...)
 	var out string
@@ -585,7 +563,6 @@ func TestCondorParallelPi(t *testing.T) {
 		t.Run(fmt.Sprintf("%d nodes %d per node", tc.nodes, tc.perNode), func(t *testing.T) {
 			t.Parallel()
 			p := condor(t)
-			shared(t)
 			j := p.newJob(t, []string{"-N", strconv.Itoa(tc.nodes), "-ppn", strconv.Itoa(tc.perNode)}, "pi")
 			assert.NotContains(t, j.file(j.name+".sub")+j.file(j.name+".sh"), "SPMD_RUN_ID")
 			start := time.Now()
@@ -610,7 +587,6 @@ func TestCondorParallelPi(t *testing.T) {
 func TestCondorExitStatus(t *testing.T) {
 	t.Parallel()
 	p := condor(t)
-	shared(t)
 	j := p.newJob(t, []string{"-N", "2", "-ppn", "1"}, "crash", "-victim", "1", "-code", "3")
 	id := j.submit(t)
 	logCode, histCode := j.wait(t, id)
@@ -633,7 +609,6 @@ func TestCondorExitStatus(t *testing.T) {
 func TestCondorNodeNeverStarts(t *testing.T) {
 	t.Parallel()
 	p := condor(t)
-	shared(t)
 	j := p.newJob(t, []string{"-N", "2", "-ppn", "1"}, "pi")
 	node0 := filepath.Join(j.dir, "node0")
 	require.NoError(t, os.Mkdir(node0, 0o755))
