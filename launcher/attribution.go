@@ -42,9 +42,11 @@ func blame(held []heldFailure) int {
 }
 
 // explainsBetter reports whether a explains the job's end better than b:
-// a rank's abort explains its own exit, whatever the clocks say; then a
-// failure that is not a consequence beats one that is; then the earlier
-// observed wins, and at the same moment an abort wins over an exit.
+// a rank's abort explains its own exit, whatever the clocks say; a lost
+// host explains another rank's exit with an error code (see
+// hostLossExplains); then a failure that is not a consequence beats one
+// that is; then the earlier observed wins, and at the same moment an
+// abort wins over an exit.
 func explainsBetter(a, b heldFailure) bool {
 	// The PMI server closes an aborting rank's connection before it
 	// reports the abort, and MPICH's MPI_Abort, finding the connection
@@ -53,10 +55,25 @@ func explainsBetter(a, b heldFailure) bool {
 	if a.f.Rank == b.f.Rank && a.f.Kind != b.f.Kind && (a.f.Kind == RankAborted || b.f.Kind == RankAborted) {
 		return a.f.Kind == RankAborted
 	}
+	if hostLossExplains(a, b) != hostLossExplains(b, a) {
+		return hostLossExplains(a, b)
+	}
 	if a.consequence != b.consequence {
 		return b.consequence
 	}
 	return a.at.Before(b.at) || a.at.Equal(b.at) && a.f.Kind == RankAborted
+}
+
+// hostLossExplains reports whether a, a lost host, explains b, a rank
+// elsewhere that exited with an error code within the same settle window.
+// The ranks of a host whose proxy dies die with it, and their peers on
+// other hosts see their connections close and fail at once; that exit
+// travels to the launcher through another proxy and can arrive before the
+// lost host is noticed, and a rank served by a proxy cannot say in time
+// that it saw a peer die first. A rank killed by a signal or aborting is
+// left to the clocks: it may well have failed on its own.
+func hostLossExplains(a, b heldFailure) bool {
+	return a.f.Kind == HostLost && b.f.Kind == RankExited && b.f.Host != a.f.Host
 }
 
 // keepSettling reports whether the settle window, open for waited so far,

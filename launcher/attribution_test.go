@@ -17,6 +17,11 @@ func held(rank int, kind FailureKind, ms int, consequence bool) heldFailure {
 	return heldFailure{f: &Failure{Kind: kind, Rank: rank}, at: t0.Add(time.Duration(ms) * time.Millisecond), consequence: consequence}
 }
 
+func onHost(h heldFailure, host string) heldFailure {
+	h.f.Host = host
+	return h
+}
+
 func TestBlame(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -38,6 +43,12 @@ func TestBlame(t *testing.T) {
 			[]heldFailure{held(4, RankExited, 3, false), held(2, RankExited, 3, false)}, 0},
 		{"a lost host counts as an exit",
 			[]heldFailure{held(5, HostLost, 2, false), held(1, RankExited, 8, true)}, 0},
+		{"a lost host explains an earlier error exit elsewhere",
+			[]heldFailure{onHost(held(5, RankExited, 1, false), "h3"), onHost(held(0, HostLost, 9, false), "h1")}, 1},
+		{"but not an earlier signal",
+			[]heldFailure{onHost(held(5, RankSignaled, 1, false), "h3"), onHost(held(0, HostLost, 9, false), "h1")}, 0},
+		{"nor an exit on its own host",
+			[]heldFailure{onHost(held(1, RankExited, 1, false), "h1"), onHost(held(0, HostLost, 9, false), "h1")}, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			assert.Equal(t, c.want, blame(c.held))
