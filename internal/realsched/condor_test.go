@@ -334,17 +334,11 @@ func (p *condorPool) run(t *testing.T, limit time.Duration, dir, name string, ar
 
 // logTail is the end of the pool's daemon logs, for a failure message.
 func (p *condorPool) logTail() string {
-	var b strings.Builder
+	var logs []string
 	for _, name := range []string{"SchedLog", "StartLog", "StarterLog", "ShadowLog"} {
-		l := filepath.Join(p.root, "var/log/condor", name)
-		data, err := os.ReadFile(l)
-		if err != nil {
-			continue
-		}
-		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-		fmt.Fprintf(&b, "--- %s (end)\n%s\n", l, strings.Join(lines[max(0, len(lines)-8):], "\n"))
+		logs = append(logs, filepath.Join(p.root, "var/log/condor", name))
 	}
-	return b.String()
+	return tailsOf(logs)
 }
 
 // condorJob is one job directory with spmdsubmit's files in it.

@@ -351,9 +351,15 @@ func (c *slurmCluster) run(t *testing.T, dir string, env []string, name string, 
 
 // logTail is the end of the cluster's logs, for a failure message.
 func (c *slurmCluster) logTail() string {
-	var b strings.Builder
 	logs, _ := filepath.Glob(filepath.Join(c.dir, "log", "*.log"))
-	for _, l := range logs {
+	return tailsOf(logs)
+}
+
+// tailsOf returns the last lines of each file that can be read, under a
+// heading naming it: the end of daemons' logs for a failure message.
+func tailsOf(files []string) string {
+	var b strings.Builder
+	for _, l := range files {
 		data, err := os.ReadFile(l)
 		if err != nil {
 			continue
