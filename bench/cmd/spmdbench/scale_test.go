@@ -125,11 +125,16 @@ func TestScaleAmdahlRecoversTheSerialFraction(t *testing.T) {
 	require.NotNil(t, f.Stderr)
 	t.Logf("serial fraction %.4f ± %.4f (truth %.4f), r² %.4f", f.SerialFraction, *f.Stderr, truth, f.R2)
 	assert.InDelta(t, truth, f.SerialFraction, 0.03)
-	// Three standard errors cover the truth; on a quiet host the fit is so
-	// close that its standard error falls below what the timers resolve
-	// (each span end is marked within a fraction of a millisecond, a few
-	// parts in ten thousand of the serial fraction), hence the floor.
-	assert.LessOrEqual(t, math.Abs(f.SerialFraction-truth), math.Max(3**f.Stderr, 0.002), "the standard error covers the truth")
+	// Three standard errors cover the truth, up to a floor for what the
+	// fit cannot see: every run's time carries a fixed cost that is no part
+	// of the law (a wake-up late by the scheduler, the span marks), which
+	// T(p) = s + P/p + δ reads as serial work, biasing the fraction by about
+	// δ/(s+P) in every run alike — so the spread, and with it the standard
+	// error, stays small while the bias does not. The floor allows δ up to
+	// 5 ms (0.011 here); the InDelta above bounds the fraction itself.
+	const fixedCost = 0.005
+	floor := fixedCost / (serial + parallel)
+	assert.LessOrEqual(t, math.Abs(f.SerialFraction-truth), math.Max(3**f.Stderr, floor), "the standard error covers the truth")
 	assert.Equal(t, 1, s.Baseline.P)
 	require.Len(t, s.Points, 4)
 	for _, pt := range s.Points {
