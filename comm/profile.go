@@ -108,7 +108,7 @@ func newProfiler(w *world) *profiler {
 	}
 	p.collHook = p.newCollHook()
 	if pc.TraceDir != "" {
-		p.trace.events = make([]traceEvent, 0, pc.traceLimit(w.size))
+		p.trace = newTraceBuffer(pc.traceLimit(w.size))
 	}
 	return p
 }

@@ -1,10 +1,20 @@
 package comm
 
-import "github.com/spmd-go/spmd/internal/profdata"
+import (
+	"os"
+	"unsafe"
+
+	"github.com/spmd-go/spmd/internal/profdata"
+)
 
 // The trace: with Config.Profile.TraceDir set, every profiled call and
 // every Region leaves one event in a buffer allocated at Init to the
-// rank's trace limit. A full buffer keeps its events and counts the
+// rank's trace limit. Init also writes to every page of the buffer, so
+// that the operating system maps its memory then and not on the first
+// event that reaches each page: on a virtual machine whose page faults
+// are dear, faults in the middle of the calls made tracing cost several
+// times a small message's latency (bench/results/2026-12-06-profile-overhead).
+// The memory of the whole buffer is therefore committed at Init. A full buffer keeps its events and counts the
 // others as dropped, so a trace never grows without bound and never loses
 // events silently. Events hold their names as ids (profiler.names) rather
 // than strings: a buffer without pointers costs the garbage collector
@@ -26,6 +36,17 @@ type traceEvent struct {
 type traceBuffer struct {
 	events  []traceEvent // capacity: the trace limit
 	dropped uint64
+}
+
+// newTraceBuffer returns an empty buffer for limit events, its memory
+// mapped in.
+func newTraceBuffer(limit int) traceBuffer {
+	events := make([]traceEvent, limit)
+	step := max(1, os.Getpagesize()/int(unsafe.Sizeof(traceEvent{})))
+	for i := 0; i < len(events); i += step {
+		events[i] = traceEvent{}
+	}
+	return traceBuffer{events: events[:0]}
 }
 
 // add appends call e, which ended at end, or counts it as dropped.
