@@ -81,6 +81,7 @@ type profiler struct {
 	// never counted twice and spmdNs never exceeds the wall time.
 	spmdNs, spmdEnd int64
 	regions         map[string]*region
+	collNames       collNameCache
 	trace           traceBuffer
 
 	init, finalize clockPair                // Init's end and Finalize's start, both clocks

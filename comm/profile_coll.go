@@ -43,10 +43,33 @@ func (p *profiler) collectiveEnd(c *Comm, start int64, op, alg string, bytes, ro
 		e.ctx, e.peer = c.ctx, c.worldRankOf(root)
 	}
 	p.mu.Lock()
-	e.op = p.nameID(op)
-	if alg != "" {
-		e.alg = p.nameID(alg)
-	}
+	e.op, e.alg = p.collNames.ids(p, op, alg)
 	p.count(&e, end)
 	p.mu.Unlock()
+}
+
+// collNameCache remembers the name ids of the collectives and algorithms
+// seen last, so that a collective call finds its ids without hashing its
+// names: package collective passes the same strings for the same call
+// every time, and two strings that share their bytes compare equal
+// without reading them. It is direct-mapped by the names' lengths; a miss
+// interns the names (profiler.nameID) and takes the slot.
+type collNameCache [8]struct {
+	op, alg     string
+	opID, algID uint16
+}
+
+// ids returns the ids of op and alg (0 for an empty alg); the caller
+// holds p.mu.
+func (cache *collNameCache) ids(p *profiler, op, alg string) (opID, algID uint16) {
+	e := &cache[(len(op)*3+len(alg))%len(cache)]
+	if e.opID != 0 && e.op == op && e.alg == alg {
+		return e.opID, e.algID
+	}
+	opID = p.nameID(op)
+	if alg != "" {
+		algID = p.nameID(alg)
+	}
+	e.op, e.alg, e.opID, e.algID = op, alg, opID, algID
+	return opID, algID
 }
