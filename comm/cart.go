@@ -57,6 +57,9 @@ func (t *cartTopology) coord(r, i int) int { return r / t.strides[i] % t.dims[i]
 // between ranks (ErrArg, on every rank: they are compared before any
 // communicator is made).
 func CartCreate(c *Comm, dims []int, periods []bool, reorder bool) (*Comm, error) {
+	if c.profiled() {
+		defer c.prof.commCall(opCartCreate, c, c.prof.tick())
+	}
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
@@ -68,7 +71,7 @@ func CartCreate(c *Comm, dims []int, periods []bool, reorder bool) (*Comm, error
 	if c.rank < size {
 		color = 0
 	}
-	g, err := c.Split(color, c.rank)
+	g, err := c.split(color, c.rank)
 	if err != nil {
 		return nil, fmt.Errorf("comm: cart create: %w", err)
 	}
@@ -286,6 +289,9 @@ func (t *cartTopology) shift(r, dim, disp int) int {
 // Errors: no topology (ErrTopology); len(remain) != len(dims) (ErrArg);
 // remain differing between ranks (ErrArg, on every rank).
 func (c *Comm) CartSub(remain []bool) (*Comm, error) {
+	if c.profiled() {
+		defer c.prof.commCall(opCartSub, c, c.prof.tick())
+	}
 	t, err := c.topology("cart sub")
 	if err != nil {
 		return nil, err
@@ -312,7 +318,7 @@ func (c *Comm) CartSub(remain []bool) (*Comm, error) {
 			color = color*t.dims[i] + x
 		}
 	}
-	g, err := c.Split(color, key)
+	g, err := c.split(color, key)
 	if err != nil {
 		return nil, fmt.Errorf("comm: cart sub: %w", err)
 	}

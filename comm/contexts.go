@@ -119,6 +119,15 @@ func (c *Comm) agreeContext(vals ...int64) (id uint32, gathered []int64, err err
 // Undefined returns a nil communicator. Collective over c. Free the new
 // communicator when done with it.
 func (c *Comm) Split(color, key int) (*Comm, error) {
+	if c.profiled() {
+		defer c.prof.commCall(opSplit, c, c.prof.tick())
+	}
+	return c.split(color, key)
+}
+
+// split is Split, which the calls that make a communicator through it
+// (CartCreate, CartSub) use so that the profile counts them once.
+func (c *Comm) split(color, key int) (*Comm, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
@@ -156,6 +165,9 @@ func (c *Comm) Split(color, key int) (*Comm, error) {
 // user's. A Cartesian topology (CartCreate) is kept. Collective over c.
 // Free the new communicator when done with it.
 func (c *Comm) Dup() (*Comm, error) {
+	if c.profiled() {
+		defer c.prof.commCall(opDup, c, c.prof.tick())
+	}
 	if err := c.usable(); err != nil {
 		return nil, err
 	}

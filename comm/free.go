@@ -31,6 +31,9 @@ import (
 // ErrPeerLost and c stays unusable, its ids reserved. The world
 // communicator cannot be freed: Finalize ends it.
 func (c *Comm) Free() error {
+	if c.profiled() {
+		defer c.prof.commCall(opFree, c, c.prof.tick())
+	}
 	if err := c.usable(); err != nil {
 		return err
 	}

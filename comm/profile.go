@@ -24,7 +24,8 @@ import (
 // collective's internal messages are in the row even though the
 // collective is one call.
 
-// opID names a point-to-point, probe or wait call of package comm.
+// opID names a point-to-point, probe, wait or communicator call of
+// package comm.
 type opID uint16
 
 // The operations of package comm, by their Go names (opNames).
@@ -47,6 +48,11 @@ const (
 	opWaitAll
 	opWaitAllStatus
 	opWaitAny
+	opSplit
+	opDup
+	opCartCreate
+	opCartSub
+	opFree
 	opCount // the first name id beyond comm's own operations
 )
 
@@ -56,6 +62,7 @@ var opNames = [opCount]string{
 	opProbe: "Probe", opProbeContext: "ProbeContext", opIprobe: "Iprobe",
 	opWait: "Wait", opWaitContext: "WaitContext", opTest: "Test",
 	opWaitAll: "WaitAll", opWaitAllStatus: "WaitAllStatus", opWaitAny: "WaitAny",
+	opSplit: "Split", opDup: "Dup", opCartCreate: "CartCreate", opCartSub: "CartSub", opFree: "Free",
 }
 
 // profiler holds one rank's counters and trace.

@@ -292,3 +292,55 @@ func TestProfileNonblockingCollective(t *testing.T) {
 		assert.Len(t, d.Ops, 2, "the algorithm's messages are no calls")
 	}
 }
+
+// TestProfileCommCalls checks that the calls that make and free
+// communicators are operations of their own, each counted once by its Go
+// name (CartCreate, which splits, is no Split), with a trace event on the
+// communicator it was called on; the communicators they make are
+// profiled in turn.
+func TestProfileCommCalls(t *testing.T) {
+	worldCtx := make([]uint32, 4)
+	data := profiled(t, 4, comm.ProfileConfig{}, true, func(c *comm.Comm) error {
+		worldCtx[c.Rank()] = comm.ContextID(c)
+		half, err := c.Split(c.Rank()%2, c.Rank())
+		if err != nil {
+			return err
+		}
+		dup, err := half.Dup()
+		if err != nil {
+			return err
+		}
+		if err := collective.Barrier(dup); err != nil {
+			return err
+		}
+		grid, err := comm.CartCreate(c, []int{2, 2}, []bool{true, false}, false)
+		if err != nil {
+			return err
+		}
+		row, err := grid.CartSub([]bool{false, true})
+		if err != nil {
+			return err
+		}
+		for _, x := range []*comm.Comm{row, grid, dup, half} {
+			if err := x.Free(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for r, d := range data {
+		got := map[string]uint64{}
+		for name, op := range d.Ops {
+			got[name] = op.Calls
+		}
+		want := map[string]uint64{"Split": 1, "Dup": 1, "Barrier": 1, "CartCreate": 1, "CartSub": 1, "Free": 4}
+		assert.Equal(t, want, got, "rank %d", r)
+		var onWorld []string
+		for _, e := range d.Trace {
+			if e.Comm == worldCtx[r] {
+				onWorld = append(onWorld, e.Name)
+			}
+		}
+		assert.Equal(t, []string{"Split", "CartCreate"}, onWorld, "rank %d: the calls on the world communicator", r)
+	}
+}
