@@ -312,6 +312,8 @@ func FuzzFrame(f *testing.F) {
 	f.Add(appendHeader(nil, kindClock, clockBody), (&clockPing{rankNs: 7, atFinalize: true}).encode())
 	f.Add(appendHeader(nil, kindClockReply, clockReplyBody), (&clockReply{9}).encode())
 	f.Add(appendHeader(nil, kindRefuse, 3), []byte("why"))
+	f.Add(appendHeader(nil, kindWatch, 0), []byte{})
+	f.Add(appendHeader(nil, kindStop, 3), []byte("why"))
 	f.Add(appendHeader(nil, kindData, 2), []byte("{}"))
 	f.Add([]byte{42, 0, 0, 0, 0}, []byte{})
 	f.Fuzz(func(t *testing.T, header, body []byte) {

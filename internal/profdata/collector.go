@@ -23,11 +23,14 @@ type Collector struct {
 	// connection the collector drops (a wrong cookie, a malformed frame).
 	Logf func(format string, args ...any)
 
-	mu     sync.Mutex
-	data   []*RankData
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu       sync.Mutex
+	data     []*RankData
+	conns    map[net.Conn]struct{}
+	closed   bool
+	watchers map[int]*timedConn // by rank: its watch connection (see Stop)
+	stopping string             // why the job stops, once Stop is called
+	stored   chan struct{}      // a token after each upload stored, for Stop
+	wg       sync.WaitGroup
 }
 
 // Listen starts a collector for a job of size ranks on addr ("host:port";
@@ -51,6 +54,7 @@ func Listen(addr string, cookie []byte, size int, now func() int64) (*Collector,
 	c := &Collector{
 		ln: ln, cookie: bytes.Clone(cookie), size: size, now: now,
 		data: make([]*RankData, size), conns: map[net.Conn]struct{}{},
+		watchers: map[int]*timedConn{}, stored: make(chan struct{}, 1),
 	}
 	c.wg.Add(1)
 	go c.accept()
@@ -147,6 +151,11 @@ func (c *Collector) serve(raw net.Conn) {
 			err = c.answerClock(conn, n)
 		case kindData:
 			err = c.store(conn, rank, n)
+		case kindWatch:
+			err = c.watch(conn, rank)
+			if err == nil {
+				return
+			}
 		default:
 			err = fmt.Errorf("%w: unexpected frame kind %d", ErrProtocol, kind)
 		}
@@ -211,12 +220,18 @@ func (c *Collector) store(conn *timedConn, rank, n int) error {
 	}
 	if err == nil {
 		c.mu.Lock()
-		if c.data[rank] != nil {
+		if old := c.data[rank]; old != nil && old.Partial == "" {
 			err = fmt.Errorf("rank %d has already sent its data", rank)
 		} else {
 			c.data[rank] = d
 		}
 		c.mu.Unlock()
+	}
+	if err == nil {
+		select {
+		case c.stored <- struct{}{}:
+		default:
+		}
 	}
 	if err != nil {
 		_ = writeFrame(conn, kindRefuse, []byte(truncate(err.Error(), maxRefuseBody)))

@@ -28,6 +28,8 @@ const (
 	kindData                       // rank → collector: Encode'd RankData
 	kindAck                        // collector → rank: data stored
 	kindRefuse                     // collector → rank: why not, as text
+	kindWatch                      // rank → collector: tell me on this connection when the job stops
+	kindStop                       // collector → rank: the job stops: upload now; why, as text
 )
 
 const (
@@ -64,6 +66,10 @@ func bodyLimit(kind byte) (n int, fixed bool, ok bool) {
 	case kindAck:
 		return 0, true, true
 	case kindRefuse:
+		return maxRefuseBody, false, true
+	case kindWatch:
+		return 0, true, true
+	case kindStop:
 		return maxRefuseBody, false, true
 	}
 	return 0, false, false

@@ -39,7 +39,13 @@
 // each answered with the collector's clock, and at most one data upload,
 // answered with an acknowledgement once stored. Every read and write is
 // bounded by IOTimeout, every frame length by its kind, and a second
-// upload from a rank is refused.
+// upload from a rank is refused, unless the first was partial.
+//
+// A second connection per rank, opened with a watch frame, stays silent
+// until the launcher stops the job early (Collector.Stop, when spmdrun's
+// --timeout fires): the collector then sends a stop frame with the
+// reason, and the rank uploads what it has so far, marked Partial, on its
+// first connection. A later upload at Finalize replaces a partial one.
 //
 // Times inside a RankData are the rank's own clock: Unix nanoseconds as
 // its time.Now gives them (shifted by SPMD_CLOCK_SKEW in tests). The
@@ -86,6 +92,11 @@ type RankData struct {
 	// Clock holds the offset samples measured against the collector at
 	// Init and at Finalize (see Clock).
 	Clock []ClockSample `json:"clock,omitempty"`
+	// Partial, when not empty, says why the data stops short of Finalize
+	// ("stopped by --timeout after 3s"): the rank handed over what it had
+	// when the collector told it that the job stops (Client.Watch), and
+	// FinalizeNs is that moment. Calls still under way then are not in it.
+	Partial string `json:"partial,omitempty"`
 }
 
 // OpStats counts one operation's calls on one rank.
