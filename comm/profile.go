@@ -91,9 +91,9 @@ type profiler struct {
 	collNames       collNameCache
 	trace           traceBuffer
 
-	init, finalize clockPair                // Init's end and Finalize's start, both clocks
-	sink           profileSink              // where the data goes at Finalize
-	collHook       *commhook.Profile[*Comm] // what package collective reports to
+	init     clockPair                // Init's end, both clocks
+	sink     profileSink              // where the data goes at Finalize
+	collHook *commhook.Profile[*Comm] // what package collective reports to
 }
 
 // newProfiler makes the profiler of w, whose configuration turns it on.

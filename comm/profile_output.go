@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/spmd-go/spmd/internal/profdata"
 )
@@ -23,7 +24,12 @@ const clockSamples = 8
 type profileSink struct {
 	client *profdata.Client // nil: write a file to dir
 	dir    string
-	clock  []profdata.ClockSample
+	clock  []profdata.ClockSample // measured at Init
+	// With a client, from Init to Finalize a goroutine waits for the
+	// collector to say that the job stops early (watchStop); stopWatch
+	// ends it and watchDone is closed when it has.
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
 }
 
 // startProfile makes w's profiler when its configuration asks for one,
@@ -91,6 +97,38 @@ func (w *world) profileInitDone() {
 		p.sink.clock = append(p.sink.clock, s...)
 	}
 	p.init = p.readPair()
+	if cl := p.sink.client; cl != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		p.sink.stopWatch, p.sink.watchDone = cancel, make(chan struct{})
+		go w.watchStop(ctx, cl, p.sink.watchDone)
+	}
+}
+
+// watchStop waits until the collector says that the job stops before
+// Finalize (spmdrun's --timeout fired) or ctx ends, and in the first case
+// uploads what the profile and trace hold so far, marked partial with the
+// collector's reason, so that a job ended by the launcher still leaves
+// its data. It closes done when it returns.
+func (w *world) watchStop(ctx context.Context, cl *profdata.Client, done chan<- struct{}) {
+	defer close(done)
+	reason, err := cl.Watch(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.logf("comm: rank %d: profile collector: %v", w.rank, err)
+		}
+		return
+	}
+	p := w.prof
+	d := p.data(p.readPair())
+	d.Partial = reason
+	s, err := cl.Clock(clockSamples, true, p.wallNow)
+	if err != nil {
+		w.logf("comm: rank %d: clock against the profile collector as the job stops: %v", w.rank, err)
+	}
+	d.Clock = slices.Concat(p.sink.clock, s)
+	if err := cl.Send(d); err != nil {
+		w.logf("comm: rank %d: partial profile: %v", w.rank, err)
+	}
 }
 
 // finishProfile ends the span, measures the clock again and hands the
@@ -101,8 +139,13 @@ func (w *world) finishProfile() error {
 	if p == nil {
 		return nil
 	}
-	p.finalize = p.readPair()
-	d := p.data()
+	if p.sink.stopWatch != nil {
+		// A partial upload under way finishes first: the final one then
+		// replaces it.
+		p.sink.stopWatch()
+		<-p.sink.watchDone
+	}
+	d := p.data(p.readPair())
 	if cl := p.sink.client; cl != nil {
 		s, err := cl.Clock(clockSamples, true, p.wallNow)
 		if err != nil {
@@ -124,8 +167,8 @@ func (w *world) finishProfile() error {
 	return nil
 }
 
-// data returns the rank's data as it stands.
-func (p *profiler) data() *profdata.RankData {
+// data returns the rank's data as it stands, its span ending at end.
+func (p *profiler) data(end clockPair) *profdata.RankData {
 	w := p.w
 	host := w.cfg.Host
 	if host == "" {
@@ -138,8 +181,8 @@ func (p *profiler) data() *profdata.RankData {
 	d.SentMsgs, d.SentBytes = w.sentRow()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	scale := newTickScale(p.init, p.finalize)
-	d.InitNs, d.FinalizeNs = p.init.ns, max(p.finalize.ns, p.init.ns)
+	scale := newTickScale(p.init, end)
+	d.InitNs, d.FinalizeNs = p.init.ns, max(end.ns, p.init.ns)
 	// A call another goroutine ends while Finalize begins may reach past
 	// FinalizeNs; the span bounds the time in spmd.
 	d.SpmdNs = min(scale.dur(p.spmdNs), d.FinalizeNs-d.InitNs)

@@ -2,6 +2,7 @@ package comm_test
 
 import (
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -244,6 +245,58 @@ func TestProfileCollector(t *testing.T) {
 	}
 	_, err = profdata.ReadDir(dir)
 	assert.Error(t, err, "no rank files when a collector runs")
+}
+
+// TestProfileStoppedByCollector: when the collector says that the job
+// stops (spmdrun's --timeout), every rank uploads what it has so far,
+// marked partial, while its program goes on; the upload at Finalize then
+// replaces it.
+func TestProfileStoppedByCollector(t *testing.T) {
+	cookie := []byte("0123456789abcdef0123456789abcdef")
+	col, err := profdata.Listen("127.0.0.1:0", cookie, 2, nil)
+	require.NoError(t, err)
+	defer col.Close()
+	cfg := comm.Config{Cookie: cookie, Profile: comm.ProfileConfig{TraceDir: t.TempDir(), Collector: col.Addr()}}
+	var ready sync.WaitGroup
+	ready.Add(2)
+	release := make(chan struct{})
+	partial := make(chan []*profdata.RankData, 1)
+	go func() {
+		ready.Wait()
+		deadline := time.Now().Add(30 * time.Second)
+		for len(col.Watching()) < 2 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		late := col.Stop("stopped by --timeout after 3s", 30*time.Second)
+		assert.Empty(t, late)
+		partial <- col.Data()
+		close(release)
+	}()
+	require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+		buf := make([]byte, 8)
+		for range 10 {
+			if _, err := comm.Sendrecv(c, buf, 1-c.Rank(), 0, buf, 1-c.Rank(), 0); err != nil {
+				return err
+			}
+		}
+		ready.Done()
+		<-release // where a hung program would stay
+		return collective.Barrier(c)
+	}, commtest.Config(cfg), commtest.Timeout(60*time.Second)))
+	for r, d := range <-partial {
+		require.NotNil(t, d, "rank %d", r)
+		assert.Equal(t, "stopped by --timeout after 3s", d.Partial)
+		assert.Equal(t, uint64(10), d.Ops["Sendrecv"].Calls, "rank %d", r)
+		assert.Nil(t, d.Ops["Barrier"], "rank %d: not called yet", r)
+		assert.Len(t, d.Trace, 10, "rank %d", r)
+		assert.GreaterOrEqual(t, d.FinalizeNs, d.InitNs)
+		assert.Len(t, d.Clock, 16, "rank %d: samples at Init and as the job stops", r)
+	}
+	for r, d := range col.Data() {
+		require.NotNil(t, d, "rank %d", r)
+		assert.Empty(t, d.Partial, "rank %d: the data of Finalize replaced the part", r)
+		assert.Equal(t, uint64(1), d.Ops["Barrier"].Calls, "rank %d", r)
+	}
 }
 
 // TestProfileCollectorNoCookie: a collector without the job's cookie is a

@@ -29,7 +29,9 @@ type Collector struct {
 	closed   bool
 	watchers map[int]*timedConn // by rank: its watch connection (see Stop)
 	stopping string             // why the job stops, once Stop is called
+	told     map[int]bool       // the ranks told that it stops
 	stored   chan struct{}      // a token after each upload stored, for Stop
+	watched  chan struct{}      // a token after each rank told late, for Stop
 	wg       sync.WaitGroup
 }
 
@@ -54,7 +56,8 @@ func Listen(addr string, cookie []byte, size int, now func() int64) (*Collector,
 	c := &Collector{
 		ln: ln, cookie: bytes.Clone(cookie), size: size, now: now,
 		data: make([]*RankData, size), conns: map[net.Conn]struct{}{},
-		watchers: map[int]*timedConn{}, stored: make(chan struct{}, 1),
+		watchers: map[int]*timedConn{}, told: map[int]bool{},
+		stored: make(chan struct{}, 1), watched: make(chan struct{}, 1),
 	}
 	c.wg.Add(1)
 	go c.accept()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -75,6 +76,13 @@ func (c *Collector) watch(conn *timedConn, rank int) error {
 		if err := writeFrame(conn, kindStop, []byte(reason)); err != nil {
 			return err
 		}
+		c.mu.Lock()
+		c.told[rank] = true
+		c.mu.Unlock()
+		select {
+		case c.watched <- struct{}{}:
+		default:
+		}
 	}
 	// The rank sends nothing more on this connection: wait for its end.
 	if err := conn.Conn.SetReadDeadline(time.Time{}); err != nil {
@@ -100,8 +108,9 @@ func (c *Collector) watch(conn *timedConn, rank int) error {
 // Stop tells every rank that watches (Client.Watch) that the job stops,
 // and why (reason, at most 1 KiB, which their data's Partial then
 // carries), and waits until each rank told has uploaded its data, or
-// until wait has passed. Ranks that watch only later are told at once.
-// It returns the ranks that were told and had not uploaded by then.
+// until wait has passed. Ranks that start watching meanwhile are told at
+// once, and waited for too. It returns the ranks that were told and had
+// not uploaded by then. Call it once.
 func (c *Collector) Stop(reason string, wait time.Duration) []int {
 	reason = truncate(reason, maxRefuseBody)
 	deadline := time.Now().Add(wait)
@@ -112,23 +121,25 @@ func (c *Collector) Stop(reason string, wait time.Duration) []int {
 		conns[rank] = conn
 	}
 	c.mu.Unlock()
-	var told []int
 	for rank, conn := range conns {
 		if err := writeFrame(conn, kindStop, []byte(reason)); err != nil {
 			c.logf("profile collector: rank %d: stop: %v", rank, err)
 			continue
 		}
-		told = append(told, rank)
+		c.mu.Lock()
+		c.told[rank] = true
+		c.mu.Unlock()
 	}
 	for {
 		var late []int
 		c.mu.Lock()
-		for _, r := range told {
+		for r := range c.told {
 			if c.data[r] == nil {
 				late = append(late, r)
 			}
 		}
 		c.mu.Unlock()
+		slices.Sort(late)
 		left := time.Until(deadline)
 		if len(late) == 0 || left <= 0 {
 			return late
@@ -136,8 +147,21 @@ func (c *Collector) Stop(reason string, wait time.Duration) []int {
 		t := time.NewTimer(left)
 		select {
 		case <-c.stored:
+		case <-c.watched:
 		case <-t.C:
 		}
 		t.Stop()
 	}
+}
+
+// Watching returns the ranks that watch now, in order.
+func (c *Collector) Watching() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ranks := make([]int, 0, len(c.watchers))
+	for r := range c.watchers {
+		ranks = append(ranks, r)
+	}
+	slices.Sort(ranks)
+	return ranks
 }

@@ -28,9 +28,7 @@ func waitWatchers(t *testing.T, c *Collector, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c.mu.Lock()
-		got := len(c.watchers)
-		c.mu.Unlock()
+		got := len(c.Watching())
 		if got == n {
 			return
 		}
