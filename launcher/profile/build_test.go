@@ -158,3 +158,51 @@ func TestWriteTextWithoutData(t *testing.T) {
 		t.Errorf("report %q, want it to start %q", b.String(), want)
 	}
 }
+
+// TestPartialProfile: data that ranks handed over when the job was
+// stopped early is marked so in profile.json (the profile and each such
+// rank) and in the text report.
+func TestPartialProfile(t *testing.T) {
+	data := ringData(true)
+	for _, r := range []int{0, 3} {
+		data[r].Partial = "stopped by --timeout after 3s"
+	}
+	p := Build(data)
+	var b bytes.Buffer
+	if err := p.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Partial string
+		Ranks   []struct {
+			Rank    int
+			Partial bool
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Partial != "stopped by --timeout after 3s" {
+		t.Errorf("partial %q", got.Partial)
+	}
+	for _, rp := range got.Ranks {
+		if rp.Partial != (rp.Rank == 0 || rp.Rank == 3) {
+			t.Errorf("rank %d: partial %v", rp.Rank, rp.Partial)
+		}
+	}
+	b.Reset()
+	if err := p.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"no data from 2 (1 of 4)",
+		"partial: stopped by --timeout after 3s: the data of ranks 0,3 ends there, without the calls then under way",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+	if b.Reset(); Build(ringData(false)).WriteText(&b) != nil || strings.Contains(b.String(), "partial") {
+		t.Errorf("a whole profile called partial:\n%s", b.String())
+	}
+}

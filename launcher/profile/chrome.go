@@ -28,6 +28,10 @@ type TraceInfo struct {
 	// Dropped counts, per rank, the events its buffer had no room for.
 	Dropped map[int]uint64
 	Missing []int // ranks that did not report
+	// Partial, when not empty, says why the ranks PartialRanks stopped
+	// short of Finalize (see profdata.RankData.Partial).
+	Partial      string
+	PartialRanks []int
 }
 
 // WriteTrace writes the job's trace to w as gzip-compressed Chrome
@@ -38,8 +42,9 @@ type TraceInfo struct {
 // the enclosing slices) from each traced send to its receive. Times are
 // on the collector's clock (see Timeline), in microseconds from the
 // earliest slice. A rank whose buffer overflowed gets an instant event
-// saying how many events it dropped; ranks that did not report are named
-// in an instant event at time zero.
+// saying how many events it dropped, one whose data is partial (stopped
+// before Finalize) an instant event saying why; ranks that did not report
+// are named in an instant event at time zero.
 func WriteTrace(w io.Writer, data []*profdata.RankData) (TraceInfo, error) {
 	tl := NewTimeline(data)
 	info := TraceInfo{FlowMatch: MatchFlows(tl), Dropped: map[int]uint64{}}
@@ -63,6 +68,12 @@ func WriteTrace(w io.Writer, data []*profdata.RankData) (TraceInfo, error) {
 		tids[r] = tw.rank(d, tl.Ranks[r])
 		if d.TraceDropped > 0 {
 			info.Dropped[r] = d.TraceDropped
+		}
+		if d.Partial != "" {
+			info.PartialRanks = append(info.PartialRanks, r)
+			if info.Partial == "" {
+				info.Partial = d.Partial
+			}
 		}
 	}
 	if len(info.Missing) > 0 {
@@ -170,6 +181,10 @@ func (t *traceWriter) rank(d *profdata.RankData, s []Slice) []int {
 		t.event(fmt.Sprintf(`{"name":%s,"ph":"i","s":"p","ts":%s,"pid":%d,"tid":%d,"args":{"dropped_events":%d,"trace_limit":%d}}`,
 			jsonString(fmt.Sprintf("trace buffer full: %d later events dropped", d.TraceDropped)),
 			t.ts(max(last, t.origin)), r, callTid, d.TraceDropped, d.TraceLimit))
+	}
+	if d.Partial != "" {
+		t.event(fmt.Sprintf(`{"name":%s,"ph":"i","s":"p","ts":%s,"pid":%d,"tid":%d}`,
+			jsonString(d.Partial+": calls under way then are not in the trace"), t.ts(max(last, t.origin)), r, callTid))
 	}
 	return tids
 }

@@ -116,3 +116,30 @@ func gunzip(t *testing.T, b []byte) string {
 	}
 	return out.String()
 }
+
+// TestWriteTraceMarksPartialRanks: a rank whose data stops short of
+// Finalize gets an instant event saying why, and the summary says it
+// when there is no profile to say it.
+func TestWriteTraceMarksPartialRanks(t *testing.T) {
+	data := pingJob([]skewedClock{{}, {}, {}}, 0)
+	data[2].Partial = "stopped by --timeout after 3s"
+	var b bytes.Buffer
+	info, err := WriteTrace(&b, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Partial != "stopped by --timeout after 3s" || !slices.Equal(info.PartialRanks, []int{2}) {
+		t.Fatalf("partial %q of %v", info.Partial, info.PartialRanks)
+	}
+	if text := gunzip(t, b.Bytes()); !strings.Contains(text, `"stopped by --timeout after 3s: calls under way then are not in the trace","ph":"i","s":"p"`) {
+		t.Error("trace does not mark the partial rank")
+	}
+	if _, err := CheckTrace(bytes.NewReader(b.Bytes())); err != nil {
+		t.Error(err)
+	}
+	var sum bytes.Buffer
+	Summary(&sum, nil, "", &info, "dir", "")
+	if want := "trace: partial: stopped by --timeout after 3s: the trace of rank 2 ends there"; !strings.Contains(sum.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, sum.String())
+	}
+}

@@ -75,6 +75,10 @@ func Summary(w io.Writer, p *Profile, profileDir string, info *TraceInfo, traceD
 	if len(info.Missing) > 0 && p == nil {
 		fmt.Fprintf(w, "trace: no data from ranks %s\n", RankList(info.Missing))
 	}
+	if info.Partial != "" && p == nil {
+		fmt.Fprintf(w, "trace: partial: %s: the trace of %s ends there, without the calls then under way\n",
+			info.Partial, rankWord(info.PartialRanks))
+	}
 	for _, r := range sortedKeys(info.Dropped) {
 		fmt.Fprintf(w, "trace: rank %d's buffer filled: its last %d events are not in the trace (raise --trace-limit)\n", r, info.Dropped[r])
 	}

@@ -20,6 +20,10 @@ type Profile struct {
 	// TraceDropped counts, per rank that traced, the events its buffer had
 	// no room for (omitted when none were dropped).
 	TraceDropped map[int]uint64 `json:"trace_dropped,omitempty"`
+	// Partial, when not empty, says why some ranks' data stops short of
+	// Finalize ("stopped by --timeout after 3s"); those ranks are marked
+	// partial. Calls still under way when they stopped are not counted.
+	Partial string `json:"partial,omitempty"`
 }
 
 // RankProfile is one rank's part of the profile.
@@ -30,6 +34,9 @@ type RankProfile struct {
 	SpmdS   float64                  `json:"spmd_s"` // inside spmd calls
 	Ops     map[string]OpProfile     `json:"ops"`
 	Regions map[string]RegionProfile `json:"regions"`
+	// Partial: the rank's data ends when the job was stopped, not at
+	// Finalize (see Profile.Partial); app_s then ends there too.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // OpProfile is one operation's counters on one rank.
@@ -110,8 +117,22 @@ func Build(data []*profdata.RankData) *Profile {
 			p.TraceDropped[r] = d.TraceDropped
 		}
 		p.Ranks = append(p.Ranks, rankProfile(d))
+		if d.Partial != "" && p.Partial == "" {
+			p.Partial = d.Partial
+		}
 	}
 	return p
+}
+
+// PartialRanks returns the ranks whose data is partial, in order.
+func (p *Profile) PartialRanks() []int {
+	var out []int
+	for _, rp := range p.Ranks {
+		if rp.Partial {
+			out = append(out, rp.Rank)
+		}
+	}
+	return out
 }
 
 func rankProfile(d *profdata.RankData) RankProfile {
@@ -119,6 +140,7 @@ func rankProfile(d *profdata.RankData) RankProfile {
 		Rank: d.Rank, Host: d.Host,
 		AppS: seconds(d.FinalizeNs - d.InitNs), SpmdS: seconds(d.SpmdNs),
 		Ops: map[string]OpProfile{}, Regions: map[string]RegionProfile{},
+		Partial: d.Partial != "",
 	}
 	for name, op := range d.Ops {
 		o := OpProfile{Calls: op.Calls, Seconds: seconds(op.Ns), Bytes: op.Bytes, MaxS: seconds(op.MaxNs)}

@@ -113,6 +113,10 @@ func (p *Profile) writeHeader(w io.Writer) {
 		fmt.Fprintf(w, "; no data from %s (%d of %d)", RankList(p.MissingRanks), len(p.MissingRanks), p.Size)
 	}
 	fmt.Fprintln(w)
+	if p.Partial != "" {
+		fmt.Fprintf(w, "partial: %s: the data of %s ends there, without the calls then under way\n",
+			p.Partial, rankWord(p.PartialRanks()))
+	}
 	for _, r := range sortedKeys(p.TraceDropped) {
 		fmt.Fprintf(w, "trace of rank %d is incomplete: %d events did not fit its buffer (--trace-limit)\n", r, p.TraceDropped[r])
 	}
@@ -292,4 +296,12 @@ func (p *Profile) writeBusiestPairs(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %d → %d: %s in %d messages\n", pr.from, pr.to, Bytes(pr.bytes), pr.msgs)
 	}
+}
+
+// rankWord names ranks: "rank 3" or "ranks 0-2,5".
+func rankWord(ranks []int) string {
+	if len(ranks) == 1 {
+		return "rank " + RankList(ranks)
+	}
+	return "ranks " + RankList(ranks)
 }
