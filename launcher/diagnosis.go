@@ -33,6 +33,9 @@ func (s *supervisor) onTimeout() {
 		return
 	}
 	s.timedOut = true
+	if s.job.OnTimeout != nil {
+		s.job.OnTimeout()
+	}
 	if s.diag != nil {
 		s.diag.timeout = true // the status report under way becomes the timeout's
 		return

@@ -69,6 +69,11 @@ type Job struct {
 	// the notice line "job timed out after D; blocked operations:" (also in
 	// Failure.Blocked).
 	Timeout time.Duration
+	// OnTimeout, if not nil, is called when the Timeout expires, before Run
+	// asks the ranks for their reports and ends them; Run waits for it to
+	// return, so it must not take long. spmdrun uses it to have the ranks
+	// of a profiled or traced job hand over their data so far.
+	OnTimeout func()
 	// Grace is the time between SIGTERM and SIGKILL when the job is ended.
 	// Zero means DefaultGrace; a negative value means SIGKILL at once.
 	Grace time.Duration

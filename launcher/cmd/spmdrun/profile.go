@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spmd-go/spmd/internal/profdata"
 	"github.com/spmd-go/spmd/launcher"
@@ -78,10 +79,15 @@ func allLocal(job *launcher.Job) bool {
 	return true
 }
 
+// stopWait bounds how long a timed-out job waits for its ranks' data
+// before the launcher ends them: time to encode and send a full trace.
+const stopWait = 10 * time.Second
+
 // run runs a profiled or traced job: it checks the output directories,
 // starts the collector and tells the ranks where it is, runs the job
 // (runIt), and then writes and summarises what the ranks sent, whatever
-// the job's outcome. It returns the job's exit code, or 1 when the job
+// the job's outcome; when the job's --timeout fires, the ranks first hand
+// over what they have so far (marked partial). It returns the job's exit code, or 1 when the job
 // succeeded but its outputs could not be written.
 func (p *profiling) run(job *launcher.Job, runIt func() int, stderr io.Writer) int {
 	n := jobSize(job)
@@ -131,6 +137,11 @@ func (p *profiling) run(job *launcher.Job, runIt func() int, stderr io.Writer) i
 		addr = strings.Join(launcher.ReachableAddrs(tcp), ",")
 	}
 	job.Env = append(job.Env, p.env(addr, limit)...)
+	if job.Timeout > 0 {
+		// Ranks that the timeout stops hand over what they have first.
+		reason := fmt.Sprintf("stopped by --timeout after %v", job.Timeout)
+		job.OnTimeout = func() { coll.Stop(reason, stopWait) }
+	}
 
 	code := runIt()
 

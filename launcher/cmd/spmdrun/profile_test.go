@@ -41,13 +41,15 @@ func profclientBin(t *testing.T) string {
 // profileJSON is profile.json as a user reads it.
 type profileJSON struct {
 	Ranks []struct {
-		Rank  int
-		AppS  float64 `json:"app_s"`
-		SpmdS float64 `json:"spmd_s"`
-		Ops   map[string]struct{ Calls, Bytes uint64 }
+		Rank    int
+		AppS    float64 `json:"app_s"`
+		SpmdS   float64 `json:"spmd_s"`
+		Ops     map[string]struct{ Calls, Bytes uint64 }
+		Partial bool
 	}
 	Matrix       struct{ Bytes, Messages [][]uint64 }
 	MissingRanks []int `json:"missing_ranks"`
+	Partial      string
 }
 
 func readProfile(t *testing.T, dir string) profileJSON {
@@ -116,6 +118,29 @@ func TestProfileOfAJobWithADeadRank(t *testing.T) {
 	c := checkTraceFile(t, dir)
 	assert.Equal(t, []int{0, 2}, c.Pids)
 	assert.Equal(t, 1, c.Flows, "the message 2→0")
+	assert.Empty(t, c.Problems)
+}
+
+// TestProfileOfATimedOutJob: when --timeout fires, a rank still running
+// hands over its data so far, which the profile and trace keep, marked
+// partial with the reason; the exit code stays 124.
+func TestProfileOfATimedOutJob(t *testing.T) {
+	dir := t.TempDir()
+	r := runSpmdrun(t, nil, nil, "-n", "3", "--timeout", "2s", "--profile", dir, "--trace", dir, profclientBin(t), "hang", "1")
+	require.Equal(t, 124, r.code, r.stderr)
+	p := readProfile(t, dir)
+	assert.Empty(t, p.MissingRanks)
+	require.Len(t, p.Ranks, 3)
+	assert.Equal(t, "stopped by --timeout after 2s", p.Partial)
+	for _, rp := range p.Ranks {
+		assert.Equal(t, rp.Rank == 1, rp.Partial, "rank %d", rp.Rank)
+		assert.Equal(t, uint64(1), rp.Ops["Send"].Calls, "rank %d", rp.Rank)
+	}
+	assert.Contains(t, r.stderr, "spmdrun: job timed out after 2s")
+	assert.Contains(t, r.stderr, "partial: stopped by --timeout after 2s: the data of rank 1 ends there")
+	c := checkTraceFile(t, dir)
+	assert.Equal(t, []int{0, 1, 2}, c.Pids)
+	assert.Equal(t, 3, c.Flows)
 	assert.Empty(t, c.Problems)
 }
 

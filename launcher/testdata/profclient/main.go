@@ -8,6 +8,9 @@
 //	          one message to the next rank and one from the previous, both
 //	          traced) to SPMD_COLLECTOR
 //	die R     as ok, but rank R exits 3 without sending
+//	hang R    as ok, but rank R never reaches its end: it waits for the
+//	          collector's stop (Client.Watch), then sends its data marked
+//	          partial and waits to be ended
 //	files     write the data to SPMD_PROFILE/rank-N.spmdprof (no collector)
 //
 // SPMD_CLOCK_SKEW=D shifts the rank's clock by D, as comm does;
@@ -82,6 +85,9 @@ func run(args []string) error {
 		return err
 	}
 	fill(d, now)
+	if mode == "hang" && len(args) > 1 && args[1] == strconv.Itoa(rank) {
+		return hang(c, d, start, now)
+	}
 	end, err := c.Clock(5, true, now)
 	if err != nil {
 		return err
@@ -112,4 +118,23 @@ func fill(d *profdata.RankData, now func() int64) {
 	d.SpmdNs = 1000 + d.Ops["Recv"].Ns
 	d.TraceLimit = 100
 	d.FinalizeNs = now()
+}
+
+// hang plays a rank stuck in the job when spmdrun's --timeout fires.
+func hang(c *profdata.Client, d *profdata.RankData, start []profdata.ClockSample, now func() int64) error {
+	reason, err := c.Watch(context.Background())
+	if err != nil {
+		return err
+	}
+	d.Partial = reason
+	d.FinalizeNs = now()
+	end, err := c.Clock(5, true, now)
+	if err != nil {
+		return err
+	}
+	d.Clock = append(start, end...)
+	if err := c.Send(d); err != nil {
+		return err
+	}
+	select {} // until the launcher ends the job
 }
