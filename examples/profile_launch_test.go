@@ -170,3 +170,41 @@ func traceSpan(t *testing.T, dir string) (first, last float64) {
 	}
 	return first, last
 }
+
+// TestProfileOfATimedOutJob: a job that --timeout ends (rank 3 of 6
+// forgets a Barrier) still leaves every rank's profile and trace up to
+// then, marked partial, beside the unchanged hang report; exit code 124.
+func TestProfileOfATimedOutJob(t *testing.T) {
+	prog := buildTestprog(t, "forgetbarrier")
+	dir := t.TempDir()
+	r := run(t, nil, "spmdrun", "-n", "6", "--timeout", "3s", "--profile", dir, "--trace", dir, filepath.Join(binDir, prog))
+	require.Equal(t, 124, r.code, "%v", r)
+	checkForgottenBarrier(t, r.stderr)
+	b, err := os.ReadFile(filepath.Join(dir, "profile.json"))
+	require.NoError(t, err)
+	var p struct {
+		Partial      string
+		MissingRanks []int `json:"missing_ranks"`
+		Ranks        []struct {
+			Rank    int
+			Partial bool
+			AppS    float64 `json:"app_s"`
+		}
+	}
+	require.NoError(t, json.Unmarshal(b, &p), "%s", b)
+	assert.Equal(t, "stopped by --timeout after 3s", p.Partial)
+	assert.Empty(t, p.MissingRanks)
+	require.Len(t, p.Ranks, 6)
+	for _, rp := range p.Ranks {
+		assert.True(t, rp.Partial, "rank %d", rp.Rank)
+		assert.Positive(t, rp.AppS, "rank %d", rp.Rank)
+	}
+	assert.Contains(t, r.stderr, "partial: stopped by --timeout after 3s: the data of ranks 0-5 ends there")
+	f, err := os.Open(filepath.Join(dir, "trace.json.gz"))
+	require.NoError(t, err)
+	defer f.Close()
+	c, err := profile.CheckTrace(f)
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 1, 2, 3, 4, 5}, c.Pids)
+	assert.Empty(t, c.Problems)
+}
