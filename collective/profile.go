@@ -11,24 +11,62 @@ import "github.com/spmd-go/spmd/comm"
 // at once (detach): the time its goroutine then runs is not time the
 // program spent in spmd.
 
-// goNames maps a call's name (call.name) to the exported function's.
-var goNames = map[string]string{
-	"allgather": "Allgather", "allgatherv": "Allgatherv", "allreduce": "Allreduce",
-	"allreduce_obj": "AllreduceObj", "alltoall": "Alltoall", "alltoallv": "Alltoallv",
-	"barrier": "Barrier", "bcast": "Bcast", "gather": "Gather", "gatherv": "Gatherv",
-	"neighbor alltoall": "NeighborAlltoall", "neighbor alltoallv": "NeighborAlltoallv",
-	"neighbor allgather": "NeighborAllgather", "neighbor allgatherv": "NeighborAllgatherv",
-	"bcastobj": "BcastObj", "gatherobj": "GatherObj", "scatterobj": "ScatterObj",
-	"allgatherobj": "AllgatherObj", "reduce": "Reduce", "reduce_scatter": "ReduceScatter",
-	"reduce_scatter_block": "ReduceScatterBlock", "scan": "Scan", "exscan": "Exscan",
-	"scatter": "Scatter", "scatterv": "Scatterv",
-}
-
-// goName returns the Go name of the call named name, or name itself for
-// one the table lacks.
+// goName returns the Go name of the call named name ("allreduce":
+// "Allreduce"), or name itself for one it does not know. It runs once per
+// profiled call: a switch, which compares the name with a few constants,
+// costs less there than hashing it for a map.
 func goName(name string) string {
-	if g, ok := goNames[name]; ok {
-		return g
+	switch name {
+	case "allgather":
+		return "Allgather"
+	case "allgatherv":
+		return "Allgatherv"
+	case "allreduce":
+		return "Allreduce"
+	case "allreduce_obj":
+		return "AllreduceObj"
+	case "alltoall":
+		return "Alltoall"
+	case "alltoallv":
+		return "Alltoallv"
+	case "barrier":
+		return "Barrier"
+	case "bcast":
+		return "Bcast"
+	case "gather":
+		return "Gather"
+	case "gatherv":
+		return "Gatherv"
+	case "neighbor alltoall":
+		return "NeighborAlltoall"
+	case "neighbor alltoallv":
+		return "NeighborAlltoallv"
+	case "neighbor allgather":
+		return "NeighborAllgather"
+	case "neighbor allgatherv":
+		return "NeighborAllgatherv"
+	case "bcastobj":
+		return "BcastObj"
+	case "gatherobj":
+		return "GatherObj"
+	case "scatterobj":
+		return "ScatterObj"
+	case "allgatherobj":
+		return "AllgatherObj"
+	case "reduce":
+		return "Reduce"
+	case "reduce_scatter":
+		return "ReduceScatter"
+	case "reduce_scatter_block":
+		return "ReduceScatterBlock"
+	case "scan":
+		return "Scan"
+	case "exscan":
+		return "Exscan"
+	case "scatter":
+		return "Scatter"
+	case "scatterv":
+		return "Scatterv"
 	}
 	return name
 }
