@@ -197,19 +197,23 @@
 // message sizes; a collective's own messages are not calls of their own,
 // and a non-blocking call counts its start (Isend, Iallreduce) apart from
 // the Wait or Test that completes it. Making and freeing communicators
-// (Split, Dup, Free, CartCreate, CartSub) is not counted as calls, though
-// its messages are in the matrix. Each rank also counts the messages and bytes it sent to every other
-// rank, collectives' internal messages included (the communication
-// matrix), and the time from Init to Finalize and inside spmd calls.
-// Region marks the program's own phases. At Finalize the rank hands its
-// data to spmdrun, or, without spmdrun, writes DIR/rank-N.spmdprof, which
-// Init checks it can create (a directory that cannot be written is an
-// error from Init).
+// counts too, once per call (Split, Dup, CartCreate, CartSub, Free: a
+// CartCreate is not also a Split). Each rank also counts the messages and
+// bytes it sent to every other rank, collectives' internal messages
+// included (the communication matrix), and the time from Init to Finalize
+// and inside spmd calls. Region marks the program's own phases. At
+// Finalize the rank hands its data to spmdrun, or, without spmdrun, writes
+// DIR/rank-N.spmdprof, which Init checks it can create (a directory that
+// cannot be written is an error from Init). When spmdrun's --timeout
+// stops the job first, every rank still running hands over what it has so
+// far, marked partial (calls then under way are not in it).
 //
 // spmdrun --trace DIR (SPMD_TRACE=DIR) also records each call and region
 // as an event with its peer, tag, bytes, communicator and, for a
 // collective, its algorithm, in a buffer allocated at Init and bounded by
-// SPMD_TRACE_LIMIT; events beyond it are counted, not kept. Senders and
+// SPMD_TRACE_LIMIT; events beyond it are counted, not kept. Init writes
+// to every page of the buffer (64 bytes an event), so that its memory is
+// committed then and no call pays a page fault. Senders and
 // receivers number the messages on each link in the order they travel,
 // so the trace can join every send to its receive without a byte more on
 // the wire. The launcher measures each rank's clock against its own at

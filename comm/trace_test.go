@@ -207,3 +207,11 @@ func TestProfileAllocs(t *testing.T) {
 		return nil
 	})
 }
+
+// TestTraceEventSize keeps the trace's memory what the documentation says
+// Init commits: 64 bytes an event.
+func TestTraceEventSize(t *testing.T) {
+	if got := comm.TraceEventBytes; got != 64 {
+		t.Errorf("a trace event takes %d bytes; the package doc says 64", got)
+	}
+}
