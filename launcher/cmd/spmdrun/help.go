@@ -92,7 +92,9 @@ Profiling and tracing (programs that use spmd's comm; no rebuild):
                    SPMD_TRACE=DIR) wrote, into the same outputs in DIR, and
                    exit; no clocks are measured then
   The outputs are written when the job ends, also when it fails; ranks that
-  sent nothing (died, or killed by --timeout) are named as missing.
+  sent nothing (died) are named as missing. When --timeout fires, the ranks
+  still running first hand over what they have so far (up to 10 s), and
+  the outputs say that it is partial.
 
 Other hosts:
   --launcher CMD   how to start spmdrun's proxy on each other host: run as
