@@ -212,8 +212,9 @@
 // as an event with its peer, tag, bytes, communicator and, for a
 // collective, its algorithm, in a buffer allocated at Init and bounded by
 // SPMD_TRACE_LIMIT; events beyond it are counted, not kept. Init writes
-// to every page of the buffer (64 bytes an event), so that its memory is
-// committed then and no call pays a page fault. Senders and
+// to every page of the buffer (64 bytes an event; of its first million
+// events when the limit is higher), so that its memory is committed then
+// and no call pays a page fault for it. Senders and
 // receivers number the messages on each link in the order they travel,
 // so the trace can join every send to its receive without a byte more on
 // the wire. The launcher measures each rank's clock against its own at

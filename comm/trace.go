@@ -9,16 +9,25 @@ import (
 
 // The trace: with Config.Profile.TraceDir set, every profiled call and
 // every Region leaves one event in a buffer allocated at Init to the
-// rank's trace limit. Init also writes to every page of the buffer, so
-// that the operating system maps its memory then and not on the first
-// event that reaches each page: on a virtual machine whose page faults
-// are dear, faults in the middle of the calls made tracing cost several
-// times a small message's latency (bench/results/2026-12-06-profile-overhead).
-// The memory of the whole buffer is therefore committed at Init. A full buffer keeps its events and counts the
+// rank's trace limit. A full buffer keeps its events and counts the
 // others as dropped, so a trace never grows without bound and never loses
 // events silently. Events hold their names as ids (profiler.names) rather
 // than strings: a buffer without pointers costs the garbage collector
 // nothing to scan, whatever its size.
+//
+// Init also writes to every page of the buffer's first prefaultEvents
+// events (all of it at the default limits), so that the operating system
+// maps that memory then rather than on the first event that reaches each
+// page: on a virtual machine whose page faults are dear, faults in the
+// middle of the calls made tracing cost several times a small message's
+// latency (bench/results/2026-12-06-profile-overhead). That memory is
+// committed at Init; the rest of a larger buffer is mapped as events
+// reach it.
+
+// prefaultEvents bounds the events whose memory Init maps: a whole job's
+// default budget, so that a rank given a huge limit that it may never use
+// does not commit it all.
+const prefaultEvents = profdata.TraceEventBudget
 
 // traceEvent is one event as the buffer holds it (see profdata.Event).
 type traceEvent struct {
@@ -38,12 +47,12 @@ type traceBuffer struct {
 	dropped uint64
 }
 
-// newTraceBuffer returns an empty buffer for limit events, its memory
-// mapped in.
+// newTraceBuffer returns an empty buffer for limit events, the memory of
+// its first prefaultEvents mapped in.
 func newTraceBuffer(limit int) traceBuffer {
 	events := make([]traceEvent, limit)
 	step := max(1, os.Getpagesize()/int(unsafe.Sizeof(traceEvent{})))
-	for i := 0; i < len(events); i += step {
+	for i := 0; i < min(len(events), prefaultEvents); i += step {
 		events[i] = traceEvent{}
 	}
 	return traceBuffer{events: events[:0]}
