@@ -39,12 +39,12 @@ func waitWatchers(t *testing.T, c *Collector, n int) {
 	}
 }
 
-// TestStopCollectsPartialData plays a timed-out job of three ranks: ranks
+// TestProfileStopCollectsPartialData plays a timed-out job of three ranks: ranks
 // 0 and 1 watch and upload partial data when told, rank 2 watches and
 // never uploads. Stop returns once the two have, naming rank 2 as late
 // after its wait; a later final upload replaces a partial one, a partial
 // one never replaces a final one.
-func TestStopCollectsPartialData(t *testing.T) {
+func TestProfileStopCollectsPartialData(t *testing.T) {
 	const size = 3
 	c := listen(t, size, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -114,9 +114,9 @@ func TestStopCollectsPartialData(t *testing.T) {
 	}
 }
 
-// TestStopWithoutWatchers returns at once, and a rank that starts
+// TestProfileStopWithoutWatchers returns at once, and a rank that starts
 // watching afterwards is told at once.
-func TestStopWithoutWatchers(t *testing.T) {
+func TestProfileStopWithoutWatchers(t *testing.T) {
 	c := listen(t, 2, nil)
 	start := time.Now()
 	if late := c.Stop("why", time.Minute); len(late) != 0 {
@@ -137,10 +137,10 @@ func TestStopWithoutWatchers(t *testing.T) {
 	}
 }
 
-// TestWatchEndsWithItsContext: a rank that reaches Finalize cancels its
+// TestProfileWatchEndsWithItsContext: a rank that reaches Finalize cancels its
 // watch, which returns the context's error, and the collector drops the
 // connection.
-func TestWatchEndsWithItsContext(t *testing.T) {
+func TestProfileWatchEndsWithItsContext(t *testing.T) {
 	c := listen(t, 1, nil)
 	cl, err := dial(t, c, testCookie, 0)
 	if err != nil {
