@@ -135,7 +135,9 @@
 //	                                        halving as they grow, 16384 from 46
 //	SPMD_SHM_CMA          on                off: large messages on one host go in
 //	                                        chunks through the ring instead of one
-//	                                        cross-memory-attach copy
+//	                                        cross-memory-attach copy; pull: the
+//	                                        receiver makes that copy alone (on:
+//	                                        a waiting sender copies half)
 //	SPMD_HOST             host name         the host name a rank publishes; ranks
 //	                                        with the same name and kernel use
 //	                                        shared memory

@@ -107,3 +107,13 @@ func JoinNotices(c *Comm) { c.w.noticesJoined() }
 func NoticeLost(c *Comm, rank int, cause string) {
 	c.w.noticeLost(lossnote.Loss{Rank: rank, Cause: cause})
 }
+
+// SharesCopies reports whether large messages from rank r are copied by
+// both ranks at once (rendezvous_share.go).
+func SharesCopies(c *Comm, r int) bool {
+	l := c.w.link(c.group[r])
+	return l != nil && c.w.canShare(l, shareMinBytes)
+}
+
+// ShareMinBytes is the smallest message whose copy is shared.
+const ShareMinBytes = shareMinBytes
