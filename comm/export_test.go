@@ -115,5 +115,8 @@ func SharesCopies(c *Comm, r int) bool {
 	return l != nil && c.w.canShare(l, shareMinBytes)
 }
 
+// SharedCopies counts the receives of c's world whose copy was shared.
+func SharedCopies(c *Comm) uint64 { return c.w.rdv.shared.Load() }
+
 // ShareMinBytes is the smallest message whose copy is shared.
 const ShareMinBytes = shareMinBytes

@@ -15,6 +15,10 @@ type rendezvous struct {
 	sends  map[uint64]*Request
 	recvs  map[uint64]*grant
 	shares map[shareKey]*grant
+	// sendsTo counts the sends in sends by destination world rank.
+	sendsTo map[int]int
+	// shared counts the receives whose copy was shared, for tests.
+	shared atomic.Uint64
 }
 
 // shareKey names a shared receive by the sender's world rank and the
@@ -41,6 +45,7 @@ func (rv *rendezvous) init() {
 	rv.sends = make(map[uint64]*Request)
 	rv.recvs = make(map[uint64]*grant)
 	rv.shares = make(map[shareKey]*grant)
+	rv.sendsTo = make(map[int]int)
 }
 
 // sendOf returns the send registered as id, leaving it registered.
@@ -73,6 +78,7 @@ func (rv *rendezvous) addSend(r *Request) uint64 {
 	rv.next++
 	id := rv.next
 	rv.sends[id] = r
+	rv.sendsTo[r.peer]++
 	rv.mu.Unlock()
 	return id
 }
@@ -80,9 +86,23 @@ func (rv *rendezvous) addSend(r *Request) uint64 {
 func (rv *rendezvous) takeSend(id uint64) *Request {
 	rv.mu.Lock()
 	r := rv.sends[id]
-	delete(rv.sends, id)
+	if r != nil {
+		delete(rv.sends, id)
+		if rv.sendsTo[r.peer]--; rv.sendsTo[r.peer] == 0 {
+			delete(rv.sendsTo, r.peer)
+		}
+	}
 	rv.mu.Unlock()
 	return r
+}
+
+// sendingTo reports whether a send to world rank peer waits in a
+// rendezvous.
+func (rv *rendezvous) sendingTo(peer int) bool {
+	rv.mu.Lock()
+	n := rv.sendsTo[peer]
+	rv.mu.Unlock()
+	return n > 0
 }
 
 func (rv *rendezvous) addRecv(g *grant) uint64 {
@@ -120,6 +140,7 @@ func (rv *rendezvous) peerLost(peer int, err error) {
 			delete(rv.sends, id)
 		}
 	}
+	delete(rv.sendsTo, peer)
 	for id, g := range rv.recvs {
 		if g.peer == peer {
 			failed = append(failed, g.req)

@@ -27,9 +27,13 @@ import (
 // order, each to its end), so its part is written when its send completes.
 // Share is used only when each rank may copy from and into the other's
 // memory, the message is large enough to pay for the extra frames
-// (shareMinBytes), and this host has a core for every rank: with more ranks
-// than cores the sender's part would wait for the sender to be scheduled,
-// and no core is idle to gain.
+// (shareMinBytes), this host has a core for every rank, and the receiver is
+// not itself sending to the sender by rendezvous. With more ranks than
+// cores, the sender's part would wait for the sender to be scheduled, and
+// no core is idle to gain. Two ranks that exchange messages (a Sendrecv,
+// the steps of a collective) each copy one message already, both cores
+// busy: sharing would only add frames, and make each receive wait for the
+// other rank's part (it must then be running, not just alive).
 
 // shareMinBytes is the smallest granted message whose copy is shared. A
 // shared copy adds a frame each way and a system call, which smaller
@@ -44,7 +48,7 @@ var grantPool = sync.Pool{New: func() any { return new(grant) }}
 // is shared with the sender.
 func (w *world) canShare(l *link, n int) bool {
 	return n >= shareMinBytes && !w.oversubscribed && !w.cfg.NoShare &&
-		l.shm != nil && l.shm.readsPeer && l.shm.peerReads
+		l.shm != nil && l.shm.readsPeer && l.shm.peerReads && !w.rdv.sendingTo(l.peer)
 }
 
 // grantShared answers a matched RTS whose sender offered its buffer at
@@ -57,6 +61,7 @@ func (w *world) grantShared(l *link, req *Request, st Status, err error, sendID,
 	g := grantPool.Get().(*grant)
 	*g = grant{req: req, peer: l.peer, st: st, err: err}
 	g.parts.Store(2)
+	w.rdv.shared.Add(1)
 	w.rdv.addShare(l.peer, sendID, g)
 	l.enqueue(queuedWrite{h: wire.Header{Kind: wire.Share, ID: sendID, Aux: uint64(shm.Addr(req.buf[cut:n])), Len: n}})
 	if rerr := shm.ReadRemote(l.shm.pid, uintptr(addr), req.buf[:cut]); rerr != nil {

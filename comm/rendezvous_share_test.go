@@ -46,6 +46,10 @@ func runShareModes(t *testing.T, n int, f func(c *comm.Comm) error) {
 				if s, r := comm.PendingRendezvous(c); s != 0 || r != 0 {
 					return fmt.Errorf("%d sends and %d receives still pending", s, r)
 				}
+				// Every test has rank 1 receive large messages.
+				if n := comm.SharedCopies(c); (n > 0) != m.shares && (c.Rank() == 1 || !m.shares) {
+					return fmt.Errorf("%d receives shared their copy, want some: %v", n, m.shares)
+				}
 				return nil
 			}, commtest.Config(m.cfg), commtest.Timeout(60*time.Second)))
 		})
@@ -154,49 +158,77 @@ func TestSharedCopyTruncates(t *testing.T) {
 	})
 }
 
-// TestSharedCopyWindow keeps a window of large sends in flight from every
-// rank to every other on three ranks, in the order posted (MPI's
+// TestSharedCopyWindow keeps a window of large sends in flight around a
+// ring of three ranks, received in the order posted (MPI's
 // non-overtaking), as the bandwidth benchmark does.
 func TestSharedCopyWindow(t *testing.T) {
 	const window, n = 16, 256<<10 + 9
 	runShareModes(t, 3, func(c *comm.Comm) error {
 		p, me := c.Size(), c.Rank()
+		right, left := (me+1)%p, (me-1+p)%p
 		var reqs []*comm.Request
-		bufs := make(map[[2]int][]byte)
-		for peer := range p {
-			if peer == me {
-				continue
+		in := make([][]byte, window)
+		for k := range in {
+			in[k] = make([]byte, n)
+			r, err := comm.Irecv(c, in[k], left, 5)
+			if err != nil {
+				return err
 			}
-			for k := range window {
-				in := make([]byte, n)
-				bufs[[2]int{peer, k}] = in
-				r, err := comm.Irecv(c, in, peer, 5)
-				if err != nil {
-					return err
-				}
-				reqs = append(reqs, r)
-			}
+			reqs = append(reqs, r)
 		}
-		for peer := range p {
-			if peer == me {
-				continue
+		for k := range window {
+			r, err := comm.Isend(c, bytePattern(n, 100*me+k), right, 5)
+			if err != nil {
+				return err
 			}
-			for k := range window {
-				r, err := comm.Isend(c, bytePattern(n, 100*me+k), peer, 5)
-				if err != nil {
-					return err
-				}
-				reqs = append(reqs, r)
-			}
+			reqs = append(reqs, r)
 		}
 		if err := comm.WaitAll(reqs...); err != nil {
 			return err
 		}
-		for key, in := range bufs {
-			if err := checkBytes(in, 100*key[0]+key[1]); err != nil {
-				return fmt.Errorf("message %d from rank %d: %w", key[1], key[0], err)
+		for k := range in {
+			if err := checkBytes(in[k], 100*left+k); err != nil {
+				return fmt.Errorf("message %d from rank %d: %w", k, left, err)
 			}
 		}
 		return nil
 	})
+}
+
+// TestSharedCopyNotBetweenSenders has rank 0 receive a large message from
+// rank 1 while its own large send to rank 1 waits for rank 1's receive:
+// rank 1 would have to copy both, so rank 0 copies alone; rank 1, then
+// only receiving, shares the copy of rank 0's message.
+func TestSharedCopyNotBetweenSenders(t *testing.T) {
+	const n = 1 << 20
+	require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+		me, other := c.Rank(), 1-c.Rank()
+		in := make([]byte, n)
+		if me == 0 {
+			req, err := comm.Isend(c, bytePattern(n, me), other, 1)
+			if err != nil {
+				return err
+			}
+			if _, err := comm.Recv(c, in, other, 2); err != nil {
+				return err
+			}
+			if _, err := req.Wait(); err != nil {
+				return err
+			}
+		} else {
+			if err := comm.Send(c, bytePattern(n, me), other, 2); err != nil {
+				return err
+			}
+			if _, err := comm.Recv(c, in, other, 1); err != nil {
+				return err
+			}
+		}
+		if err := checkBytes(in, other); err != nil {
+			return err
+		}
+		if got, want := comm.SharedCopies(c), uint64(me); got != want {
+			return fmt.Errorf("%d receives shared their copy, want %d", got, want)
+		}
+		return nil
+	}, commtest.Config(comm.Config{Transport: "shm", LocalRanks: 1}), commtest.Timeout(60*time.Second)))
 }
