@@ -208,8 +208,7 @@ func (w *world) deliverBuffered(req *Request, m *match.Message) {
 func (w *world) grant(l *link, req *Request, env *match.Envelope, sendID, addr uint64) {
 	st, err := receiveInto(req, env)
 	h := wire.Header{Kind: wire.CTS, ID: sendID, Len: uint64(st.Bytes)}
-	if addr != 0 && w.canShare(l, st.Bytes) {
-		w.grantShared(l, req, st, err, sendID, addr)
+	if addr != 0 && w.canShare(l, st.Bytes) && w.grantShared(l, req, st, err, sendID, addr) {
 		return
 	}
 	if addr != 0 && st.Bytes > 0 && l.shm != nil && l.shm.readsPeer {

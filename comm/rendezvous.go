@@ -39,6 +39,7 @@ type grant struct {
 	// parts counts the copies of a shared receive still running: this
 	// rank's and the sender's. Whoever ends the last one completes req.
 	parts atomic.Int32
+	slot  int // a shared receive's claim slot
 }
 
 func (rv *rendezvous) init() {

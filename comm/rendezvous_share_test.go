@@ -232,3 +232,37 @@ func TestSharedCopyNotBetweenSenders(t *testing.T) {
 		return nil
 	}, commtest.Config(comm.Config{Transport: "shm", LocalRanks: 1}), commtest.Timeout(60*time.Second)))
 }
+
+// TestSharedCopySenderBusy has a sender that never claims the tail it is
+// offered, as one that computes or is descheduled: its receiver copies the
+// whole message itself, and both complete.
+func TestSharedCopySenderBusy(t *testing.T) {
+	m := comm.ShareMinBytes
+	sizes := []int{m, 2*m + 4095, 1 << 20, 3<<20 + 17}
+	require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+		if c.Rank() == 0 {
+			if err := comm.RefuseShares(c, 1); err != nil {
+				return err
+			}
+			for i, n := range sizes {
+				if err := comm.Send(c, bytePattern(n, i), 1, i); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for i, n := range sizes {
+			in := make([]byte, n)
+			if _, err := comm.Recv(c, in, 0, i); err != nil {
+				return err
+			}
+			if err := checkBytes(in, i); err != nil {
+				return fmt.Errorf("%d bytes: %w", n, err)
+			}
+		}
+		if got := comm.SharedCopies(c); got != uint64(len(sizes)) {
+			return fmt.Errorf("%d receives offered a share, want %d", got, len(sizes))
+		}
+		return nil
+	}, commtest.Config(comm.Config{Transport: "shm", LocalRanks: 1}), commtest.Timeout(60*time.Second)))
+}

@@ -50,14 +50,17 @@ const (
 	Packed
 	// Share answers an RTS on the same host when each rank may copy from
 	// and into the other's memory: the receiver copies the head of the Len
-	// granted bytes out of the sender's buffer itself, and asks the sender
-	// to copy the rest, from ShareCut(Len) to Len, into the receiver's
-	// buffer at address Aux. ID echoes the sender's ID. The receiver
-	// answers Pulled when its part is copied (the send is then complete:
-	// the sender handled Share before), the sender Pushed when its part is.
+	// granted bytes out of the sender's buffer itself, and offers the
+	// sender the rest, from ShareCut(Len) to Len, to copy into the
+	// receiver's buffer at address Aux. Context names the claim slot in
+	// the pair's shared memory that decides which of them copies the rest,
+	// Tag (as a uint32) the offer's generation there. ID echoes the
+	// sender's ID. The receiver answers Pulled when it is done copying
+	// (the send is then complete: the sender handled Share before), the
+	// sender Pushed when it copied the rest.
 	Share
-	// Pushed answers Share: the sender copied its part of the message, Len
-	// bytes, into the receiver's buffer. ID is the sender's ID.
+	// Pushed answers Share when the sender claimed the rest: it copied
+	// those Len bytes into the receiver's buffer. ID is the sender's ID.
 	Pushed
 	maxKind = Pushed
 )
