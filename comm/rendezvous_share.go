@@ -172,8 +172,9 @@ func (w *world) handleShare(l *link, h *wire.Header) error {
 	cut := wire.ShareCut(h.Len)
 	if err := shm.WriteRemote(l.shm.pid, uintptr(h.Aux), req.buf[cut:h.Len]); err != nil {
 		// The receiver offered this address and the set-up found its
-		// memory open to us: only its death or a bad address fails here.
-		return fmt.Errorf("%w: share of send %d: %w", errProtocol, h.ID, err)
+		// memory open to us: only its death (or a bad address from it)
+		// fails here, and either ends the link.
+		return fmt.Errorf("copying share of send %d: %w", h.ID, err)
 	}
 	l.enqueue(queuedWrite{h: wire.Header{Kind: wire.Pushed, ID: h.ID, Len: h.Len - cut}})
 	return nil
