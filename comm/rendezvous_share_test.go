@@ -266,3 +266,50 @@ func TestSharedCopySenderBusy(t *testing.T) {
 		return nil
 	}, commtest.Config(comm.Config{Transport: "shm", LocalRanks: 1}), commtest.Timeout(60*time.Second)))
 }
+
+// TestSharedCopyAllocatesNothing ping-pongs messages whose copy is shared,
+// and messages whose tail the receiver takes back, and counts the
+// allocations of both ranks (one process) per round trip.
+func TestSharedCopyAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	const n = 256 << 10
+	for _, refuse := range []bool{false, true} {
+		t.Run(fmt.Sprint("refuse=", refuse), func(t *testing.T) {
+			require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+				other := 1 - c.Rank()
+				if refuse {
+					if err := comm.RefuseShares(c, other); err != nil {
+						return err
+					}
+				}
+				buf := make([]byte, n)
+				step := func() {
+					for turn := range 2 {
+						var err error
+						if c.Rank() == turn {
+							err = comm.Send(c, buf, other, 0)
+						} else {
+							_, err = comm.Recv(c, buf, other, 0)
+						}
+						if err != nil {
+							panic(err)
+						}
+					}
+				}
+				for range 50 {
+					step()
+				}
+				allocs := testing.AllocsPerRun(100, step)
+				if c.Rank() == 0 && allocs > 0.05 {
+					return fmt.Errorf("%.2f allocations per round trip", allocs)
+				}
+				if comm.SharedCopies(c) == 0 {
+					return fmt.Errorf("no copy was shared")
+				}
+				return nil
+			}, commtest.Config(comm.Config{Transport: "shm", LocalRanks: 1}), commtest.Timeout(60*time.Second)))
+		})
+	}
+}
