@@ -41,9 +41,10 @@ import (
 // cores busy.
 
 // shareMinBytes is the smallest granted message whose copy is shared. A
-// shared copy adds a frame each way and a system call, which smaller
-// copies do not earn back (bench/results/2026-12-06-large-messages).
-const shareMinBytes = 64 << 10
+// shared copy adds a frame each way and a system call on each side, which
+// a copy of 64 KiB did not earn back in the windowed bandwidth test while
+// one of 128 KiB did (bench/results/2026-12-06-large-messages).
+const shareMinBytes = 128 << 10
 
 // grantPool recycles the grants of shared receives.
 var grantPool = sync.Pool{New: func() any { return new(grant) }}
