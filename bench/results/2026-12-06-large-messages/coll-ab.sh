@@ -9,7 +9,8 @@
 #
 # VARIANT is LABEL=BINDIR[,VAR=VALUE...] (SPMD_COLL_<OP>=alg forces an
 # algorithm) or "ompi" (bin/osu_coll.openmpi). ITERS sets --iters-large
-# (default 20). Run from the repository root.
+# (default 20). NICE (default 0) runs every command at that niceness, as
+# in pt2pt-ab.sh. Run from the repository root.
 set -euo pipefail
 bench=$1 np=$2 size=$3 rounds=$4
 shift 4
@@ -28,7 +29,7 @@ for r in $(seq "$rounds"); do
 			[[ $rest == *,* ]] && IFS=, read -r -a envs <<<"${rest#*,}"
 			cmd=(env "${envs[@]}" "$dir/spmdrun" -n "$np" "$dir/spmdbench" "$bench" "${flags[@]}")
 		fi
-		out=$(timeout -k 5 120 "${cmd[@]}" 2>&1 | grep -v '^#' | awk 'NF >= 2 {v = $2} END {print v}') || true
+		out=$(timeout -k 5 120 nice -n "${NICE:-0}" "${cmd[@]}" 2>&1 | grep -v '^#' | awk 'NF >= 2 {v = $2} END {print v}') || true
 		echo "$r $label $out load=$(cut -d' ' -f1 /proc/loadavg)"
 	done
 done

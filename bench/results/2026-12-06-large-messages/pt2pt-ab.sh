@@ -9,7 +9,9 @@
 #
 # VARIANT is LABEL=BINDIR[,VAR=VALUE...] or "ompi" (bin/osu_pt2pt.openmpi).
 # PARGS adds flags to every run (e.g. PARGS="--iters-large 100").
-# Run from the repository root.
+# NICE (default 0) runs every command at that niceness: -15 as root keeps
+# the other work of a shared machine from taking the cores mid-run, for
+# all variants alike. Run from the repository root.
 set -euo pipefail
 bench=$1 rounds=$2 min=$3 max=$4
 shift 4
@@ -26,7 +28,7 @@ for r in $(seq "$rounds"); do
 			[[ $rest == *,* ]] && IFS=, read -r -a envs <<<"${rest#*,}"
 			cmd=(env "${envs[@]}" SPMD_TRANSPORT=shm "$dir/spmdrun" -n 2 "$dir/spmdbench" "$bench" --min "$min" --max "$max" "${extra[@]}")
 		fi
-		out=$(timeout -k 5 120 "${cmd[@]}" 2>&1 | grep -v '^#' | awk 'NF >= 2 {printf "%s ", $2}') || true
+		out=$(timeout -k 5 120 nice -n "${NICE:-0}" "${cmd[@]}" 2>&1 | grep -v '^#' | awk 'NF >= 2 {printf "%s ", $2}') || true
 		echo "$r $label $out load=$(cut -d' ' -f1 /proc/loadavg)"
 	done
 done
