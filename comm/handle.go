@@ -203,8 +203,8 @@ func (w *world) deliverBuffered(req *Request, m *match.Message) {
 // its buffer's address, by sharing the copy with the sender where it can
 // (rendezvous_share.go), else, where this rank may read the sender's
 // memory, by copying the message straight out of it and answering Pulled;
-// otherwise with a CTS for
-// as many bytes as req can take, and the data follows.
+// otherwise with a CTS for as many bytes as req can take, and the data
+// follows.
 func (w *world) grant(l *link, req *Request, env *match.Envelope, sendID, addr uint64) {
 	st, err := receiveInto(req, env)
 	h := wire.Header{Kind: wire.CTS, ID: sendID, Len: uint64(st.Bytes)}
