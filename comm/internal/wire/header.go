@@ -12,9 +12,10 @@ const HeaderSize = 48
 // Magic and Version open every frame header; a mismatch means the peer is not
 // an spmd rank of a compatible version. Version 2: shared-memory ring frames
 // start on 64-byte boundaries. Version 3: each behind a seal word.
+// Version 4: shared copies (Share, Pushed).
 const (
 	Magic   uint16 = 0x5053 // "SP"
-	Version uint8  = 3
+	Version uint8  = 4
 )
 
 // Kind says what a frame does.
