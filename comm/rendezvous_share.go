@@ -12,8 +12,8 @@ import (
 // both of them copying at once: the receiver reads the head of the message
 // out of the sender's buffer (process_vm_readv) while the sender writes the
 // tail into the receiver's (process_vm_writev). A sender waiting for its
-// send to complete has a core and nothing else to do; with it the copy
-// takes about half as long, where the receiver alone copied at the speed
+// send to complete has a core and nothing else to do; with both at it the
+// copy can take half as long as the receiver alone, which copies at the speed
 // of one core (bench/results/2026-12-06-large-messages).
 //
 //	sender                            receiver
