@@ -34,10 +34,15 @@ const (
 	// fewer exchanges of recursive doubling win again.
 	allreduceHalvesBytes = 8 << 10
 	// allreduceDoublingBytes: with p ≤ 4, recursive doubling keeps
-	// winning up to here; beyond it Rabenseifner's smaller bandwidth term
+	// winning below here; from here Rabenseifner's smaller bandwidth term
 	// wins on 4 ranks but not on 2, where it moves as many bytes in two
 	// exchanges as recursive doubling does in one: p = 2 keeps recursive
-	// doubling at every size.
+	// doubling at every size. At 1 MiB on 4 ranks the two were even with
+	// a core per rank (2026-11-21-coll-shm-tuned); with 4 ranks on 2
+	// cores every rank's work takes a core from another, and Rabenseifner
+	// copies a quarter fewer bytes and combines 3/8 of the elements
+	// recursive doubling does, which won most rounds
+	// (bench/results/2026-12-06-large-messages).
 	allreduceDoublingBytes = 1 << 20
 	// allreduceDoublingMaxP: the largest group measured for the mid range;
 	// larger ones follow MPICH (Rabenseifner above allreduceShortBytes,
@@ -72,7 +77,7 @@ func chooseAllreduce(bytes, count, p int, commutative bool) string {
 			return allreduceRing
 		}
 		return allreduceRabenseifner
-	case bytes >= allreduceDoublingBytes && (p != pof || bytes > allreduceDoublingBytes):
+	case bytes >= allreduceDoublingBytes:
 		return allreduceRabenseifner
 	case p != pof && commutative && bytes >= allreduceRingBytes:
 		return allreduceRing
@@ -92,7 +97,7 @@ func chooseAllreduce(bytes, count, p int, commutative bool) string {
 //
 // The algorithm follows the vector's size and the rank count (see the
 // package documentation): recursive doubling for short
-// vectors and, on up to 4 ranks, up to 1 MiB; Rabenseifner's
+// vectors and, on up to 4 ranks, below 1 MiB; Rabenseifner's
 // reduce-scatter + allgather and a pipelined ring for long ones.
 // SPMD_COLL_ALLREDUCE forces one, except that a forced ring with a
 // non-commutative op gives way to the default choice (the ring combines

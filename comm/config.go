@@ -46,6 +46,13 @@ type Config struct {
 	// messages between ranks on one host then move in chunks through the
 	// ring, two copies instead of one.
 	NoCMA bool
+	// NoShare makes the receiver of a large message from a rank on this
+	// host copy all of it out of the sender's memory itself
+	// (SPMD_SHM_CMA=pull). By default a sender waiting for such a send
+	// copies half of the message into the receiver's memory meanwhile,
+	// when each may reach the other's memory and the host has a core for
+	// every rank.
+	NoShare bool
 	// Host is the host name this rank publishes (SPMD_HOST; default
 	// os.Hostname). Ranks that publish the same name on the same kernel use
 	// shared memory; tests give ranks different names to force TCP between
@@ -126,8 +133,10 @@ func ConfigFromEnv() (Config, error) {
 	case "", "on", "1":
 	case "off", "0":
 		c.NoCMA = true
+	case "pull":
+		c.NoShare = true
 	default:
-		return c, fmt.Errorf("comm: SPMD_SHM_CMA=%q: want on or off: %w", v, ErrArg)
+		return c, fmt.Errorf("comm: SPMD_SHM_CMA=%q: want on, pull or off: %w", v, ErrArg)
 	}
 	if c.ShmRingSize, err = envBytes("SPMD_SHM_RING"); err != nil {
 		return c, err

@@ -135,7 +135,9 @@
 //	                                        halving as they grow, 16384 from 46
 //	SPMD_SHM_CMA          on                off: large messages on one host go in
 //	                                        chunks through the ring instead of one
-//	                                        cross-memory-attach copy
+//	                                        cross-memory-attach copy; pull: the
+//	                                        receiver makes that copy alone (on:
+//	                                        a waiting sender copies half)
 //	SPMD_HOST             host name         the host name a rank publishes; ranks
 //	                                        with the same name and kernel use
 //	                                        shared memory
@@ -323,10 +325,16 @@
 // for that receiver; the receiver returns credit on its own frames as
 // buffered messages are taken. A larger message, or one without credit,
 // sends only its envelope (RTS). When a receive matches it, the receiver
-// either copies the data straight out of the sender's buffer with one
+// either copies the data straight out of the sender's buffer with
 // process_vm_readv (on one host, when allowed) and says so, or grants it
 // (CTS), and the data follows and is read straight into the posted
-// buffer. So unexpected messages cost the receiver at most the window per
+// buffer. On one host, from 128 KiB, when the host has a core for every
+// rank and each rank may reach the other's memory, the receiver offers
+// the second half of the copy to the sender, which writes it with
+// process_vm_writev while the receiver reads the first; a word in the
+// pair's segment decides which of them copies that half, so a sender busy
+// elsewhere never holds the receiver up (SPMD_SHM_CMA=pull turns this
+// off). So unexpected messages cost the receiver at most the window per
 // sender, and two ranks can each send the other far more than the window
 // before either receives.
 //

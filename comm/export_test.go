@@ -1,8 +1,10 @@
 package comm
 
 import (
+	"fmt"
 	"io"
 
+	"github.com/spmd-go/spmd/comm/internal/shm"
 	"github.com/spmd-go/spmd/internal/lossnote"
 )
 
@@ -107,3 +109,31 @@ func JoinNotices(c *Comm) { c.w.noticesJoined() }
 func NoticeLost(c *Comm, rank int, cause string) {
 	c.w.noticeLost(lossnote.Loss{Rank: rank, Cause: cause})
 }
+
+// SharesCopies reports whether large messages from rank r are copied by
+// both ranks at once (rendezvous_share.go).
+func SharesCopies(c *Comm, r int) bool {
+	l := c.w.link(c.group[r])
+	return l != nil && c.w.canShare(l, shareMinBytes)
+}
+
+// SharedCopies counts the receives of c's world whose copy was shared.
+func SharedCopies(c *Comm) uint64 { return c.w.rdv.shared.Load() }
+
+// RefuseShares makes c's rank leave to rank r every part of a message
+// that r offers it (wire.Share): r then copies it all. Call it before any
+// message to r.
+func RefuseShares(c *Comm, r int) error {
+	l, err := c.w.linkTo(c.group[r])
+	if err != nil {
+		return err
+	}
+	if l.shm == nil {
+		return fmt.Errorf("no shared-memory link to rank %d", r)
+	}
+	l.shm.share.claims = shm.Claims{}
+	return nil
+}
+
+// ShareMinBytes is the smallest message whose copy is shared.
+const ShareMinBytes = shareMinBytes

@@ -34,6 +34,10 @@ func (w *world) handle(l *link, h *wire.Header, br frameSource) error {
 		return w.handleData(l, h, br)
 	case wire.Packed:
 		return w.handlePacked(l, h, br)
+	case wire.Share:
+		return w.handleShare(l, h)
+	case wire.Pushed:
+		return w.handlePushed(l, h)
 	case wire.Credit:
 		// The credit, taken above, is all it carries.
 	case wire.Bye:
@@ -196,12 +200,17 @@ func (w *world) deliverBuffered(req *Request, m *match.Message) {
 }
 
 // grant answers a matched RTS: on shared memory, when the sender offered
-// its buffer's address and this rank may read its memory, by copying the
-// message straight out of it and answering Pulled; otherwise with a CTS for
-// as many bytes as req can take, and the data follows.
+// its buffer's address, by sharing the copy with the sender where it can
+// (rendezvous_share.go), else, where this rank may read the sender's
+// memory, by copying the message straight out of it and answering Pulled;
+// otherwise with a CTS for as many bytes as req can take, and the data
+// follows.
 func (w *world) grant(l *link, req *Request, env *match.Envelope, sendID, addr uint64) {
 	st, err := receiveInto(req, env)
 	h := wire.Header{Kind: wire.CTS, ID: sendID, Len: uint64(st.Bytes)}
+	if addr != 0 && w.canShare(l, st.Bytes) && w.grantShared(l, req, st, err, sendID, addr) {
+		return
+	}
 	if addr != 0 && st.Bytes > 0 && l.shm != nil && l.shm.readsPeer {
 		if shm.ReadRemote(l.shm.pid, uintptr(addr), req.buf[:st.Bytes]) == nil {
 			h.Kind = wire.Pulled

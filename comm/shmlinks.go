@@ -22,6 +22,8 @@ type shmEnds struct {
 	// peerReads: the peer may copy from this rank's memory, so this
 	// rank's RTS carries its buffer's address.
 	peerReads bool
+	// share holds the claim slots of shared copies (rendezvous_share.go).
+	share *shareSlots
 }
 
 // pairEnds returns this rank's ends of a pair's segment: the ring it reads
@@ -34,7 +36,8 @@ func pairEnds(seg *shm.Segment, readRing, writeRing, pid int, readsPeer, peerRea
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
-	return &shmEnds{rd: rd, wr: wr, pid: pid, readsPeer: readsPeer, peerReads: peerReads}, nil
+	share := newShareSlots(seg.Claims(readRing), seg.Claims(writeRing))
+	return &shmEnds{rd: rd, wr: wr, pid: pid, readsPeer: readsPeer, peerReads: peerReads, share: share}, nil
 }
 
 // newShmLink makes the link to a peer on this host: frames travel through

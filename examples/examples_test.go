@@ -254,6 +254,23 @@ func TestRingTCP(t *testing.T) {
 	}
 }
 
+// TestRingShmLargeCopies passes a token of a little over 1 MiB between two
+// processes on shared memory in each way a large message can be copied:
+// shared by both ranks (the default where the host has a core per rank),
+// by the receiver alone, and in chunks through the ring. Payload bytes
+// that a copy missed or put in the wrong process would show as a changed
+// payload.
+func TestRingShmLargeCopies(t *testing.T) {
+	const laps, nbytes = 5, 1<<20 + 7
+	for _, mode := range []string{"on", "pull", "off"} {
+		t.Run(mode, func(t *testing.T) {
+			r := spmdrun(t, 2, []string{"SPMD_TRANSPORT=shm", "SPMD_SHM_CMA=" + mode}, "ring",
+				"-laps", strconv.Itoa(laps), "-bytes", strconv.Itoa(nbytes))
+			checkRing(t, r, 2, laps, nbytes)
+		})
+	}
+}
+
 var piLine = regexp.MustCompile(`^pi ≈ (\S+) \(error (\S+)\) from (\d+) ranks?, (\d+) intervals, in (\S+) s$`)
 
 // checkPi checks rank 0's report of a pi run with the default settings and

@@ -23,27 +23,43 @@ import (
 // bench/results/2026-11-21-coll-shm-tuned). The pieces bound how long the
 // P stays held.
 func ReadRemote(pid int, addr uintptr, dst []byte) error {
-	for len(dst) > 0 {
-		k := min(len(dst), rawReadMax)
-		local := unix.Iovec{Base: &dst[0]}
-		local.SetLen(k)
-		remote := unix.RemoteIovec{Base: addr, Len: k}
-		r, _, errno := unix.RawSyscall6(unix.SYS_PROCESS_VM_READV, uintptr(pid),
-			uintptr(unsafe.Pointer(&local)), 1, uintptr(unsafe.Pointer(&remote)), 1, 0)
+	return moveRemote(unix.SYS_PROCESS_VM_READV, "process_vm_readv", pid, addr, dst)
+}
+
+// WriteRemote copies src into process pid's memory at address addr, as
+// ReadRemote does the other way (process_vm_writev): the sender of a
+// message then copies part of it while the receiver copies the rest. The
+// peer must allow it as it allows ReadRemote (the kernel checks the same
+// ptrace access for both).
+func WriteRemote(pid int, addr uintptr, src []byte) error {
+	return moveRemote(unix.SYS_PROCESS_VM_WRITEV, "process_vm_writev", pid, addr, src)
+}
+
+// moveRemote copies between local and the memory at addr in process pid
+// with system call trap (process_vm_readv or process_vm_writev), in pieces
+// of at most rawReadMax.
+func moveRemote(trap uintptr, name string, pid int, addr uintptr, local []byte) error {
+	for len(local) > 0 {
+		k := min(len(local), rawReadMax)
+		lv := unix.Iovec{Base: &local[0]}
+		lv.SetLen(k)
+		rv := unix.RemoteIovec{Base: addr, Len: k}
+		r, _, errno := unix.RawSyscall6(trap, uintptr(pid),
+			uintptr(unsafe.Pointer(&lv)), 1, uintptr(unsafe.Pointer(&rv)), 1, 0)
 		n := int(r)
 		if errno != 0 {
-			return fmt.Errorf("shm: process_vm_readv from pid %d: %w", pid, errno)
+			return fmt.Errorf("shm: %s with pid %d: %w", name, pid, errno)
 		}
 		if n <= 0 {
-			return fmt.Errorf("shm: process_vm_readv from pid %d read nothing", pid)
+			return fmt.Errorf("shm: %s with pid %d moved nothing", name, pid)
 		}
-		dst = dst[n:]
+		local = local[n:]
 		addr += uintptr(n)
 	}
 	return nil
 }
 
-// rawReadMax is the largest piece ReadRemote copies in one call: a fraction
+// rawReadMax is the largest piece ReadRemote and WriteRemote copy in one call: a fraction
 // of a millisecond at the rates process_vm_readv reaches (the 16 MiB rows
 // of bench/results/2026-11-21-pt2pt-shm).
 const rawReadMax = 4 << 20

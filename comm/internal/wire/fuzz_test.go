@@ -13,6 +13,8 @@ func FuzzDecodeHeader(f *testing.F) {
 		{Kind: CTS, Len: 100, ID: 9, Aux: 3},
 		{Kind: Data, Len: 100, Aux: 3},
 		{Kind: Packed, Len: 60, ID: 100, Aux: 3, Context: 1},
+		{Kind: Share, Len: 1 << 20, ID: 9, Aux: 0x7f0000001000},
+		{Kind: Pushed, Len: 1 << 19, ID: 9},
 		{Kind: Credit, Credit: 4096},
 		{Kind: Bye},
 	} {

@@ -12,9 +12,10 @@ const HeaderSize = 48
 // Magic and Version open every frame header; a mismatch means the peer is not
 // an spmd rank of a compatible version. Version 2: shared-memory ring frames
 // start on 64-byte boundaries. Version 3: each behind a seal word.
+// Version 4: shared copies (Share, Pushed).
 const (
 	Magic   uint16 = 0x5053 // "SP"
-	Version uint8  = 3
+	Version uint8  = 4
 )
 
 // Kind says what a frame does.
@@ -48,10 +49,29 @@ const (
 	// comm/internal/squeeze), Aux names the receive. A message's chunks
 	// arrive in order and fill the receive's buffer from its start.
 	Packed
-	maxKind = Packed
+	// Share answers an RTS on the same host when each rank may copy from
+	// and into the other's memory: the receiver copies the head of the Len
+	// granted bytes out of the sender's buffer itself, and offers the
+	// sender the rest, from ShareCut(Len) to Len, to copy into the
+	// receiver's buffer at address Aux. Context names the claim slot in
+	// the pair's shared memory that decides which of them copies the rest,
+	// Tag (as a uint32) the offer's generation there. ID echoes the
+	// sender's ID. The receiver answers Pulled when it is done copying
+	// (the send is then complete: the sender handled Share before), the
+	// sender Pushed when it copied the rest.
+	Share
+	// Pushed answers Share when the sender claimed the rest: it copied
+	// those Len bytes into the receiver's buffer. ID is the sender's ID.
+	Pushed
+	maxKind = Pushed
 )
 
-var kindNames = [...]string{Eager: "eager", RTS: "rts", CTS: "cts", Data: "data", Credit: "credit", Bye: "bye", Pulled: "pulled", Packed: "packed"}
+// ShareCut is where the sender's part of a shared copy of n bytes
+// (Share) starts: half way, rounded down to a 4 KiB page, so that the
+// two parts pin no page in common when the buffers start on a page.
+func ShareCut(n uint64) uint64 { return n / 2 &^ 4095 }
+
+var kindNames = [...]string{Eager: "eager", RTS: "rts", CTS: "cts", Data: "data", Credit: "credit", Bye: "bye", Pulled: "pulled", Packed: "packed", Share: "share", Pushed: "pushed"}
 
 func (k Kind) String() string {
 	if k >= Eager && k <= maxKind {
@@ -77,8 +97,8 @@ type Header struct {
 	Context uint32 // communicator context id
 	Tag     int32
 	Len     uint64 // payload bytes (Eager, Data, Packed), message bytes (RTS), granted bytes (CTS)
-	ID      uint64 // sender's request id (RTS, CTS, Pulled); raw bytes (Packed)
-	Aux     uint64 // receiver's request id (CTS, Data); sender's buffer address (RTS on shared memory)
+	ID      uint64 // sender's request id (RTS, CTS, Pulled, Share, Pushed); raw bytes (Packed)
+	Aux     uint64 // receiver's request id (CTS, Data); sender's buffer address (RTS on shared memory); receiver's (Share)
 	Credit  uint32 // eager credit returned to the frame's receiver
 	// Seq is not on the wire: a profiled sender's number for the message
 	// (comm's flow arrows), set as the frame is written.
@@ -140,7 +160,7 @@ func (h *Header) Decode(b []byte, lim Limits) error {
 		if h.Len > lim.MaxEager {
 			return fmt.Errorf("%w: eager payload of %d bytes exceeds the limit %d", ErrMalformed, h.Len, lim.MaxEager)
 		}
-	case RTS, CTS, Data, Pulled, Packed:
+	case RTS, CTS, Data, Pulled, Packed, Share, Pushed:
 		if h.Len > lim.MaxMessage {
 			return fmt.Errorf("%w: %v of %d bytes exceeds the limit %d", ErrMalformed, h.Kind, h.Len, lim.MaxMessage)
 		}

@@ -78,8 +78,28 @@ func TestHandshakeMACs(t *testing.T) {
 	assert.ErrorIs(t, err, ErrMalformed)
 }
 
+// TestShareCut checks where the sender's part of a shared copy starts:
+// half way, on a 4 KiB boundary, so that both parts are whole pages and
+// the receiver's never the smaller by more than a page.
+func TestShareCut(t *testing.T) {
+	for _, c := range []struct{ n, cut uint64 }{
+		{0, 0}, {8191, 0}, {8192, 4096}, {64 << 10, 32 << 10},
+		{64<<10 + 1, 32 << 10}, {100_001, 49152}, {1 << 20, 512 << 10}, {3<<20 + 4095, 1572864},
+	} {
+		assert.Equal(t, c.cut, ShareCut(c.n), "ShareCut(%d)", c.n)
+	}
+	for n := uint64(0); n < 1<<20; n += 997 {
+		cut := ShareCut(n)
+		assert.Zero(t, cut%4096, "ShareCut(%d) = %d", n, cut)
+		assert.LessOrEqual(t, cut, n-cut, "ShareCut(%d) = %d", n, cut)
+		assert.Less(t, n-2*cut, uint64(2*4096), "ShareCut(%d) = %d", n, cut)
+	}
+}
+
 func TestKindString(t *testing.T) {
 	assert.Equal(t, "rts", RTS.String())
+	assert.Equal(t, "share", Share.String())
+	assert.Equal(t, "pushed", Pushed.String())
 	assert.Equal(t, "kind(200)", Kind(200).String())
 	assert.True(t, Eager.HasPayload())
 	assert.False(t, CTS.HasPayload())
