@@ -347,12 +347,35 @@ func (r *Request) pollLinks(one *link) bool {
 			return true
 		}
 		if i%passes == passes-1 {
+			var waited time.Duration
 			if start.IsZero() {
 				start = time.Now()
-			} else if time.Since(start) > budget {
+			} else if waited = time.Since(start); waited > budget {
 				return false
 			}
+			for _, l := range r.w.links() {
+				l.nudge()
+			}
 			r.w.yield(i / passes)
+			if waited > stepAsideAfter && !r.w.oversubscribed {
+				stepAside()
+			}
 		}
 	}
 }
+
+// stepAsideAfter is how long a waiter polls before each of its yields
+// also offers its core to the other processes (sched_yield), on a host
+// where each rank has a core of its own. A rank that waits this long
+// usually waits for a peer that the kernel has put on this very core: a
+// peer woken by this rank is placed on the waker's core when the kernel
+// sees no idle core close by (it sees none on a virtual machine that
+// hides its caches), and the two then took turns of a whole poll budget
+// per message, one polling in vain while the other could not run
+// (bench/results/2026-12-06-small-path). On a core of its own,
+// sched_yield returns at once.
+const stepAsideAfter = 20 * time.Microsecond
+
+// stepAside gives this thread's core to another runnable thread, if the
+// kernel has one there (see world.yield for why RawSyscall).
+func stepAside() { _, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
