@@ -222,11 +222,19 @@ func (l *link) readFailed(err error) {
 	l.w.peerLost(l.peer, err)
 }
 
-// pollBudget bounds how long a waiting goroutine polls before it sleeps.
-// Polling answers a message within a microsecond; sleeping costs a wake-up
-// (several microseconds) but gives the core away, which matters when ranks
-// outnumber cores.
-const pollBudget = 300 * time.Microsecond
+// pollBudget bounds how long a waiting goroutine polls before it sleeps,
+// on a host where each rank has a core of its own. Polling answers a
+// message within a microsecond; sleeping gives the core away, which there
+// nobody else of the job needs, and costs a wake-up through the peer, the
+// kernel and Go's scheduler: tens of microseconds, and worse, the kernel
+// may put the woken rank on its waker's core (it does on a virtual machine
+// that hides its caches), where the two then take turns. A rank that the
+// kernel stops for a millisecond (its own housekeeping threads do) made
+// its peer, with a budget of a few hundred microseconds, sleep and pay all
+// that, so that the mean latency of whole runs of messages went from one
+// value to another and back (bench/results/2026-12-06-small-path). Open
+// MPI's waiters never sleep.
+const pollBudget = 5 * time.Millisecond
 
 // oversubPollBudget replaces pollBudget when ranks outnumber cores. There
 // polling costs the others little — each pass ends in sched_yield, which
@@ -366,15 +374,14 @@ func (r *Request) pollLinks(one *link) bool {
 
 // stepAsideAfter is how long a waiter polls before each of its yields
 // also offers its core to the other processes (sched_yield), on a host
-// where each rank has a core of its own. A rank that waits this long
-// usually waits for a peer that the kernel has put on this very core: a
-// peer woken by this rank is placed on the waker's core when the kernel
-// sees no idle core close by (it sees none on a virtual machine that
-// hides its caches), and the two then took turns of a whole poll budget
-// per message, one polling in vain while the other could not run
-// (bench/results/2026-12-06-small-path). On a core of its own,
+// where each rank has a core of its own. A rank that waits this long may
+// wait for a peer that the kernel has put on this very core (see
+// pollBudget), which could not run until this one slept; yielding lets it
+// run, and, both being runnable, lets the kernel move one of them to an
+// idle core. Sooner, it would hand the core to other programs on a busy
+// host while the peer's answer may be on its way; on a core of its own,
 // sched_yield returns at once.
-const stepAsideAfter = 20 * time.Microsecond
+const stepAsideAfter = time.Millisecond
 
 // stepAside gives this thread's core to another runnable thread, if the
 // kernel has one there (see world.yield for why RawSyscall).
