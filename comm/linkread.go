@@ -233,8 +233,9 @@ func (l *link) readFailed(err error) {
 // its peer, with a budget of a few hundred microseconds, sleep and pay all
 // that, so that the mean latency of whole runs of messages went from one
 // value to another and back (bench/results/2026-12-06-small-path). Open
-// MPI's waiters never sleep.
-const pollBudget = 5 * time.Millisecond
+// MPI's waiters never sleep; on a busy host, though, a rank that polls
+// long keeps a core from the programs that share it.
+const pollBudget = 2 * time.Millisecond
 
 // oversubPollBudget replaces pollBudget when ranks outnumber cores. There
 // polling costs the others little — each pass ends in sched_yield, which
@@ -381,7 +382,7 @@ func (r *Request) pollLinks(one *link) bool {
 // idle core. Sooner, it would hand the core to other programs on a busy
 // host while the peer's answer may be on its way; on a core of its own,
 // sched_yield returns at once.
-const stepAsideAfter = time.Millisecond
+const stepAsideAfter = 500 * time.Microsecond
 
 // stepAside gives this thread's core to another runnable thread, if the
 // kernel has one there (see world.yield for why RawSyscall).

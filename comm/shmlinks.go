@@ -57,8 +57,11 @@ func pairEnds(seg *shm.Segment, readRing, writeRing, pid int, readsPeer, peerRea
 func newShmLink(w *world, peer int, e *shmEnds, watch *net.TCPConn) *link {
 	e.wakeReader[0], e.wakeWriter[0] = bellReader, bellWriter
 	// A failed write is the peer's loss, which watchPeer reports.
-	e.rd.Wire(func() { _, _ = watch.Write(e.wakeWriter[:]) })
-	e.wr.Wire(func() { _, _ = watch.Write(e.wakeReader[:]) })
+	// With a core per rank, a woken rank moves off its waker's core if the
+	// kernel put it there (shm.Reader.Wire).
+	unstack := !w.oversubscribed
+	e.rd.Wire(func() { _, _ = watch.Write(e.wakeWriter[:]) }, unstack)
+	e.wr.Wire(func() { _, _ = watch.Write(e.wakeReader[:]) }, unstack)
 	l := newLink(w, peer, e.rd, e.wr, shmCloser{e, watch}, e.wr.Close)
 	l.shm = e
 	l.watch = watch

@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"io"
 	"runtime"
-	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,8 +30,8 @@ func wiredPair(t *testing.T, size int) (*Writer, *Reader, *atomic.Int32) {
 	toReader, toWriter := make(chan struct{}, 64), make(chan struct{}, 64)
 	done := make(chan struct{})
 	t.Cleanup(func() { close(done) })
-	w.Wire(func() { requests.Add(1); toReader <- struct{}{} })
-	r.Wire(func() { requests.Add(1); toWriter <- struct{}{} })
+	w.Wire(func() { requests.Add(1); toReader <- struct{}{} }, false)
+	r.Wire(func() { requests.Add(1); toWriter <- struct{}{} }, false)
 	go func() {
 		for {
 			select {
@@ -73,80 +73,66 @@ func TestWiredStream(t *testing.T) {
 	assert.Positive(t, requests.Load(), "nobody slept: the test did not reach the bells")
 }
 
-// TestWiredSleeperLeavesP: with one P, two goroutines that answer each
-// other through two rings, each asleep on its ring end until the other
-// writes, take turns at once when the ends are wired. Asleep in a futex,
-// each kept the only P, and the other waited for the Go runtime to take
-// it back (up to a monitor tick of milliseconds) before it could answer.
+// TestWiredSleeperLeavesP: a goroutine asleep on a wired ring end is
+// parked by Go's scheduler, which leaves its P to the others, rather than
+// in a system call: asleep in a futex, it kept the P, and with GOMAXPROCS
+// at 1 the process's other goroutines and timers waited for the Go
+// runtime's monitor to take the P back, up to milliseconds.
 func TestWiredSleeperLeavesP(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	med := pingPongAsleep(t, true, 300)
-	t.Logf("median round trip %v", med)
-	if raceEnabled {
-		return // the bound below is for the runtime at full speed
+	for _, wired := range []bool{true, false} {
+		s, peer := newSegment(t, 1, 4096)
+		w, _ := peer.Writer(0)
+		r, _ := s.Reader(0)
+		if wired {
+			w.Wire(func() { r.Wake() }, false)
+			r.Wire(func() { w.Wake() }, false)
+		}
+		var stop atomic.Int32
+		done := make(chan error, 1)
+		go func() { done <- r.WaitReady(&stop) }()
+		state := sleeperState(t, r)
+		if wired {
+			assert.Contains(t, []string{"select", "chan receive"}, state, "wired sleeper")
+		} else {
+			assert.Equal(t, "syscall", state, "unwired sleeper (the test's control)")
+		}
+		_, err := w.Write([]byte{1})
+		require.NoError(t, err)
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("the sleeper did not wake")
+		}
 	}
-	// Wired, a round trip is a few goroutine switches on one thread.
-	// Asleep in futexes, the two goroutines' threads took turns through
-	// the kernel and the runtime's hand-over of the P: several times as
-	// long in the median, and up to milliseconds at worst.
-	assert.Less(t, med, 5*time.Microsecond, "a sleeper held the P")
 }
 
-// pingPongAsleep runs rounds round trips between two goroutines through
-// two rings whose readers wait with WaitReady (which sleeps at once), and
-// returns the median time a round trip took.
-func pingPongAsleep(t *testing.T, wired bool, rounds int) time.Duration {
-	s, peer := newSegment(t, 2, 1024)
-	var ends [2]struct {
-		w *Writer
-		r *Reader
-	}
-	ends[0].w, _ = s.Writer(0)
-	ends[1].r, _ = peer.Reader(0)
-	ends[1].w, _ = peer.Writer(1)
-	ends[0].r, _ = s.Reader(1)
-	if wired {
-		for i := range ends {
-			other := &ends[1-i]
-			ends[i].w.Wire(func() { go other.r.Wake() })
-			ends[i].r.Wire(func() { go other.w.Wake() })
+// sleeperState returns the scheduler state of the goroutine asleep in r's
+// WaitReady, as a goroutine dump shows it ("syscall", "select", ...).
+func sleeperState(t *testing.T, r *Reader) string {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if atomic.LoadUint32(r.r.reader.sleeping) == 0 {
+			continue
 		}
-	}
-	var stop atomic.Int32
-	turn := func(i int, first bool) error {
-		e := &ends[i]
-		if !first {
-			if err := e.r.WaitReady(&stop); err != nil {
-				return err
+		dump := string(buf[:runtime.Stack(buf, true)])
+		for _, g := range strings.Split(dump, "\n\n") {
+			if !strings.Contains(g, "shm.(*Reader).WaitReady") || !strings.Contains(g, "sleepUntil") {
+				continue
 			}
-			if _, err := e.r.Read(make([]byte, 1)); err != nil {
-				return err
+			head := g[:strings.Index(g, "\n")] // goroutine N [state]:
+			state := head[strings.Index(head, "[")+1 : strings.Index(head, "]")]
+			if i := strings.Index(state, ","); i >= 0 {
+				state = state[:i] // "select, 2 minutes"
+			}
+			if state != "runnable" && state != "running" {
+				return state
 			}
 		}
-		_, err := e.w.Write([]byte{byte(i)})
-		return err
 	}
-	done := make(chan error, 1)
-	took := make([]time.Duration, rounds)
-	go func() {
-		for range rounds {
-			if err := turn(1, false); err != nil {
-				done <- err
-				return
-			}
-		}
-		done <- nil
-	}()
-	start := time.Now()
-	for k := range rounds {
-		require.NoError(t, turn(0, k == 0))
-		took[k] = time.Since(start)
-		start = time.Now()
-	}
-	require.NoError(t, ends[0].r.WaitReady(&stop))
-	require.NoError(t, <-done)
-	slices.Sort(took)
-	return took[rounds/2]
+	t.Fatal("no goroutine asleep in WaitReady")
+	return ""
 }
 
 // TestNudge: a wired sleeper whose wake request is lost (or held up) is
@@ -155,8 +141,8 @@ func TestNudge(t *testing.T) {
 	s, peer := newSegment(t, 1, 1024)
 	w, _ := peer.Writer(0)
 	r, _ := s.Reader(0)
-	w.Wire(func() {}) // requests go nowhere
-	r.Wire(func() {})
+	w.Wire(func() {}, false) // requests go nowhere
+	r.Wire(func() {}, false)
 	var stop atomic.Int32
 	woke := make(chan error, 1)
 	go func() { woke <- r.WaitReady(&stop) }()
@@ -213,8 +199,8 @@ func TestKillWakesWiredSleepers(t *testing.T) {
 	s, peer := newSegment(t, 2, 1024)
 	r, _ := s.Reader(0)
 	w, _ := peer.Writer(1)
-	r.Wire(func() {})
-	w.Wire(func() {})
+	r.Wire(func() {}, false)
+	w.Wire(func() {}, false)
 	_, _ = w.Write(make([]byte, 1024-sealBytes))
 	errs := make(chan error, 2)
 	go func() { _, err := r.Read(make([]byte, 1)); errs <- err }()

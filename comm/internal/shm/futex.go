@@ -47,7 +47,9 @@ func futexWakeAll(addr *uint32) {
 type waiter struct {
 	sleeping *uint32
 	word     *uint32
+	cpu      *uint32 // the CPU of the side's last notify, plus 1 (0: none since)
 	local    *bell
+	unstack  bool // the side's sleepers move off the CPU of the notify that woke them
 	notify   func()
 }
 
@@ -59,6 +61,7 @@ func (w waiter) ring() {
 	}
 	if w.notify != nil {
 		if atomic.CompareAndSwapUint32(w.word, 0, 1) {
+			atomic.StoreUint32(w.cpu, thisCPU()+1)
 			w.notify()
 		}
 		return

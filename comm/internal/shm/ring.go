@@ -19,9 +19,11 @@ var ErrCorrupt = errors.New("shm: corrupt ring")
 const (
 	offHead      = 0   // u64, producer: end of the bytes of streamed frames published so far
 	offTail      = 64  // u64, consumer: bytes ever read
-	offReaderZ   = 128 // u32 sleeping flag, u32 futex word of the consumer
+	offReaderZ   = 128 // u32 sleepers, u32 futex word of the consumer
 	offEOF       = 136 // u32, producer: no more bytes will come
-	offWriterZ   = 192 // u32 sleeping flag, u32 futex word of the producer
+	offReaderCPU = 140 // u32, producer: the CPU it woke the consumer from, plus 1
+	offWriterZ   = 192 // u32 sleepers, u32 futex word of the producer
+	offWriterCPU = 200 // u32, consumer: the CPU it woke the producer from, plus 1
 	controlBytes = 256
 )
 
@@ -77,8 +79,8 @@ func newRing(mem []byte) *ring {
 		eof:    u32At(mem, offEOF),
 		data:   mem[controlBytes:],
 		mask:   uint64(len(mem) - controlBytes - 1),
-		reader: waiter{sleeping: u32At(mem, offReaderZ), word: u32At(mem, offReaderZ+4)},
-		writer: waiter{sleeping: u32At(mem, offWriterZ), word: u32At(mem, offWriterZ+4)},
+		reader: waiter{sleeping: u32At(mem, offReaderZ), word: u32At(mem, offReaderZ+4), cpu: u32At(mem, offReaderCPU)},
+		writer: waiter{sleeping: u32At(mem, offWriterZ), word: u32At(mem, offWriterZ+4), cpu: u32At(mem, offWriterCPU)},
 	}
 }
 
@@ -294,8 +296,13 @@ func (rd *Reader) Hint() bool {
 // P, and with GOMAXPROCS at 1 keeps the whole process from running until
 // the Go runtime takes the P back; parked on a bell, it leaves the P to
 // the others (bench/results/2026-12-06-small-path).
-func (rd *Reader) Wire(notify func()) {
+//
+// With unstack, a sleeper woken at the writer's request moves its thread
+// off the writer's CPU if it finds itself there (see moveOff): for a host
+// where each end has a core of its own.
+func (rd *Reader) Wire(notify func(), unstack bool) {
 	rd.r.reader.local = new(bell)
+	rd.r.reader.unstack = unstack
 	rd.r.writer.notify = notify
 }
 
@@ -539,8 +546,9 @@ func (w *Writer) ready() bool {
 // Wake rings, and has the writer call notify to wake the reader's
 // sleepers: notify must have the reader's process call its Reader's Wake.
 // See Reader.Wire.
-func (w *Writer) Wire(notify func()) {
+func (w *Writer) Wire(notify func(), unstack bool) {
 	w.r.writer.local = new(bell)
+	w.r.writer.unstack = unstack
 	w.r.reader.notify = notify
 }
 

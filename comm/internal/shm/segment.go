@@ -150,8 +150,8 @@ func Pipe(size int) (*Reader, *Writer, error) {
 	runtime.AddCleanup(r, func(m []byte) { _ = unix.Munmap(m) }, mem)
 	// Both sides are in this process: each wakes the other's bell itself.
 	rd, w := &Reader{r: r}, &Writer{r: r}
-	rd.Wire(w.Wake)
-	w.Wire(rd.Wake)
+	rd.Wire(w.Wake, false)
+	w.Wire(rd.Wake, false)
 	return rd, w, nil
 }
 

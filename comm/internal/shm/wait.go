@@ -69,6 +69,9 @@ func sleepUntil(self waiter, c condition) error {
 		}
 		if ch != nil {
 			wait(ch, sleepSlice)
+			if self.unstack {
+				moveOff(atomic.SwapUint32(self.cpu, 0))
+			}
 		} else {
 			futexSleep(self.word, seq, sleepSlice)
 		}
