@@ -369,8 +369,8 @@
 // goes to sleep, and resolved only for a report.
 //
 // Peer death. A rank sees a peer die when its link to the peer breaks (the
-// TCP connection closes; a shared-memory pair keeps one open, idle but for wake-ups, for
-// this) and then fails what depends on the peer. A rank that never talked
+// TCP connection closes; a shared-memory pair keeps one open, idle but for
+// wake-ups, for this) and then fails what depends on the peer. A rank that never talked
 // to the dead peer has no link to break, yet its AnySource receives and
 // collectives may wait on that peer; so spmdrun, and each of its proxies
 // for the ranks on its host, gives every rank the read end of a pipe
