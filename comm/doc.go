@@ -374,10 +374,9 @@
 // that never talked to the dead peer has no link to break, yet its
 // AnySource receives and collectives may wait on that peer; so spmdrun,
 // and each of its proxies for the ranks on its host, gives every rank the
-// read end of a pipe
-// (SPMD_NOTIFY_FD) and, as soon as a rank of the job ends without
-// Finalize (it exits, is killed, calls Abort, or its host is lost),
-// writes one line to every rank still running:
+// read end of a pipe (SPMD_NOTIFY_FD) and, as soon as a rank of the job
+// ends without Finalize (it exits, is killed, calls Abort, or its host is
+// lost), writes one line to every rank still running:
 //
 //	lost <rank> <cause>
 //
