@@ -68,6 +68,9 @@ func Recv[T Scalar](c *Comm, buf []T, source, tag int) (Status, error) {
 	if err := c.checkRecv(source, tag); err != nil {
 		return Status{}, err
 	}
+	if st, ok := c.recvDirect(bytesOf(buf), source, tag); ok {
+		return st, nil
+	}
 	req := c.w.getRequest()
 	c.irecv(c.ctx, bytesOf(buf), source, tag, req)
 	st, err := req.wait(context.Background())
