@@ -367,27 +367,29 @@
 // link itself for a while (no hand-off to another thread, no wake-up),
 // then sleeps; a reader goroutine per link covers for the times when
 // nobody waits, so messages progress while the program computes. Waiting
-// on an empty ring spins briefly, yields, then sleeps on a futex in the
-// segment. When a host runs more ranks than cores, waiters yield sooner
+// on an empty ring spins briefly, yields, then sleeps: parked by Go's
+// scheduler, which leaves the rank's other goroutines free to run, and
+// woken by the peer through the pair's idle TCP connection. Blocking Send
+// and Recv, and Isend of a message that goes at once, allocate nothing.
+// When a host runs more ranks than cores, waiters yield sooner
 // and poll longer before sleeping, as Open MPI's mpi_yield_when_idle
 // does, because each sleep costs a chain of thread wake-ups that take
 // cores from ranks doing work; and unless GOMAXPROCS is set, each rank
-// runs its share of the host's cores. Blocking Send and Recv allocate
-// nothing. A launcher that times out sends SIGUSR1, and each rank reports
+// runs its share of the host's cores. A launcher that times out sends SIGUSR1, and each rank reports
 // the operations it is blocked in, with the spmd call the program made and
 // the program's file:line that made it, and the stacks of its goroutines
 // outside spmd (see SPMD_DIAG). The callers are taken only when a wait
 // goes to sleep, and resolved only for a report.
 //
 // Peer death. A rank sees a peer die when its link to the peer breaks (the
-// TCP connection closes; a shared-memory pair keeps one open and idle for
-// this) and then fails what depends on the peer. A rank that never talked
-// to the dead peer has no link to break, yet its AnySource receives and
-// collectives may wait on that peer; so spmdrun, and each of its proxies
-// for the ranks on its host, gives every rank the read end of a pipe
-// (SPMD_NOTIFY_FD) and, as soon as a rank of the job ends without
-// Finalize (it exits, is killed, calls Abort, or its host is lost),
-// writes one line to every rank still running:
+// TCP connection closes; a shared-memory pair keeps one open, idle but for
+// wake-ups, for this) and then fails what depends on the peer. A rank
+// that never talked to the dead peer has no link to break, yet its
+// AnySource receives and collectives may wait on that peer; so spmdrun,
+// and each of its proxies for the ranks on its host, gives every rank the
+// read end of a pipe (SPMD_NOTIFY_FD) and, as soon as a rank of the job
+// ends without Finalize (it exits, is killed, calls Abort, or its host is
+// lost), writes one line to every rank still running:
 //
 //	lost <rank> <cause>
 //

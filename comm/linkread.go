@@ -222,11 +222,20 @@ func (l *link) readFailed(err error) {
 	l.w.peerLost(l.peer, err)
 }
 
-// pollBudget bounds how long a waiting goroutine polls before it sleeps.
-// Polling answers a message within a microsecond; sleeping costs a wake-up
-// (several microseconds) but gives the core away, which matters when ranks
-// outnumber cores.
-const pollBudget = 300 * time.Microsecond
+// pollBudget bounds how long a waiting goroutine polls before it sleeps,
+// on a host where each rank has a core of its own. Polling answers a
+// message within a microsecond; sleeping gives the core away, which there
+// nobody else of the job needs, and costs a wake-up through the peer, the
+// kernel and Go's scheduler: tens of microseconds, and worse, the kernel
+// may put the woken rank on its waker's core (it does on a virtual machine
+// that hides its caches), where the two then take turns. A rank that the
+// kernel stops for a millisecond (its own housekeeping threads do) made
+// its peer, with a budget of a few hundred microseconds, sleep and pay all
+// that, so that the mean latency of whole runs of messages went from one
+// value to another and back (bench/results/2026-12-06-small-path). Open
+// MPI's waiters never sleep; on a busy host, though, a rank that polls
+// long keeps a core from the programs that share it.
+const pollBudget = 2 * time.Millisecond
 
 // oversubPollBudget replaces pollBudget when ranks outnumber cores. There
 // polling costs the others little — each pass ends in sched_yield, which
@@ -347,12 +356,34 @@ func (r *Request) pollLinks(one *link) bool {
 			return true
 		}
 		if i%passes == passes-1 {
+			var waited time.Duration
 			if start.IsZero() {
 				start = time.Now()
-			} else if time.Since(start) > budget {
+			} else if waited = time.Since(start); waited > budget {
 				return false
 			}
+			for _, l := range r.w.links() {
+				l.nudge()
+			}
 			r.w.yield(i / passes)
+			if waited > stepAsideAfter && !r.w.oversubscribed {
+				stepAside()
+			}
 		}
 	}
 }
+
+// stepAsideAfter is how long a waiter polls before each of its yields
+// also offers its core to the other processes (sched_yield), on a host
+// where each rank has a core of its own. A rank that waits this long may
+// wait for a peer that the kernel has put on this very core (see
+// pollBudget), which could not run until this one slept; yielding lets it
+// run, and, both being runnable, lets the kernel move one of them to an
+// idle core. Sooner, it would hand the core to other programs on a busy
+// host while the peer's answer may be on its way; on a core of its own,
+// sched_yield returns at once.
+const stepAsideAfter = 500 * time.Microsecond
+
+// stepAside gives this thread's core to another runnable thread, if the
+// kernel has one there (see world.yield for why RawSyscall).
+func stepAside() { _, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }

@@ -68,6 +68,9 @@ func Recv[T Scalar](c *Comm, buf []T, source, tag int) (Status, error) {
 	if err := c.checkRecv(source, tag); err != nil {
 		return Status{}, err
 	}
+	if st, ok := c.recvDirect(bytesOf(buf), source, tag); ok {
+		return st, nil
+	}
 	req := c.w.getRequest()
 	c.irecv(c.ctx, bytesOf(buf), source, tag, req)
 	st, err := req.wait(context.Background())
@@ -76,7 +79,11 @@ func Recv[T Scalar](c *Comm, buf []T, source, tag int) (Status, error) {
 }
 
 // Isend starts a send and returns at once; buf must not change until the
-// request completes.
+// request completes. A send that completes at once (a message within the
+// eager limit, which is copied out before Isend returns) may return a
+// request shared by such sends, complete and with a zero status, so that
+// a window of small sends allocates nothing: do not tell requests apart
+// by their pointers.
 func Isend[T Scalar](c *Comm, buf []T, dest, tag int) (*Request, error) {
 	if c.profiled() {
 		return c.isendTimed(opIsend, bytesOf(buf), dest, tag, false)
@@ -84,10 +91,29 @@ func Isend[T Scalar](c *Comm, buf []T, dest, tag int) (*Request, error) {
 	if err := c.checkSend(dest, tag); err != nil {
 		return nil, err
 	}
+	sent, _, err := c.sendEagerSeq(c.ctx, bytesOf(buf), dest, tag)
+	if sent && err == nil {
+		return sentRequest, nil
+	}
 	req := new(Request)
+	if sent {
+		req.w = c.w
+		req.complete(Status{}, err)
+		return req, nil
+	}
 	c.isend(c.ctx, bytesOf(buf), dest, tag, false, req)
 	return req, nil
 }
+
+// sentRequest is the request of every Isend that completed at once and
+// without error. Nothing writes to it after init: complete claims a
+// request once, and a done request is never subscribed to (WaitAny) nor
+// recycled (putRequest only takes the requests of blocking calls).
+var sentRequest = func() *Request {
+	r := new(Request)
+	r.complete(Status{}, nil)
+	return r
+}()
 
 // Issend starts a synchronous-mode send (see Ssend).
 func Issend[T Scalar](c *Comm, buf []T, dest, tag int) (*Request, error) {

@@ -24,7 +24,21 @@ type shmEnds struct {
 	peerReads bool
 	// share holds the claim slots of shared copies (rendezvous_share.go).
 	share *shareSlots
+	// The bytes sent on the liveness connection to wake the peer's
+	// sleepers (see bellReader).
+	wakeReader, wakeWriter [1]byte
 }
+
+// Bytes on a shared-memory link's liveness connection: each asks the peer
+// to wake the goroutines asleep on one of its ring ends. The ends are
+// wired (shm.Reader.Wire) so that a goroutine waiting for its ring parks
+// on a channel, leaving its P to the rank's other goroutines, rather than
+// in a futex, and the peer wakes it through this connection, which the
+// rank reads in the Go runtime's network poller (watchPeer).
+const (
+	bellReader = 'r' // the sender wrote to the ring the receiver reads
+	bellWriter = 'w' // the sender made room in the ring the receiver writes
+)
 
 // pairEnds returns this rank's ends of a pair's segment: the ring it reads
 // and the ring it writes (the dialler writes ring 0 and reads ring 1, the
@@ -44,6 +58,13 @@ func pairEnds(seg *shm.Segment, readRing, writeRing, pid int, readsPeer, peerRea
 // the rings, and the TCP connection to the peer, idle, tells when the
 // peer's process is gone (the kernel closes it at exit).
 func newShmLink(w *world, peer int, e *shmEnds, watch *net.TCPConn) *link {
+	e.wakeReader[0], e.wakeWriter[0] = bellReader, bellWriter
+	// A failed write is the peer's loss, which watchPeer reports.
+	// With a core per rank, a woken rank moves off its waker's core if the
+	// kernel put it there (shm.Reader.Wire).
+	unstack := !w.oversubscribed
+	e.rd.Wire(func() { _, _ = watch.Write(e.wakeWriter[:]) }, unstack)
+	e.wr.Wire(func() { _, _ = watch.Write(e.wakeReader[:]) }, unstack)
 	l := newLink(w, peer, e.rd, e.wr, shmCloser{e, watch}, e.wr.Close)
 	l.shm = e
 	l.watch = watch
@@ -66,20 +87,44 @@ func (c shmCloser) Close() error {
 	return c.watch.Close()
 }
 
-// watchPeer reads the idle TCP connection of a shared-memory link: it ends
-// when the peer's process does, which is then the link's loss.
+// watchPeer reads the TCP connection of a shared-memory link: the peer's
+// requests to wake this rank's sleepers (bellReader, bellWriter), and its
+// end when the peer's process ends, which is then the link's loss.
 func (l *link) watchPeer() {
-	var b [1]byte
-	_, err := l.watch.Read(b[:])
+	var b [64]byte
+	var err error
+	for err == nil {
+		var n int
+		n, err = l.watch.Read(b[:])
+		for _, c := range b[:n] {
+			switch c {
+			case bellReader:
+				l.shm.rd.Wake()
+			case bellWriter:
+				l.shm.wr.Wake()
+			default:
+				err = fmt.Errorf("%w: byte %#x on the liveness connection", errProtocol, c)
+			}
+		}
+	}
 	if l.closing.Load() {
 		return
 	}
-	if err == nil {
-		err = fmt.Errorf("%w: data on the liveness connection", errProtocol)
-	} else if strings.Contains(err.Error(), "EOF") {
+	if strings.Contains(err.Error(), "EOF") {
 		err = errors.New("connection closed without finalize (process exited?)")
 	}
 	l.w.peerLost(l.peer, err)
+}
+
+// nudge wakes this rank's goroutines asleep on l's rings if what they wait
+// for has come, for a goroutine that polls: while one polls and yields, Go
+// runs it again before it reads the network, where the peer's request to
+// wake them waits (watchPeer).
+func (l *link) nudge() {
+	if l.shm != nil {
+		l.shm.rd.Nudge()
+		l.shm.wr.Nudge()
+	}
 }
 
 // closeSegments unmaps every pair's segment; the links using them are

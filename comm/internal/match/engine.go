@@ -434,3 +434,31 @@ func (o Outcome) String() string {
 	}
 	return fmt.Sprintf("outcome(%d)", uint8(o))
 }
+
+// LockIfFirst locks the engine and reports true when a receive for (src,
+// tag) posted now would take a message with env that has just arrived: no
+// unexpected message on env's context matches the receive (it would be
+// taken first), and no posted receive there matches env (it was posted
+// first). The caller then hands the message to its receive itself, as if
+// posted and matched, and calls Unlock. Otherwise LockIfFirst leaves the
+// engine unlocked and reports false, and the message goes through Arrive.
+func (e *Engine) LockIfFirst(env *Envelope, src, tag int) bool {
+	e.mu.Lock()
+	cs := e.context(env.Context)
+	for m := cs.unexpected.head; m != nil; m = m.link.next {
+		if Matches(src, tag, &m.Env) {
+			e.mu.Unlock()
+			return false
+		}
+	}
+	for r := cs.posted.head; r != nil; r = r.link.next {
+		if Matches(r.Src, r.Tag, env) {
+			e.mu.Unlock()
+			return false
+		}
+	}
+	return true
+}
+
+// Unlock unlocks the engine that LockIfFirst locked.
+func (e *Engine) Unlock() { e.mu.Unlock() }

@@ -224,3 +224,47 @@ func TestUnregister(t *testing.T) {
 	assert.Nil(t, left)
 	assert.Nil(t, posted)
 }
+
+// TestLockIfFirst: a receive may take an arriving message itself only
+// when nothing MPI orders first would take it or be taken: no unexpected
+// message the receive matches (on the message's context), and no posted
+// receive that matches the message.
+func TestLockIfFirst(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		unexpected []Envelope // queued before, on any context
+		posted     []Recv     // posted before
+		src, tag   int        // the receive
+		want       bool
+	}{
+		{name: "empty engine", src: 1, tag: 5, want: true},
+		{name: "earlier message, same peer and tag", unexpected: []Envelope{env(7, 1, 5, 1)}, src: 1, tag: 5},
+		{name: "earlier message, any tag receive", unexpected: []Envelope{env(7, 1, 3, 1)}, src: 1, tag: AnyTag},
+		{name: "earlier message of another tag", unexpected: []Envelope{env(7, 1, 3, 1)}, src: 1, tag: 5, want: true},
+		{name: "earlier message of another peer", unexpected: []Envelope{env(7, 2, 5, 1)}, src: 1, tag: 5, want: true},
+		{name: "earlier message on another context", unexpected: []Envelope{env(8, 1, 5, 1)}, src: 1, tag: 5, want: true},
+		{name: "matching receive posted before", posted: []Recv{{Context: 7, Src: 1, Tag: 5}}, src: 1, tag: 5},
+		{name: "any-source receive posted before", posted: []Recv{{Context: 7, Src: AnySource, Tag: AnyTag}}, src: 1, tag: 5},
+		{name: "other receive posted before", posted: []Recv{{Context: 7, Src: 2, Tag: 5}}, src: 1, tag: 5, want: true},
+		{name: "receive on another context", posted: []Recv{{Context: 8, Src: 1, Tag: 5}}, src: 1, tag: 5, want: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := New()
+			for _, u := range c.unexpected {
+				require.Nil(t, arriveEager(e, u.Src, u, "x"))
+			}
+			for i := range c.posted {
+				out, _, err := e.Post(&c.posted[i])
+				require.NoError(t, err)
+				require.Equal(t, Queued, out)
+			}
+			arriving := env(7, 1, 5, 1)
+			got := e.LockIfFirst(&arriving, c.src, c.tag)
+			if got {
+				e.Unlock()
+			}
+			assert.Equal(t, c.want, got)
+			assert.True(t, e.mu.TryLock(), "the engine was left locked")
+		})
+	}
+}

@@ -19,9 +19,11 @@ var ErrCorrupt = errors.New("shm: corrupt ring")
 const (
 	offHead      = 0   // u64, producer: end of the bytes of streamed frames published so far
 	offTail      = 64  // u64, consumer: bytes ever read
-	offReaderZ   = 128 // u32 sleeping flag, u32 futex word of the consumer
+	offReaderZ   = 128 // u32 sleepers, u32 futex word of the consumer
 	offEOF       = 136 // u32, producer: no more bytes will come
-	offWriterZ   = 192 // u32 sleeping flag, u32 futex word of the producer
+	offReaderCPU = 140 // u32, producer: the CPU it woke the consumer from, plus 1
+	offWriterZ   = 192 // u32 sleepers, u32 futex word of the producer
+	offWriterCPU = 200 // u32, consumer: the CPU it woke the producer from, plus 1
 	controlBytes = 256
 )
 
@@ -77,8 +79,8 @@ func newRing(mem []byte) *ring {
 		eof:    u32At(mem, offEOF),
 		data:   mem[controlBytes:],
 		mask:   uint64(len(mem) - controlBytes - 1),
-		reader: waiter{sleeping: u32At(mem, offReaderZ), word: u32At(mem, offReaderZ+4)},
-		writer: waiter{sleeping: u32At(mem, offWriterZ), word: u32At(mem, offWriterZ+4)},
+		reader: waiter{sleeping: u32At(mem, offReaderZ), word: u32At(mem, offReaderZ+4), cpu: u32At(mem, offReaderCPU)},
+		writer: waiter{sleeping: u32At(mem, offWriterZ), word: u32At(mem, offWriterZ+4), cpu: u32At(mem, offWriterCPU)},
 	}
 }
 
@@ -89,10 +91,14 @@ func (r *ring) seal(at uint64) *uint64 { return u64At(r.data, int(at&r.mask)) }
 // kill makes both ends of this process's view fail and wakes their sleepers.
 func (r *ring) kill() {
 	r.killed.Store(true)
-	atomic.AddUint32(r.reader.word, 1)
-	futexWakeAll(r.reader.word)
-	atomic.AddUint32(r.writer.word, 1)
-	futexWakeAll(r.writer.word)
+	for _, w := range [2]waiter{r.reader, r.writer} {
+		if w.local != nil {
+			w.local.ring()
+			continue
+		}
+		atomic.AddUint32(w.word, 1)
+		futexWakeAll(w.word)
+	}
 }
 
 func alignUp(n uint64) uint64 { return (n + FrameAlign - 1) &^ (FrameAlign - 1) }
@@ -282,6 +288,43 @@ func (rd *Reader) Hint() bool {
 		atomic.LoadUint32(rd.r.eof) != 0 || rd.r.killed.Load()
 }
 
+// Wire makes the reader's sleepers park in this process, on a bell that
+// Wake rings, rather than on a futex in the ring, and has the reader call
+// notify to wake the writer's sleepers: notify must have the writer's
+// process call its Writer's Wake. Both ends of a ring must be wired, or
+// neither, before either is used. A goroutine asleep in a futex keeps its
+// P, and with GOMAXPROCS at 1 keeps the whole process from running until
+// the Go runtime takes the P back; parked on a bell, it leaves the P to
+// the others (bench/results/2026-12-06-small-path).
+//
+// With unstack, a sleeper woken at the writer's request moves its thread
+// off the writer's CPU if it finds itself there (see moveOff): for a host
+// where each end has a core of its own.
+func (rd *Reader) Wire(notify func(), unstack bool) {
+	rd.r.reader.local = new(bell)
+	rd.r.reader.unstack = unstack
+	rd.r.writer.notify = notify
+}
+
+// Wake wakes the wired reader's sleepers, at the writer's request (its
+// notify).
+func (rd *Reader) Wake() { rd.r.reader.wake() }
+
+// Nudge wakes the wired reader's sleepers if what they wait for has come
+// (a frame, more of the frame being read, the end of the ring), as Wake
+// would when the writer's request arrives: for a goroutine of this process
+// that polls while the request may be held up behind it (Go's scheduler
+// runs a goroutine that yields before it looks for network events). Cheap
+// (one load) while nobody sleeps.
+func (rd *Reader) Nudge() {
+	if !rd.r.reader.asleep() || rd.r.reader.local == nil {
+		return
+	}
+	if rd.Hint() || atomic.LoadUint64(rd.r.head) > atomic.LoadUint64(rd.r.tail) {
+		rd.r.reader.wake()
+	}
+}
+
 // WaitReady blocks until Hint or until *yield becomes positive (someone
 // else is polling this ring, so this waiter should step aside). Unlike Read
 // it does not spin: it is for a background goroutine that only covers for
@@ -314,7 +357,10 @@ func (rd *Reader) Kill() { rd.r.kill() }
 type Writer struct {
 	r    *ring
 	head uint64 // our position: bytes ever written, seals and gaps included
-	need uint64 // free bytes ready waits for (0: 1)
+	// want is the consumer's tail that leaves the room waitRoom waits
+	// for, or 0 when it does not wait; atomic, as Nudge reads it from
+	// other goroutines.
+	want atomic.Uint64
 	// tail is the consumer's tail as last read. The consumer only ever
 	// advances it, so the room it implies is a lower bound, and the
 	// writer re-reads the shared tail only when a frame does not fit in
@@ -342,8 +388,9 @@ func (w *Writer) waitRoom(need uint64) error {
 	if w.room(need) >= need {
 		return nil
 	}
-	w.need = need
-	defer func() { w.need = 0 }()
+	// room < need, so the tail wanted is positive.
+	w.want.Store(w.head + need - uint64(len(w.r.data)))
+	defer w.want.Store(0)
 	for w.room(need) < need {
 		if err := await(w.r.writer, w); err != nil {
 			return err
@@ -492,7 +539,31 @@ func (w *Writer) copyIn(p []byte) {
 }
 
 func (w *Writer) ready() bool {
-	return uint64(len(w.r.data))-(w.head-atomic.LoadUint64(w.r.tail)) >= max(w.need, 1)
+	return atomic.LoadUint64(w.r.tail) >= w.want.Load()
+}
+
+// Wire makes the writer's sleepers park in this process, on a bell that
+// Wake rings, and has the writer call notify to wake the reader's
+// sleepers: notify must have the reader's process call its Reader's Wake.
+// See Reader.Wire.
+func (w *Writer) Wire(notify func(), unstack bool) {
+	w.r.writer.local = new(bell)
+	w.r.writer.unstack = unstack
+	w.r.reader.notify = notify
+}
+
+// Wake wakes the wired writer's sleepers, at the reader's request.
+func (w *Writer) Wake() { w.r.writer.wake() }
+
+// Nudge wakes the wired writer's sleepers if the room they wait for is
+// free, as Wake would; see Reader.Nudge.
+func (w *Writer) Nudge() {
+	if !w.r.writer.asleep() || w.r.writer.local == nil {
+		return
+	}
+	if want := w.want.Load(); want != 0 && atomic.LoadUint64(w.r.tail) >= want {
+		w.r.writer.wake()
+	}
 }
 
 func (w *Writer) stopped() error {
@@ -506,8 +577,7 @@ func (w *Writer) stopped() error {
 // it has drained the ring.
 func (w *Writer) Close() error {
 	atomic.StoreUint32(w.r.eof, 1)
-	atomic.AddUint32(w.r.reader.word, 1)
-	futexWakeAll(w.r.reader.word)
+	w.r.reader.ring()
 	return nil
 }
 

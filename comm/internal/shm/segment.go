@@ -148,7 +148,11 @@ func Pipe(size int) (*Reader, *Writer, error) {
 	}
 	r := newRing(mem)
 	runtime.AddCleanup(r, func(m []byte) { _ = unix.Munmap(m) }, mem)
-	return &Reader{r: r}, &Writer{r: r}, nil
+	// Both sides are in this process: each wakes the other's bell itself.
+	rd, w := &Reader{r: r}, &Writer{r: r}
+	rd.Wire(w.Wake, false)
+	w.Wire(rd.Wake, false)
+	return rd, w, nil
 }
 
 // Writer returns the producer end of ring i. Only one process may write a ring.
