@@ -72,6 +72,12 @@ func (s *supervisor) notifyLost(rank int, cause string) {
 		return
 	}
 	s.lostSent[rank] = true
+	// A notice of a rank that had itself reported a lost peer is passed on
+	// (its peers must still fail at once) but makes no one a consequence:
+	// its own failure followed another's, and a rank still running when
+	// told of it may be that other — the rank whose death started it all,
+	// not yet reaped when its first casualty was.
+	marks := !s.pmi[rank].sawLoss.Load()
 	line, err := lossnote.Append(nil, lossnote.Loss{Rank: rank, Cause: cause})
 	if err != nil {
 		s.logf("loss notice of rank %d: %v", rank, err)
@@ -86,7 +92,9 @@ func (s *supervisor) notifyLost(rank int, cause string) {
 			s.logf("%v", err)
 			continue
 		}
-		s.markNotified(r.rank, now)
+		if marks {
+			s.markNotified(r.rank, now)
+		}
 	}
 	if s.proxies == nil {
 		return
@@ -97,7 +105,7 @@ func (s *supervisor) notifyLost(rank int, cause string) {
 			continue
 		}
 		for _, r := range h.ranks {
-			if r != rank && !s.exited[r] {
+			if marks && r != rank && !s.exited[r] {
 				s.markNotified(r, now)
 			}
 		}

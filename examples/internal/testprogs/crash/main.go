@@ -16,8 +16,8 @@
 // code and leave no process behind.
 //
 // With -survivors exit the survivors' own failures race the victim's to the
-// launcher, which reports whichever exit it processes first; the tests use
-// -survivors wait so that only the victim's exit can be the first failure.
+// launcher, which may reap a survivor first; the survivors reported the
+// lost peer before failing, so the launcher must still blame the victim.
 package main
 
 import (
