@@ -203,3 +203,67 @@ func (d *binaryDeg) UnmarshalBinary(b []byte) error {
 	*d = binaryDeg(b[0])
 	return nil
 }
+
+// TestAllreduceObjSlices reduces numeric slices, small and past the eager
+// limit, on 1 to 5 ranks, three calls in a row, with functions that
+// return a new slice, return their second argument (the received value:
+// its memory then belongs to the result and must not be received into
+// again) and add into their first; every call's result is checked again
+// after the last call, so a result overwritten by a later call fails.
+func TestAllreduceObjSlices(t *testing.T) {
+	fs := map[string]func(a, b []float64) []float64{
+		"new": func(a, b []float64) []float64 {
+			out := make([]float64, len(a))
+			for i := range a {
+				out[i] = a[i] + b[i]
+			}
+			return out
+		},
+		"second": func(a, b []float64) []float64 {
+			for i := range b {
+				b[i] += a[i]
+			}
+			return b
+		},
+		"first": func(a, b []float64) []float64 {
+			for i := range a {
+				a[i] += b[i]
+			}
+			return a
+		},
+	}
+	for name, f := range fs {
+		for _, n := range []int{1, 7, 64<<10/8 + 3, 1 << 17} {
+			t.Run(fmt.Sprintf("%s/%d", name, n), func(t *testing.T) {
+				for p := 1; p <= 5; p++ {
+					onRanks(t, p, func(c *comm.Comm) error {
+						var results [][]float64
+						for call := range 3 {
+							v := make([]float64, n) // f "first" may write it
+							for i := range v {
+								v[i] = float64(c.Rank()*1000 + call*7 + i%13)
+							}
+							got, err := AllreduceObj(c, v, f)
+							if err != nil {
+								return err
+							}
+							results = append(results, got)
+						}
+						for call, got := range results {
+							if len(got) != n {
+								return fmt.Errorf("p %d call %d: %d elements", p, call, len(got))
+							}
+							for i, x := range got {
+								want := float64(1000*p*(p-1)/2 + p*(call*7+i%13))
+								if x != want {
+									return fmt.Errorf("p %d call %d: element %d is %v, want %v", p, call, i, x, want)
+								}
+							}
+						}
+						return nil
+					})
+				}
+			})
+		}
+	}
+}
