@@ -62,57 +62,6 @@ func objNotEncoded(r int) error {
 	return fmt.Errorf("rank %d could not encode its value: %w", r, comm.ErrArg)
 }
 
-// BcastObj returns root's v on every rank (mpi4py's comm.bcast): the root
-// gets v itself, the others a decoded copy. The v of other ranks is
-// ignored. Errors as Bcast's, plus encoding (every rank fails, the root
-// with the cause) and decoding errors.
-func BcastObj[T any](c *comm.Comm, v T, root int) (T, error) {
-	var zero T
-	var x call
-	if err := x.begin(c, "bcastobj"); err != nil {
-		return zero, err
-	}
-	if err := x.checkRoot(root); err != nil {
-		return zero, err
-	}
-	me := x.rank
-	var data []byte
-	var encErr error
-	length := []int64{0}
-	if me == root {
-		data, encErr = objEncode(v)
-		length[0] = objLength(data, encErr)
-	}
-	bcastRun(&x, length, root, 0, "binomial")
-	switch {
-	case x.err != nil:
-		return zero, x.done("", nil)
-	case encErr != nil:
-		return zero, x.done("", encErr)
-	case length[0] < 0:
-		return zero, x.done("", objNotEncoded(root))
-	}
-	if me != root {
-		data = make([]byte, length[0])
-	}
-	alg, err := x.forced("bcast")
-	if err != nil {
-		return zero, err
-	}
-	if alg == "" {
-		alg = chooseBcast(x.size, len(data))
-	}
-	bcastRun(&x, data, root, 1, alg)
-	if x.err != nil {
-		return zero, x.done("", nil)
-	}
-	if me == root {
-		return v, x.done("", nil)
-	}
-	out, err := objDecode[T](data, root)
-	return out, x.done("", err)
-}
-
 // GatherObj returns, at root, every rank's v in rank order (mpi4py's
 // comm.gather), root's own v itself and the others decoded; other ranks get
 // nil. Errors as Gather's, plus encoding errors (at the rank that failed,

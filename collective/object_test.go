@@ -3,6 +3,8 @@ package collective
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/spmd-go/spmd/comm"
@@ -265,5 +267,60 @@ func TestAllreduceObjSlices(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestBcastObjPlain broadcasts values whose bytes travel as they are
+// (slices, strings, a BinaryMarshaler, into an interface), small and
+// large, with every bcast algorithm on 1 to 5 ranks: the root keeps v
+// untouched, the others get equal copies; a rank that asks for another
+// type fails with ErrDecode while the others succeed.
+func TestBcastObjPlain(t *testing.T) {
+	big := make([]float64, 64<<10/8+3)
+	for i := range big {
+		big[i] = float64(i) / 3
+	}
+	text := strings.Repeat("spmd ", 20000)
+	for _, alg := range []string{"", "binomial", "scatter_allgather", "scatter_ring", "linear"} {
+		t.Run(alg, func(t *testing.T) {
+			for p := 1; p <= 5; p++ {
+				onRanks(t, p, func(c *comm.Comm) error {
+					c = forcing(c, "bcast", alg)
+					root := p / 2
+					for _, n := range []int{0, 1, len(big)} {
+						in := append([]float64(nil), big[:n]...)
+						got, err := BcastObj(c, in, root)
+						if err != nil || !slices.Equal(got, big[:n]) || !slices.Equal(in, big[:n]) {
+							return fmt.Errorf("[]float64 of %d: %d elements, %v", n, len(got), err)
+						}
+					}
+					s, err := BcastObj(c, text, root)
+					if err != nil || s != text {
+						return fmt.Errorf("string: %d bytes, %v", len(s), err)
+					}
+					var v any = big
+					a, err := BcastObj(c, v, root)
+					if f, ok := a.([]float64); err != nil || !ok || !slices.Equal(f, big) {
+						return fmt.Errorf("into any: %T, %v", a, err)
+					}
+					deg, err := BcastObj(c, binaryDeg(7), root)
+					if err != nil || deg != 7 {
+						return fmt.Errorf("BinaryMarshaler: %v, %v", deg, err)
+					}
+					if c.Rank() != root && c.Rank()%2 == 1 {
+						_, err := BcastObj(c, []int32(nil), root) // another type than the root's
+						if !errors.Is(err, comm.ErrDecode) {
+							return fmt.Errorf("into []int32: %v", err)
+						}
+					} else if got, err := BcastObj(c, big, root); err != nil || !slices.Equal(got, big) {
+						return fmt.Errorf("beside a wrong type: %v", err)
+					}
+					if n, err := BcastObj(c, c.Rank(), root); err != nil || n != root {
+						return fmt.Errorf("after a wrong type: %v, %v", n, err)
+					}
+					return nil
+				})
+			}
+		})
 	}
 }
