@@ -18,13 +18,17 @@ var ErrDecode = errors.New("object message cannot be decoded")
 //
 //   - []byte, string, a slice of a Go numeric type ([]float64, []int32, …)
 //     or one numeric or bool value, or a named type over one of these
-//     (type Vector []float64): as its bytes, one copy, no encoding. The
+//     (type Vector []float64): as its bytes, no encoding. A slice or
+//     string too long to go eagerly (Config.EagerLimit, ShmEagerLimit)
+//     goes as Send would send its bytes, straight from its memory, behind
+//     a small message naming its type and length; a shorter value is
+//     copied once, behind an 8-byte header, into one eager message. The
 //     receiver must ask for the same type, a named type over it, or an
 //     interface{}. A pointer to a []byte, string or numeric slice sends
 //     the same message without the allocation that converting a slice to
 //     an interface costs.
 //   - a value implementing encoding.BinaryMarshaler: as what MarshalBinary
-//     returns; the receiver's pointer must implement
+//     returns, likewise; the receiver's pointer must implement
 //     encoding.BinaryUnmarshaler.
 //   - anything else: gob. Type descriptions travel once per communicator,
 //     pair of ranks and direction, not with every message, so a stream of
@@ -76,9 +80,13 @@ func encodeError(v any, dest int, err error) error {
 //
 // Slices are decoded into the capacity *ptr already has, as gob does:
 // receiving into the same variable in a loop allocates nothing once it is
-// large enough. A []byte that does not fit takes over the received buffer
-// instead of a copy. A pointer to an interface{} receives a value of the
-// type sent, for the fast types (see SendObj).
+// large enough. A long slice or string (one that SendObj sent behind a
+// small message) is received straight into that capacity, or into one new
+// array when it does not fit, with no other copy than Recv's; a short
+// []byte that does not fit takes over the received buffer instead of a
+// copy. A pointer to an interface{} receives a value of the type sent,
+// for the fast types (see SendObj). The status's Bytes is the length of
+// the value's bytes plus an 8-byte header.
 //
 // A message that holds another type than *ptr, or that SendObj did not
 // write, fails with an error wrapping ErrDecode, and *ptr may be partly
