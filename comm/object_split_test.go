@@ -12,6 +12,7 @@ import (
 
 	"github.com/spmd-go/spmd/comm"
 	"github.com/spmd-go/spmd/comm/commtest"
+	"github.com/spmd-go/spmd/internal/commhook"
 	"github.com/spmd-go/spmd/internal/objcodec"
 	"github.com/stretchr/testify/require"
 )
@@ -298,3 +299,49 @@ func splitWorker(c *comm.Comm, g, k int) error {
 // each0 spaces the workers' numbers in splitWorker (more than the
 // messages each sends).
 const each0 = 16
+
+// TestObjectSendrecv exchanges values both ways at once through the
+// object collectives' send-and-receive (internal/commhook): large ones,
+// whose rendezvous cross, small ones and gob values, over every transport,
+// and with ProcNull on either side.
+func TestObjectSendrecv(t *testing.T) {
+	for name, cfg := range splitTransports() {
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+				other := 1 - c.Rank()
+				for i := range splitKinds {
+					for _, n := range []int{16, 64<<10 + 16} {
+						v, _ := splitValue(i, n, byte(c.Rank()))
+						want, ptr := splitValue(i, n, byte(other))
+						p := ptr()
+						if err := commhook.SendrecvObj(c, v, other, i, p, other, i); err != nil {
+							return fmt.Errorf("kind %d, %d bytes: %w", i, n, err)
+						}
+						if got := reflect.ValueOf(p).Elem().Interface(); !sameValue(want, got) {
+							return fmt.Errorf("kind %d, %d bytes: got another value", i, n)
+						}
+					}
+				}
+				var q objPoint
+				if err := commhook.SendrecvObj(c, objPoint{X: float64(c.Rank())}, other, 50, &q, other, 50); err != nil || q.X != float64(other) {
+					return fmt.Errorf("gob: %+v, %v", q, err)
+				}
+				// Half an exchange: one rank only sends, the other only
+				// receives.
+				big := make([]float64, 64<<10)
+				var got []float64
+				dest, source := other, comm.ProcNull
+				if c.Rank() == 1 {
+					dest, source = comm.ProcNull, other
+				}
+				if err := commhook.SendrecvObj(c, big, dest, 51, &got, source, 51); err != nil {
+					return err
+				}
+				if c.Rank() == 1 && len(got) != len(big) {
+					return fmt.Errorf("from ProcNull's partner: %d elements", len(got))
+				}
+				return nil
+			}, commtest.Config(cfg), commtest.Timeout(60*time.Second)))
+		})
+	}
+}
