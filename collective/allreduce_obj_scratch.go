@@ -19,22 +19,24 @@ import (
 // its arguments beyond its result) and a check after every round: a
 // received slice that f's result shares memory with is left to the result.
 
-// objScratch is the pool, per reusable slice type T, of *T holding a
-// received slice's memory.
+// objScratch holds, per type T that AllreduceObj has reduced, the pool of
+// *T holding received slices' memory, or a nil pool for a type that is not
+// reused (so that the decision is taken once per type).
 var objScratch sync.Map // reflect.Type → *sync.Pool
 
 // objScratchPool returns the pool of received slices of type T, or nil if
 // T is not a reusable slice type.
 func objScratchPool[T any]() *sync.Pool {
 	t := reflect.TypeFor[T]()
-	if !reusableSlice(t) {
-		return nil
-	}
 	if p, ok := objScratch.Load(t); ok {
 		return p.(*sync.Pool)
 	}
-	p, _ := objScratch.LoadOrStore(t, new(sync.Pool))
-	return p.(*sync.Pool)
+	var p *sync.Pool
+	if reusableSlice(t) {
+		p = new(sync.Pool)
+	}
+	got, _ := objScratch.LoadOrStore(t, p)
+	return got.(*sync.Pool)
 }
 
 var (

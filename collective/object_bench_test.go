@@ -68,3 +68,13 @@ func BenchmarkAllreduceObj(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkObjScratchPool is the per-call cost of finding AllreduceObj's
+// pool of received slices.
+func BenchmarkObjScratchPool(b *testing.B) {
+	for range b.N {
+		if objScratchPool[[]float64]() == nil {
+			b.Fatal("no pool for []float64")
+		}
+	}
+}
