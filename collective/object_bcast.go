@@ -3,6 +3,7 @@ package collective
 import (
 	"encoding"
 	"fmt"
+	"reflect"
 
 	"github.com/spmd-go/spmd/comm"
 	"github.com/spmd-go/spmd/internal/objcodec"
@@ -99,15 +100,29 @@ func BcastObj[T any](c *comm.Comm, v T, root int) (T, error) {
 // bcastBytes returns what BcastObj's root sends for v: the bytes of a fast
 // kind with plain bytes (a []byte, string or numeric slice as its own
 // memory, a BinaryMarshaler as MarshalBinary's result) and that kind, or
-// else v's self-described encoding and kind 0.
+// else v's self-described encoding and kind 0. When T is an interface
+// type, only a value of exactly the type that an interface receives for
+// its kind ([]float64, not a named type over it) takes the first way:
+// others go through gob, which keeps their type (registered with
+// gob.Register) for the interface at the other end.
 func bcastBytes[T any](v T) ([]byte, objcodec.Kind, error) {
 	x, ok, err := objcodec.View(any(v))
 	if err != nil {
 		return nil, 0, fmt.Errorf("encode %T: %w", v, err)
 	}
-	if ok && objcodec.Splittable(x.Kind) {
+	if ok && objcodec.Splittable(x.Kind) && (reflect.TypeFor[T]().Kind() != reflect.Interface || asReceived(x.Kind, v)) {
 		return x.Bytes, x.Kind, nil
 	}
 	data, err := objEncode(v)
 	return data, 0, err
+}
+
+// asReceived reports whether an interface that receives a value of kind
+// k gets one of v's type.
+func asReceived(k objcodec.Kind, v any) bool {
+	var got any
+	if _, _, err := objcodec.Into(k, 0, &got, newBytes); err != nil {
+		return false
+	}
+	return reflect.TypeOf(got) == reflect.TypeOf(v)
 }

@@ -1,8 +1,10 @@
 package collective
 
 import (
+	"encoding/gob"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -323,4 +325,23 @@ func TestBcastObjPlain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bcastVec is a named slice type, sent inside an interface.
+type bcastVec []float64
+
+func init() { gob.Register(bcastVec{}) }
+
+// TestBcastObjInterfaceKeepsType broadcasts values of a named type and of
+// an unnamed one inside an interface: each arrives with its own type.
+func TestBcastObjInterfaceKeepsType(t *testing.T) {
+	onRanks(t, 3, func(c *comm.Comm) error {
+		for _, v := range []any{bcastVec{1, 2}, []float64{3}, "s", []byte{4}} {
+			got, err := BcastObj(c, v, 1)
+			if err != nil || reflect.TypeOf(got) != reflect.TypeOf(v) || !reflect.DeepEqual(got, v) {
+				return fmt.Errorf("%T: got %T %v, %v", v, got, got, err)
+			}
+		}
+		return nil
+	})
 }
