@@ -51,12 +51,17 @@ func BcastObj[T any](c *comm.Comm, v T, root int) (T, error) {
 		alg = chooseBcast(x.size, int(meta[0]))
 	}
 	if me == root {
-		if meta[1] != 0 && alg != "binomial" && alg != "linear" {
+		ours := meta[1] == 0 // an encoding, not v's memory
+		if !ours && alg != "binomial" && alg != "linear" {
 			// The scatter algorithms write every rank's buffer, the
 			// root's too: not v's memory (a string's may be read-only).
-			data = append([]byte(nil), data...)
+			data = append(encodeAlloc(len(data))[:0], data...)
+			ours = true
 		}
 		bcastRun(&x, data, root, 1, alg)
+		if ours {
+			objRelease(data)
+		}
 		return v, x.done("", nil)
 	}
 	if meta[1] == 0 {

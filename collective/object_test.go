@@ -345,3 +345,65 @@ func TestBcastObjInterfaceKeepsType(t *testing.T) {
 		return nil
 	})
 }
+
+// TestObjectCollectivesRepeated runs the gathering object collectives
+// many times with sizes that change from call to call, so that encodings
+// reuse each other's pooled buffers: every result must be the value sent
+// in that call.
+func TestObjectCollectivesRepeated(t *testing.T) {
+	for p := 1; p <= 4; p++ {
+		onRanks(t, p, func(c *comm.Comm) error {
+			me := c.Rank()
+			valueOf := func(r, call int) []float64 {
+				v := make([]float64, []int{3, 9000, 0, 17, 70000}[call%5])
+				for i := range v {
+					v[i] = float64(r*100 + call + i%7)
+				}
+				return v
+			}
+			for call := range 10 {
+				all, err := AllgatherObj(c, valueOf(me, call))
+				if err != nil {
+					return err
+				}
+				for r, got := range all {
+					if !slices.Equal(got, valueOf(r, call)) {
+						return fmt.Errorf("allgatherobj call %d: rank %d's value differs", call, r)
+					}
+				}
+				root := call % p
+				gathered, err := GatherObj(c, valueOf(me, call), root)
+				if err != nil {
+					return err
+				}
+				for r, got := range gathered {
+					if !slices.Equal(got, valueOf(r, call)) {
+						return fmt.Errorf("gatherobj call %d: rank %d's value differs", call, r)
+					}
+				}
+				var vs [][]float64
+				if me == root {
+					for r := range p {
+						vs = append(vs, valueOf(r, call+1))
+					}
+				}
+				mine, err := ScatterObj(c, vs, root)
+				if err != nil || !slices.Equal(mine, valueOf(me, call+1)) {
+					return fmt.Errorf("scatterobj call %d: %d elements, %v", call, len(mine), err)
+				}
+				s, err := BcastObj(c, objPointOf(call), root)
+				if err != nil || s != objPointOf(call) {
+					return fmt.Errorf("bcastobj call %d: %+v, %v", call, s, err)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+type bcastPoint struct {
+	X    int
+	Name string
+}
+
+func objPointOf(call int) bcastPoint { return bcastPoint{call, fmt.Sprint("call ", call)} }
