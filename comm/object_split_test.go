@@ -345,3 +345,43 @@ func TestObjectSendrecv(t *testing.T) {
 		})
 	}
 }
+
+// TestObjectSplitAnyTag has goroutines receive split values with
+// AnySource and AnyTag while others send them: a receive for any tag must
+// match heads only, never a payload whose head another goroutine took.
+func TestObjectSplitAnyTag(t *testing.T) {
+	const workers, each, n = 4, 10, 4 * splitEager
+	require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for g := range workers {
+			wg.Go(func() {
+				for k := range each {
+					if err := anyTagWorker(c, g*each+k, n); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		return <-errs
+	}, commtest.Config(splitTransports()["shm"]), commtest.Timeout(60*time.Second)))
+}
+
+// anyTagWorker sends message id (rank 0) or receives any message (rank 1).
+func anyTagWorker(c *comm.Comm, id, n int) error {
+	if c.Rank() == 0 {
+		return comm.SendObj(c, bytes.Repeat([]byte{byte(id)}, n+id), 1, id)
+	}
+	var b []byte
+	st, err := comm.RecvObj(c, &b, comm.AnySource, comm.AnyTag)
+	if err != nil {
+		return err
+	}
+	if len(b) != n+st.Tag || bytes.Count(b, []byte{byte(st.Tag)}) != len(b) {
+		return fmt.Errorf("tag %d: %d bytes", st.Tag, len(b))
+	}
+	return nil
+}
