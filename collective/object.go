@@ -17,7 +17,9 @@ import (
 // gob value carries its type descriptions in every call: one encoding
 // reaches ranks that keep no stream with its encoder. Each encodes a value
 // once, moves the lengths with the numeric algorithms (roles 0…), then the
-// bytes (later roles). A value that fails to encode travels as length −1,
+// bytes (later roles); BcastObj moves a slice's, string's or
+// MarshalBinary's bytes as they are, with their kind beside the length
+// (object_bcast.go). A value that fails to encode travels as length −1,
 // so that every rank that needed it returns an error instead of waiting.
 
 // objEncode encodes v for objDecode, into a buffer to give back with

@@ -69,6 +69,7 @@ func SendObj(c *Comm, v any, dest, tag int) error {
 	return err
 }
 
+// encodeError is the error of a value that failed to encode for dest.
 func encodeError(v any, dest int, err error) error {
 	return fmt.Errorf("comm: encode %T for rank %d: %w", v, dest, err)
 }
