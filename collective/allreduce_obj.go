@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spmd-go/spmd/comm"
+	"github.com/spmd-go/spmd/internal/commhook"
 )
 
 // AllreduceObj combines v from every rank with f and returns the result on
@@ -15,6 +16,10 @@ import (
 // descriptions go once per pair of ranks, not with every call; a gob T
 // must survive a gob round trip (exported fields, registered interface
 // types). A nil f is an error wrapping comm.ErrArg.
+//
+// f must not keep a or b beyond its result: AllreduceObj may receive a
+// later value into the memory of a received slice that f's result does
+// not hold.
 //
 // The algorithm is recursive doubling with MPICH's non-power-of-two fold
 // (as Allreduce's recursive_doubling): ⌈lg p⌉ + 2 rounds, each partner computing
@@ -38,6 +43,9 @@ func allreduceObj[T any](x *call, acc T, f func(a, b T) T) (T, error) {
 	pof := floorPow2(p)
 	rem := p - pof
 	nr := newRank(r, rem)
+	pool := objScratchPool[T]()
+	in := objHolder[T](pool) // what partners send is received here
+	defer releaseHolder(pool, in)
 	switch {
 	case r >= 2*rem:
 	case nr < 0:
@@ -45,34 +53,27 @@ func allreduceObj[T any](x *call, acc T, f func(a, b T) T) (T, error) {
 			return acc, err
 		}
 	default:
-		var in T
-		if _, err := comm.RecvObj(cc, &in, r-1, tag+roleFold); err != nil {
+		if _, err := comm.RecvObj(cc, in, r-1, tag+roleFold); err != nil {
 			return acc, err
 		}
-		acc = f(in, acc)
+		acc = f(*in, acc)
+		forgetIfShared(pool, in, &acc)
 	}
 	if nr >= 0 {
 		for mask := 1; mask < pof; mask <<= 1 {
 			pn := nr ^ mask
 			partner := oldRank(pn, rem)
-			var in T
-			if nr < pn { // send first, then receive: no crossed rendezvous
-				if err := comm.SendObj(cc, acc, partner, tag+roleCore); err != nil {
-					return acc, err
-				}
-				if _, err := comm.RecvObj(cc, &in, partner, tag+roleCore); err != nil {
-					return acc, err
-				}
-				acc = f(acc, in)
-			} else {
-				if _, err := comm.RecvObj(cc, &in, partner, tag+roleCore); err != nil {
-					return acc, err
-				}
-				if err := comm.SendObj(cc, acc, partner, tag+roleCore); err != nil {
-					return acc, err
-				}
-				acc = f(in, acc)
+			// Both partners send and receive at once: one trip per
+			// round, and no order needed between crossing rendezvous.
+			if err := commhook.SendrecvObj(cc, any(acc), partner, tag+roleCore, in, partner, tag+roleCore); err != nil {
+				return acc, err
 			}
+			if nr < pn {
+				acc = f(acc, *in)
+			} else {
+				acc = f(*in, acc)
+			}
+			forgetIfShared(pool, in, &acc)
 		}
 	}
 	switch {

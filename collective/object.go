@@ -3,6 +3,7 @@ package collective
 import (
 	"fmt"
 	"reflect"
+	"sync"
 
 	"github.com/spmd-go/spmd/comm"
 	"github.com/spmd-go/spmd/internal/objcodec"
@@ -16,19 +17,22 @@ import (
 // gob value carries its type descriptions in every call: one encoding
 // reaches ranks that keep no stream with its encoder. Each encodes a value
 // once, moves the lengths with the numeric algorithms (roles 0…), then the
-// bytes (later roles). A value that fails to encode travels as length −1,
+// bytes (later roles); BcastObj moves a slice's, string's or
+// MarshalBinary's bytes as they are, with their kind beside the length
+// (object_bcast.go). A value that fails to encode travels as length −1,
 // so that every rank that needed it returns an error instead of waiting.
 
-// objEncode encodes v for objDecode.
+// objEncode encodes v for objDecode, into a buffer to give back with
+// objRelease.
 func objEncode[T any](v T) ([]byte, error) {
 	var data []byte
 	var err error
 	if reflect.TypeFor[T]().Kind() == reflect.Interface {
 		// gob must see the interface, not its dynamic value, to
 		// decode into a *T.
-		data, err = objcodec.EncodeSelf(&v, newBytes)
+		data, err = objcodec.EncodeSelf(&v, encodeAlloc)
 	} else {
-		data, err = objcodec.EncodeSelf(v, newBytes)
+		data, err = objcodec.EncodeSelf(v, encodeAlloc)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("encode %T: %w", v, err)
@@ -37,6 +41,49 @@ func objEncode[T any](v T) ([]byte, error) {
 }
 
 func newBytes(n int) []byte { return make([]byte, n) }
+
+// An encoding lives for one call: it is sent or copied, then dropped. So
+// encodings come from a pool, and each call gives its own back
+// (objRelease), which spares a fresh allocation per call; for a large
+// value fresh memory costs more than the copy (zeroed, and faulted in page
+// by page once the collector has handed it back,
+// bench/results/2026-12-06-objects).
+var (
+	encodeBufs    sync.Pool // *encodeBuf holding a buffer
+	encodeHolders sync.Pool // *encodeBuf holding nothing
+)
+
+type encodeBuf struct{ b []byte }
+
+// maxPooledEncoding bounds what the pool keeps.
+const maxPooledEncoding = 16 << 20
+
+// encodeAlloc returns a buffer of length n, pooled if one is large enough.
+func encodeAlloc(n int) []byte {
+	if e, ok := encodeBufs.Get().(*encodeBuf); ok {
+		b := e.b
+		e.b = nil
+		encodeHolders.Put(e)
+		if cap(b) >= n {
+			return b[:n]
+		}
+	}
+	return make([]byte, n)
+}
+
+// objRelease gives back an encoding from objEncode once it is sent or
+// copied.
+func objRelease(b []byte) {
+	if cap(b) == 0 || cap(b) > maxPooledEncoding {
+		return
+	}
+	e, ok := encodeHolders.Get().(*encodeBuf)
+	if !ok {
+		e = new(encodeBuf)
+	}
+	e.b = b[:0]
+	encodeBufs.Put(e)
+}
 
 // objDecode decodes a value encoded by objEncode.
 func objDecode[T any](data []byte, from int) (T, error) {
@@ -60,57 +107,6 @@ func objLength(data []byte, err error) int64 {
 // encode there.
 func objNotEncoded(r int) error {
 	return fmt.Errorf("rank %d could not encode its value: %w", r, comm.ErrArg)
-}
-
-// BcastObj returns root's v on every rank (mpi4py's comm.bcast): the root
-// gets v itself, the others a decoded copy. The v of other ranks is
-// ignored. Errors as Bcast's, plus encoding (every rank fails, the root
-// with the cause) and decoding errors.
-func BcastObj[T any](c *comm.Comm, v T, root int) (T, error) {
-	var zero T
-	var x call
-	if err := x.begin(c, "bcastobj"); err != nil {
-		return zero, err
-	}
-	if err := x.checkRoot(root); err != nil {
-		return zero, err
-	}
-	me := x.rank
-	var data []byte
-	var encErr error
-	length := []int64{0}
-	if me == root {
-		data, encErr = objEncode(v)
-		length[0] = objLength(data, encErr)
-	}
-	bcastRun(&x, length, root, 0, "binomial")
-	switch {
-	case x.err != nil:
-		return zero, x.done("", nil)
-	case encErr != nil:
-		return zero, x.done("", encErr)
-	case length[0] < 0:
-		return zero, x.done("", objNotEncoded(root))
-	}
-	if me != root {
-		data = make([]byte, length[0])
-	}
-	alg, err := x.forced("bcast")
-	if err != nil {
-		return zero, err
-	}
-	if alg == "" {
-		alg = chooseBcast(x.size, len(data))
-	}
-	bcastRun(&x, data, root, 1, alg)
-	if x.err != nil {
-		return zero, x.done("", nil)
-	}
-	if me == root {
-		return v, x.done("", nil)
-	}
-	out, err := objDecode[T](data, root)
-	return out, x.done("", err)
 }
 
 // GatherObj returns, at root, every rank's v in rank order (mpi4py's
@@ -148,12 +144,10 @@ func GatherObj[T any](c *comm.Comm, v T, root int) ([]T, error) {
 		off = blockOffsets(counts)
 		all = make([]byte, off[p])
 	}
-	if encErr != nil {
-		data = nil
-	}
 	if p > 1 {
 		gatherLinearRoot(&x, data, all, off, root, 1, false)
 	}
+	objRelease(data)
 	x.keep(encErr)
 	if x.err != nil || me != root {
 		return nil, x.done("", nil)
@@ -218,6 +212,7 @@ func ScatterObj[T any](c *comm.Comm, vs []T, root int) (T, error) {
 		all = make([]byte, 0, off[p])
 		for _, b := range parts {
 			all = append(all, b...)
+			objRelease(b)
 		}
 	}
 	length := []int64{0}
@@ -267,6 +262,7 @@ func AllgatherObj[T any](c *comm.Comm, v T) ([]T, error) {
 	off := blockOffsets(counts)
 	all := make([]byte, off[p])
 	copyHot(all[off[me]:off[me+1]], data)
+	objRelease(data)
 	alg, err := x.forced("allgather")
 	if err != nil {
 		return nil, err

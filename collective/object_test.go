@@ -1,8 +1,12 @@
 package collective
 
 import (
+	"encoding/gob"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/spmd-go/spmd/comm"
@@ -203,3 +207,203 @@ func (d *binaryDeg) UnmarshalBinary(b []byte) error {
 	*d = binaryDeg(b[0])
 	return nil
 }
+
+// TestAllreduceObjSlices reduces numeric slices, small and past the eager
+// limit, on 1 to 5 ranks, three calls in a row, with functions that
+// return a new slice, return their second argument (the received value:
+// its memory then belongs to the result and must not be received into
+// again) and add into their first; every call's result is checked again
+// after the last call, so a result overwritten by a later call fails.
+func TestAllreduceObjSlices(t *testing.T) {
+	fs := map[string]func(a, b []float64) []float64{
+		"new": func(a, b []float64) []float64 {
+			out := make([]float64, len(a))
+			for i := range a {
+				out[i] = a[i] + b[i]
+			}
+			return out
+		},
+		"second": func(a, b []float64) []float64 {
+			for i := range b {
+				b[i] += a[i]
+			}
+			return b
+		},
+		"first": func(a, b []float64) []float64 {
+			for i := range a {
+				a[i] += b[i]
+			}
+			return a
+		},
+	}
+	for name, f := range fs {
+		for _, n := range []int{1, 7, 64<<10/8 + 3, 1 << 17} {
+			t.Run(fmt.Sprintf("%s/%d", name, n), func(t *testing.T) {
+				for p := 1; p <= 5; p++ {
+					onRanks(t, p, func(c *comm.Comm) error {
+						var results [][]float64
+						for call := range 3 {
+							v := make([]float64, n) // f "first" may write it
+							for i := range v {
+								v[i] = float64(c.Rank()*1000 + call*7 + i%13)
+							}
+							got, err := AllreduceObj(c, v, f)
+							if err != nil {
+								return err
+							}
+							results = append(results, got)
+						}
+						for call, got := range results {
+							if len(got) != n {
+								return fmt.Errorf("p %d call %d: %d elements", p, call, len(got))
+							}
+							for i, x := range got {
+								want := float64(1000*p*(p-1)/2 + p*(call*7+i%13))
+								if x != want {
+									return fmt.Errorf("p %d call %d: element %d is %v, want %v", p, call, i, x, want)
+								}
+							}
+						}
+						return nil
+					})
+				}
+			})
+		}
+	}
+}
+
+// TestBcastObjPlain broadcasts values whose bytes travel as they are
+// (slices, strings, a BinaryMarshaler, into an interface), small and
+// large, with every bcast algorithm on 1 to 5 ranks: the root keeps v
+// untouched, the others get equal copies; a rank that asks for another
+// type fails with ErrDecode while the others succeed.
+func TestBcastObjPlain(t *testing.T) {
+	big := make([]float64, 64<<10/8+3)
+	for i := range big {
+		big[i] = float64(i) / 3
+	}
+	text := strings.Repeat("spmd ", 20000)
+	for _, alg := range []string{"", "binomial", "scatter_allgather", "scatter_ring", "linear"} {
+		t.Run(alg, func(t *testing.T) {
+			for p := 1; p <= 5; p++ {
+				onRanks(t, p, func(c *comm.Comm) error {
+					c = forcing(c, "bcast", alg)
+					root := p / 2
+					for _, n := range []int{0, 1, len(big)} {
+						in := append([]float64(nil), big[:n]...)
+						got, err := BcastObj(c, in, root)
+						if err != nil || !slices.Equal(got, big[:n]) || !slices.Equal(in, big[:n]) {
+							return fmt.Errorf("[]float64 of %d: %d elements, %v", n, len(got), err)
+						}
+					}
+					s, err := BcastObj(c, text, root)
+					if err != nil || s != text {
+						return fmt.Errorf("string: %d bytes, %v", len(s), err)
+					}
+					var v any = big
+					a, err := BcastObj(c, v, root)
+					if f, ok := a.([]float64); err != nil || !ok || !slices.Equal(f, big) {
+						return fmt.Errorf("into any: %T, %v", a, err)
+					}
+					deg, err := BcastObj(c, binaryDeg(7), root)
+					if err != nil || deg != 7 {
+						return fmt.Errorf("BinaryMarshaler: %v, %v", deg, err)
+					}
+					if c.Rank() != root && c.Rank()%2 == 1 {
+						_, err := BcastObj(c, []int32(nil), root) // another type than the root's
+						if !errors.Is(err, comm.ErrDecode) {
+							return fmt.Errorf("into []int32: %v", err)
+						}
+					} else if got, err := BcastObj(c, big, root); err != nil || !slices.Equal(got, big) {
+						return fmt.Errorf("beside a wrong type: %v", err)
+					}
+					if n, err := BcastObj(c, c.Rank(), root); err != nil || n != root {
+						return fmt.Errorf("after a wrong type: %v, %v", n, err)
+					}
+					return nil
+				})
+			}
+		})
+	}
+}
+
+// bcastVec is a named slice type, sent inside an interface.
+type bcastVec []float64
+
+func init() { gob.Register(bcastVec{}) }
+
+// TestBcastObjInterfaceKeepsType broadcasts values of a named type and of
+// an unnamed one inside an interface: each arrives with its own type.
+func TestBcastObjInterfaceKeepsType(t *testing.T) {
+	onRanks(t, 3, func(c *comm.Comm) error {
+		for _, v := range []any{bcastVec{1, 2}, []float64{3}, "s", []byte{4}} {
+			got, err := BcastObj(c, v, 1)
+			if err != nil || reflect.TypeOf(got) != reflect.TypeOf(v) || !reflect.DeepEqual(got, v) {
+				return fmt.Errorf("%T: got %T %v, %v", v, got, got, err)
+			}
+		}
+		return nil
+	})
+}
+
+// TestObjectCollectivesRepeated runs the gathering object collectives
+// many times with sizes that change from call to call, so that encodings
+// reuse each other's pooled buffers: every result must be the value sent
+// in that call.
+func TestObjectCollectivesRepeated(t *testing.T) {
+	for p := 1; p <= 4; p++ {
+		onRanks(t, p, func(c *comm.Comm) error {
+			me := c.Rank()
+			valueOf := func(r, call int) []float64 {
+				v := make([]float64, []int{3, 9000, 0, 17, 70000}[call%5])
+				for i := range v {
+					v[i] = float64(r*100 + call + i%7)
+				}
+				return v
+			}
+			for call := range 10 {
+				all, err := AllgatherObj(c, valueOf(me, call))
+				if err != nil {
+					return err
+				}
+				for r, got := range all {
+					if !slices.Equal(got, valueOf(r, call)) {
+						return fmt.Errorf("allgatherobj call %d: rank %d's value differs", call, r)
+					}
+				}
+				root := call % p
+				gathered, err := GatherObj(c, valueOf(me, call), root)
+				if err != nil {
+					return err
+				}
+				for r, got := range gathered {
+					if !slices.Equal(got, valueOf(r, call)) {
+						return fmt.Errorf("gatherobj call %d: rank %d's value differs", call, r)
+					}
+				}
+				var vs [][]float64
+				if me == root {
+					for r := range p {
+						vs = append(vs, valueOf(r, call+1))
+					}
+				}
+				mine, err := ScatterObj(c, vs, root)
+				if err != nil || !slices.Equal(mine, valueOf(me, call+1)) {
+					return fmt.Errorf("scatterobj call %d: %d elements, %v", call, len(mine), err)
+				}
+				s, err := BcastObj(c, objPointOf(call), root)
+				if err != nil || s != objPointOf(call) {
+					return fmt.Errorf("bcastobj call %d: %+v, %v", call, s, err)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+type bcastPoint struct {
+	X    int
+	Name string
+}
+
+func objPointOf(call int) bcastPoint { return bcastPoint{call, fmt.Sprint("call ", call)} }

@@ -18,13 +18,17 @@ var ErrDecode = errors.New("object message cannot be decoded")
 //
 //   - []byte, string, a slice of a Go numeric type ([]float64, []int32, …)
 //     or one numeric or bool value, or a named type over one of these
-//     (type Vector []float64): as its bytes, one copy, no encoding. The
+//     (type Vector []float64): as its bytes, no encoding. A slice or
+//     string too long to go eagerly (Config.EagerLimit, ShmEagerLimit)
+//     goes as Send would send its bytes, straight from its memory, behind
+//     a small message naming its type and length; a shorter value is
+//     copied once, behind an 8-byte header, into one eager message. The
 //     receiver must ask for the same type, a named type over it, or an
 //     interface{}. A pointer to a []byte, string or numeric slice sends
 //     the same message without the allocation that converting a slice to
 //     an interface costs.
 //   - a value implementing encoding.BinaryMarshaler: as what MarshalBinary
-//     returns; the receiver's pointer must implement
+//     returns, likewise; the receiver's pointer must implement
 //     encoding.BinaryUnmarshaler.
 //   - anything else: gob. Type descriptions travel once per communicator,
 //     pair of ranks and direction, not with every message, so a stream of
@@ -45,16 +49,29 @@ func SendObj(c *Comm, v any, dest, tag int) error {
 	if dest == ProcNull {
 		return nil
 	}
-	msg, ok, err := objcodec.EncodeFast(v, objBuf)
-	if !ok {
-		msg, err = c.encodeGob(v, dest)
-	}
+	x, ok, err := objcodec.View(v)
 	if err != nil {
-		return fmt.Errorf("comm: encode %T for rank %d: %w", v, dest, err)
+		return encodeError(v, dest, err)
+	}
+	var msg []byte
+	switch {
+	case ok && c.splits(&x, dest):
+		return c.sendSplit(x.Kind, x.Bytes, dest, tag)
+	case ok:
+		msg = x.Encode(objBuf)
+	default:
+		if msg, err = c.encodeGob(v, dest); err != nil {
+			return encodeError(v, dest, err)
+		}
 	}
 	err = c.sendBlocking(msg, dest, tag, false)
 	releaseObjBuf(msg)
 	return err
+}
+
+// encodeError is the error of a value that failed to encode for dest.
+func encodeError(v any, dest int, err error) error {
+	return fmt.Errorf("comm: encode %T for rank %d: %w", v, dest, err)
 }
 
 // RecvObj receives a value sent by SendObj into ptr, a pointer to a value
@@ -64,9 +81,13 @@ func SendObj(c *Comm, v any, dest, tag int) error {
 //
 // Slices are decoded into the capacity *ptr already has, as gob does:
 // receiving into the same variable in a loop allocates nothing once it is
-// large enough. A []byte that does not fit takes over the received buffer
-// instead of a copy. A pointer to an interface{} receives a value of the
-// type sent, for the fast types (see SendObj).
+// large enough. A long slice or string (one that SendObj sent behind a
+// small message) is received straight into that capacity, or into one new
+// array when it does not fit, with no other copy than Recv's; a short
+// []byte that does not fit takes over the received buffer instead of a
+// copy. A pointer to an interface{} receives a value of the type sent,
+// for the fast types (see SendObj). The status's Bytes is the length of
+// the value's bytes plus an 8-byte header.
 //
 // A message that holds another type than *ptr, or that SendObj did not
 // write, fails with an error wrapping ErrDecode, and *ptr may be partly
@@ -76,13 +97,23 @@ func RecvObj(c *Comm, ptr any, source, tag int) (Status, error) {
 	if err := c.checkRecv(source, tag); err != nil {
 		return Status{}, err
 	}
+	return c.recvObj(ptr, source, tag)
+}
+
+// recvObj is RecvObj with its arguments checked.
+func (c *Comm) recvObj(ptr any, source, tag int) (Status, error) {
 	buf, st, err := c.recvAlloc(source, tag)
 	if err != nil || st.Source == ProcNull {
 		return st, err
 	}
-	kept, err := c.decodeObj(buf, st.Source, ptr)
-	if !kept {
-		putPayload(buf)
+	if objcodec.IsSplit(buf) {
+		err = c.recvSplit(buf, &st, ptr)
+	} else {
+		var kept bool
+		kept, err = c.decodeObj(buf, st.Source, ptr)
+		if !kept {
+			putPayload(buf)
+		}
 	}
 	if err != nil {
 		return st, fmt.Errorf("comm: decode message from rank %d tag %d into %T: %w", st.Source, st.Tag, ptr, err)
@@ -97,14 +128,15 @@ func (c *Comm) recvAlloc(source, tag int) ([]byte, Status, error) {
 	req := c.w.getRequest()
 	req.alloc = true
 	c.irecv(c.ctx, nil, source, tag, req)
-	st, err := req.Wait()
+	st, err := req.Wait() // counted as RecvObj when profiled (see irecv)
 	buf := req.buf
 	c.w.putRequest(req)
 	return buf, st, err
 }
 
-// decodeObj decodes msg, received from source, into ptr. kept reports
-// that ptr now holds msg's memory, which must not be recycled.
+// decodeObj decodes msg, an object message that is not split, received
+// from source, into ptr. kept reports that ptr now holds msg's memory,
+// which must not be recycled.
 func (c *Comm) decodeObj(msg []byte, source int, ptr any) (kept bool, err error) {
 	k, gen, payload, err := objcodec.Header(msg)
 	if err != nil {

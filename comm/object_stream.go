@@ -3,6 +3,7 @@ package comm
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/spmd-go/spmd/internal/objcodec"
 )
@@ -32,11 +33,14 @@ import (
 const tagObjectTypes = -16
 
 // objectStreams is a communicator's gob streams, by rank in the
-// communicator, made on first use.
+// communicator, made on first use, and the numbers of its split messages
+// (object_split.go).
 type objectStreams struct {
 	mu   sync.Mutex
 	send map[int]*sendStream
 	recv map[int]*recvStream
+
+	splitSeq atomic.Uint32
 }
 
 // sendStream is the sending end of one stream. mu serialises encodings

@@ -6,7 +6,11 @@
 // the first byte, three zero bytes, then a little-endian uint32 that only
 // gob messages in a stream use (the number of type-description chunks the
 // receiver must have applied before it decodes the value). The payload
-// follows.
+// follows. A long payload of plain bytes may instead travel split: a
+// 16-byte head (the header with a flag, a sequence number in place of the
+// generation, and the payload's length) in one message, and the payload's
+// bytes in another, sent from the sender's memory and received straight
+// into the receiver's value (View, PutSplit, Split, Into).
 //
 // The kinds fall in three families:
 //

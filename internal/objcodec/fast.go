@@ -138,167 +138,200 @@ func Header(msg []byte) (k Kind, gen uint32, payload []byte, err error) {
 // whole messages into it.
 type Alloc func(n int) []byte
 
-// EncodeFast encodes v into a buffer from alloc if v has a fast kind (or
-// is a pointer to a slice or string of one), implements
-// encoding.BinaryMarshaler, or is of a named type over a fast kind's type
-// (without gob.GobEncoder methods), and reports whether it did; the error
-// is MarshalBinary's, or that of a nil pointer. Values of any other type
-// return ok false: they go through gob.
-func EncodeFast(v any, alloc Alloc) (msg []byte, ok bool, err error) {
+// Viewed is a value that View takes: its kind, and the bytes that carry
+// it, which are Bytes, or for a scalar the first Len() bytes of Word.
+// Word is held by value so that viewing a scalar allocates nothing, and
+// Bytes never points into it.
+type Viewed struct {
+	Kind  Kind
+	Bytes []byte
+	Word  [16]byte
+}
+
+// Len is the length of x's payload.
+func (x *Viewed) Len() int {
+	if x.Kind.scalar() {
+		return x.Kind.elemSize()
+	}
+	return len(x.Bytes)
+}
+
+// Encode writes x as a whole message (header and payload) into a buffer
+// from alloc.
+func (x *Viewed) Encode(alloc Alloc) []byte {
+	b := x.Bytes
+	if x.Kind.scalar() {
+		b = x.Word[:x.Kind.elemSize()]
+	}
+	msg := alloc(HeaderSize + len(b))
+	PutHeader(msg, x.Kind, 0)
+	copy(msg[HeaderSize:], b)
+	return msg
+}
+
+// View returns the kind of v and the bytes that carry it, without copying,
+// if v has a fast kind (or is a pointer to a slice or string of one),
+// implements encoding.BinaryMarshaler, or is of a named type over a fast
+// kind's type (without gob.GobEncoder methods); ok false means v goes
+// through gob. The bytes are v's own memory for slices and strings (the
+// caller must not write them), MarshalBinary's result for a
+// BinaryMarshaler, and x.Word for a scalar. The error is MarshalBinary's,
+// or that of a nil pointer.
+func View(v any) (x Viewed, ok bool, err error) {
+	x.Kind, x.Bytes, x.Word, ok, err = view(v)
+	return x, ok, err
+}
+
+// view is View in parts: a scalar's bytes are returned in w, by value, so
+// that b never points at the caller's memory and nothing escapes.
+func view(v any) (k Kind, b []byte, w [16]byte, ok bool, err error) {
 	switch x := v.(type) {
 	case []byte:
-		return raw(KindBytes, x, alloc), true, nil
+		return KindBytes, x, w, true, nil
 	case string:
-		msg = alloc(HeaderSize + len(x))
-		PutHeader(msg, KindString, 0)
-		copy(msg[HeaderSize:], x)
-		return msg, true, nil
+		return KindString, unsafe.Slice(unsafe.StringData(x), len(x)), w, true, nil
 	case []int:
-		return raw(KindInts, bytesOf(x), alloc), true, nil
+		return KindInts, bytesOf(x), w, true, nil
 	case []int8:
-		return raw(KindInt8s, bytesOf(x), alloc), true, nil
+		return KindInt8s, bytesOf(x), w, true, nil
 	case []int16:
-		return raw(KindInt16s, bytesOf(x), alloc), true, nil
+		return KindInt16s, bytesOf(x), w, true, nil
 	case []int32:
-		return raw(KindInt32s, bytesOf(x), alloc), true, nil
+		return KindInt32s, bytesOf(x), w, true, nil
 	case []int64:
-		return raw(KindInt64s, bytesOf(x), alloc), true, nil
+		return KindInt64s, bytesOf(x), w, true, nil
 	case []uint:
-		return raw(KindUints, bytesOf(x), alloc), true, nil
+		return KindUints, bytesOf(x), w, true, nil
 	case []uint16:
-		return raw(KindUint16s, bytesOf(x), alloc), true, nil
+		return KindUint16s, bytesOf(x), w, true, nil
 	case []uint32:
-		return raw(KindUint32s, bytesOf(x), alloc), true, nil
+		return KindUint32s, bytesOf(x), w, true, nil
 	case []uint64:
-		return raw(KindUint64s, bytesOf(x), alloc), true, nil
+		return KindUint64s, bytesOf(x), w, true, nil
 	case []float32:
-		return raw(KindFloat32s, bytesOf(x), alloc), true, nil
+		return KindFloat32s, bytesOf(x), w, true, nil
 	case []float64:
-		return raw(KindFloat64s, bytesOf(x), alloc), true, nil
+		return KindFloat64s, bytesOf(x), w, true, nil
 	case []complex64:
-		return raw(KindComplex64s, bytesOf(x), alloc), true, nil
+		return KindComplex64s, bytesOf(x), w, true, nil
 	case []complex128:
-		return raw(KindComplex128s, bytesOf(x), alloc), true, nil
+		return KindComplex128s, bytesOf(x), w, true, nil
 	case int:
-		return word(KindInt, uint64(x), alloc), true, nil
+		return word(KindInt, uint64(x))
 	case int8:
-		return word(KindInt8, uint64(x), alloc), true, nil
+		return word(KindInt8, uint64(x))
 	case int16:
-		return word(KindInt16, uint64(x), alloc), true, nil
+		return word(KindInt16, uint64(x))
 	case int32:
-		return word(KindInt32, uint64(x), alloc), true, nil
+		return word(KindInt32, uint64(x))
 	case int64:
-		return word(KindInt64, uint64(x), alloc), true, nil
+		return word(KindInt64, uint64(x))
 	case uint:
-		return word(KindUint, uint64(x), alloc), true, nil
+		return word(KindUint, uint64(x))
 	case uint8:
-		return word(KindUint8, uint64(x), alloc), true, nil
+		return word(KindUint8, uint64(x))
 	case uint16:
-		return word(KindUint16, uint64(x), alloc), true, nil
+		return word(KindUint16, uint64(x))
 	case uint32:
-		return word(KindUint32, uint64(x), alloc), true, nil
+		return word(KindUint32, uint64(x))
 	case uint64:
-		return word(KindUint64, x, alloc), true, nil
+		return word(KindUint64, x)
 	case float32:
-		return word(KindFloat32, uint64(math.Float32bits(x)), alloc), true, nil
+		return word(KindFloat32, uint64(math.Float32bits(x)))
 	case float64:
-		return word(KindFloat64, math.Float64bits(x), alloc), true, nil
+		return word(KindFloat64, math.Float64bits(x))
 	case complex64:
-		msg = alloc(HeaderSize + 8)
-		PutHeader(msg, KindComplex64, 0)
-		binary.LittleEndian.PutUint32(msg[HeaderSize:], math.Float32bits(real(x)))
-		binary.LittleEndian.PutUint32(msg[HeaderSize+4:], math.Float32bits(imag(x)))
-		return msg, true, nil
+		binary.LittleEndian.PutUint32(w[0:], math.Float32bits(real(x)))
+		binary.LittleEndian.PutUint32(w[4:], math.Float32bits(imag(x)))
+		return KindComplex64, nil, w, true, nil
 	case complex128:
-		msg = alloc(HeaderSize + 16)
-		PutHeader(msg, KindComplex128, 0)
-		binary.LittleEndian.PutUint64(msg[HeaderSize:], math.Float64bits(real(x)))
-		binary.LittleEndian.PutUint64(msg[HeaderSize+8:], math.Float64bits(imag(x)))
-		return msg, true, nil
+		binary.LittleEndian.PutUint64(w[0:], math.Float64bits(real(x)))
+		binary.LittleEndian.PutUint64(w[8:], math.Float64bits(imag(x)))
+		return KindComplex128, nil, w, true, nil
 	case bool:
 		var b uint64
 		if x {
 			b = 1
 		}
-		return word(KindBool, b, alloc), true, nil
+		return word(KindBool, b)
 	case *[]byte:
-		return derefRaw(KindBytes, x, alloc)
+		return deref(KindBytes, x)
 	case *string:
 		if x == nil {
-			return nil, true, errNilPointer
+			return 0, nil, w, true, errNilPointer
 		}
-		return EncodeFast(*x, alloc)
+		return KindString, unsafe.Slice(unsafe.StringData(*x), len(*x)), w, true, nil
 	case *[]int:
-		return derefRaw(KindInts, x, alloc)
+		return deref(KindInts, x)
 	case *[]int8:
-		return derefRaw(KindInt8s, x, alloc)
+		return deref(KindInt8s, x)
 	case *[]int16:
-		return derefRaw(KindInt16s, x, alloc)
+		return deref(KindInt16s, x)
 	case *[]int32:
-		return derefRaw(KindInt32s, x, alloc)
+		return deref(KindInt32s, x)
 	case *[]int64:
-		return derefRaw(KindInt64s, x, alloc)
+		return deref(KindInt64s, x)
 	case *[]uint:
-		return derefRaw(KindUints, x, alloc)
+		return deref(KindUints, x)
 	case *[]uint16:
-		return derefRaw(KindUint16s, x, alloc)
+		return deref(KindUint16s, x)
 	case *[]uint32:
-		return derefRaw(KindUint32s, x, alloc)
+		return deref(KindUint32s, x)
 	case *[]uint64:
-		return derefRaw(KindUint64s, x, alloc)
+		return deref(KindUint64s, x)
 	case *[]float32:
-		return derefRaw(KindFloat32s, x, alloc)
+		return deref(KindFloat32s, x)
 	case *[]float64:
-		return derefRaw(KindFloat64s, x, alloc)
+		return deref(KindFloat64s, x)
 	case *[]complex64:
-		return derefRaw(KindComplex64s, x, alloc)
+		return deref(KindComplex64s, x)
 	case *[]complex128:
-		return derefRaw(KindComplex128s, x, alloc)
+		return deref(KindComplex128s, x)
 	case encoding.BinaryMarshaler:
 		data, err := x.MarshalBinary()
 		if err != nil {
-			return nil, true, fmt.Errorf("MarshalBinary of %T: %w", v, err)
+			return 0, nil, w, true, fmt.Errorf("MarshalBinary of %T: %w", v, err)
 		}
-		return raw(KindBinary, data, alloc), true, nil
+		return KindBinary, data, w, true, nil
 	}
-	if msg, ok := encodeNamed(v, alloc); ok {
-		return msg, true, nil
+	if k, b, w, ok := viewNamed(v); ok {
+		return k, b, w, true, nil
 	}
-	return nil, false, nil
+	return 0, nil, w, false, nil
+}
+
+// EncodeFast encodes v into a buffer from alloc, header and a copy of the
+// bytes View returns, if View takes v, and reports whether it did; the
+// error is View's. Values of any other type return ok false: they go
+// through gob.
+func EncodeFast(v any, alloc Alloc) (msg []byte, ok bool, err error) {
+	x, ok, err := View(v)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	return x.Encode(alloc), true, nil
 }
 
 // errNilPointer is the error of a nil pointer to a fast type, which has
 // no value to send.
 var errNilPointer = errors.New("a nil pointer has no value to send")
 
-// derefRaw encodes the slice p points to, as raw does the slice itself.
-// Pointers to the fast slice types are accepted so that a caller can send
-// without converting a slice to an interface, which allocates.
-func derefRaw[T any](k Kind, p *[]T, alloc Alloc) ([]byte, bool, error) {
+// deref views the slice p points to. Pointers to the fast slice types are
+// accepted so that a caller can send without converting a slice to an
+// interface, which allocates.
+func deref[T any](k Kind, p *[]T) (Kind, []byte, [16]byte, bool, error) {
 	if p == nil {
-		return nil, true, errNilPointer
+		return 0, nil, [16]byte{}, true, errNilPointer
 	}
-	return raw(k, bytesOf(*p), alloc), true, nil
+	return k, bytesOf(*p), [16]byte{}, true, nil
 }
 
-// raw makes a message of kind k whose payload is a copy of b.
-func raw(k Kind, b []byte, alloc Alloc) []byte {
-	msg := alloc(HeaderSize + len(b))
-	PutHeader(msg, k, 0)
-	copy(msg[HeaderSize:], b)
-	return msg
-}
-
-// word makes a message of scalar kind k holding the low k.elemSize() bytes
-// of x, little-endian.
-func word(k Kind, x uint64, alloc Alloc) []byte {
-	n := k.elemSize()
-	msg := alloc(HeaderSize + n)
-	PutHeader(msg, k, 0)
-	var w [8]byte
+// word returns scalar kind k with x in its word, little-endian (the low
+// k.elemSize() bytes are the value's).
+func word(k Kind, x uint64) (Kind, []byte, [16]byte, bool, error) {
+	var w [16]byte
 	binary.LittleEndian.PutUint64(w[:], x)
-	copy(msg[HeaderSize:], w[:n])
-	return msg
+	return k, nil, w, true, nil
 }
 
 // DecodeFast decodes the payload of a message of kind k (a fast kind or

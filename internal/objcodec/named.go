@@ -84,32 +84,32 @@ func kindOfType(t reflect.Type) Kind {
 
 var gobEncoderType = reflect.TypeFor[gob.GobEncoder]()
 
-// encodeNamed encodes v, of a named type over a fast type, as that type.
-func encodeNamed(v any, alloc Alloc) ([]byte, bool) {
+// viewNamed views v, of a named type over a fast type, as that type (see
+// View).
+func viewNamed(v any) (k Kind, b []byte, w [16]byte, ok bool) {
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() || rv.Type().Implements(gobEncoderType) {
-		return nil, false
+		return 0, nil, w, false
 	}
-	k := kindOfType(rv.Type())
+	k = kindOfType(rv.Type())
 	if k == 0 {
-		return nil, false
+		return 0, nil, w, false
 	}
-	var b []byte
 	switch {
 	case k == KindString:
-		s := rv.String()
-		b = unsafe.Slice(unsafe.StringData(s), len(s))
+		str := rv.String()
+		b = unsafe.Slice(unsafe.StringData(str), len(str))
 	case k.scalar():
 		// A copy, addressable, holds the value's bytes.
 		c := reflect.New(rv.Type()).Elem()
 		c.Set(rv)
-		b = unsafe.Slice((*byte)(c.Addr().UnsafePointer()), k.elemSize())
+		copy(w[:], unsafe.Slice((*byte)(c.Addr().UnsafePointer()), k.elemSize()))
 	default:
 		if rv.Len() > 0 {
 			b = unsafe.Slice((*byte)(rv.UnsafePointer()), rv.Len()*k.elemSize())
 		}
 	}
-	return raw(k, b, alloc), true
+	return k, b, w, true
 }
 
 // decodeNamed decodes a payload of fast kind k into ptr if it points to a
