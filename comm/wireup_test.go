@@ -186,8 +186,45 @@ func TestRingHoldsFewLinks(t *testing.T) {
 		// Each rank maps the segments of its two pairs, whoever made them.
 		seg := comm.SegmentBytes(c)
 		one := 4096 + 2*(256+comm.RingSize(c))
-		return check(seg == 2*one, "%d segment bytes mapped, want 2 pairs of %d", seg, one)
+		if err := check(seg == 2*one, "%d segment bytes mapped, want 2 pairs of %d", seg, one); err != nil {
+			return err
+		}
+		return ringFence(c)
 	}, commtest.Config(comm.Config{Transport: "shm"}), commtest.Timeout(60*time.Second)))
+}
+
+// ringFence returns once every rank has called it, using only the links
+// to a rank's ring neighbours. A test that counts links must not let a
+// rank enter Finalize while another still counts: without a launcher,
+// Finalize's barrier dials peers never talked to, and a rank that counted
+// such a link failed, aborted, and left the ranks with no link to it
+// waiting in that barrier until the run's timeout. A token goes round the
+// ring twice: once to learn that every rank has arrived, once to say so.
+func ringFence(c *comm.Comm) error {
+	n := c.Size()
+	if n == 1 {
+		return nil
+	}
+	right, left := (c.Rank()+1)%n, (c.Rank()+n-1)%n
+	token := []int{0}
+	for range 2 {
+		if c.Rank() == 0 {
+			if err := comm.Send(c, token, right, 1); err != nil {
+				return err
+			}
+			if _, err := comm.Recv(c, token, left, 1); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := comm.Recv(c, token, left, 1); err != nil {
+			return err
+		}
+		if err := comm.Send(c, token, right, 1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TestPeerLostWithoutLink: a peer declared lost (as the launcher's word of
