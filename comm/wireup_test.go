@@ -161,16 +161,30 @@ func TestAnySourceWhileLinksAppear(t *testing.T) {
 }
 
 // TestRingHoldsFewLinks: a ring exchange on 16 ranks makes two links per
-// rank, and the shared memory mapped stays that of two pairs.
+// rank, and the shared memory mapped stays that of two pairs. Every rank
+// counts before any goes on to Finalize, whose barrier (there is no
+// launcher's fence here) links ranks that never talked; the fence is
+// outside the job, which a fence of the job's would break the same way.
+// Without it a rank that counted late counted such a link, failed, and
+// aborted, unknown to the ranks with no link to it, which waited for it
+// in that barrier until the run's timeout. The last rank counts late, as
+// a descheduled one may, so that a missing fence fails every run.
 func TestRingHoldsFewLinks(t *testing.T) {
 	const n = 16
+	var counted sync.WaitGroup
+	counted.Add(n)
 	require.NoError(t, commtest.Run(n, func(c *comm.Comm) error {
+		defer counted.Wait()
+		defer counted.Done()
 		right, left := (c.Rank()+1)%n, (c.Rank()+n-1)%n
 		got := []int{0}
 		for range 3 {
 			if _, err := comm.Sendrecv(c, []int{c.Rank()}, right, 0, got, left, 0); err != nil {
 				return err
 			}
+		}
+		if c.Rank() == n-1 {
+			time.Sleep(200 * time.Millisecond)
 		}
 		if err := check(got[0] == left, "got %d from the left, want %d", got[0], left); err != nil {
 			return err

@@ -62,9 +62,13 @@ type AbortError struct {
 func (e *AbortError) Error() string { return fmt.Sprintf("rank %d called Abort(%d)", e.Rank, e.Code) }
 
 // Run starts n ranks, calls f on each with its world communicator, then
-// finalizes them. A rank whose f fails aborts, so that its peers fail
-// promptly instead of waiting for it. Run returns every rank's error,
-// joined, each prefixed with its rank.
+// finalizes them. A rank whose f fails aborts, so that the peers it has a
+// connection to fail promptly instead of waiting for it; a peer that never
+// talked to it is not told (there is no launcher to tell it), and waits
+// until the timeout if it waits for the failed rank, as a rank entering
+// Finalize may. Run returns every rank's error, joined, each prefixed with
+// its rank; past the timeout, the error names the ranks still running and
+// carries the errors of those that failed.
 func Run(n int, f func(c *comm.Comm) error, opts ...Option) error {
 	o := options{timeout: DefaultTimeout, logf: func(string, ...any) {}}
 	for _, opt := range opts {
@@ -124,15 +128,24 @@ func Run(n int, f func(c *comm.Comm) error, opts ...Option) error {
 	case <-done:
 		return errors.Join(errs...)
 	case <-timer.C:
+		// A rank that failed and aborted is told to no peer that never
+		// talked to it (commtest has no launcher to tell them), so the
+		// failure often shows as others waiting on it: report the errors
+		// of the ranks that did finish, which name the cause. Each rank
+		// wrote its error before marking itself finished under mu.
 		mu.Lock()
 		var stuck []int
+		var failed []error
 		for r, ok := range finished {
 			if !ok {
 				stuck = append(stuck, r)
+			} else if errs[r] != nil {
+				failed = append(failed, errs[r])
 			}
 		}
 		mu.Unlock()
-		return fmt.Errorf("commtest: ranks %v did not finish within %v", stuck, o.timeout)
+		err := fmt.Errorf("commtest: ranks %v did not finish within %v", stuck, o.timeout)
+		return errors.Join(append([]error{err}, failed...)...)
 	}
 }
 
