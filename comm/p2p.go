@@ -68,7 +68,7 @@ func Recv[T Scalar](c *Comm, buf []T, source, tag int) (Status, error) {
 	if err := c.checkRecv(source, tag); err != nil {
 		return Status{}, err
 	}
-	if st, ok := c.recvDirect(bytesOf(buf), source, tag); ok {
+	if st, _, ok := c.recvDirect(bytesOf(buf), source, tag); ok {
 		return st, nil
 	}
 	req := c.w.getRequest()

@@ -26,6 +26,13 @@ func (c *Comm) recvTimed(op opID, buf []byte, source, tag int) (Status, error) {
 	}
 	p := c.prof
 	e := profCall{op: uint16(op), start: p.tick(), ctx: c.ctx}
+	if op == opRecv {
+		if st, seq, ok := c.recvDirect(buf, source, tag); ok {
+			e.recvSeq, e.bytes, e.peer, e.tag = seq, st.Bytes, c.worldRankOf(st.Source), st.Tag
+			p.record(&e)
+			return st, nil
+		}
+	}
 	req := c.w.getRequest()
 	c.irecv(c.ctx, buf, source, tag, req)
 	st, err := req.wait(context.Background())

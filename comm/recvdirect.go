@@ -17,24 +17,27 @@ const directPasses = 1024
 // that nothing else takes first (match.Engine.LockIfFirst), with no
 // request, no posting and no completion; the "fast box". It
 // reports false, having taken nothing, when the path does not apply (the
-// world is profiled, the host is oversubscribed, the peer is not on
+// host is oversubscribed, the peer is not on
 // shared memory), when the next frame is anything else, or when no frame
 // comes within directPasses; the ordinary path then does the receive. The
 // receive behaves as if posted when it takes the frame, so MPI's order
 // holds: earlier unexpected messages and earlier posted receives that
 // match go first.
-func (c *Comm) recvDirect(buf []byte, source, tag int) (Status, bool) {
+//
+// In a profiled world it also returns the message's number on its link
+// (see profile_link.go), which the trace's flow arrows need.
+func (c *Comm) recvDirect(buf []byte, source, tag int) (Status, uint64, bool) {
 	w := c.w
-	if source < 0 || c.prof != nil || w.oversubscribed {
-		return Status{}, false
+	if source < 0 || w.oversubscribed {
+		return Status{}, 0, false
 	}
 	l := w.link(c.group[source])
-	if l == nil || l.shm == nil || l.counts.on {
-		return Status{}, false
+	if l == nil || l.shm == nil {
+		return Status{}, 0, false
 	}
 	v, ok := l.src.(frameViewer)
 	if !ok {
-		return Status{}, false
+		return Status{}, 0, false
 	}
 	l.startPolling()
 	for range directPasses {
@@ -44,7 +47,7 @@ func (c *Comm) recvDirect(buf []byte, source, tag int) (Status, bool) {
 		if !l.src.Hint() || !l.rmu.TryLock() {
 			continue
 		}
-		st, took := c.takeDirect(l, v, buf, source, tag)
+		st, seq, took := c.takeDirect(l, v, buf, source, tag)
 		if !took {
 			// A frame that is not this receive's, already begun by
 			// PeekFrame (whose seal Hint no longer sees): handle it
@@ -54,30 +57,34 @@ func (c *Comm) recvDirect(buf []byte, source, tag int) (Status, bool) {
 		l.rmu.Unlock()
 		if took {
 			l.stopPolling(false)
-			return st, true
+			return st, seq, true
 		}
 		break
 	}
 	l.stopPolling(false)
-	return Status{}, false
+	return Status{}, 0, false
 }
 
 // takeDirect takes the frame waiting on l into buf if recvDirect may (see
 // there). The caller holds l.rmu, and must handle the frame (drain) if
 // takeDirect declines it.
-func (c *Comm) takeDirect(l *link, v frameViewer, buf []byte, source, tag int) (Status, bool) {
+func (c *Comm) takeDirect(l *link, v frameViewer, buf []byte, source, tag int) (Status, uint64, bool) {
 	f := v.PeekFrame()
 	if len(f) < wire.HeaderSize || l.rh.Decode(f[:wire.HeaderSize], c.w.limits) != nil {
-		return Status{}, false // not whole in place, or bad: the ordinary path reads it
+		return Status{}, 0, false // not whole in place, or bad: the ordinary path reads it
 	}
 	h := &l.rh
 	env := match.Envelope{Context: h.Context, Src: int(h.Src), Tag: int(h.Tag), Len: int(h.Len)}
 	if h.Kind != wire.Eager || h.Context != c.ctx || env.Len > len(buf) || len(f)-wire.HeaderSize != env.Len ||
 		!match.Matches(source, tag, &env) {
-		return Status{}, false
+		return Status{}, 0, false
 	}
 	if !c.w.eng.LockIfFirst(&env, source, tag) {
-		return Status{}, false
+		return Status{}, 0, false
+	}
+	var seq uint64
+	if l.counts.on {
+		seq = l.countArrival() // as handleEager numbers it
 	}
 	copy(buf, f[wire.HeaderSize:])
 	c.w.eng.Unlock()
@@ -86,5 +93,5 @@ func (c *Comm) takeDirect(l *link, v frameViewer, buf []byte, source, tag int) (
 	}
 	v.ConsumeFrame()
 	l.giveCredit(int64(env.Len) + messageOverhead)
-	return Status{Source: source, Tag: env.Tag, Bytes: env.Len}, true
+	return Status{Source: source, Tag: env.Tag, Bytes: env.Len}, seq, true
 }
