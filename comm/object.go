@@ -102,23 +102,52 @@ func RecvObj(c *Comm, ptr any, source, tag int) (Status, error) {
 
 // recvObj is RecvObj with its arguments checked.
 func (c *Comm) recvObj(ptr any, source, tag int) (Status, error) {
-	buf, st, err := c.recvAlloc(source, tag)
+	buf, st, direct := c.recvObjDirect(source, tag)
+	var err error
+	if !direct {
+		buf, st, err = c.recvAlloc(source, tag)
+	}
 	if err != nil || st.Source == ProcNull {
 		return st, err
 	}
 	if objcodec.IsSplit(buf) {
+		if direct {
+			// recvSplit gives the head back with putPayload.
+			head := append(getPayload(len(buf))[:0], buf...)
+			releaseObjBuf(buf)
+			buf = head
+		}
 		err = c.recvSplit(buf, &st, ptr)
 	} else {
 		var kept bool
 		kept, err = c.decodeObj(buf, st.Source, ptr)
 		if !kept {
-			putPayload(buf)
+			releaseObjBuf(buf) // a spare from the direct path, or putPayload's
 		}
 	}
 	if err != nil {
 		return st, fmt.Errorf("comm: decode message from rank %d tag %d into %T: %w", st.Source, st.Tag, ptr, err)
 	}
 	return st, nil
+}
+
+// recvObjDirect tries the direct path of a blocking receive (recvDirect)
+// for a small object message, into a buffer from objBuf, which the caller
+// gives back with releaseObjBuf unless the decoded value keeps it; it
+// reports false, having received nothing, where that path does not apply
+// or the message does not fit. A profiled world takes the ordinary path,
+// which counts the receive as RecvObj.
+func (c *Comm) recvObjDirect(source, tag int) ([]byte, Status, bool) {
+	if c.prof != nil || source < 0 || c.w.oversubscribed {
+		return nil, Status{}, false
+	}
+	buf := objBuf(spareSize)
+	st, _, ok := c.recvDirect(buf, source, tag)
+	if !ok {
+		releaseObjBuf(buf)
+		return nil, Status{}, false
+	}
+	return buf[:st.Bytes], st, true
 }
 
 // recvAlloc receives on c's context into a buffer of the message's size,

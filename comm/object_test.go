@@ -597,3 +597,40 @@ func TestObjectRendezvousChunks(t *testing.T) {
 		})
 	}
 }
+
+// TestRecvObjKeepsOrder: RecvObj's direct path (a blocking receive that
+// takes the frame straight from a shared-memory ring) keeps MPI's order:
+// messages that went to the unexpected queue while the receiver waited
+// for another tag come first, then the ones that follow, which the direct
+// path may take.
+func TestRecvObjKeepsOrder(t *testing.T) {
+	const n = 50
+	require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
+		if c.Rank() == 0 {
+			for i := range 2 * n {
+				if i == n {
+					if err := comm.SendObj(c, "now", 1, 2); err != nil {
+						return err
+					}
+				}
+				if err := comm.SendObj(c, fmt.Sprint("m", i), 1, 1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var s string
+		if _, err := comm.RecvObj(c, &s, 0, 2); err != nil { // the first n are queued by now
+			return err
+		}
+		for i := range 2 * n {
+			if _, err := comm.RecvObj(c, &s, 0, 1); err != nil {
+				return err
+			}
+			if want := fmt.Sprint("m", i); s != want {
+				return fmt.Errorf("message %d is %q, want %q", i, s, want)
+			}
+		}
+		return nil
+	}, commtest.Config(comm.Config{Transport: "shm"}), commtest.Timeout(30*time.Second)))
+}
