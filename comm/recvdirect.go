@@ -12,17 +12,17 @@ import (
 const directPasses = 1024
 
 // recvDirect is the fast path of a blocking receive from one peer over
-// shared memory: it polls the peer's ring and takes the next frame
-// straight into buf when that frame is an eager message for this receive
-// that nothing else takes first (match.Engine.LockIfFirst), with no
-// request, no posting and no completion; the "fast box". It
-// reports false, having taken nothing, when the path does not apply (the
-// host is oversubscribed, the peer is not on
-// shared memory), when the next frame is anything else, or when no frame
-// comes within directPasses; the ordinary path then does the receive. The
-// receive behaves as if posted when it takes the frame, so MPI's order
-// holds: earlier unexpected messages and earlier posted receives that
-// match go first.
+// shared memory (Recv, RecvObj): it polls the peer's ring and takes the
+// next frame straight into buf when that frame is an eager message for
+// this receive that nothing else takes first (match.Engine.LockIfFirst),
+// with no request, no posting and no completion, as Open MPI's fast boxes
+// do. It reports false, having taken nothing, when the path does not apply
+// (the host is oversubscribed, the peer is not on shared memory), when the
+// next frame is anything else, or when no frame comes within
+// directPasses; the ordinary path then does the receive. The receive
+// behaves as if posted when it takes the frame, so MPI's order holds:
+// earlier unexpected messages and earlier posted receives that match go
+// first.
 //
 // In a profiled world it also returns the message's number on its link
 // (see profile_link.go), which the trace's flow arrows need.
