@@ -57,11 +57,15 @@ func lazyWireUp(c *comm.Comm, talked, counted *sync.WaitGroup) error {
 	if c.Rank() < 2 {
 		talked.Done()
 		defer counted.Wait()
-	} else {
-		talked.Wait()
-		defer counted.Done()
+		return check(comm.Links(c) == want, "rank %d holds %d links, want %d", c.Rank(), comm.Links(c), want)
 	}
-	return check(comm.Links(c) == want, "rank %d holds %d links, want %d", c.Rank(), comm.Links(c), want)
+	// Ranks 2 and 3 wait for each other too: Finalize's barrier on one of
+	// them would dial the other before it had counted.
+	talked.Wait()
+	err := check(comm.Links(c) == want, "rank %d holds %d links, want %d", c.Rank(), comm.Links(c), want)
+	counted.Done()
+	counted.Wait()
+	return err
 }
 
 // TestSimultaneousFirstSends: every rank sends to every other at once, as
