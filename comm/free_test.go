@@ -271,12 +271,19 @@ func TestWaitAllStatus(t *testing.T) {
 // communicator unusable.
 func TestFreeWithLostMember(t *testing.T) {
 	var got, after error
+	// Rank 1 dies only once rank 0's Dup has returned too: Dup's last
+	// message may still be on its way to rank 0 when rank 1's returns.
+	duped := make(chan struct{})
 	err := commtest.Run(2, func(c *comm.Comm) error {
 		sub, err := c.Dup()
+		if c.Rank() == 0 {
+			close(duped)
+		}
 		if err != nil {
 			return err
 		}
 		if c.Rank() == 1 {
+			<-duped
 			c.Abort(3)
 		}
 		got = sub.Free()
