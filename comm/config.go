@@ -82,6 +82,15 @@ type Config struct {
 	// Exit ends the process after Abort has told the launcher. Default
 	// os.Exit; in-process clusters (commtest) replace it.
 	Exit func(code int)
+	// Sysmon says whether Init moves the Go runtime's monitor thread to
+	// Linux's idle scheduling class, where it runs only on a core that
+	// has nothing else to do (SPMD_SYSMON): "auto", the default, does it
+	// when the host has a core for each of its ranks; "idle" always;
+	// "normal" never. Without it, a rank that turns busy has its core
+	// taken by the monitor's wake-ups for the first milliseconds, which
+	// delays every peer waiting for its answer (see "Inside" in the
+	// package doc).
+	Sysmon string
 	// Profile turns on the profile and the trace (SPMD_PROFILE, SPMD_TRACE
 	// and related variables); off by default.
 	Profile ProfileConfig
@@ -149,6 +158,7 @@ func ConfigFromEnv() (Config, error) {
 			break
 		}
 	}
+	c.Sysmon = os.Getenv("SPMD_SYSMON")
 	c.ListenAddr = os.Getenv("SPMD_TCP_ADDR")
 	c.Compress = os.Getenv("SPMD_COMPRESS")
 	if s := os.Getenv("SPMD_CONNECT_TIMEOUT"); s != "" {
@@ -206,6 +216,13 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if _, err := squeeze.ParseMethod(c.Compress); err != nil {
 		return c, fmt.Errorf("comm: SPMD_COMPRESS=%q: want s2, zstd or off: %w", c.Compress, ErrArg)
+	}
+	switch c.Sysmon {
+	case "":
+		c.Sysmon = "auto"
+	case "auto", "idle", "normal":
+	default:
+		return c, fmt.Errorf("comm: SPMD_SYSMON=%q: want auto, idle or normal: %w", c.Sysmon, ErrArg)
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = DefaultConnectTimeout

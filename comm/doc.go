@@ -169,6 +169,11 @@
 //	                                        tells the rank of other ranks' deaths
 //	                                        (see Inside)
 //	GOMAXPROCS            cores / ranks     set it to choose the rank's threads
+//	SPMD_SYSMON           auto              idle: Init moves the Go runtime's
+//	                                        monitor thread to Linux's idle
+//	                                        scheduling class; normal: it does
+//	                                        not; auto: idle when the host has a
+//	                                        core per rank (see Inside)
 //	SPMD_PROFILE          off               a directory: profile the rank (see
 //	                                        Profiles and traces below)
 //	SPMD_TRACE            off               a directory: profile and also trace
@@ -375,7 +380,12 @@
 // and poll longer before sleeping, as Open MPI's mpi_yield_when_idle
 // does, because each sleep costs a chain of thread wake-ups that take
 // cores from ranks doing work; and unless GOMAXPROCS is set, each rank
-// runs its share of the host's cores. A launcher that times out sends SIGUSR1, and each rank reports
+// runs its share of the host's cores. Go's runtime wakes its monitor
+// thread every 20 µs for the first milliseconds after a rank turns busy,
+// and on a host whose cores all run polling ranks each wake-up takes a
+// core from a rank; so with a core per rank, Init moves that thread to
+// Linux's idle class, where it runs only on a core with nothing else to
+// do (SPMD_SYSMON). A launcher that times out sends SIGUSR1, and each rank reports
 // the operations it is blocked in, with the spmd call the program made and
 // the program's file:line that made it, and the stacks of its goroutines
 // outside spmd (see SPMD_DIAG). The callers are taken only when a wait

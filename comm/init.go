@@ -3,6 +3,7 @@ package comm
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spmd-go/spmd/comm/internal/match"
 	"github.com/spmd-go/spmd/comm/internal/shm"
+	"github.com/spmd-go/spmd/comm/internal/sysmon"
 	"github.com/spmd-go/spmd/comm/internal/tcp"
 	"github.com/spmd-go/spmd/comm/internal/wire"
 	"github.com/spmd-go/spmd/internal/jobnames"
@@ -42,7 +44,25 @@ func Init() (*Comm, error) {
 		_ = boot.Abort(1, "comm.Init failed")
 		return nil, err
 	}
+	c.w.quietSysmon()
 	return c, nil
+}
+
+// quietSysmon moves the Go runtime's monitor thread to the idle
+// scheduling class as Config.Sysmon says (package sysmon tells why). It
+// only logs a failure: the rank runs correctly either way.
+func (w *world) quietSysmon() {
+	switch w.cfg.Sysmon {
+	case "normal":
+		return
+	case "auto":
+		if w.size == 1 || w.oversubscribed {
+			return
+		}
+	}
+	if _, err := sysmon.Idle(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		w.logf("comm: rank %d: %v (SPMD_SYSMON=normal silences this)", w.rank, err)
+	}
 }
 
 // shareCores gives this rank its share of the host's cores, as an MPI

@@ -194,6 +194,7 @@ func (w *world) offer(c *net.TCPConn, peer int, pc card) (*link, *shm.Segment, e
 		case err == nil:
 			seg = s
 			o.Flags, o.Name = wire.OfferShm, name
+			seg.Warm() // the peer has not mapped it yet
 		case w.cfg.Transport == TransportShm:
 			return nil, nil, err
 		default:
@@ -358,6 +359,7 @@ func (w *world) take(peer int, c *net.TCPConn, o *wire.Offer) error {
 			w.logf("comm: rank %d: cannot map rank %d's segment, using TCP with it: %v", w.rank, peer, err)
 		} else {
 			seg = s
+			seg.Warm()       // the peer uses the rings only after the verdict
 			_ = seg.Unlink() // whichever side is first; nothing stays in /dev/shm
 			addr, _ := seg.ProbeAddr()
 			v.Flags |= wire.ShmMapped
