@@ -24,35 +24,47 @@ func pipeLink(t *testing.T) (*link, *shm.Writer) {
 	return newLink(w, 0, rd, wr, io.NopCloser(nil), wr.Close), wr
 }
 
+// eagerFrame encodes an eager frame as a link writes it: a payload of up
+// to wire.InlineMax bytes inside the header, a longer one after it.
 func eagerFrame(tag int32, payload []byte) []byte {
 	h := wire.Header{Kind: wire.Eager, Tag: tag, Len: uint64(len(payload))}
 	f := make([]byte, wire.HeaderSize)
+	if h.Inlined() {
+		h.PutInline(payload)
+		h.Encode(f)
+		return f
+	}
 	h.Encode(f)
 	return append(f, payload...)
 }
 
+// long is a payload too long to travel inside a header.
+const long = "abcdefghijklmnopqrstuvwxyz"
+
 // TestInPlaceFrame: a frame read in place delivers its payload to the
 // posted receive, as one read through the stream would.
 func TestInPlaceFrame(t *testing.T) {
-	l, wr := pipeLink(t)
-	req := new(Request)
-	buf := make([]byte, 4)
-	req.w, req.isRecv, req.buf = l.w, true, buf
-	req.recv = match.Recv{Src: 0, Tag: 5, Owner: req}
-	_, _, err := l.w.eng.Post(&req.recv)
-	require.NoError(t, err)
-	require.NoError(t, wr.WriteFrame(eagerFrame(5, []byte("abcd")), nil))
-	require.True(t, l.src.Ready())
-	require.NoError(t, l.readFrame())
-	require.True(t, req.isDone())
-	assert.Equal(t, "abcd", string(buf))
+	for _, payload := range []string{"abcd", long} { // in the header, after it
+		l, wr := pipeLink(t)
+		req := new(Request)
+		buf := make([]byte, len(payload))
+		req.w, req.isRecv, req.buf = l.w, true, buf
+		req.recv = match.Recv{Src: 0, Tag: 5, Owner: req}
+		_, _, err := l.w.eng.Post(&req.recv)
+		require.NoError(t, err)
+		require.NoError(t, wr.WriteFrame(eagerFrame(5, []byte(payload)), nil))
+		require.True(t, l.src.Ready())
+		require.NoError(t, l.readFrame())
+		require.True(t, req.isDone())
+		assert.Equal(t, payload, string(buf))
+	}
 }
 
 // TestInPlaceFrameLongerThanItsHeader: bytes after the payload the header
 // announces are a protocol violation, not the start of the next frame.
 func TestInPlaceFrameLongerThanItsHeader(t *testing.T) {
 	l, wr := pipeLink(t)
-	f := eagerFrame(5, []byte("abcd"))
+	f := eagerFrame(5, []byte(long))
 	require.NoError(t, wr.WriteFrame(f, []byte("junk")))
 	require.True(t, l.src.Ready())
 	assert.ErrorIs(t, l.readFrame(), errProtocol)
@@ -70,7 +82,7 @@ func TestInPlaceFrameShorterThanAHeader(t *testing.T) {
 // read rather than taking bytes of the next frame.
 func TestInPlaceFrameShorterThanItsPayload(t *testing.T) {
 	l, wr := pipeLink(t)
-	f := eagerFrame(5, []byte("abcd"))
+	f := eagerFrame(5, []byte(long))
 	require.NoError(t, wr.WriteFrame(f[:len(f)-2], nil))
 	require.NoError(t, wr.WriteFrame(eagerFrame(6, nil), nil))
 	require.True(t, l.src.Ready())

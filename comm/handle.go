@@ -49,6 +49,11 @@ func (w *world) handle(l *link, h *wire.Header, br frameSource) error {
 // handleEager takes an eager message: straight into a posted receive that
 // matches it, or else into a buffer of its own, queued as unexpected.
 func (w *world) handleEager(l *link, h *wire.Header, br frameSource) error {
+	if h.Inlined() {
+		// The payload is in the header, and nothing follows it.
+		l.inline.b = h.InlineBytes(&l.inlineBuf)
+		br = &l.inline
+	}
 	env := match.Envelope{Context: h.Context, Src: int(h.Src), Tag: int(h.Tag), Len: int(h.Len)}
 	if l.counts.on {
 		env.Seq = l.countArrival()

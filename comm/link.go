@@ -61,16 +61,18 @@ type link struct {
 	shm   *shmEnds     // set for a shared-memory link
 	watch *net.TCPConn // a shared-memory link's liveness connection
 
-	rmu      sync.Mutex    // held while reading frames
-	pollers  atomic.Int32  // goroutines polling this link while they wait
-	pollGen  atomic.Uint64 // counts polling sessions: the reader sees recent ones
-	idle     chan struct{}
-	handover atomic.Bool // a poller gave up: the reader goroutine reads now
-	readDead atomic.Bool // the stream ended or broke: nothing more to read
-	byeSeen  bool        // under rmu
-	rbuf     [wire.HeaderSize]byte
-	rh       wire.Header // the frame being handled, under rmu
-	view     frameView   // its payload, when shown in place, under rmu
+	rmu       sync.Mutex    // held while reading frames
+	pollers   atomic.Int32  // goroutines polling this link while they wait
+	pollGen   atomic.Uint64 // counts polling sessions: the reader sees recent ones
+	idle      chan struct{}
+	handover  atomic.Bool // a poller gave up: the reader goroutine reads now
+	readDead  atomic.Bool // the stream ended or broke: nothing more to read
+	byeSeen   bool        // under rmu
+	rbuf      [wire.HeaderSize]byte
+	rh        wire.Header // the frame being handled, under rmu
+	view      frameView   // its payload, when shown in place, under rmu
+	inline    frameView   // or when it travels in the header (wire.InlineMax), under rmu
+	inlineBuf [wire.InlineMax]byte
 
 	readerDone chan struct{}
 	writerDone chan struct{}
@@ -209,6 +211,10 @@ func (l *link) writeFrame(h *wire.Header, payload []byte) error {
 	}
 	if l.counts.on {
 		l.countSent(h)
+	}
+	if h.Kind == wire.Eager && len(payload) <= wire.InlineMax {
+		h.PutInline(payload)
+		payload = nil
 	}
 	var err error
 	if fw, ok := l.wr.(frameWriter); ok {

@@ -75,7 +75,11 @@ func (c *Comm) takeDirect(l *link, v frameViewer, buf []byte, source, tag int) (
 	}
 	h := &l.rh
 	env := match.Envelope{Context: h.Context, Src: int(h.Src), Tag: int(h.Tag), Len: int(h.Len)}
-	if h.Kind != wire.Eager || h.Context != c.ctx || env.Len > len(buf) || len(f)-wire.HeaderSize != env.Len ||
+	payload := f[wire.HeaderSize:]
+	if h.Inlined() {
+		payload = h.InlineBytes(&l.inlineBuf)
+	}
+	if h.Kind != wire.Eager || h.Context != c.ctx || env.Len > len(buf) || len(payload) != env.Len ||
 		!match.Matches(source, tag, &env) {
 		return Status{}, 0, false
 	}
@@ -86,7 +90,7 @@ func (c *Comm) takeDirect(l *link, v frameViewer, buf []byte, source, tag int) (
 	if l.counts.on {
 		seq = l.countArrival() // as handleEager numbers it
 	}
-	copy(buf, f[wire.HeaderSize:])
+	copy(buf, payload)
 	c.w.eng.Unlock()
 	if h.Credit > 0 {
 		l.credit.Add(int64(h.Credit))

@@ -12,11 +12,42 @@ const HeaderSize = 48
 // Magic and Version open every frame header; a mismatch means the peer is not
 // an spmd rank of a compatible version. Version 2: shared-memory ring frames
 // start on 64-byte boundaries. Version 3: each behind a seal word.
-// Version 4: shared copies (Share, Pushed).
+// Version 4: shared copies (Share, Pushed). Version 5: small Eager
+// payloads travel inside the header (InlineMax).
 const (
 	Magic   uint16 = 0x5053 // "SP"
-	Version uint8  = 4
+	Version uint8  = 5
 )
+
+// InlineMax is the largest Eager payload that travels inside the header,
+// in the bytes of the ID and Aux fields, which an Eager frame has no other
+// use for; no payload bytes follow such a header. On shared memory a
+// frame's seal, header and up to 8 payload bytes fill one cache line, the
+// unit that moves from the writer's core to the reader's: inlined, a
+// message of up to 16 bytes (an 8-byte value behind an object header)
+// moves as one line rather than two.
+const InlineMax = 16
+
+// Inlined reports whether h is an Eager frame whose payload travels inside
+// the header.
+func (h *Header) Inlined() bool { return h.Kind == Eager && h.Len <= InlineMax }
+
+// PutInline stores p, at most InlineMax bytes, as the payload of an Eager
+// header (its ID and Aux, zero-padded) and sets Len.
+func (h *Header) PutInline(p []byte) {
+	var b [InlineMax]byte
+	copy(b[:], p)
+	h.Len = uint64(len(p))
+	h.ID = binary.LittleEndian.Uint64(b[0:])
+	h.Aux = binary.LittleEndian.Uint64(b[8:])
+}
+
+// InlineBytes returns the payload of an Inlined header, written into b.
+func (h *Header) InlineBytes(b *[InlineMax]byte) []byte {
+	binary.LittleEndian.PutUint64(b[0:], h.ID)
+	binary.LittleEndian.PutUint64(b[8:], h.Aux)
+	return b[:min(h.Len, InlineMax)]
+}
 
 // Kind says what a frame does.
 type Kind uint8
@@ -90,15 +121,16 @@ var ErrMalformed = errors.New("malformed frame")
 //
 // Layout (offsets in bytes): 0 magic u16, 2 version u8, 3 kind u8, 4 src i32,
 // 8 context u32, 12 tag i32, 16 len u64, 24 id u64, 32 aux u64,
-// 40 credit u32, 44 reserved u32 (zero).
+// 40 credit u32, 44 reserved u32 (zero). An Inlined Eager frame carries
+// its payload at 24, zero-padded to 40.
 type Header struct {
 	Kind    Kind
 	Src     int32  // sender's rank in the communicator of Context
 	Context uint32 // communicator context id
 	Tag     int32
 	Len     uint64 // payload bytes (Eager, Data, Packed), message bytes (RTS), granted bytes (CTS)
-	ID      uint64 // sender's request id (RTS, CTS, Pulled, Share, Pushed); raw bytes (Packed)
-	Aux     uint64 // receiver's request id (CTS, Data); sender's buffer address (RTS on shared memory); receiver's (Share)
+	ID      uint64 // sender's request id (RTS, CTS, Pulled, Share, Pushed); raw bytes (Packed); inline payload (Eager)
+	Aux     uint64 // receiver's request id (CTS, Data); sender's buffer address (RTS on shared memory); receiver's (Share); inline payload (Eager)
 	Credit  uint32 // eager credit returned to the frame's receiver
 	// Seq is not on the wire: a profiled sender's number for the message
 	// (comm's flow arrows), set as the frame is written.
@@ -159,6 +191,13 @@ func (h *Header) Decode(b []byte, lim Limits) error {
 	case Eager:
 		if h.Len > lim.MaxEager {
 			return fmt.Errorf("%w: eager payload of %d bytes exceeds the limit %d", ErrMalformed, h.Len, lim.MaxEager)
+		}
+		if h.Len <= InlineMax {
+			for _, c := range b[24+h.Len : 24+InlineMax] {
+				if c != 0 {
+					return fmt.Errorf("%w: bytes after an inline payload of %d", ErrMalformed, h.Len)
+				}
+			}
 		}
 	case RTS, CTS, Data, Pulled, Packed, Share, Pushed:
 		if h.Len > lim.MaxMessage {

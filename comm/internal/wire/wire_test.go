@@ -104,3 +104,31 @@ func TestKindString(t *testing.T) {
 	assert.True(t, Eager.HasPayload())
 	assert.False(t, CTS.HasPayload())
 }
+
+// TestInline: a payload of up to InlineMax bytes travels in an Eager
+// header and comes back out whole; bytes after it in the header are
+// refused, and a longer Eager payload is not inlined.
+func TestInline(t *testing.T) {
+	for n := 0; n <= InlineMax; n++ {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(0xa0 + i)
+		}
+		in := Header{Kind: Eager, Src: 3, Tag: 9, Credit: 7}
+		in.PutInline(p)
+		require.True(t, in.Inlined())
+		var b [HeaderSize]byte
+		in.Encode(b[:])
+		var out Header
+		require.NoError(t, out.Decode(b[:], testLimits), "%d bytes", n)
+		require.Equal(t, in, out)
+		var buf [InlineMax]byte
+		require.Equal(t, p, out.InlineBytes(&buf), "%d bytes", n)
+		if n < InlineMax {
+			b[24+n] = 1
+			require.ErrorIs(t, out.Decode(b[:], testLimits), ErrMalformed, "a byte after %d inline bytes", n)
+		}
+	}
+	require.False(t, (&Header{Kind: Eager, Len: InlineMax + 1}).Inlined())
+	require.False(t, (&Header{Kind: Data, Len: 8}).Inlined())
+}
