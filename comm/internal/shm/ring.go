@@ -33,8 +33,9 @@ const (
 // its seal: the frame's length, with sealWhole set when the whole frame is
 // there. A reader waiting for the next frame therefore polls the seal,
 // which shares a cache line with the frame's first 56 bytes: a small
-// message (a 48-byte header and up to 8 bytes of payload) crosses from the
-// writer's core to the reader's as one line, as in Open MPI's fast boxes,
+// message (a 48-byte header, which holds a payload of up to 16 bytes
+// itself: see wire.InlineMax) crosses from the writer's core to the
+// reader's as one line, as in Open MPI's fast boxes,
 // where a head index beside the data made it two, one after the other.
 //
 // A frame larger than the free space is streamed: its seal (without
