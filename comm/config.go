@@ -18,10 +18,11 @@ type Config struct {
 	// eager limit).
 	EagerLimit int
 	// ShmEagerLimit replaces EagerLimit between ranks on one host that can
-	// copy from each other's memory (SPMD_SHM_EAGER_LIMIT; default 4 KiB):
-	// above it one process_vm_readv copy beats two copies through the ring
-	// (chosen in commit fcb13f7; the tables since are in
-	// bench/results/2026-11-21-pt2pt-shm).
+	// copy from each other's memory (SPMD_SHM_EAGER_LIMIT): above it one
+	// process_vm_readv copy beats two copies through the ring. By default
+	// it is an eighth of the ring (ShmRingSize), between 4 KiB and 32 KiB,
+	// and at most EagerLimit: 32 KiB with the rings of up to 16 ranks per
+	// host (chosen in bench/results/2026-12-06-sysmon).
 	ShmEagerLimit int
 	// EagerWindow bounds the unexpected eager bytes one peer may have
 	// buffered at this rank (SPMD_EAGER_WINDOW, bytes; default 4 MiB);
@@ -120,7 +121,8 @@ const (
 	DefaultConnectTimeout = 60 * time.Second
 	DefaultShmRingSize    = 256 << 10 // the largest ring chosen by default; see Config.ShmRingSize
 	MinShmRingSize        = 16 << 10  // the smallest ring chosen by default
-	DefaultShmEagerLimit  = 4 << 10
+	DefaultShmEagerLimit  = 32 << 10  // the largest chosen by default; see Config.ShmEagerLimit
+	MinShmEagerLimit      = 4 << 10   // the smallest chosen by default
 )
 
 // ConfigFromEnv reads the SPMD_* variables into a Config.
@@ -194,9 +196,6 @@ func (c Config) withDefaults() (Config, error) {
 	if c.EagerLimit == 0 {
 		c.EagerLimit = DefaultEagerLimit
 	}
-	if c.ShmEagerLimit == 0 {
-		c.ShmEagerLimit = min(DefaultShmEagerLimit, c.EagerLimit)
-	}
 	if c.EagerWindow == 0 {
 		c.EagerWindow = max(DefaultEagerWindow, 4*(c.EagerLimit+messageOverhead))
 	}
@@ -242,6 +241,12 @@ func (c Config) withDefaults() (Config, error) {
 // shmRingBudget bounds the ring memory of all pairs on a host when the
 // ring size is chosen from the number of local ranks (ringSizeFor).
 const shmRingBudget = 64 << 20
+
+// shmEagerFor chooses the eager limit between ranks on one host whose
+// rings hold ring bytes (Config.ShmEagerLimit).
+func shmEagerFor(ring, eagerLimit int) int {
+	return min(eagerLimit, max(MinShmEagerLimit, min(DefaultShmEagerLimit, ring/8)))
+}
 
 // ringSizeFor chooses the ring size for a host with local ranks: the
 // largest power of two within shmRingBudget / local², clamped to

@@ -124,8 +124,10 @@
 //	                                        but failing to set up shared memory is
 //	                                        an error; tcp: TCP with every peer
 //	SPMD_EAGER_LIMIT      65536             largest message sent eagerly, in bytes
-//	SPMD_SHM_EAGER_LIMIT  4096              the same between ranks on one host that
-//	                                        may copy from each other's memory
+//	SPMD_SHM_EAGER_LIMIT  ring / 8          the same between ranks on one host that
+//	                                        may copy from each other's memory;
+//	                                        default an eighth of the ring,
+//	                                        between 4096 and 32768
 //	SPMD_EAGER_WINDOW     4194304           unexpected eager bytes a rank buffers
 //	                                        per sender before senders fall back to
 //	                                        rendezvous

@@ -138,6 +138,10 @@ func Join(boot Bootstrap, cfg Config) (*Comm, error) {
 	if w.ringSize == 0 {
 		w.ringSize = ringSizeFor(w.localRanks)
 	}
+	if w.cfg.ShmEagerLimit == 0 {
+		// Before joined: accepted links read it once joined is closed.
+		w.cfg.ShmEagerLimit = shmEagerFor(w.ringSize, w.cfg.EagerLimit)
+	}
 	sr, sw, err := shm.Pipe(w.ringSize)
 	if err == nil {
 		err = w.install(rank, newLink(w, rank, sr, sw, pipeCloser{sr, sw}, sw.Close), nil)
