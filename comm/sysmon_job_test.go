@@ -3,11 +3,6 @@
 package comm_test
 
 import (
-	"bytes"
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -25,24 +20,9 @@ import (
 // when the host has a core per rank, and leaves it alone when the host is
 // oversubscribed or SPMD_SYSMON says so.
 func TestSysmonClass(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds spmdrun and runs jobs")
-	}
-	dir := t.TempDir()
-	out, err := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-		"github.com/spmd-go/spmd/launcher/cmd/spmdrun",
-		"github.com/spmd-go/spmd/comm/internal/testprogs/sysmonclass").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	jobs := newJobRunner(t, "github.com/spmd-go/spmd/comm/internal/testprogs/sysmonclass")
 	classes := func(t *testing.T, n int, env ...string) []string {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, filepath.Join(dir, "spmdrun"),
-			"-n", strconv.Itoa(n), "--timeout", "50s", filepath.Join(dir, "sysmonclass"))
-		cmd.Env = append(os.Environ(), env...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		stdout, err := cmd.Output()
-		require.NoError(t, err, "stderr:\n%s", stderr.String())
+		stdout := jobs.run(t, n, 50*time.Second, env)
 		got := make([]string, n)
 		for _, line := range strings.Split(strings.TrimSpace(string(stdout)), "\n") {
 			f := strings.Fields(line)

@@ -3,12 +3,8 @@ package comm_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -20,23 +16,9 @@ import (
 // program holds a link per neighbour, not per rank, and that shared memory
 // grows with the pairs that talked.
 func TestWireUpJobs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds spmdrun and runs jobs of many processes")
-	}
-	dir := t.TempDir()
-	out, err := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-		"github.com/spmd-go/spmd/launcher/cmd/spmdrun",
-		"github.com/spmd-go/spmd/comm/internal/testprogs/wireup").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	jobs := newJobRunner(t, "github.com/spmd-go/spmd/comm/internal/testprogs/wireup")
 	job := func(t *testing.T, n int, args ...string) []report {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, filepath.Join(dir, "spmdrun"),
-			append([]string{"-n", strconv.Itoa(n), "--timeout", "90s", filepath.Join(dir, "wireup")}, args...)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		stdout, err := cmd.Output()
-		require.NoError(t, err, "stderr:\n%s", stderr.String())
+		stdout := jobs.run(t, n, 90*time.Second, nil, args...)
 		var reps []report
 		sc := bufio.NewScanner(bytes.NewReader(stdout))
 		for sc.Scan() {
