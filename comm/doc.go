@@ -319,8 +319,10 @@
 // Transports. A rank reaches itself through a ring in its own memory,
 // ranks on its host through shared-memory rings, and the others through
 // TCP (SPMD_TRANSPORT forces one). Every transport carries the same
-// frames: a fixed-size, versioned header, then the payload. The header is
-// decoded in one place, which checks every length against the limits
+// frames: a fixed-size, versioned header, then the payload; a payload of
+// up to 16 bytes rides inside the header, in fields only other kinds of
+// frame use, so that on a ring the whole message fills one cache line.
+// The header is decoded in one place, which checks every length against the limits
 // before anything is allocated. On a ring each frame starts on a cache
 // line behind a seal word that the writer stores last, so a small message
 // and the word that says it is there cross between cores together; the
