@@ -3,6 +3,7 @@
 package comm_test
 
 import (
+	"errors"
 	"runtime"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/spmd-go/spmd/comm"
 	"github.com/spmd-go/spmd/comm/commtest"
@@ -20,6 +22,9 @@ import (
 // when the host has a core per rank, and leaves it alone when the host is
 // oversubscribed or SPMD_SYSMON says so.
 func TestSysmonClass(t *testing.T) {
+	if err := schedIdleAllowed(); errors.Is(err, unix.EPERM) {
+		t.Skipf("this machine refuses SCHED_IDLE (a seccomp filter?): %v", err)
+	}
 	jobs := newJobRunner(t, "github.com/spmd-go/spmd/comm/internal/testprogs/sysmonclass")
 	classes := func(t *testing.T, n int, env ...string) []string {
 		stdout := jobs.run(t, n, 50*time.Second, env)
@@ -61,4 +66,16 @@ func TestSysmonBadSetting(t *testing.T) {
 	err = commtest.Run(1, func(*comm.Comm) error { return nil }, commtest.Config(cfg))
 	require.ErrorIs(t, err, comm.ErrArg)
 	require.ErrorContains(t, err, "SPMD_SYSMON")
+}
+
+// schedIdleAllowed tries SCHED_IDLE on a thread of its own, which exits
+// with its goroutine, rather than on this test binary's monitor thread,
+// which the other tests' ranks need.
+func schedIdleAllowed() error {
+	errc := make(chan error)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		errc <- unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE}, 0)
+	}()
+	return <-errc
 }
