@@ -17,9 +17,10 @@ import (
 // needs, on both sides, and nobody else's.
 func TestLazyWireUp(t *testing.T) {
 	for _, tr := range []comm.Transport{comm.TransportTCP, comm.TransportShm} {
-		// Outside the job (links would be made otherwise), ranks 2 and 3
-		// count their links once 0 and 1 have talked, and 0 and 1 go on
-		// to Finalize, whose barrier makes more, only after that.
+		// Outside the job (links would be made otherwise), ranks 0 and 1
+		// talk and count their links, then ranks 2 and 3 count theirs;
+		// only then does any rank go on to Finalize, whose barrier makes
+		// more links.
 		var talked, counted sync.WaitGroup
 		talked.Add(2)
 		counted.Add(2)
@@ -55,9 +56,11 @@ func lazyWireUp(c *comm.Comm, talked, counted *sync.WaitGroup) error {
 	}
 	want := map[int]int{0: 1, 1: 1, 2: 0, 3: 0}[c.Rank()]
 	if c.Rank() < 2 {
+		// Counted before telling ranks 2 and 3, whose Finalize may dial us.
+		err := check(comm.Links(c) == want, "rank %d holds %d links, want %d", c.Rank(), comm.Links(c), want)
 		talked.Done()
-		defer counted.Wait()
-		return check(comm.Links(c) == want, "rank %d holds %d links, want %d", c.Rank(), comm.Links(c), want)
+		counted.Wait()
+		return err
 	}
 	// Ranks 2 and 3 wait for each other too: Finalize's barrier on one of
 	// them would dial the other before it had counted.
