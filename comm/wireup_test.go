@@ -21,17 +21,22 @@ func TestLazyWireUp(t *testing.T) {
 		// talk and count their links, then ranks 2 and 3 count theirs;
 		// only then does any rank go on to Finalize, whose barrier makes
 		// more links.
-		var talked, counted sync.WaitGroup
+		var started, talked, counted sync.WaitGroup
+		started.Add(4)
 		talked.Add(2)
 		counted.Add(2)
 		require.NoError(t, commtest.Run(4, func(c *comm.Comm) error {
-			return lazyWireUp(c, &talked, &counted)
+			return lazyWireUp(c, &started, &talked, &counted)
 		}, commtest.Config(comm.Config{Transport: tr}), commtest.Timeout(60*time.Second)), "%s", tr)
 	}
 }
 
-func lazyWireUp(c *comm.Comm, talked, counted *sync.WaitGroup) error {
-	if n := comm.Links(c); n != 0 {
+func lazyWireUp(c *comm.Comm, started, talked, counted *sync.WaitGroup) error {
+	// Every rank looks before any sends: rank 0's first send dials rank 1.
+	n := comm.Links(c)
+	started.Done()
+	started.Wait()
+	if n != 0 {
 		return fmt.Errorf("%d links right after Init, want 0", n)
 	}
 	switch c.Rank() {
