@@ -257,24 +257,31 @@ func TestObjectSplitConcurrent(t *testing.T) {
 	for name, cfg := range splitTransports() {
 		t.Run(name, func(t *testing.T) {
 			require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
-				var wg sync.WaitGroup
-				errs := make(chan error, workers)
-				for g := range workers {
-					wg.Go(func() {
-						for k := range each {
-							if err := splitWorker(c, g, k); err != nil {
-								errs <- err
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
-				close(errs)
-				return <-errs
+				return goroutines(workers, each, func(g, k int) error { return splitWorker(c, g, k) })
 			}, commtest.Config(cfg), commtest.Timeout(60*time.Second)))
 		})
 	}
+}
+
+// goroutines runs f(g, k) for k = 0 … each−1 on each of workers
+// goroutines g, and returns the first error (a goroutine stops at its
+// first).
+func goroutines(workers, each int, f func(g, k int) error) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for g := range workers {
+		wg.Go(func() {
+			for k := range each {
+				if err := f(g, k); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 func splitWorker(c *comm.Comm, g, k int) error {
@@ -352,21 +359,7 @@ func TestObjectSendrecv(t *testing.T) {
 func TestObjectSplitAnyTag(t *testing.T) {
 	const workers, each, n = 4, 10, 4 * splitEager
 	require.NoError(t, commtest.Run(2, func(c *comm.Comm) error {
-		var wg sync.WaitGroup
-		errs := make(chan error, workers)
-		for g := range workers {
-			wg.Go(func() {
-				for k := range each {
-					if err := anyTagWorker(c, g*each+k, n); err != nil {
-						errs <- err
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		return <-errs
+		return goroutines(workers, each, func(g, k int) error { return anyTagWorker(c, g*each+k, n) })
 	}, commtest.Config(splitTransports()["shm"]), commtest.Timeout(60*time.Second)))
 }
 
